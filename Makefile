@@ -1,0 +1,40 @@
+# The two commands on the README's first screen: `make serve` and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PIP    := $(BIN)/python -m pip
+export WORDSPACE_CATALOG ?= indexes
+export PIP_PROGRESS_BAR = on
+
+.PHONY: serve test build deps bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install --upgrade pip
+
+# Debian text for the word2vec corpus (WordNet glosses, GCIDE); only as root with apt.
+deps:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  missing=""; for p in wordnet-base dict-gcide; do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	  if [ -n "$$missing" ]; then echo "installing Debian packages:$$missing"; \
+	    (apt-get install -y -q $$missing || (apt-get update -q && apt-get install -y -q $$missing)); fi; \
+	else echo "not root or no apt-get: the word2vec corpus uses only the sources already installed"; fi
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[train,test]'
+	touch $@
+
+build: $(VENV)/.installed deps
+	$(BIN)/wordspace build
+
+serve: build
+	$(BIN)/wordspace serve
+
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed
+	$(BIN)/python bench/neighbors.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

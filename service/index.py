@@ -1,0 +1,146 @@
+"""FAISS indexes over normalised vectors: choose, build, tune, measure recall, read.
+
+Cosine similarity is inner product on L2-normalised vectors, so every index uses
+METRIC_INNER_PRODUCT and every score is a cosine. An index is described by its faiss
+factory string; search-time parameters (efSearch, nprobe) are chosen at build time to reach
+a target recall@10 and stored with it.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+import faiss
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+EXACT_LIMIT = 100_000  # rows up to which the default index is exact
+TARGET_RECALL = 0.99
+RECALL_QUERIES = 1000
+_SWEEPS = {"efSearch": (16, 32, 64, 128, 256, 512), "nprobe": (1, 2, 4, 8, 16, 32, 64, 128, 256)}
+
+
+def default_factory(rows: int) -> str:
+    return "Flat" if rows <= EXACT_LIMIT else "HNSW32"
+
+
+def normalize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(unit vectors, original norms); zero rows stay zero."""
+    x = np.ascontiguousarray(vectors, dtype="float32")
+    norms = np.linalg.norm(x, axis=1).astype("float32")
+    unit = x / np.maximum(norms, np.finfo("float32").tiny)[:, None]
+    return np.ascontiguousarray(unit, dtype="float32"), norms
+
+
+def is_exact(factory: str) -> bool:
+    return factory.replace(" ", "") in ("Flat", "IDMap,Flat")
+
+
+def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
+    """Train (if the factory needs it) and fill an inner-product index.
+
+    Raises:
+        ValueError: a factory string faiss does not accept, or one that needs more rows.
+    """
+    d = unit.shape[1]
+    try:
+        index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as e:
+        raise ValueError(f"faiss does not accept the index factory {factory!r}: {_first_line(e)}") from None
+    hnsw = _hnsw(index)
+    if hnsw is not None:
+        hnsw.efConstruction = max(hnsw.efConstruction, 80)
+    if not index.is_trained:
+        t = time.perf_counter()
+        sample = _sample(unit, min(len(unit), 256 * 1024))
+        try:
+            index.train(sample)
+        except RuntimeError as e:
+            raise ValueError(f"cannot train {factory!r} on {len(sample)} rows: {_first_line(e)}") from None
+        log.info("trained %s on %d rows in %.1fs", factory, len(sample), time.perf_counter() - t)
+    step = 100_000
+    for start in range(0, len(unit), step):
+        index.add(unit[start:start + step])
+        if progress:
+            progress(min(start + step, len(unit)), len(unit))
+    return index
+
+
+def tune(index: faiss.Index, unit: np.ndarray, target: float = TARGET_RECALL) -> tuple[dict, float]:
+    """Pick the smallest search parameter reaching `target` recall@10; returns (params, recall)."""
+    xq, truth = _ground_truth(unit)
+    name = "efSearch" if _hnsw(index) is not None else "nprobe" if _ivf(index) is not None else None
+    if name is None:
+        return {}, recall_at_10(index, xq, truth)
+    best = {}, 0.0
+    for value in _SWEEPS[name]:
+        params = {name: value}
+        if name == "nprobe" and value > _ivf(index).nlist:
+            break
+        set_params(index, params)
+        recall = recall_at_10(index, xq, truth)
+        best = params, recall
+        if recall >= target:
+            break
+    set_params(index, best[0])
+    return best
+
+
+def set_params(index: faiss.Index, params: dict) -> None:
+    if params:
+        faiss.ParameterSpace().set_index_parameters(
+            index, ",".join(f"{k}={v}" for k, v in params.items())
+        )
+
+
+def recall_at_10(index: faiss.Index, xq: np.ndarray, truth: np.ndarray) -> float:
+    """Share of the exact 10 nearest (the query row itself left out) the index returns."""
+    _, found = index.search(xq, 11)
+    hits = sum(len((set(want) - {-1}) & set(got)) for want, got in zip(truth, found))
+    return round(hits / max(1, int((truth >= 0).sum())), 4)
+
+
+def read(path: str) -> faiss.Index:
+    """Memory-mapped where faiss allows it, so workers share pages and start-up stays flat."""
+    try:
+        return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
+    except RuntimeError:
+        return faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)
+
+
+def _ground_truth(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    ids = np.random.default_rng(0).choice(len(unit), min(RECALL_QUERIES, len(unit)), replace=False)
+    xq = np.ascontiguousarray(unit[np.sort(ids)])
+    _, exact = faiss.knn(xq, unit, min(11, len(unit)), metric=faiss.METRIC_INNER_PRODUCT)
+    truth = np.full((len(xq), 10), -1, dtype="int64")
+    for row, (qid, found) in enumerate(zip(np.sort(ids), exact)):
+        rest = [i for i in found if i != qid][:10]
+        truth[row, :len(rest)] = rest
+    return xq, truth
+
+
+def _sample(unit: np.ndarray, n: int) -> np.ndarray:
+    if n >= len(unit):
+        return unit
+    ids = np.sort(np.random.default_rng(0).choice(len(unit), n, replace=False))
+    return np.ascontiguousarray(unit[ids])
+
+
+def _hnsw(index):
+    try:
+        return faiss.downcast_index(index).hnsw
+    except AttributeError:
+        return None
+
+
+def _ivf(index):
+    try:
+        return faiss.extract_index_ivf(index)
+    except RuntimeError:
+        return None
+
+
+def _first_line(e: Exception) -> str:
+    lines = [ln for ln in str(e).splitlines() if ln.strip()]
+    return lines[-1].strip() if lines else type(e).__name__

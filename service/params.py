@@ -1,0 +1,79 @@
+"""Read and bound request parameters once, at the edge; every failure is an InvalidRequest
+that says which parameter is wrong and what is allowed."""
+from __future__ import annotations
+
+from flask import current_app, request
+
+from service.errors import InvalidRequest
+
+METHODS = ("3cosadd", "3cosmul")
+
+
+def settings():
+    return current_app.extensions["wordspace.settings"]
+
+
+def json_body() -> dict:
+    body = request.get_json(force=True, silent=True)
+    if not isinstance(body, dict):
+        raise InvalidRequest("the request body must be a JSON object")
+    return body
+
+
+def query_word(name: str) -> str:
+    value = request.args.get(name)
+    if value is None:
+        raise InvalidRequest(f"query parameter '{name}' is required", parameter=name)
+    return word(value, name)
+
+
+def word(value, name: str = "word") -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise InvalidRequest(f"'{name}' must be a non-empty string", parameter=name)
+    limit = settings().max_word_length
+    if len(value) > limit:
+        raise InvalidRequest(f"'{name}' is longer than {limit} characters", parameter=name)
+    return value
+
+
+def k(value=None) -> int:
+    """k from the query string (or the given body value), 1..WORDSPACE_MAX_K, default 10."""
+    raw = request.args.get("k", 10) if value is None else value
+    limit = settings().max_k
+    if isinstance(raw, bool):
+        raw = None
+    try:
+        number = int(raw)
+        if isinstance(raw, float) and raw != number:
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"'k' must be an integer from 1 to {limit}", parameter="k") from None
+    if not 1 <= number <= limit:
+        raise InvalidRequest(f"'k' must be from 1 to {limit}; got {number}", parameter="k")
+    return number
+
+
+def method(value=None) -> str:
+    raw = request.args.get("method", "3cosadd") if value is None else value
+    if not isinstance(raw, str) or raw.lower() not in METHODS:
+        raise InvalidRequest(f"'method' must be one of {', '.join(METHODS)}", parameter="method")
+    return raw.lower()
+
+
+def batch(body: dict, name: str, *, required: bool = True) -> list | None:
+    value = body.get(name)
+    if value is None and not required:
+        return None
+    limit = settings().max_batch
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest(f"'{name}' must be a non-empty list", parameter=name)
+    if len(value) > limit:
+        raise InvalidRequest(f"'{name}' has {len(value)} items; at most {limit} per request",
+                             parameter=name)
+    return value
+
+
+def words(body: dict, name: str, *, required: bool = True) -> list[str]:
+    values = batch(body, name, required=required)
+    return [word(v, name) for v in values] if values is not None else []
+

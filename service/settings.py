@@ -1,0 +1,89 @@
+"""All configuration in one place: one frozen dataclass read from WORDSPACE_* variables.
+
+Every setting has a commented default here and a line in the README. Nothing else in the
+code reads the environment.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PREFIX = "WORDSPACE_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    # Folder holding one sub-folder per space (see service/catalog.py).
+    catalog: Path = Path("indexes")
+    # Spaces to load, by name; empty means every space found in the catalog.
+    spaces: tuple[str, ...] = ()
+    # Largest k a neighbours or analogy query may ask for.
+    max_k: int = 1000
+    # Most words, vectors or pairs in one batch request.
+    max_batch: int = 1024
+    # Largest request body in bytes.
+    max_body_bytes: int = 1024 * 1024
+    # Longest word accepted in a query, in characters.
+    max_word_length: int = 200
+    # Address and port gunicorn binds.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # gunicorn worker processes and threads per worker.
+    workers: int = 2
+    threads: int = 4
+    # Seconds a request may take before gunicorn restarts its worker.
+    timeout: int = 60
+    # Python logging level name.
+    log_level: str = "info"
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
+        """Read every field from WORDSPACE_<FIELD>; keyword overrides win over the environment.
+
+        Raises:
+            ValueError: a variable that does not parse, naming the variable.
+        """
+        environ = os.environ if environ is None else environ
+        values = {}
+        for f in dataclasses.fields(cls):
+            name = PREFIX + f.name.upper()
+            if name in environ:
+                try:
+                    values[f.name] = _parse(f, environ[name])
+                except ValueError as e:
+                    raise ValueError(f"{name}={environ[name]!r}: {e}") from None
+        values.update(overrides)
+        return cls(**values)
+
+    @property
+    def bind(self) -> str:
+        return f"{self.host}:{self.port}"
+
+
+def _parse(f: dataclasses.Field, raw: str):
+    default = f.default
+    if isinstance(default, bool):
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        value = int(raw)
+        if value < 1 and f.name != "port":
+            raise ValueError("must be a positive integer")
+        return value
+    if isinstance(default, Path):
+        return Path(raw)
+    if isinstance(default, tuple):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    return raw
+
+
+def env_table() -> list[tuple[str, str]]:
+    """(variable, default) for every setting, for the README and `wordspace settings`."""
+    rows = []
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        rows.append((PREFIX + f.name.upper(), shown))
+    return rows
+
