@@ -94,7 +94,7 @@ def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = Fal
     """word2vec binary (.bin, .bin.gz) or text (.txt, .vec, .gz); GloVe text with no_header."""
     from gensim.models import KeyedVectors
 
-    binary = ".bin" in path.suffixes
+    binary = ".bin" in path.suffixes and not no_header  # GloVe is text only
     try:
         kv = KeyedVectors.load_word2vec_format(
             str(path), binary=binary, limit=limit, no_header=no_header,

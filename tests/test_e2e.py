@@ -1,0 +1,183 @@
+"""End to end: the real service under gunicorn on a free loopback port, a test catalog with
+the real GloVe space, a toy space and a corrupt one; every route and every error over HTTP."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from service import catalog
+from service.tables import read_table
+from tests.conftest import toy_table
+
+pytestmark = pytest.mark.slow
+SP = "/v1/spaces/{space}"
+
+
+@pytest.fixture(scope="session")
+def glove_catalog(tmp_path_factory) -> Path:
+    """The real GloVe 6B 50d table with the default index (HNSW32 at 400k rows)."""
+    cat = tmp_path_factory.mktemp("catalog")
+    catalog.write_space(cat, "glove", read_table("kumo"), source={"format": "kumo"},
+                        details={"kind": "glove"})
+    return cat
+
+
+@pytest.fixture(scope="module")
+def server(glove_catalog):
+    catalog.write_space(glove_catalog, "toy", toy_table(), source={"format": "test"})
+    catalog.write_space(glove_catalog, "broken", toy_table(), source={"format": "test"})
+    index = catalog.resolve(glove_catalog, "broken") / "index.faiss"
+    data = bytearray(index.read_bytes())
+    data[100:110] = b"\x00" * 10
+    index.write_bytes(bytes(data))
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = {**os.environ, "WORDSPACE_CATALOG": str(glove_catalog), "WORDSPACE_PORT": str(port),
+           "WORDSPACE_WORKERS": "2", "WORDSPACE_MAX_K": "100",
+           "WORDSPACE_MAX_BODY_BYTES": "65536"}
+    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                            start_new_session=True)
+    base = f"http://127.0.0.1:{port}"
+    started = time.monotonic()
+    while time.monotonic() - started < 60:
+        try:
+            requests.get(base + "/healthz", timeout=1)
+            break
+        except requests.ConnectionError:
+            assert proc.poll() is None, proc.stdout.read()
+            time.sleep(0.1)
+    yield base, proc
+    proc.terminate()
+    try:
+        log = proc.communicate(timeout=20)[0]
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        log = proc.communicate()[0]
+    assert "Traceback" not in log, log
+
+
+@pytest.fixture
+def call(server, check_spec):
+    base, _ = server
+
+    def do(method, url, template, *, json=None, data=None, status=200, headers=None):
+        r = requests.request(method, base + url, json=json, data=data, headers=headers, timeout=30)
+        assert r.status_code == status, r.text[:500]
+        body = r.json()
+        check_spec(template, method, r.status_code, body, r.headers["Content-Type"])
+        if status >= 400 and template != "/readyz":
+            assert r.headers["Content-Type"] == "application/problem+json"
+            assert "Traceback" not in r.text
+        return body
+    return do
+
+
+def test_readyz_reports_the_corrupt_space(call, server):
+    body = call("GET", "/readyz", "/readyz", status=503)
+    assert body["spaces"]["glove"]["state"] == "loaded"
+    assert body["spaces"]["broken"]["state"] == "failed"
+    assert "index.faiss" in body["spaces"]["broken"]["error"]
+    assert call("GET", "/healthz", "/healthz")["status"] == "ok"
+
+
+def test_glove_alps_neighbours_include_pyrenees(call):
+    body = call("GET", "/v1/spaces/glove/neighbors?word=alps&k=10", SP + "/neighbors")
+    assert "pyrenees" in [n["word"] for n in body["neighbors"]]
+
+
+def test_glove_king_man_woman_is_queen(call):
+    for method in ("3cosadd", "3cosmul"):
+        body = call("GET", f"/v1/spaces/glove/analogy?a=man&b=king&c=woman&method={method}",
+                    SP + "/analogy")
+        assert body["answers"][0]["word"] == "queen"
+
+
+def test_every_route(call):
+    spaces = call("GET", "/v1/spaces", "/v1/spaces")["spaces"]
+    assert {s["name"] for s in spaces} == {"glove", "toy"}
+    glove = call("GET", "/v1/spaces/glove", SP)
+    assert (glove["size"], glove["dimension"], glove["factory"]) == (400000, 50, "HNSW32")
+    assert glove["recall_at_10"] >= 0.99
+    batch = call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
+                 json={"words": ["Paris", "qqqzzz"], "k": 5})
+    assert batch["results"][0]["key"] == "paris" and not batch["results"][1]["found"]
+    vec = call("GET", "/v1/spaces/glove/vectors/france", SP + "/vectors/{word}")
+    assert len(vec["vector"]) == 50
+    near = call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
+                json={"vectors": [vec["vector"]], "k": 1})
+    assert near["results"][0]["neighbors"][0]["word"] == "france"
+    post = call("POST", "/v1/spaces/glove/analogy", SP + "/analogy",
+                json={"positive": ["paris", "germany"], "negative": ["france"], "k": 1})
+    assert post["answers"][0]["word"] == "berlin"
+    sim = call("GET", "/v1/spaces/glove/similarity?a=good&b=bad", SP + "/similarity")
+    assert 0.5 < sim["similarity"] < 1
+    pairs = call("POST", "/v1/spaces/glove/similarity", SP + "/similarity",
+                 json={"pairs": [["cat", "dog"], ["cat", "qqqzzz"]]})
+    assert pairs["results"][1]["missing"] == ["qqqzzz"]
+
+
+def test_spec_served(server):
+    r = requests.get(server[0] + "/openapi.yaml", timeout=5)
+    assert r.status_code == 200 and r.text.startswith("openapi: 3.1")
+
+
+@pytest.mark.parametrize("url, template, status", [
+    ("/v1/spaces/glove/neighbors?word=alps&k=0", SP + "/neighbors", 400),
+    ("/v1/spaces/glove/neighbors?word=alps&k=101", SP + "/neighbors", 400),
+    ("/v1/spaces/glove/neighbors?word=himalayass", SP + "/neighbors", 404),
+    ("/v1/spaces/nope/neighbors?word=alps", SP + "/neighbors", 404),
+    ("/v1/spaces/broken/neighbors?word=alps", SP + "/neighbors", 503),
+    ("/v1/spaces/glove/analogy?a=man&b=king&c=woman&method=x", SP + "/analogy", 400),
+    ("/v1/spaces/glove/similarity?a=cat", SP + "/similarity", 400),
+    ("/v1/spaces/glove/vectors/qqqzzz", SP + "/vectors/{word}", 404),
+])
+def test_errors_over_http(call, url, template, status):
+    body = call("GET", url, template, status=status)
+    if status == 404 and "himalayass" in url:
+        assert "himalayas" in body["suggestions"]
+    if "nope" in url:
+        assert body["spaces"] == ["glove", "toy"]
+
+
+def test_post_errors_over_http(call):
+    call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors", data="{oops",
+         headers={"Content-Type": "application/json"}, status=400)
+    call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
+         json={"vectors": [[1.0] * 49]}, status=400)
+    call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
+         json={"words": ["a"] * 1025}, status=400)
+    call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
+         json={"words": ["x" * 100] * 1000, "k": 1}, status=413)
+
+
+def test_workers_never_load_tensorflow(server, call):
+    base, proc = server
+    call("GET", "/v1/spaces/glove/neighbors?word=alps", SP + "/neighbors")
+    pids = [proc.pid] + _children(proc.pid)
+    assert len(pids) >= 3
+    for pid in pids:
+        maps = Path(f"/proc/{pid}/maps").read_text()
+        assert "tensorflow" not in maps, f"process {pid} mapped TensorFlow"
+        assert "faiss" in maps
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
