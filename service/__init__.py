@@ -6,8 +6,6 @@ catalog (refusing bad ones, serving the rest) and registers the routes. gunicorn
 """
 from __future__ import annotations
 
-import logging
-
 from flask import Flask
 
 from service import errors
@@ -20,16 +18,26 @@ __version__ = "0.1.0"
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     _one_faiss_thread()
+    # Imported here: prometheus-client picks its multiprocess mode when first imported,
+    # after the server has set PROMETHEUS_MULTIPROC_DIR.
+    from service import admin, api, auth, health, logs, metrics
+    from service import compare, page
+
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["wordspace.settings"] = settings
-    app.extensions["wordspace"] = Registry(settings.catalog, settings.spaces).load()
-
-    from service import api, health
+    logs.register(app)
+    counters = metrics.register(app, __version__)
+    auth.register(app, settings)
+    registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed)
+    app.extensions["wordspace"] = registry.load()
 
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(compare.bp)
+    app.register_blueprint(page.bp)
+    app.register_blueprint(admin.bp)
     errors.register(app)
     return app
 
@@ -42,6 +50,8 @@ def _one_faiss_thread() -> None:
     faiss.omp_set_num_threads(1)
 
 
-def configure_logging(level: str = "info") -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str = "info", as_json: bool = False) -> None:
+    from service import logs
+
+    logs.configure(level, as_json)
 

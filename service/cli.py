@@ -44,7 +44,7 @@ def main(argv: list[str] | None = None) -> int:
 
     _register_training(sub)
     args = parser.parse_args(argv)
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
         return args.func(args, settings) or 0
     except (ValueError, FileNotFoundError) as e:

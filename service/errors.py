@@ -44,6 +44,18 @@ class UnknownWord(ServiceError):
     type = "/problems/unknown-word"
 
 
+class Unauthorized(ServiceError):
+    status = 401
+    title = "Unauthorized"
+    type = "/problems/unauthorized"
+
+
+class NotFound(ServiceError):
+    status = 404
+    title = "Not found"
+    type = "/problems/not-found"
+
+
 class SpaceNotReady(ServiceError):
     status = 503
     title = "Space not ready"
@@ -70,7 +82,10 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank", **
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(e: ServiceError):
-        return problem(e.status, e.title, e.detail, e.type, **e.extra)
+        response = problem(e.status, e.title, e.detail, e.type, **e.extra)
+        if e.status == 401:
+            response.headers["WWW-Authenticate"] = 'Bearer realm="wordspace"'
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):

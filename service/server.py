@@ -1,15 +1,28 @@
 """Run the app under gunicorn with settings from the Settings object (no config file).
 
-Equivalent to `gunicorn -w N --threads T -b HOST:PORT --preload 'service:create_app()'`.
-The app is created once in the master (--preload): spaces are verified and mapped once,
-and forked workers share those pages.
+Like `gunicorn --preload -k gthread -w N --threads T -b HOST:PORT 'service:create_app()'`,
+plus three things the plain command lacks:
+- the app is created once in the master (preload): spaces are verified and mapped once,
+  and forked workers share those pages;
+- SIGHUP (or POST /v1/admin/reload) re-reads the catalog in the master, then gunicorn forks
+  fresh workers and lets the old ones finish their requests: zero-downtime index updates;
+- prometheus-client runs in multiprocess mode over a fresh folder, so /metrics adds up
+  every worker.
 """
 from __future__ import annotations
 
+import logging
+import os
+import tempfile
+from pathlib import Path
+
 from gunicorn.app.base import BaseApplication
 
-from service import configure_logging, create_app
+from service import configure_logging
+from service.logs import gunicorn_logconfig
 from service.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class WordspaceServer(BaseApplication):
@@ -29,17 +42,52 @@ class WordspaceServer(BaseApplication):
             "keepalive": 5,
             "preload_app": True,
             "loglevel": s.log_level,
-            "accesslog": "-",
+            "accesslog": None,  # service/logs.py writes one JSON access line per request
             "errorlog": "-",
+            "logconfig_dict": gunicorn_logconfig(s.log_level, s.log_json),
             "proc_name": "wordspace",
+            # gunicorn 24+ opens a control socket under ~/.gunicorn by default: two servers on
+            # one host would share it, and the container user has no home. Signals suffice.
+            "control_socket_disable": True,
+            "on_reload": self._reload_spaces,
+            "child_exit": _mark_worker_dead,
         }
         for key, value in options.items():
             self.cfg.set(key, value)
 
     def load(self):
-        configure_logging(self.settings.log_level)
-        return create_app(self.settings)
+        from service import create_app
+
+        configure_logging(self.settings.log_level, self.settings.log_json)
+        app = create_app(self.settings)
+        app.extensions["wordspace.master_pid"] = os.getpid()
+        return app
+
+    def _reload_spaces(self, arbiter) -> None:
+        """Runs in the master on SIGHUP, before the new workers are forked."""
+        if self.callable is not None:
+            log.info("SIGHUP: re-reading the catalog")
+            self.callable.extensions["wordspace"].reload()
+
+
+def _mark_worker_dead(server, worker) -> None:
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
 
 
 def run(settings: Settings) -> None:
+    _metrics_folder()
     WordspaceServer(settings).run()
+
+
+def _metrics_folder() -> None:
+    """A fresh folder for this server's metric files (prometheus-client reads the variable)."""
+    given = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if given:
+        folder = Path(given)
+        folder.mkdir(parents=True, exist_ok=True)
+        for stale in folder.glob("*.db"):
+            stale.unlink()
+    else:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="wordspace-metrics-")

@@ -27,6 +27,13 @@ class Settings:
     max_body_bytes: int = 1024 * 1024
     # Longest word accepted in a query, in characters.
     max_word_length: int = 200
+    # Longest text (sentence) accepted by the embed and compare routes, in characters.
+    max_text_length: int = 10000
+    # API keys (comma-separated). When set, every /v1 route needs `Authorization: Bearer KEY`;
+    # admin routes need one always and are off when none is set.
+    api_keys: tuple[str, ...] = ()
+    # Origins allowed to call the API from a browser (comma-separated, or *); none by default.
+    cors_origins: tuple[str, ...] = ()
     # Address and port gunicorn binds.
     host: str = "127.0.0.1"
     port: int = 8000
@@ -37,6 +44,8 @@ class Settings:
     timeout: int = 60
     # Python logging level name.
     log_level: str = "info"
+    # Log lines as JSON objects (one per line) instead of plain text.
+    log_json: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":
@@ -84,6 +93,8 @@ def env_table() -> list[tuple[str, str]]:
     for f in dataclasses.fields(Settings):
         default = f.default
         shown = ",".join(default) if isinstance(default, tuple) else str(default)
+        if f.name == "api_keys":
+            shown = ""
         rows.append((PREFIX + f.name.upper(), shown))
     return rows
 

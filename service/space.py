@@ -39,6 +39,7 @@ class Space:
         self.vectors = _load_npy(folder / "vectors.npy")
         self.norms = _load_npy(folder / "norms.npy")
         self.index = ix.read(str(folder / "index.faiss"))
+        self.observe_search = None  # set by service/metrics.py: called with seconds per search
         ix.set_params(self.index, manifest.get("search_params") or {})
         rows = manifest["rows"]
         for what, n in (("keys.txt", len(self.index_to_key)), ("vectors.npy", len(self.vectors)),
@@ -104,7 +105,10 @@ class Space:
         """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
         xq = np.ascontiguousarray(xq, dtype="float32")
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        started = time.perf_counter()
         D, I = self.index.search(xq, min(k + extra, len(self)))
+        if self.observe_search:
+            self.observe_search(time.perf_counter() - started)
         results = []
         for q in range(len(xq)):
             skip = exclude[q] if exclude else set()

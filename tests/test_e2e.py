@@ -2,11 +2,6 @@
 the real GloVe space, a toy space and a corrupt one; every route and every error over HTTP."""
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +10,7 @@ import requests
 from service import catalog
 from service.tables import read_table
 from tests.conftest import toy_table
+from tests.server import children, serve
 
 pytestmark = pytest.mark.slow
 SP = "/v1/spaces/{space}"
@@ -37,33 +33,8 @@ def server(glove_catalog):
     data = bytearray(index.read_bytes())
     data[100:110] = b"\x00" * 10
     index.write_bytes(bytes(data))
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "WORDSPACE_CATALOG": str(glove_catalog), "WORDSPACE_PORT": str(port),
-           "WORDSPACE_WORKERS": "2", "WORDSPACE_MAX_K": "100",
-           "WORDSPACE_MAX_BODY_BYTES": "65536"}
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                            start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    started = time.monotonic()
-    while time.monotonic() - started < 60:
-        try:
-            requests.get(base + "/healthz", timeout=1)
-            break
-        except requests.ConnectionError:
-            assert proc.poll() is None, proc.stdout.read()
-            time.sleep(0.1)
-    yield base, proc
-    proc.terminate()
-    try:
-        log = proc.communicate(timeout=20)[0]
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        log = proc.communicate()[0]
-    assert "Traceback" not in log, log
+    with serve(glove_catalog, workers=2, max_k=100, max_body_bytes=65536) as running:
+        yield running.base, running.proc
 
 
 @pytest.fixture
@@ -163,21 +134,9 @@ def test_post_errors_over_http(call):
 def test_workers_never_load_tensorflow(server, call):
     base, proc = server
     call("GET", "/v1/spaces/glove/neighbors?word=alps", SP + "/neighbors")
-    pids = [proc.pid] + _children(proc.pid)
+    pids = [proc.pid] + children(proc.pid)
     assert len(pids) >= 3
     for pid in pids:
         maps = Path(f"/proc/{pid}/maps").read_text()
         assert "tensorflow" not in maps, f"process {pid} mapped TensorFlow"
         assert "faiss" in maps
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found

@@ -1,0 +1,67 @@
+# wordspace: the similarity service under gunicorn, serving the catalog at /data/indexes.
+#
+#   docker build -t wordspace .                          # serving image (no TensorFlow)
+#   docker build -t wordspace:train --build-arg EXTRAS=train \
+#     --build-arg APT_PACKAGES="wordnet-base dict-gcide" .  # can also build the default spaces
+#   docker run -p 8000:8000 -v "$PWD/indexes:/data/indexes:ro" wordspace        # serve a catalog
+#   docker run -p 8000:8000 -v wordspace-data:/data/indexes wordspace:train build  # build, then serve
+#
+# Paths go through the venv (/opt/venv/bin), never through the base image's Python, which
+# lives in /usr/local/bin on the official image and /usr/bin on a Debian one.
+ARG BASE=python:3.11-slim
+
+FROM ${BASE} AS builder
+# Extras of the project to install, comma-separated: "" to serve, "train" to build spaces too.
+ARG EXTRAS=""
+# Use the system's CA bundle, so a CA lent to the build (or added to the base) is trusted.
+ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
+    PIP_DISABLE_PIP_VERSION_CHECK=1 \
+    PIP_NO_CACHE_DIR=1
+RUN python3 -m venv /opt/venv
+WORKDIR /src
+# Dependencies first, from pyproject.toml alone, so a code change reuses this layer.
+COPY pyproject.toml ./
+RUN /opt/venv/bin/python -c 'import sys, tomllib; \
+project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+extras = [e.strip() for e in sys.argv[1].split(",") if e.strip()]; \
+print("\n".join(project["dependencies"] + [d for e in extras for d in project["optional-dependencies"][e]]))' \
+      "$EXTRAS" > requirements.txt
+RUN /opt/venv/bin/pip install -r requirements.txt
+COPY README.md openapi.yaml ./
+COPY service/ service/
+RUN /opt/venv/bin/pip install --no-deps . \
+ && /opt/venv/bin/python -c "import service.health as h; assert h.OPENAPI.is_file(), h.OPENAPI" \
+ && /opt/venv/bin/pip uninstall -y -q pip setuptools
+
+FROM ${BASE}
+# Debian packages the final image needs, e.g. "wordnet-base dict-gcide" for the word2vec corpus.
+ARG APT_PACKAGES=""
+RUN if [ -n "$APT_PACKAGES" ]; then \
+      apt-get update && apt-get install -y --no-install-recommends $APT_PACKAGES \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi \
+ && groupadd --system --gid 10001 wordspace \
+ && useradd --system --uid 10001 --gid wordspace --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin wordspace \
+ && mkdir -p /data/indexes && chown wordspace:wordspace /data/indexes
+COPY --from=builder /opt/venv /opt/venv
+COPY deploy/entrypoint.sh /usr/local/bin/wordspace-entrypoint
+# /tmp is the only writable place besides the catalog (the root may be read-only): gunicorn's
+# control socket goes to $XDG_RUNTIME_DIR, matplotlib's cache to $MPLCONFIGDIR.
+ENV PATH=/opt/venv/bin:$PATH \
+    PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 \
+    XDG_RUNTIME_DIR=/tmp \
+    MPLCONFIGDIR=/tmp/matplotlib \
+    WORDSPACE_CATALOG=/data/indexes \
+    WORDSPACE_HOST=0.0.0.0 \
+    WORDSPACE_PORT=8000
+# Mount a catalog here (read-only is fine to serve), or a writable volume for `build`.
+VOLUME /data/indexes
+USER 10001:10001
+EXPOSE 8000
+# Liveness only: /readyz says whether the spaces are loaded.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
+  CMD ["/opt/venv/bin/python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WORDSPACE_PORT', '8000'), timeout=4)"]
+ENTRYPOINT ["/usr/local/bin/wordspace-entrypoint"]
+CMD ["serve"]

@@ -1,0 +1,28 @@
+"""Admin routes (need an API key; off without one): reload the catalog.
+
+Under gunicorn the reload is done by the master on SIGHUP (which this route sends): it
+re-reads the catalog once, then forks fresh workers and lets the old ones finish their
+requests, so every worker serves the new catalog and no request fails. In a single process
+the reload happens here and the new states are returned.
+"""
+from __future__ import annotations
+
+import os
+import signal
+
+from flask import Blueprint, current_app
+
+bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
+
+
+@bp.post("/reload")
+def reload():
+    master = current_app.extensions.get("wordspace.master_pid")
+    if master and master != os.getpid():
+        os.kill(master, signal.SIGHUP)
+        return {"status": "reloading",
+                "detail": "the server re-reads the catalog and replaces its workers; "
+                          "GET /readyz shows each space's state"}, 202
+    registry = current_app.extensions["wordspace"].reload()
+    return {"status": "reloaded",
+            "spaces": {name: vars(state) for name, state in sorted(registry.states.items())}}

@@ -1,0 +1,56 @@
+"""API keys and CORS.
+
+With WORDSPACE_API_KEYS set, every /v1 route needs `Authorization: Bearer <key>`, compared
+in constant time against every configured key. /healthz, /readyz, /metrics and
+/openapi.yaml stay open so probes and scrapers keep working. Admin routes need a key always
+and are off (404) when no key is configured.
+"""
+from __future__ import annotations
+
+import hmac
+
+from flask import Flask, request
+
+from service.errors import NotFound, Unauthorized
+
+
+def register(app: Flask, settings) -> None:
+    keys = [k.encode() for k in settings.api_keys]
+    origins = set(settings.cors_origins)
+
+    @app.before_request
+    def _authenticate():
+        path = request.path
+        if path.startswith("/v1/admin"):
+            if not keys:
+                raise NotFound("admin routes are off: set WORDSPACE_API_KEYS to turn them on")
+            _require(keys)
+        elif path.startswith("/v1/") and keys and request.method != "OPTIONS":
+            _require(keys)
+
+    if origins:
+        @app.after_request
+        def _cors(response):
+            origin = request.headers.get("Origin")
+            if origin and ("*" in origins or origin in origins):
+                response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
+                response.headers.add("Vary", "Origin")
+                response.headers["Access-Control-Expose-Headers"] = "X-Request-ID"
+                if request.method == "OPTIONS":
+                    response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+                    response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Request-ID"
+                    response.headers["Access-Control-Max-Age"] = "600"
+            return response
+
+
+def _require(keys: list[bytes]) -> None:
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        raise Unauthorized("this route needs an API key: send 'Authorization: Bearer <key>'")
+    token = given.strip().encode()
+    # Compare with every key so the time taken does not tell which one (or how much) matched.
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(token, key)
+    if not matched:
+        raise Unauthorized("the API key is not valid")

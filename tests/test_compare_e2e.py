@@ -1,0 +1,102 @@
+"""On the real default spaces: word2vec and GloVe put words with an obvious meaning relation
+closer than the task space does, and the task space puts same-polarity review words closer
+(and antonyms farther apart) than they do; the compare routes answer on them in time.
+
+The spaces come from the repository's catalog (`make build`) when it has them all, else
+`wordspace build` makes them (no learning curve) in a temporary catalog, which takes minutes.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from statistics import median
+
+import pytest
+
+from service import create_app
+from service.overlap import ranks_of
+from service.settings import Settings
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parents[1]
+NEEDED = ("word2vec", "glove", "task")
+
+# Meaning relations (country-capital, synonyms) among words film reviews also use.
+MEANING = [("france", "paris"), ("italy", "rome"), ("england", "london"), ("japan", "tokyo"),
+           ("film", "movie"), ("funny", "hilarious"), ("begin", "start"), ("big", "large"),
+           ("woman", "girl"), ("father", "son"), ("music", "song"), ("city", "town")]
+# Same polarity, different meaning: the task puts them together.
+POLARITY = [("boring", "mess"), ("dull", "waste"), ("tedious", "worst"), ("lame", "pointless"),
+            ("masterpiece", "beautifully"), ("brilliant", "delight"), ("wonderful", "superb"),
+            ("powerful", "moving")]
+# Antonyms share contexts (word2vec, GloVe: close) but not labels (task: far).
+ANTONYMS = [("good", "bad"), ("best", "worst"), ("great", "awful"), ("love", "hate")]
+
+
+@pytest.fixture(scope="module")
+def real_catalog(tmp_path_factory) -> Path:
+    repo = ROOT / "indexes"
+    if all((repo / name).exists() for name in NEEDED):
+        return repo
+    build = pytest.importorskip("service.build", reason="the [train] extra builds the spaces")
+    cat = tmp_path_factory.mktemp("real-catalog")
+    build.build(build.BuildOptions(catalog=cat, spaces=NEEDED, curve=None))
+    return cat
+
+
+@pytest.fixture(scope="module")
+def client(real_catalog):
+    return create_app(Settings(catalog=real_catalog, spaces=NEEDED)).test_client()
+
+
+def _rank(client, a: str, b: str) -> dict[str, int]:
+    """Exact rank of b among a's neighbours and of a among b's; the better of the two."""
+    registry = client.application.extensions["wordspace"]
+    ranks = {}
+    for name in NEEDED:
+        space = registry.get(name)
+        ra, rb = space.lookup(a), space.lookup(b)
+        ranks[name] = min(ranks_of(space.vectors @ space.vectors[x], [y], exclude=[x])[0]
+                          for x, y in ((ra, rb), (rb, ra)))
+    return ranks
+
+
+def _medians(client, pairs) -> tuple[dict[str, float], list]:
+    rows = [(a, b, _rank(client, a, b)) for a, b in pairs]
+    return {s: median(r[s] for _, _, r in rows) for s in NEEDED}, rows
+
+
+def test_meaning_relations_are_closer_in_word2vec_and_glove(client):
+    medians, rows = _medians(client, MEANING)
+    assert medians["word2vec"] < medians["task"] and medians["glove"] < medians["task"], rows
+    closer = sum(r["word2vec"] < r["task"] and r["glove"] < r["task"] for _, _, r in rows)
+    assert closer >= 0.75 * len(rows), rows
+
+
+def test_polarity_is_closer_in_the_task_space(client):
+    medians, rows = _medians(client, POLARITY)
+    assert medians["task"] < medians["word2vec"] and medians["task"] < medians["glove"], rows
+    medians, rows = _medians(client, ANTONYMS)
+    assert medians["task"] > medians["word2vec"] and medians["task"] > medians["glove"], rows
+
+
+def test_compare_routes_on_the_real_spaces(client):
+    body = client.get("/v1/compare/neighbors?word=good&k=10").get_json()
+    assert [s["space"] for s in body["spaces"]] == ["glove", "task", "word2vec"]
+    assert len(body["pairs"]) == 3
+    headlines = ["The film was a delight from start to finish.",
+                 "I loved this movie, it was wonderful.",
+                 "A charming picture that I enjoyed enormously."]
+    r = client.post("/v1/compare/sentences", json={"sentences": headlines})
+    assert r.status_code == 200 and len(r.get_json()["spaces"]) == 3
+    started = time.perf_counter()
+    r = client.get("/v1/compare/evaluation")
+    seconds = time.perf_counter() - started
+    assert r.status_code == 200 and seconds < 120
+    scores = {e["space"]: e for e in r.get_json()["spaces"]}
+    assert scores["glove"]["wordsim353"]["spearman"] > 0.45
+    assert scores["word2vec"]["wordsim353"]["spearman"] > scores["task"]["wordsim353"]["spearman"]
+    fit = client.get("/v1/compare/align?source=word2vec&target=glove").get_json()
+    assert fit["heldout_precision_at_1"] > 0.05  # 0.10 measured for word2vec -> glove
+    drift = client.get("/v1/compare/drift?source=word2vec&target=task&n=20").get_json()
+    assert len(drift["words"]) == 20

@@ -1,0 +1,270 @@
+"""The container and Kubernetes files agree with the service and with Kubernetes.
+
+Every manifest in deploy/kubernetes/ is checked against the Kubernetes schemas that the
+kubernetes-validate package ships (strict: unknown fields are errors; no network), and the
+facts that could drift are checked against their source: probe paths against openapi.yaml,
+ConfigMap keys and values against service/settings.py, ports, the grace period against the
+gunicorn timeout, the user and the catalog path against the Dockerfile.
+"""
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import kubernetes_validate
+import pytest
+import yaml
+from kubernetes_validate.utils import latest_version
+
+from service.settings import Settings, env_table
+from tests.conftest import ROOT
+
+K8S = ROOT / "deploy" / "kubernetes"
+DOCKERFILE = ROOT / "Dockerfile"
+ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
+KUSTOMIZATION = "kustomization.yaml"
+# The oldest Kubernetes the manifests are meant for, and the newest the package knows.
+VERSIONS = ("1.29.0", latest_version())
+
+
+def manifest_files() -> list[Path]:
+    return sorted(p for p in K8S.glob("*.yaml") if p.name != KUSTOMIZATION)
+
+
+def load_all() -> list[dict]:
+    return [doc for path in manifest_files()
+            for doc in yaml.safe_load_all(path.read_text()) if doc]
+
+
+@pytest.fixture(scope="module")
+def resources() -> dict[str, dict]:
+    """kind -> the one resource of that kind."""
+    docs = load_all()
+    by_kind = {doc["kind"]: doc for doc in docs}
+    assert len(by_kind) == len(docs), "one resource per kind is expected"
+    return by_kind
+
+
+@pytest.fixture(scope="module")
+def container(resources) -> dict:
+    return resources["Deployment"]["spec"]["template"]["spec"]["containers"][0]
+
+
+@pytest.fixture(scope="module")
+def config(resources) -> dict[str, str]:
+    return resources["ConfigMap"]["data"]
+
+
+@pytest.fixture(scope="module")
+def dockerfile() -> list[tuple[str, str]]:
+    """(INSTRUCTION, arguments) for each instruction, continuation lines joined."""
+    text = re.sub(r"\\\n", " ", DOCKERFILE.read_text())
+    lines = [line.strip() for line in text.splitlines()]
+    return [(line.split(None, 1)[0].upper(), line.split(None, 1)[1] if " " in line else "")
+            for line in lines if line and not line.startswith("#")]
+
+
+def instructions(dockerfile, name: str) -> list[str]:
+    return [args for instr, args in dockerfile if instr == name]
+
+
+def dockerfile_env(dockerfile) -> dict[str, str]:
+    env = {}
+    for args in instructions(dockerfile, "ENV"):
+        env.update(dict(re.findall(r"(\w+)=(\S+)", args)))
+    return env
+
+
+# --- Kubernetes schemas ---
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("path", manifest_files(), ids=lambda p: p.name)
+def test_manifest_is_valid_kubernetes(path, version):
+    for doc in yaml.safe_load_all(path.read_text()):
+        kubernetes_validate.validate(doc, version, strict=True)
+
+
+def test_kustomization_lists_every_manifest():
+    kustomization = yaml.safe_load((K8S / KUSTOMIZATION).read_text())
+    assert sorted(kustomization["resources"]) == [p.name for p in manifest_files()]
+
+
+# --- probes, settings, ports ---
+
+def test_probes_use_the_health_routes_of_the_contract(container, spec):
+    paths = {name: container[name]["httpGet"]["path"]
+             for name in ("livenessProbe", "readinessProbe", "startupProbe")}
+    assert paths["livenessProbe"] == "/healthz"
+    assert paths["readinessProbe"] == "/readyz"
+    for name, path in paths.items():
+        assert path in spec["paths"], f"{name} probes {path}, which openapi.yaml does not have"
+        assert "get" in spec["paths"][path]
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        assert container[probe]["httpGet"]["port"] in (container["ports"][0]["name"],
+                                                      container["ports"][0]["containerPort"])
+
+
+def test_configmap_holds_only_real_settings_with_valid_values(config):
+    known = {name for name, _ in env_table()}
+    assert set(config) <= known, f"not settings: {sorted(set(config) - known)}"
+    Settings.from_env(config)  # raises on a value that does not parse
+
+
+def test_ports_agree(resources, container, config, dockerfile):
+    port = container["ports"][0]["containerPort"]
+    assert int(config.get("WORDSPACE_PORT", Settings.port)) == port
+    assert config.get("WORDSPACE_HOST") == "0.0.0.0"
+    service_port = resources["Service"]["spec"]["ports"][0]
+    assert service_port["targetPort"] in (container["ports"][0]["name"], port)
+    assert instructions(dockerfile, "EXPOSE") == [str(port)]
+    assert dockerfile_env(dockerfile)["WORDSPACE_PORT"] == str(port)
+
+
+def test_grace_period_outlasts_the_longest_request(resources, container, config):
+    pod = resources["Deployment"]["spec"]["template"]["spec"]
+    timeout = Settings.from_env(config).timeout
+    pause = 0
+    pre_stop = container.get("lifecycle", {}).get("preStop", {}).get("exec", {}).get("command", [])
+    if pre_stop[:1] == ["sleep"]:
+        pause = int(pre_stop[1])
+    assert pod["terminationGracePeriodSeconds"] > pause + timeout
+
+
+def test_labels_and_names_connect(resources):
+    deployment = resources["Deployment"]
+    pod_labels = deployment["spec"]["template"]["metadata"]["labels"]
+    for selector in (deployment["spec"]["selector"]["matchLabels"],
+                     resources["Service"]["spec"]["selector"],
+                     resources["PodDisruptionBudget"]["spec"]["selector"]["matchLabels"]):
+        assert selector.items() <= pod_labels.items()
+    assert resources["HorizontalPodAutoscaler"]["spec"]["scaleTargetRef"]["name"] == \
+        deployment["metadata"]["name"]
+    assert "cpu" in deployment["spec"]["template"]["spec"]["containers"][0]["resources"]["requests"]
+    names = {resources["ConfigMap"]["metadata"]["name"]}
+    for pod in (deployment["spec"]["template"]["spec"], resources["Job"]["spec"]["template"]["spec"]):
+        for c in pod["containers"]:
+            assert {ref["configMapRef"]["name"] for ref in c["envFrom"]} == names
+
+
+# --- the catalog volume ---
+
+def mounts(pod: dict, claim: str) -> list[dict]:
+    volumes = [v["name"] for v in pod["volumes"]
+               if v.get("persistentVolumeClaim", {}).get("claimName") == claim]
+    assert len(volumes) == 1
+    return [m for c in pod["containers"] for m in c["volumeMounts"] if m["name"] == volumes[0]]
+
+
+def test_replicas_read_the_catalog_the_job_writes(resources, config, dockerfile):
+    claim = resources["PersistentVolumeClaim"]["metadata"]["name"]
+    assert "ReadOnlyMany" in resources["PersistentVolumeClaim"]["spec"]["accessModes"]
+    catalog = config["WORDSPACE_CATALOG"]
+    assert dockerfile_env(dockerfile)["WORDSPACE_CATALOG"] == catalog
+    assert catalog in instructions(dockerfile, "VOLUME")
+
+    serving = resources["Deployment"]["spec"]["template"]["spec"]
+    volume = next(v for v in serving["volumes"] if "persistentVolumeClaim" in v)
+    assert volume["persistentVolumeClaim"]["readOnly"] is True
+    for m in mounts(serving, claim):
+        assert m["mountPath"] == catalog and m["readOnly"] is True
+
+    build = resources["Job"]["spec"]["template"]["spec"]
+    for m in mounts(build, claim):
+        assert m["mountPath"] == catalog and not m.get("readOnly", False)
+
+
+def test_pods_run_as_the_image_user_on_a_read_only_root(resources, dockerfile):
+    uid = instructions(dockerfile, "USER")[-1].split(":")[0]
+    for kind in ("Deployment", "Job"):
+        pod = resources[kind]["spec"]["template"]["spec"]
+        assert pod["securityContext"]["runAsNonRoot"] is True
+        assert str(pod["securityContext"]["runAsUser"]) == uid
+        for c in pod["containers"]:
+            assert c["securityContext"]["readOnlyRootFilesystem"] is True
+            assert c["securityContext"]["allowPrivilegeEscalation"] is False
+            # Only /tmp is writable besides the catalog.
+            writable = {m["mountPath"] for m in c["volumeMounts"] if not m.get("readOnly")}
+            assert writable <= {"/tmp", "/data/indexes"}
+
+
+# --- the Dockerfile ---
+
+def test_dockerfile_shape(dockerfile):
+    froms = instructions(dockerfile, "FROM")
+    assert len(froms) >= 2, "multi-stage: a builder stage and a runtime stage"
+    first_from = next(i for i, (instr, _) in enumerate(dockerfile) if instr == "FROM")
+    base_args = [args for instr, args in dockerfile[:first_from] if instr == "ARG"]
+    assert any(a.startswith("BASE=") for a in base_args), "ARG BASE=... before the first FROM"
+    assert all("${BASE}" in f for f in froms)
+
+    user = instructions(dockerfile, "USER")[-1].split(":")[0]
+    assert user not in ("", "0", "root")
+    assert dockerfile.index(("USER", instructions(dockerfile, "USER")[-1])) > \
+        max(i for i, (instr, _) in enumerate(dockerfile) if instr == "FROM")
+
+    healthcheck = " ".join(instructions(dockerfile, "HEALTHCHECK"))
+    assert "/healthz" in healthcheck and "/opt/venv/bin/python" in healthcheck
+    assert instructions(dockerfile, "VOLUME")
+    assert dockerfile_env(dockerfile)["WORDSPACE_HOST"] == "0.0.0.0"
+    # The runtime stage gets the venv, never the build tools or the source tree.
+    runtime = dockerfile[max(i for i, (instr, _) in enumerate(dockerfile) if instr == "FROM"):]
+    copies = [args for instr, args in runtime if instr == "COPY"]
+    assert any(c.startswith("--from=builder /opt/venv") for c in copies)
+    assert not any(" service" in c or c.startswith(". ") for c in copies)
+
+
+def test_dockerignore_lets_in_what_the_dockerfile_copies(dockerfile):
+    allowed = [line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()
+               if line.startswith("!")]
+    for args in instructions(dockerfile, "COPY"):
+        if args.startswith("--from"):
+            continue
+        for source in args.split()[:-1]:
+            assert source.rstrip("/") in allowed, f"COPY {source}: excluded by .dockerignore"
+            assert (ROOT / source).exists()
+
+
+# --- the entry point ---
+
+@pytest.fixture
+def fake_wordspace(tmp_path):
+    """Run the entry point with a `wordspace` on PATH that prints its arguments, and a
+    `python` that has no TensorFlow (the serving image)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, body in (("wordspace", 'echo "wordspace $*"'), ("python", "exit 1")):
+        (bin_dir / name).write_text(f"#!/bin/sh\n{body}\n")
+        (bin_dir / name).chmod(0o755)
+
+    def run(*args, catalog=tmp_path):
+        env = {"PATH": f"{bin_dir}:{os.environ['PATH']}", "WORDSPACE_CATALOG": str(catalog)}
+        return subprocess.run(["sh", str(ENTRYPOINT), *args], env=env, capture_output=True,
+                              text=True, timeout=10)
+    return run
+
+
+def test_entrypoint_serves_by_default(fake_wordspace):
+    for args in ((), ("serve",)):
+        done = fake_wordspace(*args)
+        assert done.returncode == 0 and done.stdout == "wordspace serve\n"
+
+
+def test_entrypoint_passes_other_commands_to_wordspace(fake_wordspace):
+    done = fake_wordspace("build-index", "glove", "--from", "kumo")
+    assert done.stdout == "wordspace build-index glove --from kumo\n"
+
+
+def test_entrypoint_builds_then_serves(fake_wordspace):
+    done = fake_wordspace("build", "--spaces", "glove")
+    assert done.returncode == 0
+    assert done.stdout == "wordspace build --spaces glove\nwordspace serve\n"
+
+
+def test_entrypoint_build_says_what_is_missing(fake_wordspace, tmp_path):
+    done = fake_wordspace("build")
+    assert done.returncode == 64 and done.stdout == ""
+    assert "EXTRAS=train" in done.stderr and "--spaces glove" in done.stderr
+    done = fake_wordspace("build", "--spaces", "glove", catalog=tmp_path / "absent")
+    assert done.returncode == 73 and "writable" in done.stderr

@@ -1,0 +1,191 @@
+"""The scorecard: benchmarks on spaces built to score known values, task-side scores on a
+synthetic task, geometry, caching and refresh, evaluation.json, and the two routes."""
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+import pytest
+
+from service import benchmarks, catalog, evaluation, geometry, probe
+from service.space import Space
+from service.tables import Table
+
+DIM = 256
+
+
+def _unit(rng, dim=DIM):
+    v = rng.normal(size=dim)
+    return v / np.linalg.norm(v)
+
+
+def bench_table(seed: int = 0, drop: tuple[str, ...] = ()) -> tuple[Table, int]:
+    """WordSim353 pairs with disjoint words whose cosine rises with the human score (Spearman
+    1 on them), plus the capital-common-countries analogies as capital = country + offset.
+    Returns the table and how many WordSim353 pairs it covers."""
+    rng = np.random.default_rng(seed)
+    words: dict[str, np.ndarray] = {}
+    pairs = benchmarks.similarity_pairs(benchmarks.WORDSIM)
+    uses = Counter(w for a, b, _ in pairs for w in (a, b))
+    for a, b, score in pairs:  # only pairs of words used once, so no other pair is covered
+        if uses[a] > 1 or uses[b] > 1 or a in drop or b in drop:
+            continue
+        u, v = _unit(rng), _unit(rng)
+        v -= (v @ u) * u
+        angle = (1 - score / 10) * np.pi / 2
+        words[a], words[b] = u, np.cos(angle) * u + np.sin(angle) * v / np.linalg.norm(v)
+    covered = len(words) // 2
+    offset = 0.8 * _unit(rng)
+    for section, (capital, country, _, _) in benchmarks.analogy_questions():
+        if section != "capital-common-countries":
+            break
+        words.setdefault(country, _unit(rng))
+        words.setdefault(capital, words[country] + offset)
+    keys = [k for k in words if k not in drop]
+    return Table(keys, np.array([words[k] for k in keys], dtype="float32")), covered
+
+
+def task_texts(n: int = 300, seed: int = 0) -> tuple[list[str], list[str]]:
+    rng = np.random.default_rng(seed)
+    good, bad = ["good", "great", "superb", "lovely"], ["bad", "awful", "dull", "poor"]
+    neutral = ["the", "film", "plot", "actor", "story", "scene"]
+    texts, labels = [], []
+    for i in range(n):
+        label = "fresh" if i % 2 else "rotten"
+        pool = good if label == "fresh" else bad
+        texts.append(" ".join(rng.choice(neutral, 4).tolist() + rng.choice(pool, 2).tolist()))
+        labels.append(label)
+    return texts, labels
+
+
+def task_table(separated: bool, seed: int = 0) -> Table:
+    rng = np.random.default_rng(seed)
+    axis = _unit(rng, 32)
+    keys = ["good", "great", "superb", "lovely", "bad", "awful", "dull", "poor",
+            "the", "film", "plot", "actor", "story", "scene"]
+    vectors = []
+    for i, _ in enumerate(keys):
+        sign = 1 if i < 4 else -1 if i < 8 else 0
+        vectors.append(_unit(rng, 32) + (3 * sign * axis if separated else 0))
+    return Table(keys, np.array(vectors, dtype="float32"))
+
+
+@pytest.fixture
+def catalog_dir(tmp_path):
+    cat = tmp_path / "indexes"
+    table, _ = bench_table()
+    catalog.write_space(cat, "bench", table, source={"format": "test"})
+    catalog.write_space(cat, "bench-small", bench_table(seed=1, drop=("athens", "love"))[0],
+                        source={"format": "test"})
+    return cat
+
+
+def test_word_similarity_scores_the_covered_pairs(catalog_dir):
+    space = Space.load(catalog_dir, "bench")
+    _, covered = bench_table()
+    for name in (benchmarks.WORDSIM, benchmarks.SIMLEX):
+        result = benchmarks.word_similarity(space, name)
+        assert result.total == len(benchmarks.similarity_pairs(name))
+    result = benchmarks.word_similarity(space, benchmarks.WORDSIM)
+    assert result.answered >= covered > 50 and result.total == 353
+    assert result.spearman > 0.9
+
+
+def test_analogies_count_and_score_the_covered_questions(catalog_dir):
+    space = Space.load(catalog_dir, "bench")
+    scores = benchmarks.analogies(space)
+    for method in ("3cosadd", "3cosmul"):
+        m = scores.methods[method]
+        assert m["semantic"].answered == m["overall"].answered >= 506  # 23 capitals x 22
+        assert m["semantic"].accuracy > 0.95, method
+        assert m["syntactic"].answered == 0 and m["syntactic"].accuracy is None
+        assert m["overall"].total == 19544 and m["semantic"].total == 8869
+    assert scores.candidates == len(space)
+
+
+def test_shared_scores_use_the_same_items_for_every_space(catalog_dir):
+    spaces = [Space.load(catalog_dir, n) for n in ("bench", "bench-small")]
+    shared = evaluation.shared_scores(spaces)
+    a, b = (shared["scores"][n] for n in ("bench", "bench-small"))
+    assert a["wordsim353"]["answered"] == b["wordsim353"]["answered"]
+    own = benchmarks.analogies(spaces[0]).methods["3cosadd"]["overall"].answered
+    assert a["analogy"]["methods"]["3cosadd"]["overall"]["answered"] == \
+        b["analogy"]["methods"]["3cosadd"]["overall"]["answered"] < own  # athens is gone
+    assert shared["vocabulary"] == shared["candidates"] <= len(spaces[1])
+
+
+def test_task_scores_tell_a_task_space_from_a_random_one(tmp_path):
+    texts, labels = task_texts()
+    associations = probe.class_words(texts, labels)
+    assert associations["great"] == "fresh" and associations["dull"] == "rotten"
+    assert "film" not in associations
+    scores = {}
+    for separated in (True, False):
+        space = evaluation.as_space(task_table(separated))
+        scores[separated] = (probe.linear_probe(space, texts, labels),
+                             probe.neighborhood_purity(space, associations, k=3))
+    (good_probe, good_purity), (_, bad_purity) = scores[True], scores[False]
+    assert good_probe.accuracy == 1.0 and good_probe.test == 60 and good_probe.baseline <= 0.6
+    assert good_purity.purity == 1.0 and good_purity.words == 8
+    assert good_purity.chance == pytest.approx(3 / 7)
+    assert bad_purity.purity < 0.8
+
+
+def test_geometry_sees_anisotropy_and_norms():
+    rng = np.random.default_rng(0)
+    iso = Table([f"w{i}" for i in range(500)], rng.normal(size=(500, 32)))
+    aniso = Table(iso.index_to_key, iso.vectors + 10 * _unit(rng, 32))
+    g_iso, g_aniso = (geometry.geometry(evaluation.as_space(t)) for t in (iso, aniso))
+    assert abs(g_iso.mean_cosine) < 0.05 < 0.5 < g_aniso.mean_cosine
+    assert g_iso.hubness_rows == 500 and g_iso.hubness_skew is not None
+    assert 0 < g_iso.norm_cv < 0.3 and g_iso.norm_min <= g_iso.norm_median <= g_iso.norm_max
+
+
+def test_evaluate_space_takes_a_table_and_a_task():
+    texts, labels = task_texts()
+    result = evaluation.evaluate_space(task_table(True), task=(texts, labels))
+    assert result["task"]["computed"] and result["task"]["probe"]["accuracy"] == 1.0
+    assert set(result["seconds"]) == set(evaluation.SECTIONS)
+    assert result["settings"]["case_folding"].startswith("lower")
+
+
+def test_route_computes_caches_and_refreshes(client, check_spec, monkeypatch):
+    url = "/v1/spaces/bench/evaluation"
+    first = client.get(url)
+    body = first.get_json()
+    check_spec("/v1/spaces/{space}/evaluation", "GET", 200, body, first.content_type)
+    assert body["refreshed"] == list(evaluation.SECTIONS) and body["kept"] == []
+    assert body["wordsim353"]["spearman"] > 0.9 and body["task"]["computed"] is False
+    again = client.get(url).get_json()
+    assert again["refreshed"] == [] and again["computed_at"] == body["computed_at"]
+    monkeypatch.setattr(evaluation, "REFRESH_BUDGET", -1.0)  # as if they had been slow
+    assert client.get(url + "?refresh=true").get_json()["kept"] == ["analogy", "task"]
+    monkeypatch.setattr(evaluation, "REFRESH_BUDGET", 60.0)
+    assert client.get(url + "?refresh=1").get_json()["refreshed"] == list(evaluation.SECTIONS)
+    bad = client.get(url + "?refresh=maybe")
+    assert bad.status_code == 400 and bad.get_json()["parameter"] == "refresh"
+    assert client.get("/v1/spaces/nope/evaluation").status_code == 404
+
+
+def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
+    cat = settings.catalog
+    table, _ = bench_table()
+    stored = evaluation.evaluate_space(table, sections=("wordsim353",))
+    stored.update({s: {"stored": True} for s in evaluation.SECTIONS if s != "wordsim353"})
+    path = evaluation.write_evaluation(stored, tmp_path / "evaluation.json")
+    catalog.write_space(cat, "bench", table, source={"format": "test"},
+                        extra_files={"evaluation.json": path})
+    from service import create_app
+
+    body = create_app(settings).test_client().get("/v1/spaces/bench/evaluation").get_json()
+    assert body["analogy"] == {"stored": True} and body["refreshed"] == []
+
+
+def test_compare_evaluation_adds_shared_vocabulary(client, check_spec):
+    r = client.get("/v1/compare/evaluation?spaces=bench,bench-small")
+    body = r.get_json()
+    check_spec("/v1/compare/evaluation", "GET", 200, body, r.content_type)
+    assert [s["space"] for s in body["spaces"]] == ["bench", "bench-small"]
+    assert set(body["shared"]["scores"]) == {"bench", "bench-small"}
+    one = client.get("/v1/compare/evaluation?spaces=bench").get_json()
+    assert one["shared"] is None

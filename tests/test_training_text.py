@@ -1,0 +1,38 @@
+"""The tokenizer agrees with a real Keras TextVectorization layer on tricky strings."""
+from __future__ import annotations
+
+import pytest
+
+from service.training.text import tokenize
+
+TRICKY = [
+    "Hello, World!",
+    "don't STOP-me.now",
+    "  leading and   trailing  ",
+    "tabs\tand\nnewlines\r\nand\x0bvertical\x0cfeeds",
+    "ÉCOLE Über ÀB naïve ΣΑΣ İstanbul",
+    "non\xa0breaking\u2003em space",
+    "a_b c~d e|f g{h}i [j] (k) <l> @m #n $o %p ^q &r *s +t =u ?v /w \\x `y \"z\"",
+    "emoji 🎬 film… «quoted» — dash – en",
+    "numbers 3.14 1,000 50%",
+    "",
+    "!!!",
+]
+
+
+def test_tokenize_plain():
+    assert tokenize("It's a GREAT film, isn't it?") == ["its", "a", "great", "film", "isnt", "it"]
+
+
+@pytest.mark.slow
+def test_tokenize_matches_textvectorization():
+    keras = pytest.importorskip("keras")
+    layer = keras.layers.TextVectorization(output_mode="int")
+    vocab = sorted({t for text in TRICKY for t in tokenize(text)})
+    layer.set_vocabulary(vocab)
+    ids = layer(TRICKY).numpy()
+    table = layer.get_vocabulary()
+    for text, row in zip(TRICKY, ids):
+        keras_tokens = [table[i] for i in row if i != 0]
+        assert "[UNK]" not in keras_tokens, text
+        assert keras_tokens == tokenize(text), text

@@ -1,0 +1,42 @@
+"""word2vec: a real gensim model on a small seeded corpus, and the user's own vectors."""
+from __future__ import annotations
+
+import numpy as np
+
+from service.training.corpus import Corpus
+from service.training.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+
+
+def _corpus(n=600, seed=0) -> Corpus:
+    """Two topics that never mix: animal words co-occur, vehicle words co-occur."""
+    rng = np.random.default_rng(seed)
+    topics = [["dog", "cat", "horse", "cow", "animal"], ["car", "bus", "train", "truck", "vehicle"]]
+    sentences = [list(rng.choice(topics[i % 2], size=8)) for i in range(n)]
+    tokens = sum(map(len, sentences))
+    return Corpus(sentences, {"test": {"sentences": n, "tokens": tokens, "paths": []}})
+
+
+def test_train_word2vec_table_and_details():
+    settings = Word2VecSettings(vector_size=16, min_count=1, epochs=5, workers=1, window=3)
+    table = train_word2vec(_corpus(), settings)
+    assert sorted(table.index_to_key) == sorted(["dog", "cat", "horse", "cow", "animal",
+                                                 "car", "bus", "train", "truck", "vehicle"])
+    v = {k: table.vectors[i] / np.linalg.norm(table.vectors[i]) for i, k in enumerate(table.index_to_key)}
+    assert v["dog"] @ v["cat"] > v["dog"] @ v["car"]
+    d = table.details
+    assert d["algorithm"] == "skip-gram" and d["hyperparameters"]["window"] == 3
+    assert d["corpus"]["sources"]["test"]["tokens"] == 4800
+    assert set(d["wordsim353"]) == {"spearman", "pearson", "oov_percent"}
+    assert d["train_seconds"] >= 0
+
+
+def test_load_user_vectors(tmp_path):
+    words = ["tiger", "cat", "car", "train"]
+    rng = np.random.default_rng(1)
+    path = tmp_path / "vectors.txt"
+    path.write_text(f"{len(words)} 5\n" + "".join(
+        w + " " + " ".join(f"{x:.5f}" for x in rng.normal(size=5)) + "\n" for w in words))
+    table = load_word2vec(f"word2vec:{path}")
+    assert table.index_to_key == words
+    assert table.details["algorithm"] == "pretrained"
+    assert table.details["wordsim353"]["oov_percent"] > 90
