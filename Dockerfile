@@ -5,6 +5,7 @@
 #     --build-arg APT_PACKAGES="wordnet-base dict-gcide" .  # can also build the default spaces
 #   docker run -p 8000:8000 -v "$PWD/indexes:/data/indexes:ro" wordspace        # serve a catalog
 #   docker run -p 8000:8000 -v wordspace-data:/data/indexes wordspace:train build  # build, then serve
+#   docker run -p 8000:8000 -v wordspace-data:/data/indexes wordspace build --spaces glove
 #
 # Paths go through the venv (/opt/venv/bin), never through the base image's Python, which
 # lives in /usr/local/bin on the official image and /usr/bin on a Debian one.

@@ -34,7 +34,7 @@ from loadgen import drive  # bench/ is on sys.path when this file runs
 BENCH = Path(__file__).resolve().parent
 SPACE = "glove"
 TARGET_RATIO, TARGET_RECALL, TARGET_READY = 10.0, 0.99, 2.0
-# The baseline gets one BLAS thread per request thread: it is faster so on a small box
+# The baseline gets one BLAS thread per request thread, its fastest setting on a small box
 # (multi-threaded BLAS under 8 request threads only oversubscribes the cores). The service
 # runs with the environment it is given, as `wordspace serve` would.
 ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}

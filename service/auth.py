@@ -3,7 +3,7 @@
 With WORDSPACE_API_KEYS set, every /v1 route needs `Authorization: Bearer <key>`, compared
 in constant time against every configured key. /healthz, /readyz, /metrics and
 /openapi.yaml stay open so probes and scrapers keep working. Admin routes need a key always
-and are off (404) when no key is configured.
+and are off (always 401) when no key is configured.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import hmac
 
 from flask import Flask, request
 
-from service.errors import NotFound, Unauthorized
+from service.errors import Unauthorized
 
 
 def register(app: Flask, settings) -> None:
@@ -23,7 +23,8 @@ def register(app: Flask, settings) -> None:
         path = request.path
         if path.startswith("/v1/admin"):
             if not keys:
-                raise NotFound("admin routes are off: set WORDSPACE_API_KEYS to turn them on")
+                raise Unauthorized("admin routes need an API key and none is configured: "
+                                   "set WORDSPACE_API_KEYS to turn them on")
             _require(keys)
         elif path.startswith("/v1/") and keys and request.method != "OPTIONS":
             _require(keys)

@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
         return args.func(args, settings) or 0
-    except (ValueError, FileNotFoundError) as e:
+    except (ValueError, FileNotFoundError, RuntimeError) as e:
         log.error("%s", e)
         return 2
 

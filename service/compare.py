@@ -19,6 +19,7 @@ MAX_SPACES = 8
 MAX_SENTENCES = 16
 MAX_SENTENCE_CHARS = 1_000
 MAX_PLOT_WORDS = 40
+MAX_PLOT_WORDS_PARAM = 800
 MAX_DRIFT = 500
 
 
@@ -38,6 +39,11 @@ def _alignments() -> alignment.Alignments:
     return current_app.extensions.setdefault("wordspace.alignments", alignment.Alignments())
 
 
+# 8 names of at most 64 characters and their commas: keeps every URL under gunicorn's
+# request-line limit even when percent-encoded.
+MAX_SPACES_PARAM = 520
+
+
 def _spaces(raw=None, *, minimum: int = 1) -> list:
     """The spaces named in `spaces` (comma-separated or a JSON list), default all loaded."""
     raw = request.args.get("spaces") if raw is None else raw
@@ -45,6 +51,9 @@ def _spaces(raw=None, *, minimum: int = 1) -> list:
     if raw is None or raw == "" or raw == []:
         names = reg.names
     elif isinstance(raw, str):
+        if len(raw) > MAX_SPACES_PARAM:
+            raise InvalidRequest(f"'spaces' is longer than {MAX_SPACES_PARAM} characters",
+                                 parameter="spaces")
         names = [n.strip() for n in raw.split(",") if n.strip()]
     elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
         names = raw
@@ -180,8 +189,11 @@ def _image(data: bytes, fmt: str) -> Response:
 
 @bp.get("/compare/plot")
 def plot_words():
-    raw = params.query_word("words")
-    words = list(dict.fromkeys(w.strip() for w in raw.split(",") if w.strip()))
+    raw = request.args.get("words", "")
+    if not raw.strip() or len(raw) > MAX_PLOT_WORDS_PARAM:
+        raise InvalidRequest(f"'words' must be 1 to {MAX_PLOT_WORDS_PARAM} characters of "
+                             "comma-separated words", parameter="words")
+    words = list(dict.fromkeys(params.word(w.strip(), "words") for w in raw.split(",") if w.strip()))
     if not 1 <= len(words) <= MAX_PLOT_WORDS:
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
     fmt = _choice("format", "svg", tuple(plots.FORMATS))

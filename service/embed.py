@@ -36,7 +36,7 @@ def embed_texts(space, texts: list[str]) -> list[Embedding]:
     """
     config = read_embed_config(space)
     if config is None:
-        return [_word_mean(space, text) for text in texts]
+        return [word_mean(space, text) for text in texts]
     unk = np.asarray(config["unk_vector"], dtype="float32")
     length = config.get("sequence_length")
     return [_pooled(space, text, unk, length) for text in texts]
@@ -74,7 +74,8 @@ def _pooled(space, text: str, unk: np.ndarray, length: int | None) -> Embedding:
     return Embedding((total / len(tokens)).astype("float32"), len(tokens), missing)
 
 
-def _word_mean(space, text: str) -> Embedding:
+def word_mean(space, text: str) -> Embedding:
+    """The word-space definition: mean of the normalised vectors of the tokens found."""
     tokens = tokenize(text)
     rows = [space.find(t) for t in tokens]
     found = [r for r in rows if r is not None]
@@ -83,3 +84,5 @@ def _word_mean(space, text: str) -> Embedding:
         return Embedding(np.zeros(space.vector_size, dtype="float32"), 0, missing)
     vector = np.asarray(space.vectors[found], dtype="float64").mean(axis=0)
     return Embedding(vector.astype("float32"), len(found), missing)
+
+

@@ -36,9 +36,12 @@ def word(value, name: str = "word") -> str:
     return value
 
 
-def k(value=None) -> int:
+_QUERY = object()
+
+
+def k(value=_QUERY) -> int:
     """k from the query string (or the given body value), 1..WORDSPACE_MAX_K, default 10."""
-    raw = request.args.get("k", 10) if value is None else value
+    raw = request.args.get("k", 10) if value is _QUERY else value
     limit = settings().max_k
     if isinstance(raw, bool):
         raw = None
@@ -53,8 +56,8 @@ def k(value=None) -> int:
     return number
 
 
-def method(value=None) -> str:
-    raw = request.args.get("method", "3cosadd") if value is None else value
+def method(value=_QUERY) -> str:
+    raw = request.args.get("method", "3cosadd") if value is _QUERY else value
     if not isinstance(raw, str) or raw.lower() not in METHODS:
         raise InvalidRequest(f"'method' must be one of {', '.join(METHODS)}", parameter="method")
     return raw.lower()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.embed import Embedding, _word_mean, embed_texts
+from service.embed import Embedding, word_mean, embed_texts
 
 
 @dataclass(frozen=True)
@@ -24,7 +24,7 @@ class Embedded:
 
 def embed(space, texts: list[str]) -> Embedded:
     if getattr(space, "folder", None) is None:
-        embedded: list[Embedding] = [_word_mean(space, t) for t in texts]
+        embedded: list[Embedding] = [word_mean(space, t) for t in texts]
     else:
         embedded = embed_texts(space, texts)
     vectors = np.zeros((len(texts), space.vector_size), dtype="float32")

@@ -40,6 +40,9 @@ class WordspaceServer(BaseApplication):
             "timeout": s.timeout,
             "graceful_timeout": s.timeout,
             "keepalive": 5,
+            # The longest request line gunicorn allows (its default is 4094): every query
+            # parameter is bounded well below this, so the app answers overlong ones itself.
+            "limit_request_line": 8190,
             "preload_app": True,
             "loglevel": s.log_level,
             "accesslog": None,  # service/logs.py writes one JSON access line per request

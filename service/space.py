@@ -169,7 +169,7 @@ class Space:
         m = self.manifest
         return {
             "name": self.name,
-            "kind": m.get("details", {}).get("kind", m["source"].get("format")),
+            "kind": m.get("details", {}).get("kind") or m["source"].get("format") or "custom",
             "source": m["source"],
             "dimension": m["dimension"],
             "size": m["rows"],

@@ -21,10 +21,11 @@ pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
 NEEDED = ("word2vec", "glove", "task")
 
-# Meaning relations (country-capital, synonyms) among words film reviews also use.
-MEANING = [("france", "paris"), ("italy", "rome"), ("england", "london"), ("japan", "tokyo"),
-           ("film", "movie"), ("funny", "hilarious"), ("begin", "start"), ("big", "large"),
-           ("woman", "girl"), ("father", "son"), ("music", "song"), ("city", "town")]
+# Meaning relations (country-capital, synonyms, pairs) whose words the review vocabulary has.
+MEANING = [("france", "paris"), ("england", "london"), ("china", "beijing"), ("germany", "berlin"),
+           ("film", "movie"), ("begin", "start"), ("big", "large"), ("woman", "girl"),
+           ("city", "town"), ("king", "queen"), ("wife", "husband"), ("ocean", "sea"),
+           ("war", "battle"), ("happy", "glad")]
 # Same polarity, different meaning: the task puts them together.
 POLARITY = [("boring", "mess"), ("dull", "waste"), ("tedious", "worst"), ("lame", "pointless"),
             ("masterpiece", "beautifully"), ("brilliant", "delight"), ("wonderful", "superb"),

@@ -106,10 +106,12 @@ def test_probes_use_the_health_routes_of_the_contract(container, spec):
                                                       container["ports"][0]["containerPort"])
 
 
-def test_configmap_holds_only_real_settings_with_valid_values(config):
+def test_configmap_holds_only_real_settings_with_valid_values(config, container):
     known = {name for name, _ in env_table()}
     assert set(config) <= known, f"not settings: {sorted(set(config) - known)}"
     Settings.from_env(config)  # raises on a value that does not parse
+    assert "WORDSPACE_API_KEYS" not in config, "API keys belong in a Secret"
+    assert {e["name"] for e in container.get("env", [])} <= known
 
 
 def test_ports_agree(resources, container, config, dockerfile):

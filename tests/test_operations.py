@@ -30,8 +30,9 @@ def test_api_key_needed_on_v1_only(keyed):
 
 
 def test_admin_reload_off_without_keys(client):
-    r = client.post("/v1/admin/reload")
-    assert r.status_code == 404 and "WORDSPACE_API_KEYS" in r.get_json()["detail"]
+    for headers in ({}, {"Authorization": "Bearer anything"}):
+        r = client.post("/v1/admin/reload", headers=headers)
+        assert r.status_code == 401 and "WORDSPACE_API_KEYS" in r.get_json()["detail"]
 
 
 def test_admin_reload_needs_key(keyed):

@@ -25,7 +25,7 @@ def sentiment_data(n: int = 400, seed: int = 0) -> Dataset:
         label = i % 2
         words = list(rng.choice(NEUTRAL, size=6)) + list(rng.choice([POSITIVE, NEGATIVE][label], size=2))
         rng.shuffle(words)
-        texts.append(" ".join(words).capitalize() + "!")
+        texts.append(" ".join(words).capitalize() + ("!" if i % 50 else "\u2028ok\x85"))
         labels.append(label)
     return Dataset("sentiment", texts, np.array(labels, dtype="int32"), ["pos", "neg"], "0" * 64, "test")
 
@@ -51,7 +51,7 @@ def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
 
 
 def test_word2vec_init_rows_then_fine_tuned(tmp_path):
-    from service.training.classifier import ClassifierSettings, _initial_weights, train_classifier
+    from service.training.classifier import _initial_weights, train_classifier
 
     rng = np.random.default_rng(0)
     words = POSITIVE + NEGATIVE + ["unused"]

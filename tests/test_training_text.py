@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.training.text import tokenize
+from service.training.text import clean, tokenize
 
 TRICKY = [
     "Hello, World!",
@@ -17,6 +17,7 @@ TRICKY = [
     "numbers 3.14 1,000 50%",
     "",
     "!!!",
+    "line\u2028separator\x85next\x1cfile",
 ]
 
 
@@ -30,9 +31,14 @@ def test_tokenize_matches_textvectorization():
     layer = keras.layers.TextVectorization(output_mode="int")
     vocab = sorted({t for text in TRICKY for t in tokenize(text)})
     layer.set_vocabulary(vocab)
-    ids = layer(TRICKY).numpy()
+    ids = layer([clean(t) for t in TRICKY]).numpy()
     table = layer.get_vocabulary()
     for text, row in zip(TRICKY, ids):
         keras_tokens = [table[i] for i in row if i != 0]
         assert "[UNK]" not in keras_tokens, text
         assert keras_tokens == tokenize(text), text
+
+
+def test_unicode_line_separators_split_tokens():
+    # Keras would save "a\u2028b" as two vocabulary lines and fail to load the model.
+    assert tokenize("a\u2028b c\x85d") == ["a", "b", "c", "d"]

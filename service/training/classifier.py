@@ -23,7 +23,7 @@ import numpy as np
 
 from service.tables import Table
 from service.training.task_data import Split
-from service.training.text import SETTINGS as TOKENIZER
+from service.training.text import SETTINGS as TOKENIZER, clean
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +82,7 @@ def train_classifier(split: Split, out_dir: Path | None, settings: ClassifierSet
     vectorize = keras.layers.TextVectorization(
         max_tokens=settings.max_tokens, output_sequence_length=settings.sequence_length,
         name="vectorize")
-    vectorize.adapt(tf.constant(split.train.texts))
+    vectorize.adapt(tf.constant([clean(t) for t in split.train.texts]))
     vocab = vectorize.get_vocabulary()
     dim = init.vector_size if init is not None else settings.embedding_dim
     weights, coverage = (None, {}) if init is None else _initial_weights(vocab, init, settings.seed)
@@ -165,7 +165,8 @@ def _initial_weights(vocab: list[str], init: Table, seed: int) -> tuple[np.ndarr
 
 
 def _batches(tf, data, settings: ClassifierSettings, *, shuffle: bool = False):
-    ds = tf.data.Dataset.from_tensor_slices((tf.constant(data.texts)[:, None], data.labels))
+    texts = tf.constant([clean(t) for t in data.texts])[:, None]
+    ds = tf.data.Dataset.from_tensor_slices((texts, data.labels))
     if shuffle:
         ds = ds.shuffle(len(data), seed=settings.seed, reshuffle_each_iteration=True)
     return ds.batch(settings.batch_size).prefetch(2)

@@ -32,12 +32,16 @@ class CurveSettings:
 
 
 def learning_curve(split: Split, word2vec: Table | None, settings: ClassifierSettings,
-                   curve: CurveSettings = CurveSettings(), work_dir: Path | None = None) -> dict:
+                   curve: CurveSettings = CurveSettings(), work_dir: Path | None = None,
+                   known: dict | None = None) -> dict:
     """Run the grid; returns {"rows": [...], "settings": {...}, "seconds": s} for the manifest.
 
     Each row: {"size", "init", "runs", "mean", "std", "accuracies"}. Without a word2vec
-    table only the scratch rows are computed.
+    table only the scratch rows are computed. `known` maps (init, size, seed, epochs) to a
+    test accuracy already measured with these settings (the build's own full-size runs),
+    which is reused instead of training again.
     """
+    known = known or {}
     started = time.perf_counter()
     inits = [("scratch", None)] + ([("word2vec", word2vec)] if word2vec is not None else [])
     sizes = sorted({min(s, len(split.train)) if s else len(split.train) for s in curve.sizes})
@@ -48,6 +52,9 @@ def learning_curve(split: Split, word2vec: Table | None, settings: ClassifierSet
         for name, table in inits:
             accuracies = []
             for seed in curve.seeds:
+                if (name, size, seed, epochs) in known:
+                    accuracies.append(known[(name, size, seed, epochs)])
+                    continue
                 sub = _subsample(split, size, seed)
                 run = dataclasses.replace(settings, seed=seed, epochs=epochs, verbose=0)
                 result = train_classifier(sub, work_dir / f"{name}-{size}-{seed}" if work_dir else None,
