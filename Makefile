@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
 
-.PHONY: serve test build deps bench clean
+.PHONY: serve test build deps test-deps bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,14 @@ deps:
 	    (apt-get install -y -q $$missing || (apt-get update -q && apt-get install -y -q $$missing)); fi; \
 	else echo "not root or no apt-get: the word2vec corpus uses only the sources already installed"; fi
 
+# Debian's chromium for the browser test of GET / (Playwright drives it; it never downloads one).
+test-deps:
+	@if command -v chromium >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's chromium for the browser test"; \
+	  (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)); \
+	else echo "no chromium and cannot install it: the browser test will say so"; fi
+
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[train,test]'
 	touch $@
@@ -30,7 +38,7 @@ build: $(VENV)/.installed deps
 serve: build
 	$(BIN)/wordspace serve
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed deps test-deps
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.installed

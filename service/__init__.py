@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json.sort_keys = False
     app.extensions["wordspace.settings"] = settings
-    logs.register(app)
+    logs.register(app, settings.access_log)
     counters = metrics.register(app, __version__)
     auth.register(app, settings)
     registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed)

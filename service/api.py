@@ -118,6 +118,19 @@ def similarity_batch(space):
     return {"space": s.name, "results": results}
 
 
+@bp.post("/spaces/<space>/embed")
+def embed(space):
+    """Sentence vectors: a task space gives its classifier's pooling output, a word space
+    the mean of the normalised vectors of the tokens it has (service/embed.py)."""
+    from service.embed import embed_texts
+
+    s = _space(space)
+    texts = params.texts(params.json_body(), "texts")
+    results = [{"vector": [float(x) for x in e.vector], "tokens": e.tokens, "missing": e.missing}
+               for e in embed_texts(s, texts)]
+    return {"space": s.name, "kind": s.describe()["kind"], "results": results}
+
+
 @bp.get("/spaces/<space>/vectors/<path:word>")
 def vector(space, word):
     s = _space(space)

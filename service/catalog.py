@@ -17,6 +17,7 @@ import logging
 import os
 import shutil
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import faiss
@@ -43,11 +44,13 @@ def space_names(catalog: Path) -> list[str]:
 
 def write_space(catalog: Path, name: str, table: Table, *, source: dict,
                 factory: str | None = None, details: dict | None = None,
-                extra_files: dict[str, Path] | None = None, progress=None) -> Path:
+                extra_files: dict[str, Path] | None = None, progress=None,
+                target_recall: float = ix.TARGET_RECALL) -> Path:
     """Build the index for `table` and publish it as space `name`; returns the space path.
 
     `details` is stored in the manifest under "details" (training facts, scores);
-    `extra_files` are copied in and checksummed like the core files.
+    `extra_files` are copied in and checksummed like the core files. Search parameters are
+    tuned to reach `target_recall` (recall@10 against exact search).
 
     Raises:
         ValueError: a bad name, an empty table, or a factory faiss refuses.
@@ -65,7 +68,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
     try:
         unit, norms = ix.normalize(table.vectors)
         index = ix.build(unit, factory, progress=progress)
-        params, recall = ix.tune(index, unit)
+        params, recall = ix.tune(index, unit, target_recall)
         (tmp / "keys.txt").write_text("\n".join(table.index_to_key) + "\n", encoding="utf-8")
         np.save(tmp / "vectors.npy", unit)
         np.save(tmp / "norms.npy", norms)
@@ -141,7 +144,12 @@ def verify(folder: Path) -> dict:
             raise BadIndex(path, "missing")
         if path.stat().st_size != entry.get("bytes"):
             raise BadIndex(path, f"size {path.stat().st_size}, manifest says {entry.get('bytes')}")
-        if _sha256(path) != entry.get("sha256"):
+    # hashlib releases the GIL on large buffers: hash the files side by side.
+    paths = [folder / fname for fname in files]
+    with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
+        digests = list(pool.map(_sha256, paths))
+    for path, digest in zip(paths, digests):
+        if digest != files[path.name].get("sha256"):
             raise BadIndex(path, "sha256 does not match the manifest (corrupt or changed)")
     return manifest
 

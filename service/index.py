@@ -17,8 +17,14 @@ log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 100_000  # rows up to which the default index is exact
 TARGET_RECALL = 0.99
+# Tuning aims this far above the target: recall measured on 1,000 queries has a standard
+# error of about 0.001, so a fresh sample of queries still lands at or above the target.
+RECALL_MARGIN = 0.003
 RECALL_QUERIES = 1000
-_SWEEPS = {"efSearch": (16, 32, 64, 128, 256, 512), "nprobe": (1, 2, 4, 8, 16, 32, 64, 128, 256)}
+_SWEEPS = {
+    "efSearch": (16, 24, 32, 48, 64, 96, 128, 160, 192, 224, 256, 320, 384, 512, 768, 1024),
+    "nprobe": (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024),
+}
 
 
 def default_factory(rows: int) -> str:
@@ -68,8 +74,10 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
 
 
 def tune(index: faiss.Index, unit: np.ndarray, target: float = TARGET_RECALL) -> tuple[dict, float]:
-    """Pick the smallest search parameter reaching `target` recall@10; returns (params, recall)."""
+    """Pick the smallest search parameter reaching `target` recall@10 (plus a margin);
+    returns (params, measured recall)."""
     xq, truth = _ground_truth(unit)
+    goal = min(target + RECALL_MARGIN, 1.0)
     name = "efSearch" if _hnsw(index) is not None else "nprobe" if _ivf(index) is not None else None
     if name is None:
         return {}, recall_at_10(index, xq, truth)
@@ -81,7 +89,7 @@ def tune(index: faiss.Index, unit: np.ndarray, target: float = TARGET_RECALL) ->
         set_params(index, params)
         recall = recall_at_10(index, xq, truth)
         best = params, recall
-        if recall >= target:
+        if recall >= goal:
             break
     set_params(index, best[0])
     return best

@@ -63,7 +63,7 @@ def gunicorn_logconfig(level: str, as_json: bool) -> dict:
     }
 
 
-def register(app: Flask) -> None:
+def register(app: Flask, access_log: bool = True) -> None:
     @app.before_request
     def _start():
         given = request.headers.get("X-Request-ID", "")
@@ -73,6 +73,8 @@ def register(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
+        if not access_log:
+            return response
         elapsed = time.perf_counter() - g.get("started", time.perf_counter())
         access.info("%s %s %s", request.method, request.path, response.status_code, extra={
             "request_id": g.get("request_id"), "fields": {

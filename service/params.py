@@ -80,3 +80,16 @@ def words(body: dict, name: str, *, required: bool = True) -> list[str]:
     values = batch(body, name, required=required)
     return [word(v, name) for v in values] if values is not None else []
 
+
+
+def texts(body: dict, name: str) -> list[str]:
+    """A batch of texts, each a string of at most WORDSPACE_MAX_TEXT_LENGTH characters."""
+    values = batch(body, name)
+    limit = settings().max_text_length
+    for value in values:
+        if not isinstance(value, str):
+            raise InvalidRequest(f"every item of '{name}' must be a string", parameter=name)
+        if len(value) > limit:
+            raise InvalidRequest(f"a text in '{name}' is longer than {limit} characters",
+                                 parameter=name)
+    return values

@@ -46,6 +46,8 @@ class Settings:
     log_level: str = "info"
     # Log lines as JSON objects (one per line) instead of plain text.
     log_json: bool = True
+    # One access log line per request (about 0.1 ms each; off for the last few % of throughput).
+    access_log: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, **overrides) -> "Settings":

@@ -6,10 +6,12 @@ memory-mapped, so gunicorn workers share their pages.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import faiss
 import numpy as np
 
 from service import catalog
@@ -105,6 +107,7 @@ class Space:
         """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
         xq = np.ascontiguousarray(xq, dtype="float32")
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        _one_omp_thread()
         started = time.perf_counter()
         D, I = self.index.search(xq, min(k + extra, len(self)))
         if self.observe_search:
@@ -181,6 +184,17 @@ class Space:
             "built_at": m.get("built_at"),
             "details": m.get("details", {}),
         }
+
+
+_thread_state = threading.local()
+
+
+def _one_omp_thread() -> None:
+    """OpenMP's thread count is per calling thread: set it once in each request thread, so a
+    search uses its own thread only (the workers and their threads already fill the cores)."""
+    if not getattr(_thread_state, "omp_set", False):
+        faiss.omp_set_num_threads(1)
+        _thread_state.omp_set = True
 
 
 def _load_npy(path: Path) -> np.ndarray:

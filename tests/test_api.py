@@ -170,3 +170,27 @@ def test_configured_space_missing(catalog_dir):
     body = client.get("/readyz").get_json()
     assert body["spaces"]["ghost"]["state"] == "missing" and body["ready"] is False
     assert [s["name"] for s in client.get("/v1/spaces").get_json()["spaces"]] == ["toy"]
+
+
+def test_embed_word_space_mean_of_normalised_vectors(call, app):
+    import numpy as np
+
+    body = call("POST", "/v1/spaces/toy/embed", SP + "/embed",
+                json={"texts": ["Alps, pyrenees!", "zzz qqq", ""]})
+    space = app.extensions["wordspace"].spaces["toy"]
+    expected = (space.vectors[space.lookup("alps")] + space.vectors[space.lookup("pyrenees")]) / 2
+    first, unknown, empty = body["results"]
+    assert first["tokens"] == 2 and first["missing"] == []
+    assert first["vector"] == pytest.approx(list(expected), abs=1e-6)
+    assert unknown["tokens"] == 0 and unknown["missing"] == ["zzz", "qqq"]
+    assert not np.any(unknown["vector"]) and empty["tokens"] == 0
+
+
+@pytest.mark.parametrize("body, detail", [
+    ({"texts": []}, "non-empty list"),
+    ({"texts": [1]}, "must be a string"),
+    ({"texts": ["x"] * 9}, "at most 8"),
+])
+def test_embed_bad_input(call, body, detail):
+    got = call("POST", "/v1/spaces/toy/embed", SP + "/embed", json=body, status=400)
+    assert detail in got["detail"]

@@ -41,3 +41,13 @@ def test_served_spec_is_the_file(client, spec):
 
     r = client.get("/openapi.yaml")
     assert r.status_code == 200 and yaml.safe_load(r.get_data(as_text=True)) == spec
+
+
+def test_readme_documents_every_setting():
+    from pathlib import Path
+
+    from service.settings import env_table
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    missing = [name for name, _ in env_table() if f"`{name}`" not in readme]
+    assert not missing, f"README lacks {missing}"
