@@ -26,8 +26,17 @@ def test_page_is_served(client, check_spec):
     assert client.get("/static/app.js").status_code == 200
 
 
+KEY = "page-key"
+
+
 @pytest.fixture
-def base_url(app):
+def base_url(request, app, settings):
+    if request.node.get_closest_marker("with_api_key"):
+        import dataclasses
+
+        from service import create_app
+
+        app = create_app(dataclasses.replace(settings, api_keys=(KEY,)))
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -49,10 +58,13 @@ def page(base_url):
                 and "Failed to load resource" not in m.text else None)
         requests: list[str] = []
         page.on("request", lambda r: requests.append(r.url))
+        page.on("dialog", lambda dialog: dialog.accept(KEY))  # the API key prompt
         page.goto(base_url + "/")
         yield page
         assert errors == []
-        assert all(url.startswith(base_url) for url in requests), "the page fetched from outside"
+        # blob: URLs are the plots the page fetched itself (with the API key, when one is set)
+        assert all(url.removeprefix("blob:").startswith(base_url) for url in requests), \
+            "the page fetched from outside"
         browser.close()
 
 
@@ -90,3 +102,15 @@ def test_unknown_word_shows_the_problem(page):
     page.click("#word-form button")
     page.wait_for_selector("#word-status.error")
     assert "none of the spaces" in page.locator("#word-status").inner_text()
+
+
+@pytest.mark.with_api_key
+def test_page_asks_for_the_api_key_once(page):
+    dialogs = []
+    page.on("dialog", lambda dialog: dialogs.append(dialog.message))
+    page.wait_for_selector("#spaces:has-text('toy-hnsw')")
+    page.fill("#word", "alps")
+    page.click("#word-form button")
+    page.locator("#panels .panel[data-space='toy'] li").first.wait_for()
+    page.wait_for_function("document.querySelector('#word-plot img')?.src.startsWith('blob:')")
+    assert len(dialogs) == 1 and "API key" in dialogs[0]

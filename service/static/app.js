@@ -15,11 +15,39 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// With WORDSPACE_API_KEYS set, /v1 answers 401 until the page sends a key: ask for it once
+// and keep it for this tab only.
+const KEY = "wordspace-api-key";
+
+async function authorized(url, options = {}) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    const key = sessionStorage.getItem(KEY);
+    const headers = {...(options.headers || {}), ...(key ? {Authorization: `Bearer ${key}`} : {})};
+    const response = await fetch(url, {...options, headers});
+    if (response.status !== 401 || attempt > 0) return response;
+    const given = window.prompt("This service needs an API key:");
+    if (!given) return response;
+    sessionStorage.setItem(KEY, given.trim());
+  }
+}
+
 async function api(url, options) {
-  const response = await fetch(url, options);
+  const response = await authorized(url, options);
   const body = await response.json();
   if (!response.ok) throw new Error(body.detail || body.title || response.statusText);
   return body;
+}
+
+// An <img> cannot send the key: fetch the picture, then show it from a blob URL.
+// `optional`: a picture the service may not have (no learning curve) is left out quietly.
+function image(url, alt, optional = false) {
+  const node = el("img", {alt});
+  authorized(url).then(async (response) => {
+    if (response.ok) node.src = URL.createObjectURL(await response.blob());
+    else if (optional) node.remove();
+    else node.replaceWith(el("p", {class: "error", text: `${alt}: ${response.status}`}));
+  });
+  return node;
 }
 
 function status(id, text, isError = false) {
@@ -57,8 +85,8 @@ async function compareWord(event) {
     drawOverlap(body.pairs);
     status("#word-status", `${body.spaces.length} space(s); words in bold are in every list.`);
     const words = [word, ...body.spaces[0].neighbors.slice(0, 12).map((n) => n.word)];
-    $("#word-plot").append(el("img", {alt: "projection of the words in every space",
-      src: `/v1/compare/plot?format=svg&words=${encodeURIComponent(words.join(","))}`}));
+    $("#word-plot").append(image(`/v1/compare/plot?format=svg&words=${encodeURIComponent(words.join(","))}`,
+      "projection of the words in every space"));
   } catch (e) {
     status("#word-status", e.message, true);
   }
@@ -155,10 +183,8 @@ async function loadScorecard() {
     }
     table.hidden = false;
     const plots = $("#scorecard-plots");
-    plots.replaceChildren(el("img", {alt: "scorecard bars", src: "/v1/compare/plot/scorecard?format=svg"}));
-    const curve = el("img", {alt: "learning curve", src: "/v1/compare/plot/learning-curve?format=svg"});
-    curve.onerror = () => curve.remove();
-    plots.append(curve);
+    plots.replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"));
+    plots.append(image("/v1/compare/plot/learning-curve?format=svg", "learning curve", true));
     status("#scorecard-status", body.shared ? `Shared vocabulary of all spaces: ${body.shared.vocabulary.toLocaleString()} words.` : "");
   } catch (e) {
     status("#scorecard-status", e.message, true);
