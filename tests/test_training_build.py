@@ -55,6 +55,12 @@ def test_build_task_space_from_clickbait(tmp_path, capsys, monkeypatch):
         assert time.perf_counter() - started < 2
     assert served.pop("refreshed") == [] and served.pop("kept") == list(evaluation.SECTIONS)
     assert served == stored
+    # The HTTP embed route gives the same pooled vector, and the task space is listed as such.
+    r = client.post("/v1/spaces/task/embed", json={"texts": ["You Won't Believe What Happened Next"]})
+    assert r.status_code == 200 and r.get_json()["kind"] == "task"
+    assert r.get_json()["results"][0]["vector"] == pytest.approx(e.vector.tolist(), abs=1e-6)
+    listed = {s["name"]: s for s in client.get("/v1/spaces").get_json()["spaces"]}
+    assert listed["task"]["details"]["test_accuracy"] == d["test_accuracy"]
 
     assert cli.main(argv) == 0
     assert catalog.resolve(cat, "task") == folder  # up to date: not rebuilt
