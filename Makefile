@@ -44,5 +44,13 @@ test: $(VENV)/.installed deps test-deps
 bench: $(VENV)/.installed
 	$(BIN)/python bench/neighbors.py
 
+# The long run (about 15-20 min on 2 cores; the scale step needs ~12 GB of memory and ~8 GB
+# free under /tmp): 200,000 mixed requests with five kill -9 of a worker, then a synthetic
+# 3,000,000 x 300 table behind IVF4096. Loopback only; each step stops by itself.
+soak: $(VENV)/.installed
+	mkdir -p build
+	$(BIN)/python bench/soak.py --json build/soak.json
+	$(BIN)/python bench/scale.py --json build/scale.json
+
 clean:
 	rm -rf $(VENV) build *.egg-info

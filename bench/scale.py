@@ -262,7 +262,8 @@ def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
     xq = np.ascontiguousarray(unit[rows])
     sweep = []
     nlist = ix._ivf(index).nlist if ix._ivf(index) is not None else 0
-    for nprobe in (8, 16, 32, 64, 128, 256):
+    chosen = manifest.get("search_params", {})
+    for nprobe in sorted({4, 8, 16, 32, 64, 128, 256, chosen.get("nprobe", 8)}):
         if nprobe > nlist:
             break
         ix.set_params(index, {"nprobe": nprobe})
@@ -275,7 +276,6 @@ def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
         ms = 1000 * (time.perf_counter() - t) / 200
         sweep.append({"nprobe": nprobe, "recall_at_10": round(recall, 4), "search_ms": round(ms, 2)})
         print(f"  nprobe {nprobe:>3}: recall@10 {recall:.4f}, {ms:.2f} ms per query", flush=True)
-    chosen = manifest.get("search_params", {})
     at = next((s for s in sweep if s["nprobe"] == chosen.get("nprobe")), None)
     return {"queries": queries, "exact_search_seconds": round(exact_s, 1), "sweep": sweep,
             "search_params": chosen, "measured_at_search_params": at and at["recall_at_10"]}
@@ -339,6 +339,7 @@ def serve(catalog_dir: Path, folder: Path, args) -> dict:
                 drop_cache(folder)
             server = start_server(catalog_dir, args, log_path)
             out["ready_seconds"][state] = round(server.ready, 2)
+            _wait_for_workers(server.proc.pid, args.workers)
             print(f"ready ({state} cache): {server.ready:.2f}s from `wordspace serve` start to "
                   f"/readyz 200", flush=True)
             if state == "cold":
@@ -362,6 +363,15 @@ def serve(catalog_dir: Path, folder: Path, args) -> dict:
         finally:
             server.stop()
     return out
+
+
+def _wait_for_workers(master: int, n: int, timeout: float = 30) -> None:
+    """gunicorn forks its workers one after another: wait for all before measuring memory."""
+    from soak import workers
+
+    deadline = time.monotonic() + timeout
+    while len(workers(master)) < n and time.monotonic() < deadline:
+        time.sleep(0.05)
 
 
 def _cycle(items: list, n: int) -> list:

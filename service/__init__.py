@@ -30,7 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.register(app, settings.access_log)
     counters = metrics.register(app, __version__)
     auth.register(app, settings)
-    registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed)
+    registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed,
+                        full_checksums=settings.full_checksums)
     app.extensions["wordspace"] = registry.load()
 
     app.register_blueprint(health.bp)

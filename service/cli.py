@@ -32,9 +32,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--index", dest="factory", metavar="FACTORY",
                    help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
+    p.add_argument("--target-recall", type=float, default=0.99, metavar="R",
+                   help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
     p.set_defaults(func=build_index)
+
+    p = sub.add_parser("verify", help="check every byte of the catalog's spaces against their manifests")
+    p.add_argument("names", nargs="*", help="spaces to check (default all)")
+    p.set_defaults(func=verify)
 
     p = sub.add_parser("serve", help="run the service under gunicorn")
     p.set_defaults(func=serve)
@@ -72,11 +78,25 @@ def build_index(args, settings: Settings) -> int:
         source["limit"] = args.limit
     folder = catalog.write_space(args.catalog, args.name, table, source=source,
                                  factory=args.factory, details={"kind": fmt, **table.details},
-                                 progress=_progress("indexing"))
+                                 progress=_progress("indexing"), target_recall=args.target_recall)
     manifest = catalog.read_manifest(folder)
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")
     return 0
+
+
+def verify(args, settings: Settings) -> int:
+    from service.errors import BadIndex
+
+    failed = 0
+    for name in args.names or catalog.space_names(args.catalog):
+        try:
+            manifest = catalog.verify(catalog.resolve(args.catalog, name), full=True)
+            print(f"{name}: ok ({len(manifest['files'])} files)")
+        except BadIndex as e:
+            print(f"{name}: FAILED {e}")
+            failed += 1
+    return 1 if failed else 0
 
 
 def _progress(what: str):

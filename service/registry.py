@@ -35,6 +35,7 @@ class Registry:
     spaces: dict[str, Space] = field(default_factory=dict)
     states: dict[str, SpaceState] = field(default_factory=dict)
     on_change: Callable[[dict], None] | None = None
+    full_checksums: bool = False
 
     def load(self) -> "Registry":
         """(Re)read the catalog; the new maps replace the old ones in one assignment each."""
@@ -63,7 +64,7 @@ class Registry:
         if current is not None and catalog.resolve(self.catalog, name) == current.folder:
             return current, SpaceState(name, "loaded", path=str(current.folder))
         try:
-            space = Space.load(self.catalog, name)
+            space = Space.load(self.catalog, name, self.full_checksums)
         except BadIndex as e:
             if current is not None:
                 log.error("space %s: new version refused, still serving %s: %s", name, current.folder, e)

@@ -19,6 +19,9 @@ class Settings:
     catalog: Path = Path("indexes")
     # Spaces to load, by name; empty means every space found in the catalog.
     spaces: tuple[str, ...] = ()
+    # Hash every byte of every file at load. Off: files over 256 MiB are checked by size and
+    # a sampled sha256 (`wordspace verify` does the full check), so start-up stays short.
+    full_checksums: bool = False
     # Largest k a neighbours or analogy query may ask for.
     max_k: int = 1000
     # Most words, vectors or pairs in one batch request.

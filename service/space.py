@@ -52,8 +52,9 @@ class Space:
             raise BadIndex(folder / "vectors.npy", "dimension does not match the manifest")
 
     @classmethod
-    def load(cls, catalog_dir: Path, name: str) -> "Space":
-        """Verify checksums, then map the files.
+    def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False) -> "Space":
+        """Verify checksums (sampled for very large files unless full_checksums), then map
+        the files.
 
         Raises:
             BadIndex: naming the missing or corrupt file.
@@ -62,7 +63,7 @@ class Space:
         folder = catalog.resolve(catalog_dir, name)
         if not folder.is_dir():
             raise BadIndex(catalog_dir / name, "no such space folder")
-        manifest = catalog.verify(folder)
+        manifest = catalog.verify(folder, full=full_checksums)
         space = cls(name, folder, manifest)
         log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
                  time.perf_counter() - started)

@@ -34,6 +34,32 @@ def test_default_factory_by_size():
 
     assert default_factory(1_000) == "Flat"
     assert default_factory(400_000) == "HNSW32"
+    assert default_factory(3_000_000) == "IVF4096,Flat"
+
+
+def test_large_files_are_sampled_at_load_and_fully_checked_by_verify(tmp_path, table, monkeypatch, capsys):
+    from service import cli
+
+    monkeypatch.setattr(catalog, "SAMPLE_ABOVE", 4096)  # every core file counts as large here
+    monkeypatch.setattr(catalog, "SAMPLE_BLOCK", 64)
+    folder = catalog.write_space(tmp_path, "t", table, source={}).resolve()
+    entry = catalog.read_manifest(folder)["files"]["vectors.npy"]
+    assert "sample_sha256" in entry and "sha256" in entry
+    path = folder / "vectors.npy"
+    data = bytearray(path.read_bytes())
+    blocks = {max(0, len(data) - 64) * i // (catalog.SAMPLE_BLOCKS - 1) for i in range(catalog.SAMPLE_BLOCKS)}
+    outside = next(i for i in range(len(data) - 1, 0, -1) if not any(b <= i < b + 64 for b in blocks))
+    data[outside] ^= 0xFF  # a flip the samples do not cover: only the full check sees it
+    path.write_bytes(bytes(data))
+    assert len(Space.load(tmp_path, "t")) == len(table.index_to_key)
+    with pytest.raises(BadIndex, match="vectors.npy: sha256"):
+        Space.load(tmp_path, "t", full_checksums=True)
+    assert cli.main(["--catalog", str(tmp_path), "verify"]) == 1
+    assert "t: FAILED" in capsys.readouterr().out
+    data[blocks.pop()] ^= 0xFF  # a flip inside a sampled block is caught at load
+    path.write_bytes(bytes(data))
+    with pytest.raises(BadIndex, match="vectors.npy: sampled sha256"):
+        Space.load(tmp_path, "t")
 
 
 @pytest.mark.parametrize("factory", ["IVF16,Flat", "HNSW16", "Flat"])

@@ -4,7 +4,7 @@ requests in flight on that worker's connections; a corrupt index is refused on r
 while the other spaces keep serving.
 
 The load comes from bench/soak.py (raw keep-alive HTTP from client processes). Figures are
-printed (`pytest -s`) and written as JSON next to the test's tmp_path.
+printed (`pytest -s`) and written as JSON files under each test's tmp_path.
 """
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ def port_of(server) -> int:
     return int(server.base.rsplit(":", 1)[1])
 
 
+def all_workers(master: int) -> set[int]:
+    """The workers once gunicorn has forked all of them (it forks them one after another)."""
+    deadline = time.monotonic() + 30
+    while len(found := set(children(master))) < DEFAULTS.workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def report(tmp_path, name: str, figures: dict) -> None:
     print(f"\n{name}: {json.dumps(figures)}")
     (tmp_path / f"{name}.json").write_text(json.dumps(figures, indent=2) + "\n")
@@ -68,6 +76,7 @@ def test_mixed_load_answers_every_request(glove_catalog, tmp_path):
     n = 20_000
     with serve(glove_catalog, **POOL) as server:
         port, master = port_of(server), server.proc.pid
+        all_workers(master)
 
         def connections(t_start, finished):  # who holds the 16 connections, mid-load
             while time.monotonic() < t_start + 1 and not finished():
@@ -98,7 +107,7 @@ def test_kill_9_of_a_worker_fails_only_its_requests_in_flight(glove_catalog, tmp
     must be such a one; the clients reconnect to the surviving worker and the new one."""
     with serve(glove_catalog, **POOL) as server:
         port, master = port_of(server), server.proc.pid
-        before = set(children(master))
+        before = all_workers(master)
 
         def kill(t_start, finished):
             while time.monotonic() < t_start + 1 and not finished():
@@ -108,7 +117,7 @@ def test_kill_9_of_a_worker_fails_only_its_requests_in_flight(glove_catalog, tmp
         result = soak.drive(port, mixed(glove_catalog, 15_000, seed=1), concurrency=CONCURRENCY,
                             clients=2, timeout=150, during=kill)
         assert requests.get(server.url("/readyz"), timeout=10).status_code == 200
-        after = set(children(master))
+        after = all_workers(master)
     event = result["during"]
     assert event is not None, "the load ended before the kill; send more requests"
     found = soak.attribute(result["records"], [event])
@@ -163,6 +172,7 @@ def test_corrupt_index_is_refused_on_reload_and_others_serve(tmp_path):
 
     with serve(tmp_path, **{**POOL, "api_keys": KEY}) as server:
         master = server.proc.pid
+        all_workers(master)
         assert get(server, "/v1/spaces/a").json()["size"] == 58
         catalog.write_space(tmp_path, "a", toy_table(n_noise=80), source={"v": 2})
         corrupt(catalog.resolve(tmp_path, "a") / "index.faiss")
