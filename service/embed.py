@@ -49,15 +49,16 @@ def embed_texts(space, texts: list[str]) -> list[Embedding]:
 
 
 def read_embed_config(space) -> dict | None:
-    """The space's embed settings: its `embed_config` attribute when it has one (a table
-    not yet published), else its folder's embed.json; None for a word space.
+    """The space's embed settings: its `embed_config` attribute (a loaded Space reads
+    embed.json once; a table not yet published carries them), else its folder's embed.json;
+    None for a word space.
 
     Raises:
         ValueError: embed settings this code cannot honour.
     """
-    config = getattr(space, "embed_config", None)
-    if config is not None:
-        return check_embed_config(config, f"space {getattr(space, 'name', '?')}")
+    if hasattr(space, "embed_config"):  # a loaded Space, or a table as evaluation sees it
+        config = space.embed_config
+        return None if config is None else check_embed_config(config, f"space {getattr(space, 'name', '?')}")
     folder = getattr(space, "folder", None)
     if folder is None or not (folder / EMBED_FILE).is_file():
         return None

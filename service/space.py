@@ -5,6 +5,7 @@ memory-mapped, so gunicorn workers share their pages.
 """
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -42,6 +43,9 @@ class Space:
         self.norms = _load_npy(folder / "norms.npy")
         self.index = ix.read(str(folder / "index.faiss"))
         self.observe_search = None  # set by service/metrics.py: called with seconds per search
+        # A task space's sentence-vector settings (service/embed.py), read once with the space.
+        embed = folder / "embed.json"
+        self.embed_config = json.loads(embed.read_text(encoding="utf-8")) if embed.is_file() else None
         ix.set_params(self.index, manifest.get("search_params") or {})
         rows = manifest["rows"]
         for what, n in (("keys.txt", len(self.index_to_key)), ("vectors.npy", len(self.vectors)),
