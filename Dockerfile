@@ -31,7 +31,7 @@ RUN /opt/venv/bin/pip install -r requirements.txt
 COPY README.md openapi.yaml ./
 COPY service/ service/
 RUN /opt/venv/bin/pip install --no-deps . \
- && /opt/venv/bin/python -c "import service.health as h; assert h.OPENAPI.is_file(), h.OPENAPI" \
+ && /opt/venv/bin/python -c "import service.web.health as h; assert h.OPENAPI.is_file(), h.OPENAPI" \
  && /opt/venv/bin/pip uninstall -y -q pip setuptools
 
 FROM ${BASE}

@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
 
-.PHONY: serve test build deps test-deps bench soak clean
+.PHONY: serve test test-fast build deps test-deps bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ serve: build
 
 test: $(VENV)/.installed deps test-deps
 	$(BIN)/python -m pytest
+
+# The fast part (no real data, no training, no browser): under 2 minutes.
+test-fast: $(VENV)/.installed
+	$(BIN)/python -m pytest -m "not slow"
 
 bench: $(VENV)/.installed
 	$(BIN)/python bench/neighbors.py

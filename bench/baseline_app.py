@@ -16,7 +16,7 @@ def load_vectors():
     """The kumo GloVe table as a gensim KeyedVectors, norms filled once at start."""
     from gensim.models import KeyedVectors
 
-    from service.tables import read_table
+    from service.store.tables import read_table
 
     table = read_table("kumo")
     kv = KeyedVectors(vector_size=table.vector_size, count=0)

@@ -95,7 +95,7 @@ def parse_args(argv):
 def ensure_space(catalog: Path) -> Path:
     """The glove space folder, built with `wordspace build-index` if the catalog lacks it."""
     from service import cli
-    from service.catalog import resolve
+    from service.store.catalog import resolve
 
     if not (catalog / SPACE / "manifest.json").is_file():
         print(f"building {SPACE} in {catalog} (about a minute) ...", flush=True)
@@ -126,7 +126,7 @@ def measure_recall(folder: Path, queries: int, seed: int = 1) -> dict:
     the query row left out of both, as the service leaves it out of its answer."""
     import numpy as np
 
-    from service import index as ix
+    from service.store import index as ix
 
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     unit = np.ascontiguousarray(np.load(folder / "vectors.npy"), dtype="float32")

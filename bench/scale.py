@@ -40,7 +40,6 @@ import time
 from pathlib import Path
 
 import numpy as np
-
 from neighbors import Server, exact_top10, free_port, http_recall  # bench/ is on sys.path
 
 SPACE = "synthetic"
@@ -120,9 +119,9 @@ def ensure_built(catalog_dir: Path, args) -> dict:
 
 
 def run_build(catalog_dir: Path, args) -> dict:
-    from service import catalog
-    from service import index as ix
-    from service.tables import Table
+    from service.store import catalog
+    from service.store import index as ix
+    from service.store.tables import Table
 
     print(f"synthesizing {args.rows:,} x {args.dim} (seed {args.seed}) ...", flush=True)
     t = time.perf_counter()
@@ -134,8 +133,8 @@ def run_build(catalog_dir: Path, args) -> dict:
     stages: dict[str, float] = {}
     trained = []
     handler = _Capture(trained)
-    logging.getLogger("service.index").addHandler(handler)
-    logging.getLogger("service.index").setLevel(logging.INFO)
+    logging.getLogger("service.store.index").addHandler(handler)
+    logging.getLogger("service.store.index").setLevel(logging.INFO)
     digest = "sha256" if hasattr(catalog, "sha256") else "_sha256"  # renamed in the tree
     patched = {(ix, "normalize"), (ix, "build"), (ix, "tune"), (catalog, digest)}
     originals = {(m, n): getattr(m, n) for m, n in patched}
@@ -159,7 +158,7 @@ def run_build(catalog_dir: Path, args) -> dict:
     finally:
         for (m, n), fn in originals.items():
             setattr(m, n, fn)
-        logging.getLogger("service.index").removeHandler(handler)
+        logging.getLogger("service.store.index").removeHandler(handler)
     manifest = catalog.read_manifest(folder.resolve())
     train_s = trained[0] if trained else None
     build_s = stages["build"]
@@ -187,7 +186,7 @@ def run_build(catalog_dir: Path, args) -> dict:
 
 
 class _Capture(logging.Handler):
-    """Picks the training seconds out of service/index.py's log line."""
+    """Picks the training seconds out of service/store/index.py's log line."""
 
     def __init__(self, out):
         super().__init__(logging.INFO)
@@ -225,8 +224,8 @@ def drop_cache(folder: Path) -> None:
 
 def load_stages(catalog_dir: Path) -> dict:
     """Seconds for the checksum pass and for mapping the space, cold and warm, in-process."""
-    from service import catalog
-    from service.space import Space
+    from service.store import catalog
+    from service.store.space import Space
 
     folder = (catalog_dir / SPACE).resolve()
     out = {}
@@ -249,7 +248,7 @@ def load_stages(catalog_dir: Path) -> dict:
 
 def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
     """recall@10 and single-query search ms over nprobe, on rows the tuning did not pick."""
-    from service import index as ix
+    from service.store import index as ix
 
     manifest = json.loads((folder / "manifest.json").read_text())
     unit = np.load(folder / "vectors.npy", mmap_mode="r")

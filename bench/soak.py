@@ -289,6 +289,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     from neighbors import ensure_space, sample_words
+
     from service.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])

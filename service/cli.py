@@ -10,9 +10,12 @@ import sys
 import time
 from pathlib import Path
 
-from service import catalog, configure_logging
+from service.build import commands, steps
+from service.build.sources import read_table
+from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
-from service.tables import parse_source, read_table
+from service.store import catalog
+from service.store.tables import parse_source
 
 log = logging.getLogger("wordspace")
 
@@ -48,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
-    _register_training(sub)
+    commands.register(sub)
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
@@ -56,14 +59,6 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, FileNotFoundError, RuntimeError) as e:
         log.error("%s", e)
         return 2
-
-
-def _register_training(sub) -> None:
-    try:
-        from service import build
-    except ImportError:  # the training modules need the [train] extra
-        return
-    build.register(sub)
 
 
 def build_index(args, settings: Settings) -> int:
@@ -78,7 +73,7 @@ def build_index(args, settings: Settings) -> int:
         source["limit"] = args.limit
     folder = catalog.write_space(args.catalog, args.name, table, source=source,
                                  factory=args.factory, details={"kind": fmt, **table.details},
-                                 progress=_progress("indexing"), target_recall=args.target_recall)
+                                 progress=steps.progress(args.name), target_recall=args.target_recall)
     manifest = catalog.read_manifest(folder)
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")
@@ -97,15 +92,6 @@ def verify(args, settings: Settings) -> int:
             print(f"{name}: FAILED {e}")
             failed += 1
     return 1 if failed else 0
-
-
-def _progress(what: str):
-    started = time.perf_counter()
-
-    def report(done: int, total: int) -> None:
-        log.info("%s %d/%d rows (%.0f%%) %.1fs", what, done, total, 100 * done / total,
-                 time.perf_counter() - started)
-    return report
 
 
 def serve(args, settings: Settings) -> int:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from gunicorn.app.base import BaseApplication
 
-from service import configure_logging
-from service.logs import gunicorn_logconfig
+from service.logconfig import configure as configure_logging
+from service.logconfig import gunicorn_logconfig
 from service.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -45,7 +45,7 @@ class WordspaceServer(BaseApplication):
             "limit_request_line": 8190,
             "preload_app": True,
             "loglevel": s.log_level,
-            "accesslog": None,  # service/logs.py writes one JSON access line per request
+            "accesslog": None,  # service/web/logs.py writes one JSON access line per request
             "errorlog": "-",
             "logconfig_dict": gunicorn_logconfig(s.log_level, s.log_json),
             "proc_name": "wordspace",

@@ -15,7 +15,7 @@ PREFIX = "WORDSPACE_"
 
 @dataclass(frozen=True)
 class Settings:
-    # Folder holding one sub-folder per space (see service/catalog.py).
+    # Folder holding one sub-folder per space (see service/store/catalog.py).
     catalog: Path = Path("indexes")
     # Spaces to load, by name; empty means every space found in the catalog.
     spaces: tuple[str, ...] = ()

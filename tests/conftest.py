@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from service import catalog, create_app
+from service import create_app
 from service.settings import Settings
-from service.tables import Table
+from service.store import catalog
+from service.store.tables import Table
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.catalog import resolve
+from service.store.catalog import resolve
 
 SP = "/v1/spaces/{space}"
 

@@ -11,10 +11,10 @@ import time
 import numpy as np
 import pytest
 
-from service import catalog
 from service.errors import BadIndex
-from service.space import Space
-from service.tables import Table
+from service.store import catalog
+from service.store.space import Space
+from service.store.tables import Table
 
 
 def test_manifest_records_what_was_built(catalog_dir, table):
@@ -30,7 +30,7 @@ def test_manifest_records_what_was_built(catalog_dir, table):
 
 
 def test_default_factory_by_size():
-    from service.index import default_factory
+    from service.store.index import default_factory
 
     assert default_factory(1_000) == "Flat"
     assert default_factory(400_000) == "HNSW32"

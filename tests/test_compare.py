@@ -1,14 +1,14 @@
 """/v1/compare/*: side-by-side neighbours, sentences and analogies, alignments, plots, on the
 toy spaces plus `other`: the toy table rotated (so an alignment recovers it exactly), with
-"alps" moved next to "king", "Paris" left out and a learning curve in its details."""
+"alps" moved next to "king", "Paris" left out; the catalog holds a learning curve."""
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from service import catalog
-from service.overlap import jaccard, ranks_of, rbo
-from service.tables import Table
+from service.analysis.overlap import jaccard, ranks_of, rbo
+from service.store import catalog
+from service.store.tables import Table
 from tests.conftest import toy_table
 
 CURVE = {"rows": [{"size": s, "init": init, "runs": 2, "mean": m, "std": 0.01, "accuracies": [m, m]}
@@ -35,7 +35,8 @@ def catalog_dir(tmp_path, table):
     catalog.write_space(cat, "toy-hnsw", table, source={"format": "test"}, factory="HNSW32",
                         details={"kind": "test"})
     catalog.write_space(cat, "other", other_table(), source={"format": "test"},
-                        details={"kind": "test", "learning_curve": CURVE})
+                        details={"kind": "test"})
+    catalog.write_experiment(cat, catalog.LEARNING_CURVE, CURVE)
     return cat
 
 
@@ -198,10 +199,11 @@ def test_word_plot_errors(get, query):
     assert get(f"/v1/compare/plot?{query}", "/v1/compare/plot", 400)["status"] == 400
 
 
-def test_learning_curve_plot(get):
+def test_learning_curve_plot(get, catalog_dir):
     assert get("/v1/compare/plot/learning-curve?format=png",
                "/v1/compare/plot/learning-curve").startswith(b"\x89PNG")
-    body = get("/v1/compare/plot/learning-curve?spaces=toy", "/v1/compare/plot/learning-curve", 404)
+    (catalog_dir / catalog.EXPERIMENTS / f"{catalog.LEARNING_CURVE}.json").unlink()
+    body = get("/v1/compare/plot/learning-curve", "/v1/compare/plot/learning-curve", 404)
     assert "learning curve" in body["detail"]
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from service import catalog
-from service.tables import read_table
+from service.store import catalog
+from service.store.tables import read_table
 from tests.conftest import toy_table
 from tests.server import children, serve
 
@@ -17,7 +17,7 @@ SP = "/v1/spaces/{space}"
 
 
 @pytest.fixture(scope="session")
-def glove_catalog(tmp_path_factory) -> Path:
+def glove_full_catalog(tmp_path_factory) -> Path:
     """The real GloVe 6B 50d table with the default index (HNSW32 at 400k rows)."""
     cat = tmp_path_factory.mktemp("catalog")
     catalog.write_space(cat, "glove", read_table("kumo"), source={"format": "kumo"},
@@ -26,14 +26,14 @@ def glove_catalog(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def server(glove_catalog):
-    catalog.write_space(glove_catalog, "toy", toy_table(), source={"format": "test"})
-    catalog.write_space(glove_catalog, "broken", toy_table(), source={"format": "test"})
-    index = catalog.resolve(glove_catalog, "broken") / "index.faiss"
+def server(glove_full_catalog):
+    catalog.write_space(glove_full_catalog, "toy", toy_table(), source={"format": "test"})
+    catalog.write_space(glove_full_catalog, "broken", toy_table(), source={"format": "test"})
+    index = catalog.resolve(glove_full_catalog, "broken") / "index.faiss"
     data = bytearray(index.read_bytes())
     data[100:110] = b"\x00" * 10
     index.write_bytes(bytes(data))
-    with serve(glove_catalog, workers=2, max_k=100, max_body_bytes=65536) as running:
+    with serve(glove_full_catalog, workers=2, max_k=100, max_body_bytes=65536) as running:
         yield running.base, running.proc
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service import catalog
-from service.embed import embed_texts
-from service.space import Space
+from service.store import catalog
+from service.store.embed import embed_texts
+from service.store.space import Space
 from tests.conftest import toy_table
 
 TEXTS = [
@@ -21,9 +21,9 @@ TEXTS = [
 @pytest.mark.slow
 def test_task_space_matches_keras_pooling_output(tmp_path):
     keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
-    from service.keras_table import read_keras
-    from service.training.classifier import ClassifierSettings, POOLING_LAYER, train_classifier
-    from service.training.task_data import split
+    from service.build.classifier import POOLING_LAYER, ClassifierSettings, train_classifier
+    from service.build.keras_table import read_keras
+    from service.build.task_data import split
     from tests.test_training_classifier import sentiment_data
 
     settings = ClassifierSettings(embedding_dim=8, epochs=3, sequence_length=10, seed=0)

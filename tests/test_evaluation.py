@@ -8,11 +8,12 @@ from collections import Counter
 import numpy as np
 import pytest
 
-from service import benchmarks, catalog, evaluation, geometry, probe, sentence_vectors
-from service.embed import EMBED_FORMAT, load_embed_config
-from service.space import Space
-from service.tables import Table
-from service.training.text import SETTINGS as TOKENIZER
+from service.analysis import benchmarks, geometry, probe, scorecard, sentence_vectors
+from service.store import catalog
+from service.store.embed import EMBED_FORMAT, load_embed_config
+from service.store.space import Space
+from service.store.tables import Table
+from service.text import SETTINGS as TOKENIZER
 
 DIM = 256
 
@@ -108,7 +109,7 @@ def test_analogies_count_and_score_the_covered_questions(catalog_dir):
 
 def test_shared_scores_use_the_same_items_for_every_space(catalog_dir):
     spaces = [Space.load(catalog_dir, n) for n in ("bench", "bench-small")]
-    shared = evaluation.shared_scores(spaces)
+    shared = scorecard.shared_scores(spaces)
     a, b = (shared["scores"][n] for n in ("bench", "bench-small"))
     assert a["wordsim353"]["answered"] == b["wordsim353"]["answered"]
     own = benchmarks.analogies(spaces[0]).methods["3cosadd"]["overall"].answered
@@ -124,7 +125,7 @@ def test_task_scores_tell_a_task_space_from_a_random_one(tmp_path):
     assert "film" not in associations
     scores = {}
     for separated in (True, False):
-        space = evaluation.as_space(task_table(separated))
+        space = scorecard.as_space(task_table(separated))
         scores[separated] = (probe.linear_probe(space, texts, labels),
                              probe.neighborhood_purity(space, associations, k=3))
     (good_probe, good_purity), (_, bad_purity) = scores[True], scores[False]
@@ -138,7 +139,7 @@ def test_geometry_sees_anisotropy_and_norms():
     rng = np.random.default_rng(0)
     iso = Table([f"w{i}" for i in range(500)], rng.normal(size=(500, 32)))
     aniso = Table(iso.index_to_key, iso.vectors + 10 * _unit(rng, 32))
-    g_iso, g_aniso = (geometry.geometry(evaluation.as_space(t)) for t in (iso, aniso))
+    g_iso, g_aniso = (geometry.geometry(scorecard.as_space(t)) for t in (iso, aniso))
     assert abs(g_iso.mean_cosine) < 0.05 < 0.5 < g_aniso.mean_cosine
     assert g_iso.hubness_rows == 500 and g_iso.hubness_skew is not None
     assert 0 < g_iso.norm_cv < 0.3 and g_iso.norm_min <= g_iso.norm_median <= g_iso.norm_max
@@ -146,9 +147,9 @@ def test_geometry_sees_anisotropy_and_norms():
 
 def test_evaluate_space_takes_a_table_and_a_task():
     texts, labels = task_texts()
-    result = evaluation.evaluate_space(task_table(True), task=(texts, labels))
+    result = scorecard.evaluate_space(task_table(True), task=(texts, labels))
     assert result["task"]["computed"] and result["task"]["probe"]["accuracy"] == 1.0
-    assert set(result["seconds"]) == set(evaluation.SECTIONS)
+    assert set(result["seconds"]) == set(scorecard.SECTIONS)
     assert result["settings"]["case_folding"].startswith("lower")
 
 
@@ -166,18 +167,18 @@ def test_a_table_scored_before_publishing_scores_as_the_published_task_space(tmp
     catalog.write_space(tmp_path / "indexes", "task", table, source={"format": "test"},
                         extra_files={"embed.json": path})
     published = Space.load(tmp_path / "indexes", "task")
-    before = evaluation.as_space(table, "task", load_embed_config(path))
+    before = scorecard.as_space(table, "task", load_embed_config(path))
 
     pooled = sentence_vectors.embed(before, texts[:20])
     np.testing.assert_array_equal(pooled.vectors, sentence_vectors.embed(published, texts[:20]).vectors)
-    word_mean = sentence_vectors.embed(evaluation.as_space(table), texts[:20])
+    word_mean = sentence_vectors.embed(scorecard.as_space(table), texts[:20])
     assert pooled.found[0] == 5 and word_mean.found[0] == 6  # truncated, [UNK] counted
-    scores = [evaluation.evaluate_space(s, (texts, labels), sections=("task",), task_name="toy",
+    scores = [scorecard.evaluate_space(s, (texts, labels), sections=("task",), task_name="toy",
                                         source=src)
               for s, src in ((before, "build"), (published, "request"))]
     assert scores[0]["task"] == scores[1]["task"] and scores[0]["task"]["dataset"] == "toy"
     assert [s["source"] for s in scores] == ["build", "request"]
-    bad = evaluation.as_space(table, "task", {**config, "pooling": "max"})
+    bad = scorecard.as_space(table, "task", {**config, "pooling": "max"})
     with pytest.raises(ValueError, match="pooling 'max'"):
         sentence_vectors.embed(bad, texts[:1])
 
@@ -187,14 +188,14 @@ def test_route_computes_caches_and_refreshes(client, check_spec, monkeypatch):
     first = client.get(url)
     body = first.get_json()
     check_spec("/v1/spaces/{space}/evaluation", "GET", 200, body, first.content_type)
-    assert body["refreshed"] == list(evaluation.SECTIONS) and body["kept"] == []
+    assert body["refreshed"] == list(scorecard.SECTIONS) and body["kept"] == []
     assert body["wordsim353"]["spearman"] > 0.9 and body["task"]["computed"] is False
     again = client.get(url).get_json()
     assert again["refreshed"] == [] and again["computed_at"] == body["computed_at"]
-    monkeypatch.setattr(evaluation, "REFRESH_BUDGET", -1.0)  # as if they had been slow
+    monkeypatch.setattr(scorecard, "REFRESH_BUDGET", -1.0)  # as if they had been slow
     assert client.get(url + "?refresh=true").get_json()["kept"] == ["analogy", "task"]
-    monkeypatch.setattr(evaluation, "REFRESH_BUDGET", 60.0)
-    assert client.get(url + "?refresh=1").get_json()["refreshed"] == list(evaluation.SECTIONS)
+    monkeypatch.setattr(scorecard, "REFRESH_BUDGET", 60.0)
+    assert client.get(url + "?refresh=1").get_json()["refreshed"] == list(scorecard.SECTIONS)
     bad = client.get(url + "?refresh=maybe")
     assert bad.status_code == 400 and bad.get_json()["parameter"] == "refresh"
     assert client.get("/v1/spaces/nope/evaluation").status_code == 404
@@ -203,11 +204,11 @@ def test_route_computes_caches_and_refreshes(client, check_spec, monkeypatch):
 def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
     cat = settings.catalog
     table, _ = bench_table()
-    stored = evaluation.evaluate_space(table, sections=("wordsim353",))
-    stored.update({s: {"stored": True} for s in evaluation.SECTIONS if s != "wordsim353"})
+    stored = scorecard.evaluate_space(table, sections=("wordsim353",))
+    stored.update({s: {"stored": True} for s in scorecard.SECTIONS if s != "wordsim353"})
     stored["task"] = {"computed": True, "dataset": "toy", "stored": True}  # scored by a build
     stored["seconds"]["task"] = 0.1
-    path = evaluation.write_evaluation(stored, tmp_path / "evaluation.json")
+    path = scorecard.write_evaluation(stored, tmp_path / "evaluation.json")
     catalog.write_space(cat, "bench", table, source={"format": "test"},
                         extra_files={"evaluation.json": path})
     from service import create_app

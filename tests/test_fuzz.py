@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from service import catalog
+from service.store import catalog
 from tests.conftest import toy_table
 from tests.server import serve
 

@@ -7,8 +7,9 @@ import logging
 
 import pytest
 
-from service import catalog, create_app
-from service.logs import JsonFormatter
+from service import create_app
+from service.logconfig import JsonFormatter
+from service.store import catalog
 from tests.conftest import toy_table
 
 

@@ -13,8 +13,9 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).is_file(),
-                                reason="no chromium: apt-get install chromium")
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).is_file(),
+                                 reason="no chromium: `make test-deps` installs it")]
 
 
 def test_page_is_served(client, check_spec):

@@ -8,7 +8,7 @@ import time
 import pytest
 import requests
 
-from service import catalog
+from service.store import catalog
 from tests.conftest import toy_table
 from tests.server import children, serve
 

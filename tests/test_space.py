@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from service.errors import InvalidRequest, UnknownWord
-from service.space import Space
+from service.store.space import Space
 
 
 @pytest.fixture(params=["toy", "toy-hnsw"])

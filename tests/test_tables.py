@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from gensim.models import KeyedVectors
 
-from service.tables import Table, parse_source, read_table
+from service.store.tables import Table, parse_source, read_table
 
 
 def _kv(table: Table) -> KeyedVectors:

@@ -8,11 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from service import catalog, cli, create_app, evaluation
-from service.build import SPACES, BuildOptions, build
-from service.embed import embed_texts
+from service import cli, create_app
+from service.analysis import scorecard
+from service.build import runner
+from service.build.recipes import SPACES, BuildOptions, Made, Recipe
 from service.settings import Settings
-from service.space import Space
+from service.store import catalog
+from service.store.embed import embed_texts
+from service.store.space import Space
+from service.store.tables import Table
 
 CLICKBAIT = Path(__file__).resolve().parents[2] / "shared/data/clickbait"
 
@@ -48,12 +52,12 @@ def test_build_task_space_from_clickbait(tmp_path, capsys, monkeypatch):
     assert stored["task"]["documents"] == 3000  # the --limit subset the classifier saw
     assert stored["task"]["probe"]["accuracy"] > 0.85
     with monkeypatch.context() as m:
-        m.setattr(evaluation, "evaluate_space", _must_not_recompute)
+        m.setattr(scorecard, "evaluate_space", _must_not_recompute)
         client = create_app(Settings(catalog=cat)).test_client()
         started = time.perf_counter()
         served = client.get("/v1/spaces/task/evaluation").get_json()
         assert time.perf_counter() - started < 2
-    assert served.pop("refreshed") == [] and served.pop("kept") == list(evaluation.SECTIONS)
+    assert served.pop("refreshed") == [] and served.pop("kept") == list(scorecard.SECTIONS)
     assert served == stored
     # The HTTP embed route gives the same pooled vector, and the task space is listed as such.
     r = client.post("/v1/spaces/task/embed", json={"texts": ["You Won't Believe What Happened Next"]})
@@ -73,21 +77,58 @@ def _must_not_recompute(*args, **kwargs):
     raise AssertionError("the scorecard was recomputed instead of read from evaluation.json")
 
 
-def test_a_space_built_before_scorecards_stays_cached(tmp_path, caplog):
-    """No rebuild just for evaluation.json: the service computes that scorecard on request."""
-    from service.tables import Table
-    from service.training import spaces, steps
+def _table(words, seed=0):
+    import numpy as np
 
-    inputs = {"kumo": "test"}
-    catalog.write_space(tmp_path, "glove", Table(["a", "b"], [[1.0, 0.0], [0.0, 1.0]]),
-                        source={"format": "test"}, details={"fingerprint": steps.fingerprint(inputs)})
-    with caplog.at_level("INFO", logger="wordspace.build"):
-        _, manifest = spaces.cached("glove", inputs, BuildOptions(catalog=tmp_path))
-    assert manifest is not None and "evaluation.json" not in manifest["files"]
-    assert "computes its scorecard on first request" in caplog.text
+    return Table(list(words), np.random.default_rng(seed).normal(size=(len(words), 4)))
 
 
-def test_unknown_space_is_refused(tmp_path):
+def _recipes(made: list):
+    """Two tiny recipes: `base`, and `child` made from it; each records when it is made."""
+    def make(name):
+        def run(ctx):
+            made.append(name)
+            if name == "child":  # reads what it needs through the context
+                assert ctx.table("base").index_to_key == ["a", "b", "c"]
+            return Made(_table("abc"), {"format": "test"}, {"kind": "test"})
+        return run
+    settings = {"size": 1}
+    return (Recipe("child", ("base",), lambda ctx: {}, make("child")),
+            Recipe("base", (), lambda ctx: dict(settings), make("base"))), settings
+
+
+def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
+    made = []
+    recipes, settings = _recipes(made)
+    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    assert made == ["base", "child"]  # the need first, although listed second
+    assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
+    assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
+
+    made.clear()
+    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    assert made == [] and {r["status"] for r in rows} == {"cached"}
+
+    settings["size"] = 2  # base's inputs change: base and what is made from it are rebuilt
+    runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    assert made == ["base", "child"]
+
+
+def test_runner_refuses_unknown_names_and_circles(tmp_path):
     with pytest.raises(ValueError, match="choose from"):
-        build(BuildOptions(catalog=tmp_path, spaces=("nope",)))
+        runner.run(BuildOptions(catalog=tmp_path, spaces=("nope",)))
     assert SPACES == ("word2vec", "glove", "task", "task-w2v")
+    circle = (Recipe("a", ("b",), dict, None), Recipe("b", ("a",), dict, None))
+    with pytest.raises(ValueError, match="circle"):
+        runner.ordered(circle, ("a",))
+
+
+def test_one_wordsim353_for_summary_manifest_and_scorecard(tmp_path):
+    made = []
+    recipes, _ = _recipes(made)
+    [row] = runner.run(BuildOptions(catalog=tmp_path, spaces=("base",)), recipes)
+    folder = catalog.resolve(tmp_path, "base")
+    stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
+    manifest = catalog.read_manifest(folder)
+    assert manifest["details"]["wordsim353"] == stored["wordsim353"]
+    assert row["score"] == stored["wordsim353"]["spearman"]

@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from service.tables import Table, read_table
-from service.training.task_data import Dataset, split
+from service.build.sources import read_table
+from service.build.task_data import Dataset, split
+from service.store.tables import Table
 
 pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 pytestmark = pytest.mark.slow
@@ -31,14 +32,14 @@ def sentiment_data(n: int = 400, seed: int = 0) -> Dataset:
 
 
 def small_settings(**kw):
-    from service.training.classifier import ClassifierSettings
+    from service.build.classifier import ClassifierSettings
 
     return ClassifierSettings(**{"embedding_dim": 8, "epochs": 12, "batch_size": 16,
                                  "learning_rate": 1e-2, "sequence_length": 12, **kw})
 
 
 def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
-    from service.training.classifier import train_classifier
+    from service.build.classifier import train_classifier
 
     result = train_classifier(split(sentiment_data(), seed=0), tmp_path, small_settings())
     assert result.test_accuracy > 0.9 and result.init == "scratch"
@@ -51,7 +52,7 @@ def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
 
 
 def test_word2vec_init_rows_then_fine_tuned(tmp_path):
-    from service.training.classifier import _initial_weights, train_classifier
+    from service.build.classifier import _initial_weights, train_classifier
 
     rng = np.random.default_rng(0)
     words = POSITIVE + NEGATIVE + ["unused"]
@@ -69,7 +70,7 @@ def test_word2vec_init_rows_then_fine_tuned(tmp_path):
 
 
 def test_learning_curve_small_grid():
-    from service.training.experiment import CurveSettings, format_curve, learning_curve
+    from service.build.experiment import CurveSettings, format_curve, learning_curve
 
     rng = np.random.default_rng(0)
     words = POSITIVE + NEGATIVE

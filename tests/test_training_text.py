@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.training.text import clean, tokenize
+from service.text import clean, tokenize
 
 TRICKY = [
     "Hello, World!",

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.training.corpus import Corpus
-from service.training.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+from service.build.corpus import Corpus
+from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
 
 
 def _corpus(n=600, seed=0) -> Corpus:
@@ -26,7 +26,7 @@ def test_train_word2vec_table_and_details():
     d = table.details
     assert d["algorithm"] == "skip-gram" and d["hyperparameters"]["window"] == 3
     assert d["corpus"]["sources"]["test"]["tokens"] == 4800
-    assert set(d["wordsim353"]) == {"spearman", "pearson", "oov_percent"}
+    assert "wordsim353" not in d  # scored once, by the runner's scorecard
     assert d["train_seconds"] >= 0
 
 
@@ -39,4 +39,3 @@ def test_load_user_vectors(tmp_path):
     table = load_word2vec(f"word2vec:{path}")
     assert table.index_to_key == words
     assert table.details["algorithm"] == "pretrained"
-    assert table.details["wordsim353"]["oov_percent"] > 90

@@ -1,0 +1,134 @@
+"""Map one space onto another with orthogonal Procrustes, then ask where a word lands and
+which words moved most.
+
+The map W minimises ||X W - Y|| over the shared words (X: source unit vectors, Y: target
+unit vectors) with W orthogonal, or semi-orthogonal when the dimensions differ: W = U V^T
+from the SVD of X^T Y (Schönemann 1966). It uses the MAX_WORDS most frequent shared words;
+a seeded HOLDOUT share of them is kept out of the fit to measure how well the map
+generalises. Fitted maps are kept per pair of space versions in `Alignments`
+(app.extensions["wordspace.alignments"]).
+"""
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from service.analysis.overlap import ranks_of
+from service.errors import InvalidRequest
+from service.store.space import Neighbor
+
+MAX_WORDS = 20_000
+HOLDOUT = 0.1
+MIN_WORDS = 10
+DRIFT_NEIGHBORS = 5
+
+
+@dataclass
+class Alignment:
+    source: str
+    target: str
+    shared: int              # words the two spaces share
+    fit_words: int
+    heldout_words: int
+    fit_cosine: float        # mean cos(x W, y) over the fit words
+    heldout_cosine: float | None
+    heldout_precision_at_1: float | None  # x W's nearest target word is the word itself
+    residual: float          # ||X W - Y||_F / ||Y||_F on the fit words
+    seconds: float
+    W: np.ndarray = field(repr=False)
+    words: list[str] = field(repr=False)        # fit + held-out words, most frequent first
+    cosines: np.ndarray = field(repr=False)     # cos(x W, y) per word of `words`
+
+
+def fit(source, target, seed: int = 0) -> Alignment:
+    """Raises: InvalidRequest when the spaces share fewer than MIN_WORDS words."""
+    started = time.perf_counter()
+    shared = set(source.key_to_index) & set(target.key_to_index)
+    if len(shared) < MIN_WORDS:
+        raise InvalidRequest(f"spaces '{source.name}' and '{target.name}' share {len(shared)} "
+                             f"words; an alignment needs at least {MIN_WORDS}")
+    words = sorted(shared, key=lambda w: max(source.key_to_index[w], target.key_to_index[w]))
+    words = words[:MAX_WORDS]
+    X = np.asarray(source.vectors[[source.key_to_index[w] for w in words]], dtype="float64")
+    Y = np.asarray(target.vectors[[target.key_to_index[w] for w in words]], dtype="float64")
+    order = np.random.default_rng(seed).permutation(len(words))
+    n_held = int(len(words) * HOLDOUT) if len(words) >= 10 * MIN_WORDS else 0
+    held, train = order[:n_held], order[n_held:]
+    U, _, Vt = np.linalg.svd(X[train].T @ Y[train], full_matrices=False)
+    W = U @ Vt
+    mapped = _unit(X @ W)
+    cosines = np.einsum("ij,ij->i", mapped, Y)
+    residual = float(np.linalg.norm(X[train] @ W - Y[train]) / np.linalg.norm(Y[train]))
+    p_at_1 = None
+    if n_held:
+        hits = target.search(mapped[held].astype("float32"), 1)
+        p_at_1 = float(np.mean([bool(h) and h[0].word == words[i] for h, i in zip(hits, held)]))
+    return Alignment(source.name, target.name, len(shared), len(train), n_held,
+                     float(cosines[train].mean()),
+                     float(cosines[held].mean()) if n_held else None, p_at_1, residual,
+                     round(time.perf_counter() - started, 3), W.astype("float32"), words,
+                     cosines.astype("float32"))
+
+
+def _unit(x: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms == 0, 1, norms)
+
+
+@dataclass
+class Translation:
+    word: str
+    neighbors: list[Neighbor]  # target words nearest to the mapped vector
+    self_rank: int | None      # rank of the same word among all target words; None: absent
+    self_cosine: float | None
+
+
+def translate(alignment: Alignment, source, target, row: int, k: int) -> Translation:
+    word = source.index_to_key[row]
+    query = _unit(np.asarray(source.vectors[row:row + 1], dtype="float32") @ alignment.W)
+    found = target.search(query.astype("float32"), k)[0]
+    same = target.find(word)
+    rank = cosine = None
+    if same is not None:
+        scores = np.asarray(target.vectors @ query[0])
+        rank, cosine = ranks_of(scores, [same])[0], float(scores[same])
+    return Translation(word, found, rank, cosine)
+
+
+@dataclass
+class Drift:
+    word: str
+    cosine: float               # cos(x W, y): low means the word moved
+    frequency_rank: int         # position among the shared words, most frequent first
+    source_neighbors: list[str]
+    target_neighbors: list[str]
+
+
+def drift(alignment: Alignment, source, target, n: int) -> list[Drift]:
+    """The n words whose aligned vectors agree least between the spaces."""
+    worst = np.argsort(alignment.cosines, kind="stable")[:n]
+    words = [alignment.words[i] for i in worst]
+    rows_s = [source.key_to_index[w] for w in words]
+    rows_t = [target.key_to_index[w] for w in words]
+    near_s = source.neighbors(rows_s, DRIFT_NEIGHBORS) if words else []
+    near_t = target.neighbors(rows_t, DRIFT_NEIGHBORS) if words else []
+    return [Drift(w, float(alignment.cosines[i]), int(i) + 1, [x.word for x in a],
+                  [x.word for x in b]) for w, i, a, b in zip(words, worst, near_s, near_t)]
+
+
+class Alignments:
+    """Fitted maps per (source version, target version), fitted on first use."""
+
+    def __init__(self):
+        self._cache: dict[tuple, Alignment] = {}
+        self._lock = threading.Lock()
+
+    def get(self, source, target) -> Alignment:
+        key = (source.name, str(source.folder), target.name, str(target.folder))
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = fit(source, target)
+            return self._cache[key]

@@ -1,0 +1,152 @@
+"""The semantic benchmarks: WordSim353 and SimLex-999 (Spearman correlation with human
+judgements) and the Google analogy set (3CosAdd and 3CosMul accuracy), read from gensim's
+test data so nothing is downloaded.
+
+Words are case-folded to lower case before lookup (every default space is lower-cased).
+The analogy candidates are the first `candidates` rows of a space (rows are in frequency
+order in every format we read), as gensim's `restrict_vocab` does; a question counts only
+when its four words are candidates. All questions are scored with matrix products over the
+few hundred distinct question words, so the 19,544 questions take seconds, not minutes.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+WORDSIM = "wordsim353.tsv"
+SIMLEX = "simlex999.txt"
+ANALOGIES = "questions-words.txt"
+CANDIDATES = 30_000
+_CHUNK = 128  # questions scored at once: 3 x 128 x 30k float32 = 46 MB
+
+
+def data_file(name: str) -> Path:
+    """A file of gensim's test data (benchmarks, and the Wikipedia extract of the corpus)."""
+    import gensim
+
+    return Path(gensim.__file__).parent / "test" / "test_data" / name
+
+
+@lru_cache(maxsize=4)
+def similarity_pairs(name: str) -> tuple[tuple[str, str, float], ...]:
+    """(word, word, human score) of a WordSim353-style file, lower-cased."""
+    pairs = []
+    for line in data_file(name).read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        a, b, score = line.split("\t")[:3]
+        pairs.append((a.lower(), b.lower(), float(score)))
+    return tuple(pairs)
+
+
+@lru_cache(maxsize=1)
+def analogy_questions() -> tuple[tuple[str, tuple[str, str, str, str]], ...]:
+    """(section, (a, b, c, d)) for every question, lower-cased; a : b :: c : d."""
+    questions, section = [], ""
+    for line in data_file(ANALOGIES).read_text(encoding="utf-8").splitlines():
+        if line.startswith(":"):
+            section = line[1:].strip()
+        elif line.strip():
+            questions.append((section, tuple(line.lower().split())))
+    return tuple(questions)
+
+
+def is_syntactic(section: str) -> bool:
+    return section.startswith("gram")
+
+
+@dataclass
+class Correlation:
+    spearman: float | None  # None when fewer than 3 pairs are covered
+    answered: int
+    total: int
+
+
+def word_similarity(space, name: str, vocabulary: set[str] | None = None) -> Correlation:
+    """Spearman correlation between cosine similarity and the human scores of file `name`,
+    over the pairs whose two words are in the space (and in `vocabulary` when given)."""
+    from scipy.stats import spearmanr
+
+    pairs = similarity_pairs(name)
+    human, model = [], []
+    for a, b, score in pairs:
+        ra, rb = space.key_to_index.get(a), space.key_to_index.get(b)
+        if ra is None or rb is None or (vocabulary is not None and not {a, b} <= vocabulary):
+            continue
+        human.append(score)
+        model.append(float(space.vectors[ra] @ space.vectors[rb]))
+    rho = float(spearmanr(human, model).statistic) if len(human) >= 3 else None
+    return Correlation(rho, len(human), len(pairs))
+
+
+@dataclass
+class Accuracy:
+    accuracy: float | None  # among the answered questions; None when none is answered
+    correct: int
+    answered: int
+    total: int
+
+
+@dataclass
+class AnalogyScores:
+    methods: dict[str, dict[str, Accuracy]]  # method -> overall | semantic | syntactic
+    candidates: int
+    seconds: float
+    settings: dict = field(default_factory=dict)
+
+
+def candidate_rows(space, limit: int = CANDIDATES) -> np.ndarray:
+    return np.arange(min(limit, len(space)))
+
+
+def analogies(space, rows: np.ndarray | None = None) -> AnalogyScores:
+    """Google analogy accuracy with 3CosAdd and 3CosMul over candidate `rows` (by default
+    the space's CANDIDATES most frequent rows); a, b and c are never an answer."""
+    started = time.perf_counter()
+    rows = candidate_rows(space) if rows is None else np.asarray(rows)
+    position = {space.index_to_key[r]: i for i, r in enumerate(rows)}
+    questions = analogy_questions()
+    kept = [(sec, [position[w] for w in q]) for sec, q in questions
+            if len(q) == 4 and all(w in position for w in q)]
+    counts = {m: {"overall": [0, 0], "semantic": [0, 0], "syntactic": [0, 0]}
+              for m in ("3cosadd", "3cosmul")}
+    if kept:
+        idx = np.array([q for _, q in kept])
+        used = np.unique(idx)
+        where = np.searchsorted(used, idx)  # question words -> rows of S
+        cand = np.ascontiguousarray(space.vectors[rows])
+        S = cand[used] @ cand.T           # (distinct question words, candidates)
+        syntactic = np.array([is_syntactic(sec) for sec, _ in kept])
+        for method in counts:
+            right = np.zeros(len(kept), dtype=bool)
+            if method == "3cosadd":
+                first = second = third = S
+            else:  # Levy and Goldberg's shift of cosines to [0, 1], eps = 1e-3
+                first = (S + 1) / 2
+                second, third = first, 1 / (first + 1e-3)
+            for lo in range(0, len(kept), _CHUNK):
+                w, q = where[lo:lo + _CHUNK], idx[lo:lo + _CHUNK]
+                score = first[w[:, 1]]
+                if method == "3cosadd":
+                    score += second[w[:, 2]]
+                    score -= third[w[:, 0]]
+                else:
+                    score *= second[w[:, 2]]
+                    score *= third[w[:, 0]]
+                n = np.arange(len(w))
+                for j in range(3):
+                    score[n, q[:, j]] = -np.inf
+                right[lo:lo + _CHUNK] = score.argmax(axis=1) == q[:, 3]
+            for part, mask in (("overall", np.ones_like(syntactic)), ("semantic", ~syntactic),
+                               ("syntactic", syntactic)):
+                counts[method][part] = [int(right[mask].sum()), int(mask.sum())]
+    totals = {"overall": len(questions),
+              "semantic": sum(not is_syntactic(s) for s, _ in questions),
+              "syntactic": sum(is_syntactic(s) for s, _ in questions)}
+    methods = {m: {part: Accuracy(c / n if n else None, c, n, totals[part])
+                   for part, (c, n) in parts.items()} for m, parts in counts.items()}
+    return AnalogyScores(methods, len(rows), round(time.perf_counter() - started, 3))

@@ -1,0 +1,123 @@
+"""Task-side scores: how much of the task label a space's geometry carries.
+
+- `linear_probe`: a logistic regression (numpy + scipy's L-BFGS, no scikit-learn) on the
+  space's sentence vectors of the task texts, trained on a seeded 80% and scored on the
+  other 20% (held-out accuracy, against the majority-class baseline).
+- `neighborhood_purity`: for words with a clear class association in the task texts, the
+  share of their k nearest neighbours (among those words) associated with the same class,
+  against the share expected from random neighbours.
+
+Together with the semantic benchmarks this shows the trade-off: a space trained on the task
+separates the classes; a space trained on co-occurrence keeps synonyms together.
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+import numpy as np
+
+from service.analysis.sentence_vectors import embed
+from service.text import tokenize
+
+HOLDOUT = 0.2
+L2 = 1e-2
+MIN_COUNT = 10     # documents a word must appear in to have a class association
+MIN_SHARE = 0.75   # its prior-corrected share of one class
+PURITY_K = 10
+
+
+@dataclass
+class Probe:
+    accuracy: float
+    baseline: float      # majority class share in the held-out part
+    train: int
+    test: int
+    classes: int
+
+
+@dataclass
+class Purity:
+    purity: float | None
+    chance: float | None  # expected purity with random neighbours
+    k: int
+    words: int            # class-associated words present in the space
+    per_class: dict[str, int]
+    settings: dict
+
+
+def linear_probe(space, texts: list[str], labels: list, seed: int = 0) -> Probe:
+    """Held-out accuracy of a multinomial logistic regression on the sentence vectors."""
+    X = embed(space, texts).vectors.astype("float64")
+    classes, y = np.unique(np.asarray(labels), return_inverse=True)
+    order = np.random.default_rng(seed).permutation(len(y))
+    cut = int(round(len(y) * (1 - HOLDOUT)))
+    tr, te = order[:cut], order[cut:]
+    mean, std = X[tr].mean(axis=0), X[tr].std(axis=0) + 1e-8
+    X = (X - mean) / std
+    W = _fit_logistic(X[tr], y[tr], len(classes))
+    predicted = np.argmax(np.c_[X[te], np.ones(len(te))] @ W, axis=1)
+    baseline = np.bincount(y[te], minlength=len(classes)).max() / max(len(te), 1)
+    return Probe(float((predicted == y[te]).mean()), float(baseline), len(tr), len(te), len(classes))
+
+
+def _fit_logistic(X: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+    from scipy.optimize import minimize
+    from scipy.special import log_softmax
+
+    Xb = np.c_[X, np.ones(len(X))]
+    Y = np.eye(n_classes)[y]
+
+    def loss(w):
+        W = w.reshape(Xb.shape[1], n_classes)
+        logp = log_softmax(Xb @ W, axis=1)
+        reg = 0.5 * L2 * (W[:-1] ** 2).sum()
+        grad = Xb.T @ (np.exp(logp) - Y) / len(X)
+        grad[:-1] += L2 * W[:-1]
+        return -(Y * logp).sum() / len(X) + reg, grad.ravel()
+
+    w0 = np.zeros(Xb.shape[1] * n_classes)
+    return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 300}).x.reshape(
+        Xb.shape[1], n_classes)
+
+
+def class_words(texts: list[str], labels: list) -> dict[str, str]:
+    """word -> class for words in at least MIN_COUNT texts whose prior-corrected share of
+    one class is at least MIN_SHARE (so an unbalanced label set does not bias it)."""
+    per_class: dict[str, Counter] = {}
+    docs = Counter(str(label) for label in labels)
+    for text, label in zip(texts, labels):
+        per_class.setdefault(str(label), Counter()).update(set(tokenize(text)))
+    total = Counter()
+    for counts in per_class.values():
+        total.update(counts)
+    out = {}
+    for word, n in total.items():
+        if n < MIN_COUNT:
+            continue
+        rates = {c: per_class[c][word] / docs[c] for c in per_class}
+        best = max(rates, key=rates.get)
+        if rates[best] / sum(rates.values()) >= MIN_SHARE:
+            out[word] = best
+    return out
+
+
+def neighborhood_purity(space, associations: dict[str, str], k: int = PURITY_K) -> Purity:
+    """Share of each class-associated word's k neighbours (among the associated words the
+    space has) that share its class, averaged over the words."""
+    settings = {"min_count": MIN_COUNT, "min_share": MIN_SHARE,
+                "neighbours_among": "class-associated words present in the space"}
+    words = sorted(w for w in associations if w in space.key_to_index)
+    counts = Counter(associations[w] for w in words)
+    if len(words) <= k:
+        return Purity(None, None, k, len(words), dict(counts), settings)
+    rows = [space.key_to_index[w] for w in words]
+    unit = np.asarray(space.vectors[rows])
+    sims = unit @ unit.T
+    np.fill_diagonal(sims, -np.inf)
+    top = np.argpartition(-sims, k, axis=1)[:, :k]
+    cls = np.array([associations[w] for w in words])
+    purity = float((cls[top] == cls[:, None]).mean())
+    m = len(words)
+    chance = float(sum(n / m * (n - 1) / (m - 1) for n in counts.values()))
+    return Purity(purity, chance, k, m, dict(counts), settings)

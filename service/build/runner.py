@@ -1,0 +1,140 @@
+"""The one runner: orders recipes by need, skips what is fresh, makes and publishes the rest.
+
+A space's fingerprint is its recipe's inputs plus the fingerprints of the spaces it needs,
+so rebuilding word2vec rebuilds what was made from it. Every space is published with its
+scorecard (service/analysis/scorecard.py) as `evaluation.json`, scored on the table before
+it is written; a task space also with its `embed.json`, so its sentence vectors are the
+classifier's pooling.
+"""
+from __future__ import annotations
+
+import logging
+import time
+
+from service.analysis import scorecard
+from service.build import steps
+from service.build.recipes import RECIPES, BuildOptions, Context, Made, Recipe
+from service.store import catalog
+from service.store.embed import EMBED_FILE, load_embed_config
+
+log = logging.getLogger("wordspace.build")
+
+
+def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe]:
+    """The wanted recipes and everything they need, each after its needs.
+
+    Raises:
+        ValueError: an unknown name, or recipes that need each other in a circle.
+    """
+    by_name = {r.name: r for r in recipes}
+    unknown = [n for n in wanted if n not in by_name]
+    if unknown:
+        raise ValueError(f"unknown space(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+    out: list[Recipe] = []
+    visiting: set[str] = set()
+
+    def visit(name: str) -> None:
+        if any(r.name == name for r in out):
+            return
+        if name in visiting:
+            raise ValueError(f"recipes need each other in a circle at {name}")
+        visiting.add(name)
+        for need in by_name[name].needs:
+            visit(need)
+        out.append(by_name[name])
+
+    for name in wanted or tuple(by_name):
+        visit(name)
+    return out
+
+
+def run(options: BuildOptions, recipes: tuple[Recipe, ...] = RECIPES) -> list[dict]:
+    """Build the requested spaces (and what they need) into the catalog; returns the summary
+    rows (space, status, rows, dim, score, metric, seconds).
+
+    Raises:
+        ValueError, FileNotFoundError: bad options or missing inputs.
+    """
+    started = time.perf_counter()
+    ctx = Context(options)
+    plan = ordered(recipes, options.spaces)
+    task_texts = _ScoredTexts(ctx, any(r.uses_task_data for r in plan))
+    digests: dict[str, str] = {}
+    rows = []
+    for recipe in plan:
+        t = time.perf_counter()
+        inputs = {"recipe": recipe.name, **recipe.inputs(ctx),
+                  "needs": {n: digests[n] for n in recipe.needs}}
+        digest = digests[recipe.name] = steps.fingerprint(inputs)
+        manifest = None if options.force else steps.up_to_date(options.catalog, recipe.name, digest)
+        if manifest:
+            log.info("space %s: up to date (fingerprint %s), not rebuilt; --force rebuilds",
+                     recipe.name, digest[:12])
+            status = "cached"
+        else:
+            made = recipe.make(ctx)
+            made.details["fingerprint"] = digest
+            manifest = publish(recipe.name, made, options, task_texts())
+            ctx.keep(recipe.name, made.table)
+            status = "built"
+        rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
+    log.info("build finished in %.1fs", time.perf_counter() - started)
+    return rows
+
+
+def publish(name: str, made: Made, options: BuildOptions, task: tuple | None) -> dict:
+    """Score the table, then index and publish it with its scorecard and extra files."""
+    embed_path = made.extra_files.get(EMBED_FILE)
+    embed_config = load_embed_config(embed_path) if embed_path else None
+    card = score(name, made, options, task, embed_config)
+    # One WordSim353 for the build summary, the manifest and the scorecard.
+    made.details["wordsim353"] = card["wordsim353"]
+    extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
+    with steps.step(f"index {name}: {len(made.table.index_to_key)} rows x {made.table.vector_size}"):
+        folder = catalog.write_space(options.catalog, name, made.table, source=made.source,
+                                     details=made.details, extra_files=extra,
+                                     progress=steps.progress(name))
+    return catalog.read_manifest(folder)
+
+
+def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
+          embed_config: dict | None) -> dict:
+    """The scorecard of the table as space `name` will be published, written to the cache;
+    returns it with its "path"."""
+    dataset, texts, labels = task or (None, [], [])
+    with steps.step(f"scorecard {name}"):
+        result = scorecard.evaluate_space(
+            scorecard.as_space(made.table, name, embed_config), (texts, labels) if texts else None,
+            task_name=dataset, source="build")
+    t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
+    log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
+             name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),
+             _score(t["probe"]["accuracy"] if t["computed"] else None), result["seconds"])
+    folder = options.cache / "scorecards"
+    folder.mkdir(parents=True, exist_ok=True)
+    return {**result, "path": scorecard.write_evaluation(result, folder / f"{name}.json")}
+
+
+def _score(x: float | None) -> str:
+    return "-" if x is None else f"{x:.3f}"
+
+
+class _ScoredTexts:
+    """(dataset name, texts, labels) for the scorecards' task section: the texts the task
+    spaces train on (all, or the --limit subset). None when this build makes no task space
+    and the user named no task data: scoring word2vec or glove alone reads no task data."""
+
+    def __init__(self, ctx: Context, wanted: bool):
+        self.ctx, self.wanted = ctx, wanted or bool(ctx.options.task_data)
+        self.value: tuple | None = None
+
+    def __call__(self) -> tuple | None:
+        if self.wanted and self.value is None:
+            data, o = self.ctx.task_data(), self.ctx.options
+            parts = [data]
+            if o.limit:
+                s = self.ctx.task_split()
+                parts = [s.train, s.validation, s.test]
+            self.value = (data.name, [t for p in parts for t in p.texts],
+                          [data.classes[i] for p in parts for i in p.labels])
+        return self.value

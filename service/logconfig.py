@@ -1,0 +1,57 @@
+"""Log lines for every command and the server: plain text, or one JSON object per line.
+
+No web framework here: the web layer (service/web/logs.py) sets REQUEST_ID for the request
+a thread is answering, and every line logged meanwhile carries it.
+"""
+from __future__ import annotations
+
+import contextvars
+import json
+import logging
+import time
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class JsonFormatter(logging.Formatter):
+    converter = time.gmtime
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}Z",
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        request_id = getattr(record, "request_id", None) or REQUEST_ID.get()
+        if request_id:
+            line["request_id"] = request_id
+        line.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            line["error"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+def configure(level: str = "info", as_json: bool = True) -> None:
+    handler = logging.StreamHandler()
+    if as_json:
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def gunicorn_logconfig(level: str, as_json: bool) -> dict:
+    """gunicorn's own error log in the same format (its access log is off: ours replaces it)."""
+    formatter = {"()": JsonFormatter} if as_json else {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"main": formatter},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "main",
+                                 "stream": "ext://sys.stderr"}},
+        "loggers": {"gunicorn.error": {"level": level.upper(), "handlers": ["console"],
+                                       "propagate": False}},
+    }

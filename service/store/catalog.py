@@ -1,0 +1,267 @@
+"""The catalog on disk: one folder per space, written atomically, checked when read.
+
+    indexes/
+      glove -> .versions/glove.20261124T050000123456   (relative symlink, swapped atomically)
+      .versions/glove.<stamp>/manifest.json, keys.txt, vectors.npy, norms.npy, index.faiss, ...
+
+A space is built in a temporary folder, then published by replacing its symlink with
+os.replace: a reader sees the old version or the new one, never a half-written folder.
+A plain folder put in the catalog by hand (no symlink) loads just the same.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import os
+import shutil
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+from service.errors import BadIndex
+from service.store import index as ix
+from service.store.tables import Table
+
+log = logging.getLogger(__name__)
+
+FORMAT = "wordspace-space"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+CORE_FILES = ("keys.txt", "vectors.npy", "norms.npy", "index.faiss")
+VERSIONS = ".versions"
+EXPERIMENTS = ".experiments"  # results of `wordspace experiment`, one JSON file each
+LEARNING_CURVE = "learning-curve"  # the learning-curve experiment's name there
+# Files above this size also get a sampled checksum (their size and 64 blocks of 1 MiB), which
+# the server checks at load instead of reading every byte: a 3M x 300 catalog is 7 GB, and
+# hashing it from a cold disk takes longer than the whole start-up may.
+# `wordspace verify` (or WORDSPACE_FULL_CHECKSUMS=true) checks the full sha256.
+SAMPLE_ABOVE = 256 * 1024 * 1024
+SAMPLE_BLOCKS, SAMPLE_BLOCK = 64, 1 << 20
+
+
+def space_names(catalog: Path) -> list[str]:
+    if not catalog.is_dir():
+        return []
+    return sorted(p.name for p in catalog.iterdir() if not p.name.startswith(".") and p.is_dir())
+
+
+def write_space(catalog: Path, name: str, table: Table, *, source: dict,
+                factory: str | None = None, details: dict | None = None,
+                extra_files: dict[str, Path] | None = None, progress=None,
+                target_recall: float = ix.TARGET_RECALL) -> Path:
+    """Build the index for `table` and publish it as space `name`; returns the space path.
+
+    `details` is stored in the manifest under "details" (training facts, scores);
+    `extra_files` are copied in and checksummed like the core files. Search parameters are
+    tuned to reach `target_recall` (recall@10 against exact search).
+
+    Raises:
+        ValueError: a bad name, an empty table, or a factory faiss refuses.
+    """
+    _check_name(name)
+    if not table.index_to_key:
+        raise ValueError(f"space {name!r}: the table has no rows")
+    started = time.perf_counter()
+    factory = factory or ix.default_factory(len(table.index_to_key))
+    versions = catalog / VERSIONS
+    versions.mkdir(parents=True, exist_ok=True)
+    stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+    tmp = versions / f".tmp-{name}.{stamp}.{os.getpid()}"
+    tmp.mkdir()
+    try:
+        unit, norms = ix.normalize(table.vectors)
+        index = ix.build(unit, factory, progress=progress)
+        params, recall = ix.tune(index, unit, target_recall)
+        (tmp / "keys.txt").write_text("\n".join(table.index_to_key) + "\n", encoding="utf-8")
+        np.save(tmp / "vectors.npy", unit)
+        np.save(tmp / "norms.npy", norms)
+        faiss.write_index(index, str(tmp / "index.faiss"))
+        for fname, src in (extra_files or {}).items():
+            shutil.copyfile(src, tmp / fname)
+        manifest = {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "name": name,
+            "source": source,
+            "dimension": table.vector_size,
+            "rows": len(table.index_to_key),
+            "metric": "cosine",
+            "faiss_metric": "inner_product",
+            "normalized": True,
+            "factory": factory,
+            "exact": ix.is_exact(factory),
+            "search_params": params,
+            "recall_at_10": recall,
+            "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "build_seconds": round(time.perf_counter() - started, 2),
+            "details": details or {},
+            "files": {f.name: _file_entry(f) for f in sorted(tmp.iterdir())},
+        }
+        _write_json(tmp / MANIFEST, manifest)
+        final = versions / f"{name}.{stamp}"
+        os.rename(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _publish(catalog, name, final)
+    log.info("space %s: %d rows, %s, recall@10 %.4f, %.1fs", name, manifest["rows"],
+             factory, recall, manifest["build_seconds"])
+    return catalog / name
+
+
+def read_manifest(folder: Path) -> dict:
+    """The manifest of a space folder, format checked (no checksums).
+
+    Raises:
+        BadIndex: missing, unreadable or of another format version.
+    """
+    path = folder / MANIFEST
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise BadIndex(path, "missing") from None
+    except (OSError, ValueError) as e:
+        raise BadIndex(path, f"unreadable ({e})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise BadIndex(path, f"not a {FORMAT} manifest")
+    if manifest.get("format_version") != FORMAT_VERSION:
+        raise BadIndex(path, f"format version {manifest.get('format_version')!r}, "
+                             f"this service reads {FORMAT_VERSION}; rebuild the space")
+    return manifest
+
+
+def verify(folder: Path, full: bool = True) -> dict:
+    """Check the manifest and the size and sha256 of every file it lists; returns the manifest.
+    With full=False, a file that has a sampled checksum is checked by that instead.
+
+    Raises:
+        BadIndex: naming the first missing or corrupt file.
+    """
+    manifest = read_manifest(folder)
+    files = manifest.get("files") or {}
+    for fname in CORE_FILES:
+        if fname not in files:
+            raise BadIndex(folder / fname, "not listed in the manifest")
+    for fname, entry in files.items():
+        path = folder / fname
+        if not path.is_file():
+            raise BadIndex(path, "missing")
+        if path.stat().st_size != entry.get("bytes"):
+            raise BadIndex(path, f"size {path.stat().st_size}, manifest says {entry.get('bytes')}")
+    def check(fname: str) -> tuple[str, bool]:
+        entry, path = files[fname], folder / fname
+        if not full and "sample_sha256" in entry:
+            return "sampled sha256", sample_sha256(path) == entry["sample_sha256"]
+        return "sha256", sha256(path) == entry.get("sha256")
+
+    # hashlib releases the GIL on large buffers: hash the files side by side.
+    with ThreadPoolExecutor(max_workers=min(4, len(files))) as pool:
+        results = list(pool.map(check, files))
+    for fname, (kind, ok) in zip(files, results):
+        if not ok:
+            raise BadIndex(folder / fname, f"{kind} does not match the manifest (corrupt or changed)")
+    return manifest
+
+
+def resolve(catalog: Path, name: str) -> Path:
+    """The folder a space name points at now (following the published symlink)."""
+    return (catalog / name).resolve()
+
+
+def _publish(catalog: Path, name: str, final: Path) -> None:
+    link = catalog / name
+    previous = link.resolve() if link.is_symlink() else None
+    if link.exists() and not link.is_symlink():
+        # A hand-placed folder: move it aside into .versions so the name can become a link.
+        previous = catalog / VERSIONS / f"{name}.replaced.{final.name.split('.')[-1]}"
+        os.rename(link, previous)
+    tmp_link = catalog / f".{name}.link.{os.getpid()}"
+    tmp_link.unlink(missing_ok=True)
+    os.symlink(os.path.relpath(final, catalog), tmp_link)
+    os.replace(tmp_link, link)
+    _prune(catalog, name, keep={final, previous})
+
+
+def _prune(catalog: Path, name: str, keep: set) -> None:
+    """Remove old versions of `name`, keeping the current and the one before it.
+
+    The previous version stays so a server still verifying it at this moment can finish;
+    files an older server has mapped stay readable after unlinking (POSIX).
+    """
+    for folder in (catalog / VERSIONS).glob(f"{name}.*"):
+        if folder not in keep and not folder.name.startswith(".tmp-"):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _check_name(name: str) -> None:
+    ok = name and len(name) <= 64 and name[0].isalnum() and all(c.isalnum() or c in "-_" for c in name)
+    if not ok:
+        raise ValueError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
+                         "starting with a letter or digit")
+
+
+def _file_entry(path: Path) -> dict:
+    entry = {"bytes": path.stat().st_size, "sha256": sha256(path)}
+    if entry["bytes"] > SAMPLE_ABOVE:
+        entry["sample_sha256"] = sample_sha256(path)
+    return entry
+
+
+def sample_sha256(path: Path) -> str:
+    """sha256 of a file's size and of SAMPLE_BLOCKS evenly spaced blocks: catches truncation
+    and damage in the blocks read, at a cost that does not grow with the file."""
+    size = path.stat().st_size
+    h = hashlib.sha256(str(size).encode())
+    with open(path, "rb") as f:
+        for i in range(SAMPLE_BLOCKS):
+            f.seek(max(0, size - SAMPLE_BLOCK) * i // (SAMPLE_BLOCKS - 1))
+            h.update(f.read(SAMPLE_BLOCK))
+    return h.hexdigest()
+
+
+def sha256(path: Path) -> str:
+    """Hex sha256 of a file, read in 4 MiB chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 22):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _write_json(path: Path, data: dict) -> None:
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def write_experiment(catalog: Path, name: str, data: dict) -> Path:
+    """Publish an experiment's result as EXPERIMENTS/NAME.json, atomically (a reader sees the
+    old file or the new one, never half of one)."""
+    _check_name(name)
+    folder = catalog / EXPERIMENTS
+    folder.mkdir(parents=True, exist_ok=True)
+    final = folder / f"{name}.json"
+    tmp = folder / f".{name}.json.{os.getpid()}"
+    _write_json(tmp, data)
+    os.replace(tmp, final)
+    return final
+
+
+def read_experiment(catalog: Path, name: str) -> dict | None:
+    """An experiment's published result, or None when there is none (or it is unreadable,
+    which is logged)."""
+    path = catalog / EXPERIMENTS / f"{name}.json"
+    if not path.is_file():
+        return None
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as e:
+        log.error("experiment %s: unreadable %s (%s)", name, path, e)
+        return None

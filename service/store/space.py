@@ -1,0 +1,231 @@
+"""A loaded space: keys, normalised vectors and a FAISS index, answering word queries.
+
+Results are small dataclasses; JSON is made in service/web/spaces.py. Arrays are read-only and
+memory-mapped, so gunicorn workers share their pages.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from service.errors import BadIndex, InvalidRequest, UnknownWord
+from service.store import catalog
+from service.store import index as ix
+from service.store.tables import Table
+
+log = logging.getLogger(__name__)
+
+_SUGGESTIONS = 5
+
+
+@dataclass(frozen=True)
+class Neighbor:
+    word: str
+    score: float
+    rank: int
+
+
+class Space:
+    """Keys, unit vectors with their norms, and a faiss index over the unit vectors.
+
+    `Space.load` maps a published space from the catalog; `Space.from_table` wraps a table
+    not yet published (the build scores it before writing it) with an exact in-memory index,
+    so the analyses read both the same way."""
+
+    def __init__(self, name: str, index_to_key: list[str], vectors: np.ndarray,
+                 norms: np.ndarray, index, manifest: dict, folder: Path | None = None,
+                 embed_config: dict | None = None):
+        self.name = name
+        self.folder = folder
+        self.manifest = manifest
+        self.index_to_key = index_to_key
+        self.key_to_index = {k: i for i, k in enumerate(index_to_key)}
+        self.vectors, self.norms, self.index = vectors, norms, index
+        # A task space's sentence-vector settings (service/store/embed.py), read once.
+        self.embed_config = embed_config
+        self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
+
+    @classmethod
+    def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False) -> "Space":
+        """Verify checksums (sampled for very large files unless full_checksums), then map
+        the files.
+
+        Raises:
+            BadIndex: naming the missing or corrupt file.
+        """
+        started = time.perf_counter()
+        folder = catalog.resolve(catalog_dir, name)
+        if not folder.is_dir():
+            raise BadIndex(catalog_dir / name, "no such space folder")
+        manifest = catalog.verify(folder, full=full_checksums)
+        space = cls.open(name, folder, manifest)
+        log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
+                 time.perf_counter() - started)
+        return space
+
+    @classmethod
+    def open(cls, name: str, folder: Path, manifest: dict) -> "Space":
+        """Map the files of a verified space folder and check them against the manifest.
+
+        Raises:
+            BadIndex: naming the file that disagrees with the manifest.
+        """
+        index_to_key = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        vectors, norms = _load_npy(folder / "vectors.npy"), _load_npy(folder / "norms.npy")
+        index = ix.read(str(folder / "index.faiss"))
+        ix.set_params(index, manifest.get("search_params") or {})
+        embed = folder / "embed.json"
+        embed_config = json.loads(embed.read_text(encoding="utf-8")) if embed.is_file() else None
+        rows = manifest["rows"]
+        for what, n in (("keys.txt", len(index_to_key)), ("vectors.npy", len(vectors)),
+                        ("norms.npy", len(norms)), ("index.faiss", index.ntotal)):
+            if n != rows:
+                raise BadIndex(folder / what, f"{n} rows, manifest says {rows}")
+        if vectors.shape[1] != manifest["dimension"] or index.d != manifest["dimension"]:
+            raise BadIndex(folder / "vectors.npy", "dimension does not match the manifest")
+        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config)
+
+    @classmethod
+    def from_table(cls, table: Table, name: str = "table",
+                   embed_config: dict | None = None) -> "Space":
+        """A table as it will be published (the same unit vectors and norms), with an exact
+        index in memory; `embed_config` is the embed.json a task space will carry."""
+        unit, norms = ix.normalize(table.vectors)
+        return cls(name, list(table.index_to_key), unit, norms, ix.build(unit, "Flat"),
+                   {"rows": len(unit), "dimension": int(unit.shape[1]), "details": table.details},
+                   embed_config=embed_config)
+
+    def table(self) -> Table:
+        """The raw vectors (unit vector times norm) as a Table, e.g. to train from."""
+        return Table(list(self.index_to_key), self.vectors * self.norms[:, None],
+                     dict(self.manifest.get("details", {})))
+
+    def __len__(self) -> int:
+        return len(self.index_to_key)
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def find(self, word: str) -> int | None:
+        """Row of `word`: the exact key first, then the lower-cased key."""
+        row = self.key_to_index.get(word)
+        if row is None:
+            row = self.key_to_index.get(word.lower())
+        return row
+
+    def lookup(self, word: str) -> int:
+        """Raises: UnknownWord, with the closest spellings present."""
+        row = self.find(word)
+        if row is None:
+            raise UnknownWord(
+                f"'{word}' is not in space '{self.name}'",
+                word=word, space=self.name, suggestions=self.suggest(word),
+            )
+        return row
+
+    def suggest(self, word: str) -> list[str]:
+        from rapidfuzz import process
+        from rapidfuzz.distance import Levenshtein
+
+        found = process.extract(word.lower(), self.index_to_key, scorer=Levenshtein.distance,
+                                limit=_SUGGESTIONS, score_cutoff=max(2, len(word) // 2))
+        return [key for key, _, _ in found]
+
+    def raw_vector(self, row: int) -> np.ndarray:
+        return self.vectors[row] * self.norms[row]
+
+    def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
+        """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
+        xq = np.ascontiguousarray(xq, dtype="float32")
+        extra = max((len(e) for e in exclude), default=0) if exclude else 0
+        ix.single_thread()
+        started = time.perf_counter()
+        D, I = self.index.search(xq, min(k + extra, len(self)))
+        if self.observe_search:
+            self.observe_search(time.perf_counter() - started)
+        results = []
+        for q in range(len(xq)):
+            skip = exclude[q] if exclude else set()
+            hits = [(int(i), float(d)) for i, d in zip(I[q], D[q]) if i >= 0 and i not in skip][:k]
+            results.append([Neighbor(self.index_to_key[i], d, r) for r, (i, d) in enumerate(hits, 1)])
+        return results
+
+    def neighbors(self, rows: list[int], k: int) -> list[list[Neighbor]]:
+        return self.search(self.vectors[rows], k, exclude=[{r} for r in rows])
+
+    def check_vectors(self, vectors) -> np.ndarray:
+        """Coerce query vectors once, at the boundary, and normalise them.
+
+        Raises:
+            InvalidRequest: wrong dimension, not numbers, zero or non-finite vectors.
+        """
+        try:
+            xq = np.asarray(vectors, dtype="float32")
+        except (TypeError, ValueError):
+            raise InvalidRequest("'vectors' must be a list of lists of numbers") from None
+        if xq.ndim != 2 or xq.shape[1] != self.vector_size:
+            got = xq.shape[1] if xq.ndim == 2 else "ragged or flat"
+            raise InvalidRequest(f"vectors must have dimension {self.vector_size} for space "
+                                 f"'{self.name}'; got {got}")
+        if not np.isfinite(xq).all():
+            raise InvalidRequest("vectors must be finite numbers")
+        unit, norms = ix.normalize(xq)
+        if (norms == 0).any():
+            raise InvalidRequest("a zero vector has no direction to search from")
+        return unit
+
+    def analogy(self, positive: list[int], negative: list[int], k: int, method: str) -> list[Neighbor]:
+        """Levy and Goldberg (2014): 3CosAdd searches the index with the normalised
+        sum; 3CosMul scores every row with cosines shifted to [0, 1]."""
+        exclude = set(positive) | set(negative)
+        if method == "3cosadd":
+            query = self.vectors[positive].sum(axis=0) - self.vectors[negative].sum(axis=0)
+            norm = np.linalg.norm(query)
+            if norm == 0:
+                raise InvalidRequest("the positive and negative words cancel out")
+            return self.search((query / norm)[None, :], k, exclude=[exclude])[0]
+        eps = 1e-3
+        score = np.ones(len(self), dtype="float32")
+        for row in positive:
+            score *= (self.vectors @ self.vectors[row] + 1) / 2
+        for row in negative:
+            score /= (self.vectors @ self.vectors[row] + 1) / 2 + eps
+        score[list(exclude)] = -np.inf
+        top = np.argpartition(-score, min(k, len(score) - 1))[:k]
+        top = top[np.argsort(-score[top])]
+        return [Neighbor(self.index_to_key[i], float(score[i]), r)
+                for r, i in enumerate(top, 1) if np.isfinite(score[i])]
+
+    def similarity(self, a: int, b: int) -> float:
+        return float(self.vectors[a] @ self.vectors[b])
+
+    def describe(self) -> dict:
+        m = self.manifest
+        return {
+            "name": self.name,
+            "kind": m.get("details", {}).get("kind") or m["source"].get("format") or "custom",
+            "source": m["source"],
+            "dimension": m["dimension"],
+            "size": m["rows"],
+            "factory": m["factory"],
+            "metric": m["metric"],
+            "exact": m["exact"],
+            "search_params": m.get("search_params", {}),
+            "recall_at_10": m.get("recall_at_10"),
+            "built_at": m.get("built_at"),
+            "details": m.get("details", {}),
+        }
+
+
+def _load_npy(path: Path) -> np.ndarray:
+    try:
+        arr = np.load(path, mmap_mode="r", allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise BadIndex(path, f"unreadable ({e})") from None
+    return arr

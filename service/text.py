@@ -1,0 +1,44 @@
+"""The one tokenizer of the training pipeline, identical to Keras `TextVectorization` defaults.
+
+word2vec is trained on these tokens and the classifier's `TextVectorization` layer splits
+text the same way, so the word2vec rows line up with the classifier's vocabulary, and
+service/store/embed.py can turn text into the same tokens without importing TensorFlow.
+
+The defaults are standardize="lower_and_strip_punctuation" and split="whitespace":
+`tf.strings.lower` (which lowercases ASCII letters only), removal of the characters of
+Keras's strip regex, then `tf.strings.split` on ASCII whitespace. The classifier is given
+`clean(text)`, so `tokenize` cleans first.
+"""
+from __future__ import annotations
+
+import re
+import string
+
+# The characters of Keras's r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']' (",-." is a range).
+STRIP_CHARS = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
+# tf.strings.split with no separator splits on ASCII whitespace only (not on U+00A0 etc.).
+_WHITESPACE = re.compile(r"[ \t\n\v\f\r]+")
+_TABLE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase, STRIP_CHARS)
+# Keras saves a vocabulary one token per line and reads it back with str.splitlines, which
+# also breaks at these characters while tf.strings.split does not: a token holding one would
+# come back as two and the saved model would refuse to load. `clean` turns them into spaces.
+_LINE_BREAKS = str.maketrans({c: " " for c in "\x1c\x1d\x1e\x85\u2028\u2029"})
+
+# Recorded with task spaces (embed.json) so readers can check they tokenize the same way.
+SETTINGS = {"standardize": "lower_and_strip_punctuation", "split": "whitespace",
+            "clean": "unicode line separators to spaces"}
+
+
+def clean(text: str) -> str:
+    """What the classifier is given instead of `text`: Unicode line separators made spaces."""
+    return text.translate(_LINE_BREAKS)
+
+
+def standardize(text: str) -> str:
+    """Lowercase ASCII letters and drop the punctuation characters, like TextVectorization."""
+    return text.translate(_TABLE)
+
+
+def tokenize(text: str) -> list[str]:
+    """The tokens TextVectorization looks up for `clean(text)`."""
+    return [t for t in _WHITESPACE.split(standardize(clean(text))) if t]

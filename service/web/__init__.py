@@ -1,0 +1,39 @@
+"""The web layer: the Flask app factory, routes by resource, request parameters, auth,
+admin, health, page, logs, metrics and the one problem+json handler.
+
+It only translates HTTP to calls on the store and the analyses and back.
+May import: service.store, service.analysis, and the top-level settings, errors, text.
+"""
+from __future__ import annotations
+
+from flask import Flask
+
+from service import __version__
+from service.settings import Settings
+from service.store.registry import Registry
+
+
+def create_app(settings: Settings | None = None) -> Flask:
+    settings = settings or Settings.from_env()
+    # Imported here: prometheus-client picks its multiprocess mode when first imported,
+    # after the server has set PROMETHEUS_MULTIPROC_DIR.
+    from service.web import admin, auth, compare, health, logs, metrics, page, problems, spaces
+
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.json.sort_keys = False
+    app.extensions["wordspace.settings"] = settings
+    logs.register(app, settings.access_log)
+    counters = metrics.register(app, __version__)
+    auth.register(app, settings)
+    registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed,
+                        full_checksums=settings.full_checksums)
+    app.extensions["wordspace"] = registry.load()
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(spaces.bp)
+    app.register_blueprint(compare.bp)
+    app.register_blueprint(page.bp)
+    app.register_blueprint(admin.bp)
+    problems.register(app)
+    return app

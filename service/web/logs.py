@@ -1,0 +1,49 @@
+"""Structured logs: one JSON object per line, each request's lines carrying its request id.
+
+The request id comes from the caller's X-Request-ID (when it is a sane token) or is made
+here, and goes back in the response's X-Request-ID header. One access line per request.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+
+from service.logconfig import REQUEST_ID
+
+access = logging.getLogger("wordspace.access")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
+
+
+def register(app: Flask, access_log: bool = True) -> None:
+    @app.before_request
+    def _start():
+        given = request.headers.get("X-Request-ID", "")
+        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        REQUEST_ID.set(g.request_id)
+        g.started = time.perf_counter()
+
+    @app.teardown_request
+    def _forget(exc):
+        REQUEST_ID.set(None)
+
+    @app.after_request
+    def _finish(response):
+        response.headers["X-Request-ID"] = g.get("request_id", "")
+        if not access_log:
+            return response
+        elapsed = time.perf_counter() - g.get("started", time.perf_counter())
+        access.info("%s %s %s", request.method, request.path, response.status_code, extra={
+            "request_id": g.get("request_id"), "fields": {
+            "method": request.method,
+            "path": request.path,
+            "route": request.url_rule.rule if request.url_rule else None,
+            "status": response.status_code,
+            "duration_ms": round(elapsed * 1000, 2),
+            "remote": request.remote_addr,
+            "bytes": response.calculate_content_length(),
+        }})
+        return response

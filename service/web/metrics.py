@@ -1,0 +1,83 @@
+"""Prometheus metrics at GET /metrics: requests and latency by route, space and status,
+index search latency, loaded spaces and their rows, build info.
+
+Under gunicorn the server points PROMETHEUS_MULTIPROC_DIR at a fresh folder before any
+worker starts, and /metrics aggregates every worker's values (prometheus-client's
+multiprocess mode); in a single process (tests) the app's own registry is exposed.
+"""
+from __future__ import annotations
+
+import os
+import time
+
+from flask import Flask, Response, current_app, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+)
+
+_BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
+
+
+class Metrics:
+    def __init__(self):
+        self.registry = CollectorRegistry()
+        r = self.registry
+        self.requests = Counter("wordspace_requests", "HTTP requests answered",
+                                ["route", "method", "space", "status"], registry=r)
+        self.latency = Histogram("wordspace_request_seconds", "HTTP request latency",
+                                 ["route", "method", "space", "status"], buckets=_BUCKETS, registry=r)
+        self.search = Histogram("wordspace_index_search_seconds", "FAISS index search latency",
+                                ["space"], buckets=_BUCKETS, registry=r)
+        self.rows = Gauge("wordspace_space_rows", "Rows of each loaded space", ["space"],
+                          multiprocess_mode="livemax", registry=r)
+        self.loaded = Gauge("wordspace_spaces_loaded", "Spaces loaded and serving",
+                            multiprocess_mode="livemax", registry=r)
+        self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
+                          multiprocess_mode="livemax", registry=r)
+
+    def spaces_changed(self, spaces: dict) -> None:
+        self.loaded.set(len(spaces))
+        for name, space in spaces.items():
+            self.rows.labels(space=name).set(len(space))
+            space.observe_search = self.search.labels(space=name).observe
+
+    def expose(self) -> Response:
+        registry = self.registry
+        if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+            from prometheus_client import multiprocess
+
+            registry = CollectorRegistry()
+            multiprocess.MultiProcessCollector(registry)
+        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+
+
+def register(app: Flask, version: str) -> Metrics:
+    metrics = Metrics()
+    metrics.info.labels(version=version).set(1)
+    app.extensions["wordspace.metrics"] = metrics
+
+    @app.before_request
+    def _start():
+        g.metrics_started = time.perf_counter()
+
+    @app.after_request
+    def _count(response):
+        route = request.url_rule.rule if request.url_rule else "unmatched"
+        space = (request.view_args or {}).get("space", "")
+        if space and space not in current_app.extensions["wordspace"].states:
+            space = "unknown"  # keep label values bounded whatever callers send
+        labels = dict(route=route, method=request.method, space=space, status=str(response.status_code))
+        metrics.requests.labels(**labels).inc()
+        metrics.latency.labels(**labels).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        return response
+
+    @app.get("/metrics")
+    def metrics_route():
+        return metrics.expose()
+
+    return metrics

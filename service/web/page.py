@@ -1,0 +1,14 @@
+"""GET /: the comparison page, plain HTML, CSS and JavaScript from service/web/static (no build
+step, nothing fetched from the internet). It calls the /v1/compare API from the browser."""
+from __future__ import annotations
+
+from flask import Blueprint, current_app
+
+bp = Blueprint("page", __name__)
+
+
+@bp.get("/")
+def index():
+    response = current_app.send_static_file("index.html")
+    response.headers["Cache-Control"] = "no-cache"
+    return response
