@@ -16,7 +16,7 @@ from pathlib import Path
 from service.build import runner, steps
 from service.build.classifier import ClassifierSettings
 from service.build.experiment import CURVE, CurveSettings, format_curve, learning_curve
-from service.build.recipes import SPACES, BuildOptions, Context
+from service.build.recipes import RECIPES, SPACES, BuildOptions, Context
 from service.store import catalog
 
 log = logging.getLogger("wordspace.build")
@@ -114,7 +114,7 @@ def run_build(args, settings=None) -> int:
     spaces = tuple(s.strip() for s in args.spaces.split(",") if s.strip())
     options = options_from_args(args, spaces=spaces)
     rows = runner.run(options)
-    if options.curve and {"word2vec", "task", "task-w2v"} & set(spaces):
+    if options.curve and any(r.uses_task_data for r in runner.ordered(RECIPES, spaces)):
         t = time.perf_counter()
         _, status = curve_artifact(options)
         rows.append({"space": "(learning curve)", "status": status, "rows": None, "dim": None,

@@ -24,7 +24,7 @@ def test_task_space_matches_keras_pooling_output(tmp_path):
     from service.build.classifier import POOLING_LAYER, ClassifierSettings, train_classifier
     from service.build.keras_table import read_keras
     from service.build.task_data import split
-    from tests.test_training_classifier import sentiment_data
+    from tests.test_build_classifier import sentiment_data
 
     settings = ClassifierSettings(embedding_dim=8, epochs=3, sequence_length=10, seed=0)
     result = train_classifier(split(sentiment_data(200), seed=0), tmp_path / "model", settings)
