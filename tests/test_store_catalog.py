@@ -118,7 +118,7 @@ def test_killed_build_index_keeps_previous_version(tmp_path):
     )
     deadline = time.monotonic() + 120
     for line in proc.stderr:
-        if "indexing" in line or time.monotonic() > deadline:
+        if " indexed " in line or time.monotonic() > deadline:  # the first progress line
             break
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
