@@ -11,7 +11,6 @@ import io
 import numpy as np
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
-BASIS_ROWS = 5_000  # frequent words the "frequent" projection is fitted on
 
 
 def _figure(width: float, height: float):
@@ -29,45 +28,39 @@ def _render(fig, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def pca_2d(points: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """`points` projected on the first two principal axes of `basis`."""
-    mean = basis.mean(axis=0)
-    _, _, Vt = np.linalg.svd(basis - mean, full_matrices=False)
-    axes = Vt[:2]
-    if len(axes) < 2:
-        axes = np.vstack([axes, np.zeros((2 - len(axes), basis.shape[1]))])
-    return (points - mean) @ axes.T
+def words_plot(projections: list, fmt: str) -> bytes:
+    """One panel per projection (service/analysis/projection.py), in the order given; the
+    same word has the same colour in every panel; the words a space lacks are listed once,
+    under the panels, with the spaces that lack them."""
+    import textwrap
 
-
-def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
-    """One panel per space, the words that space has projected to 2-D with PCA over those
-    words (`basis="words"`, needs 3 of them) or over its most frequent words; the same word
-    has the same colour in every panel."""
     import matplotlib
 
-    fig = _figure(4.2 * len(spaces), 4.2)
+    from service.analysis.projection import absent_from
+
+    lacking = absent_from(projections)
+    note = "; ".join(f"{w}: not in {', '.join(spaces)}" for w, spaces in lacking.items())
+    lines = textwrap.wrap(note, width=int(24 * len(projections)) + 40) if note else []
+    fig = _figure(4.2 * len(projections), 4.2 + 0.22 * len(lines))
     colors = matplotlib.colormaps["tab20"]
-    panels = fig.subplots(1, len(spaces), squeeze=False)[0]
-    for ax, space in zip(panels, spaces):
-        rows = {w: space.find(w) for w in words}
-        present = [w for w in words if rows[w] is not None]
-        points = np.asarray(space.vectors[[rows[w] for w in present]], dtype="float64")
-        use_words = basis == "words" and len(present) >= 3
-        fit_on = points if use_words else np.asarray(space.vectors[:BASIS_ROWS], dtype="float64")
-        xy = pca_2d(points, fit_on) if len(present) else np.zeros((0, 2))
-        for (x, y), w in zip(xy, present):
-            i = words.index(w)  # the dark shades of tab20 first, then the light ones
+    order = list(dict.fromkeys(pt.word for p in projections for pt in p.points))
+    panels = fig.subplots(1, len(projections), squeeze=False)[0]
+    for ax, p in zip(panels, projections):
+        for pt in p.points:
+            i = order.index(pt.word)  # the dark shades of tab20 first, then the light ones
             color = colors((2 * i + (i // 10) % 2) % 20)
-            ax.scatter([x], [y], color=color, s=30)
-            ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", color=color,
-                        fontsize=9)
-        lacking = [w for w in words if rows[w] is None]
-        title = f"{space.name}\nPCA over {'these words' if use_words else 'frequent words'}"
-        ax.set_title(title, fontsize=10)
-        if lacking:
-            ax.set_xlabel("absent: " + ", ".join(lacking)[:80], fontsize=8)
+            ax.scatter([pt.x], [pt.y], color=color, s=30)
+            ax.annotate(pt.word, (pt.x, pt.y), xytext=(4, 3), textcoords="offset points",
+                        color=color, fontsize=9)
+        if not p.points:
+            ax.text(0.5, 0.5, "none of these words", ha="center", va="center",
+                    transform=ax.transAxes, color="#888")
+        basis = "these words" if p.basis == "words" else "frequent words"
+        ax.set_title(f"{p.space}\nPCA over {basis}", fontsize=10)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
+    if lines:
+        fig.supxlabel("\n".join(lines), fontsize=8, color="#555")
     return _render(fig, fmt)
 
 
