@@ -109,3 +109,17 @@ def test_a_space_without_a_stored_scorecard_has_no_task_score(client, settings, 
     body = create_app(settings).test_client().get("/v1/compare/verdict").get_json()
     plain = [s for s in body["spaces"] if s["space"] == "plain"][0]
     assert plain["probe"] is None and plain["task"] is None and plain["kind"] == "test"
+
+
+def test_spearman_matches_scipy_with_ties():
+    import numpy as np
+    from scipy.stats import spearmanr
+
+    from service.analysis.benchmarks import spearman
+
+    rng = np.random.default_rng(0)
+    for n in (3, 20, 353):
+        human = rng.integers(0, 6, n).astype(float)  # many ties, as in WordSim353
+        model = human + rng.normal(size=n)
+        assert spearman(human, model) == pytest.approx(spearmanr(human, model).statistic, abs=1e-12)
+    assert spearman([1, 1, 1], [1, 2, 3]) is None
