@@ -69,8 +69,8 @@ function drawOverlap(pairs) {
 async function drawProjection(url, target, query = null) {
   const body = await api(url);
   const panels = body.spaces.map((p) => {
-    const panel = el("div", {class: "panel", "data-space": p.space},
-      el("h3", {text: p.space}, el("span", {class: "note", text: ` PCA over ${p.basis === "words" ? "these words" : "frequent words"}`})));
+    const basis = p.points.length ? ` PCA over ${p.basis === "words" ? "these words" : "frequent words"}` : "";
+    const panel = el("div", {class: "panel", "data-space": p.space}, el("h3", {text: p.space}, el("span", {class: "note", text: basis})));
     if (!p.points.length) panel.append(el("p", {class: "muted", text: query ? `has no “${query}”` : "has none of these words"}));
     else panel.append(scatter(p.points.map((pt) => ({x: pt.x, y: pt.y, label: pt.word,
       color: pt.word === p.points[0].word && query ? "#d62728" : colorOf(pt.word), bold: pt.word === p.points[0].word && query})),
@@ -87,8 +87,10 @@ export async function plotWords(words) {
   status("#plot-status", "projecting…");
   try {
     const absent = await drawProjection(`/v1/compare/projection?words=${q(words)}`, "#list-plot");
-    const lines = Object.entries(absent).map(([w, spaces]) => `${w}: not in ${list(spaces)}`);
-    $("#plot-absent").textContent = lines.length ? "Not plotted — " + lines.join("; ") : "";
+    const groups = new Map();  // the words lacking from the same spaces, listed together
+    for (const [w, spaces] of Object.entries(absent)) groups.set(list(spaces), [...(groups.get(list(spaces)) || []), w]);
+    const lines = [...groups].map(([spaces, words]) => `${words.join(", ")} (not in ${spaces})`);
+    $("#plot-absent").textContent = lines.length ? "Not plotted: " + lines.join("; ") + "." : "";
     status("#plot-status", "Each space projects the words it has (PCA over those words); a word keeps its colour across panels.");
   } catch (e) {
     status("#plot-status", e.message, true);
