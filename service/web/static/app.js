@@ -4,7 +4,7 @@
 "use strict";
 
 import {$, api, el, image, num, status} from "./api.js";
-import {PLACES, scatter} from "./draw.js";
+import {PLACES, fit, scatter} from "./draw.js";
 import {compareAnalogy, comparePairs, compareSentences, compareWord, page, plotWords} from "./compare.js";
 
 async function loadSpaces() {
@@ -23,7 +23,7 @@ async function loadVerdict() {
   const chart = scatter(drawn.map((s) => ({x: s.wordsim353.value, y: s.probe.value, label: s.space,
     color: PLACES[s.places], xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: s.probe.low, yhi: s.probe.high,
     title: `${s.space}: WordSim353 ${num(s.wordsim353.value)}, ${s.task} probe ${num(s.probe.value)} (${s.places})`})),
-  {axes: {x: "meaning: WordSim353 ρ →", y: "task: probe accuracy →"},
+  {...fit($("#verdict-chart"), 560, 0.62), axes: {x: "meaning: WordSim353 ρ →", y: "task: probe accuracy →"},
     lines: baselines.map(([task, y]) => ({y, label: `majority class${baselines.length > 1 ? " (" + task + ")" : ""}`}))});
   const legend = el("p", {class: "legend"}, ...Object.entries(PLACES).map(([k, c]) =>
     el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "leads on both" : k === "neither" ? "leads on neither" : `leads on ${k}`)));
@@ -38,11 +38,11 @@ async function loadVerdict() {
     el("td", {text: num(s.simlex999.value), title: `${s.simlex999.n} pairs`}),
     el("td", {title: s.probe ? `95% ${num(s.probe.low)} to ${num(s.probe.high)}, ${s.probe.n} held-out texts` : "no task score"},
       s.probe ? num(s.probe.value) : "–",
-      s.probe ? el("div", {class: "note", text: s.task}) : null,
-      s.probe ? el("div", {class: "note", text: `majority ${num(s.baseline)}`}) : null)));
+      s.probe && baselines.length > 1 ? el("div", {class: "note", text: `${s.task}; majority ${num(s.baseline)}`}) : null)));
   $("#verdict-table tbody").replaceChildren(...rows);
   $("#verdict-table").hidden = false;
-  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the ${v.vocabulary.toLocaleString()} words all spaces share; task: held-out accuracy of a linear probe on the task's texts; bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
+  const task = baselines.length === 1 ? ` (${baselines[0][0]}; majority class ${num(baselines[0][1])})` : "";
+  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the ${v.vocabulary.toLocaleString()} words all spaces share; task: held-out accuracy of a linear probe on the task's texts${task}; bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
 }
 
 // The spaces of the seed's figure: the task spaces trained on the clickbait headlines (else

@@ -4,7 +4,7 @@
 "use strict";
 
 import {$, Problem, api, el, list, num, post, status} from "./api.js";
-import {colorOf, heatmap, scatter} from "./draw.js";
+import {QUERY, colorOf, fit, heatmap, scatter} from "./draw.js";
 
 // The spaces in the order /v1/spaces lists them: every row of panels follows it.
 export const page = {spaces: []};
@@ -39,9 +39,6 @@ export async function compareWord(word, k = $("#k").value || 10) {
   drawOverlap(body.pairs);
   const missing = body.absent.length ? ` Not in ${list(body.absent)}.` : "";
   status("#word-status", `In ${body.spaces.length} of ${body.spaces.length + body.absent.length} spaces; bold: in every list.${missing}`);
-  if (body.suggestions && body.suggestions.length) {
-    $("#suggestions").append(`Close spellings in ${list(body.absent)}: `, ...clickable(body.suggestions, (w) => compareWord(w, k)));
-  }
   await drawProjection(`/v1/compare/projection?word=${q(word)}&k=${Math.min(k, 12)}`, "#word-plot", word);
   $("#word-plot-title").hidden = false;
 }
@@ -72,12 +69,15 @@ async function drawProjection(url, target, query = null) {
     const basis = p.points.length ? ` PCA over ${p.basis === "words" ? "these words" : "frequent words"}` : "";
     const panel = el("div", {class: "panel", "data-space": p.space}, el("h3", {text: p.space}, el("span", {class: "note", text: basis})));
     if (!p.points.length) panel.append(el("p", {class: "muted", text: query ? `has no “${query}”` : "has none of these words"}));
-    else panel.append(scatter(p.points.map((pt) => ({x: pt.x, y: pt.y, label: pt.word,
-      color: pt.word === p.points[0].word && query ? "#d62728" : colorOf(pt.word), bold: pt.word === p.points[0].word && query})),
-    {width: 340, height: 260}));
     return panel;
   });
-  $(target).replaceChildren(...panels);
+  $(target).replaceChildren(...panels);  // in the page first, so each picture is drawn at its panel's width
+  body.spaces.forEach((p, i) => {
+    if (!p.points.length) return;
+    const asked = (pt) => query && pt.word === p.points[0].word;
+    panels[i].append(scatter(p.points.map((pt) => ({x: pt.x, y: pt.y, label: pt.word,
+      color: asked(pt) ? QUERY : colorOf(pt.word), bold: asked(pt)})), fit(panels[i], 420, 0.8)));
+  });
   return body.absent;
 }
 

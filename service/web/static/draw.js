@@ -4,9 +4,11 @@
 
 import {el, num, svg} from "./api.js";
 
-// One colour per word for the whole page, in order of first appearance (Tableau 10).
-const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2",
-  "#17becf", "#7f7f7f", "#bcbd22"];
+// One colour per word for the whole page, in order of first appearance (Tableau 10 without
+// its red, which marks the word asked about).
+export const QUERY = "#d62728";
+const PALETTE = ["#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf",
+  "#7f7f7f", "#bcbd22"];
 const wordColors = new Map();
 export function colorOf(word) {
   if (!wordColors.has(word)) wordColors.set(word, PALETTE[wordColors.size % PALETTE.length]);
@@ -35,6 +37,13 @@ function placeLabels(items, width) {
     }
     placed.push(item);
   }
+}
+
+// The drawing size for a container: its own width in CSS pixels (so text is drawn at its
+// nominal size on a phone too), within [300, max].
+export function fit(container, max, ratio) {
+  const width = Math.round(Math.max(300, Math.min(max, container.clientWidth || max)));
+  return {width, height: Math.round(width * ratio)};
 }
 
 // points: {x, y, label, color, title, bold, xlo, xhi, ylo, yhi}; axes: {x, y} titles, or none.
