@@ -19,22 +19,22 @@ export const PLACES = {meaning: "#1f77b4", task: "#d95f02", both: "#7570b3", nei
 
 const CHAR = 7;  // px per character of a 12 px label, for placing labels apart
 
-// Labels right of their dot (left near the right edge), nudged down when they would overlap.
-function placeLabels(items, width) {
+// Each label beside its dot: right, else left, else a line further up or down, whichever
+// first overlaps no label placed before it (labels are placed top to bottom).
+function placeLabels(items, width, height) {
   const placed = [];
+  const box = (it) => ({l: it.anchor === "end" ? it.lx - it.w : it.lx, r: it.anchor === "end" ? it.lx : it.lx + it.w, y: it.ly});
+  const clash = (a, b) => Math.abs(a.y - b.y) < 12 && a.l < b.r && b.l < a.r;
   for (const item of [...items].sort((a, b) => a.py - b.py)) {
-    const w = item.label.length * CHAR;
-    item.anchor = item.px + 6 + w > width - 4 ? "end" : "start";
-    item.lx = item.anchor === "end" ? item.px - 6 : item.px + 6;
-    item.ly = item.py + 4;
-    const left = (it) => (it.anchor === "end" ? it.lx - it.w : it.lx);
-    item.w = w;
-    for (let tries = 0; tries < 8; tries++) {
-      const hit = placed.find((o) => Math.abs(o.ly - item.ly) < 12 &&
-        left(o) < left(item) + item.w && left(item) < left(o) + o.w);
-      if (!hit) break;
-      item.ly = hit.ly + 12;
+    item.w = item.label.length * CHAR;
+    const sides = item.px + 6 + item.w > width - 4 ? ["end"] : item.px - 6 - item.w < 4 ? ["start"] : ["start", "end"];
+    const tries = [0, -12, 12, -24, 24, -36, 36].filter((dy) => item.py + 4 + dy > 12 && item.py + 4 + dy < height - 2)
+      .flatMap((dy) => sides.map((anchor) => ({anchor, dy})));
+    for (const {anchor, dy} of tries) {
+      Object.assign(item, {anchor, lx: anchor === "end" ? item.px - 6 : item.px + 6, ly: item.py + 4 + dy});
+      if (!placed.some((o) => clash(box(o), box(item)))) break;
     }
+    if (item.ly !== item.py + 4) item.leader = true;
     placed.push(item);
   }
 }
@@ -83,11 +83,12 @@ export function scatter(points, {width = 520, height = 330, axes = null, xRange,
       svg("text", {x: width - pad.r - 2, y: py(line.y) - 3, class: "tick", "text-anchor": "end", text: line.label}));
   }
   const items = points.map((p) => ({...p, px: px(p.x), py: py(p.y)}));
-  placeLabels(items, width);
+  placeLabels(items, width, height);
   for (const p of items) {
     const g = svg("g", {class: "point"}, svg("title", {text: p.title || p.label}));
     if (p.xlo !== undefined && p.xlo !== null) g.append(svg("line", {x1: px(p.xlo), x2: px(p.xhi), y1: p.py, y2: p.py, stroke: p.color, class: "whisker"}));
     if (p.ylo !== undefined && p.ylo !== null) g.append(svg("line", {x1: p.px, x2: p.px, y1: py(p.ylo), y2: py(p.yhi), stroke: p.color, class: "whisker"}));
+    if (p.leader) g.append(svg("line", {x1: p.px, y1: p.py, x2: p.lx, y2: p.ly - 4, stroke: p.color, class: "leader"}));
     g.append(svg("circle", {cx: p.px, cy: p.py, r: p.bold ? 5 : 4, fill: p.color}),
       svg("text", {x: p.lx, y: p.ly, fill: p.color, "text-anchor": p.anchor,
         class: p.bold ? "label bold" : "label", text: p.label}));
