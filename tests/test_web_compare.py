@@ -245,7 +245,7 @@ def test_similarity_of_pairs_in_every_space(get, client, check_spec):
 
 
 @pytest.mark.parametrize("query", ["", "pairs=", "pairs=good", "pairs=a:b:c", "pairs=a:",
-                                   "pairs=" + ",".join(["a:b"] * 9), "pairs=" + "a" * 601])
+                                   "pairs=" + ",".join(["a:b"] * 9), "pairs=" + "a" * 301])
 def test_similarity_errors(get, query):
     body = get(f"/v1/compare/similarity?{query}", "/v1/compare/similarity", 400)
     assert body["parameter"] == "pairs"

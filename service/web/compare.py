@@ -24,7 +24,7 @@ MAX_SENTENCES = 16
 MAX_PLOT_WORDS = 40
 MAX_PLOT_WORDS_PARAM = 800
 MAX_PLOT_NEIGHBORS = 30
-MAX_PAIRS_PARAM = 600  # with `spaces`, keeps the URL under gunicorn's request-line limit
+MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
 MAX_DRIFT = 500
 
 
