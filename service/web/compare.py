@@ -267,3 +267,66 @@ def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
     evals = _evaluations()
     return _image(plots.scorecard_plot({s.name: evals.get(s) for s in _spaces()}, fmt), fmt)
+
+
+# The pairs parameter of GET /v1/compare/similarity; POST takes longer lists.
+MAX_PAIRS_PARAM = 2000
+MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces
+MAX_LISTED = 100  # most and least similar words listed by /v1/compare/spaces
+
+
+def _pairs(raw) -> list[tuple[str, str]]:
+    """Pairs from "a:b,c:d" (query) or [[a, b], ...] (body), at most WORDSPACE_MAX_BATCH."""
+    if isinstance(raw, str):
+        if len(raw) > MAX_PAIRS_PARAM:
+            raise InvalidRequest(f"'pairs' is longer than {MAX_PAIRS_PARAM} characters; POST "
+                                 "longer lists", parameter="pairs")
+        raw = [p.split(":") for p in raw.split(",") if p.strip()]
+    pairs = params.batch({"pairs": raw}, "pairs")
+    if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+        raise InvalidRequest("each pair must be two words: a:b in the query, [a, b] in a body",
+                             parameter="pairs")
+    return [(params.word(a.strip(), "pairs"), params.word(b.strip(), "pairs")) for a, b in pairs]
+
+
+def _similarity_table(pairs, spaces) -> dict:
+    rows = sidebyside.compare_similarity(spaces, pairs)
+    return {"spaces": [s.name for s in spaces], "results": [asdict(r) for r in rows]}
+
+
+@bp.get("/compare/similarity")
+def similarity():
+    if "pairs" not in request.args:
+        raise InvalidRequest("query parameter 'pairs' is required, e.g. pairs=good:bad,alps:himalaya",
+                             parameter="pairs")
+    return _similarity_table(_pairs(request.args["pairs"]), _spaces())
+
+
+@bp.post("/compare/similarity")
+def similarity_post():
+    body = params.json_body()
+    if not isinstance(body.get("spaces", []), list):
+        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
+    return _similarity_table(_pairs(body.get("pairs")), _spaces(body.get("spaces", [])))
+
+
+@bp.get("/compare/spaces")
+def spaces_overlap():
+    """Jaccard overlap of the k nearest neighbours of every shared word in two spaces."""
+    from service.analysis.neighborhoods import compare_spaces
+
+    reg = _registry()
+    a, b = reg.get(params.query_word("a")), reg.get(params.query_word("b"))
+    if a is b:
+        raise InvalidRequest("'a' and 'b' must be different spaces", parameter="b")
+    k = params.integer("k", 10, MAX_SPACE_K)
+    sample = params.integer("sample", 1, 2**31) if "sample" in request.args else None
+    seed = params.whole("seed", 0, 0, 2**31)
+    n = params.integer("n", 20, MAX_LISTED)
+    cache = current_app.extensions.setdefault("wordspace.space-comparisons", {})
+    key = (a.folder, b.folder, k, sample, seed, n)
+    if key not in cache:
+        cache[key] = asdict(compare_spaces(a, b, k, sample, seed, n))
+        while len(cache) > 16:
+            cache.pop(next(iter(cache)))
+    return cache[key]
