@@ -178,7 +178,7 @@ def vector(space, word):
     s = _space(space)
     row = s.lookup(params.word(word))
     raw = s.raw_vector(row)
-    return {"space": s.name, "word": word, "key": s.index_to_key[row],
+    return {"space": s.name, "word": word, "key": s.index_to_key[row], "index": row,
             "vector": [float(x) for x in raw], "norm": float(s.norms[row])}
 
 
