@@ -88,7 +88,8 @@ class KeyedVectors:
     def _vectors(self, keys, norm: bool, ignore_missing: bool = False) -> dict:
         """key -> vector (raw, or unit with norm) for the keys the space has exactly."""
         names = {k: self._key(k) for k in keys if isinstance(k, _KEY_TYPES)}
-        found = {v.word: v for v in self._space.vectors(list(dict.fromkeys(names.values())))
+        wanted = list(dict.fromkeys(names.values()))
+        found = {v.word: v for v in (self._space.vectors(wanted) if wanted else [])
                  if v.found and v.key == v.word}
         out = {}
         for key, name in names.items():
