@@ -86,6 +86,22 @@ def test_compare_spaces_matches_brute_force(two_spaces, check_spec):
     assert same["mean_jaccard"] > 0.97
 
 
+def test_exact_and_index_searches_agree(two_spaces):
+    """Above 100,000 shared words the spaces' own indexes are searched with an ID selector;
+    forced here on small spaces, it finds what the exact search finds, up to HNSW's recall."""
+    from service.analysis.neighborhoods import compare_spaces
+    from service.store.space import Space
+
+    cat, a, b = two_spaces
+    sa, sb = Space.load(cat, "a-hnsw"), Space.load(cat, "b")
+    exact = compare_spaces(sa, sb, k=10, exact_limit=10**6)
+    index = compare_spaces(sa, sb, k=10, exact_limit=0)
+    assert (exact.search, index.search) == ("exact", "index")
+    assert index.mean_jaccard == pytest.approx(exact.mean_jaccard, abs=0.01)
+    truth = _brute_force_jaccard(a, b, 10)
+    assert exact.mean_jaccard == pytest.approx(np.mean(list(truth.values())), abs=1e-4)
+
+
 def test_compare_spaces_sample_is_seeded(two_spaces):
     from service import create_app
     from service.settings import Settings

@@ -2,8 +2,9 @@
 a list of candidate rows, or (for comparing two spaces) the rows of a shared vocabulary.
 
 The first two are exact scans of the rows allowed (Space.scan), so a restricted answer is
-exactly gensim's; the third goes through the space's own faiss index with an ID selector, in
-batches, so a whole vocabulary can be searched in seconds.
+exactly gensim's. The third searches, in batches, either an exact index made of the allowed
+rows (BLAS, seconds for 100,000 words) or, for more rows than that, the space's own index
+with an ID selector.
 """
 from __future__ import annotations
 
@@ -54,3 +55,19 @@ def _search_parameters(space: Space, selector) -> faiss.SearchParameters:
         params = faiss.SearchParameters()
     params.sel = selector
     return params
+
+
+def subset_search(space: Space, xq: np.ndarray, k: int, allowed: np.ndarray,
+                  batch: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Like index_search, exactly: a flat inner-product index of the allowed rows' unit
+    vectors, searched in batches (faiss uses BLAS for batches), rows mapped back."""
+    sub = faiss.IndexFlatIP(space.vector_size)
+    sub.add(np.ascontiguousarray(space.vectors[allowed], dtype="float32"))
+    ix.single_thread()
+    D = np.empty((len(xq), k), dtype="float32")
+    I = np.empty((len(xq), k), dtype="int64")
+    for start in range(0, len(xq), batch):
+        chunk = np.ascontiguousarray(xq[start:start + batch], dtype="float32")
+        D[start:start + len(chunk)], found = sub.search(chunk, k)
+        I[start:start + len(chunk)] = np.where(found >= 0, allowed[np.maximum(found, 0)], -1)
+    return D, I
