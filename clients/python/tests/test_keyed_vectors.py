@@ -10,6 +10,8 @@ from gensim.models import KeyedVectors as GensimKeyedVectors
 
 from wordspace_client import Client, UnknownWord
 
+pytestmark = pytest.mark.slow  # GloVe 20k behind HNSW, built and served
+
 TOL = 1e-4
 WORDS = ["king", "france", "computer", "river", "good", "music", "city", "water", "war", "run",
          "blue", "money", "science", "dog", "paris", "small", "university", "film", "game", "tree"]

@@ -7,8 +7,11 @@ from __future__ import annotations
 import zipfile
 
 import numpy as np
+import pytest
 
 from wordspace_client import Client
+
+pytestmark = pytest.mark.slow  # GloVe 20k behind HNSW, built and served
 
 
 def parse_projector_tsv(vectors_tsv: str, metadata_tsv: str) -> tuple[np.ndarray, list[str]]:
