@@ -10,30 +10,19 @@ import httpx
 
 from wordspace_client import calls, transport
 from wordspace_client.calls import Batched, Call
-from wordspace_client.client import _with_batch_size
 from wordspace_client.handles import ClientCalls, CompareCalls, SpaceCalls
 from wordspace_client.results import Limits
+
+
+class AsyncCompare(CompareCalls):
+    """The /v1/compare routes of an AsyncClient; every method returns an awaitable."""
 
 
 class AsyncClient(ClientCalls):
     """A connection to a wordspace server for asyncio code; the arguments are Client's."""
 
-    def __init__(self, url: str | None = None, api_key: str | None = None, *,
-                 timeout: float = 30.0, retries: int = 0, backoff: float = 0.5,
-                 batch_size: int | None = None):
-        self._opts = transport.options(url, api_key, timeout, retries, backoff)
-        self._http = httpx.AsyncClient(base_url=self._opts.url, headers=self._opts.headers,
-                                       timeout=timeout)
-        self._batch_size = batch_size
-        self._limits: Limits | None = None
-        self.compare = AsyncCompare(self)
-
-    @property
-    def url(self) -> str:
-        return self._opts.url
-
-    def __repr__(self) -> str:
-        return f"AsyncClient({self.url!r})"
+    _http_class = httpx.AsyncClient
+    _compare_class = AsyncCompare
 
     async def __aenter__(self) -> "AsyncClient":
         return self
@@ -51,7 +40,7 @@ class AsyncClient(ClientCalls):
     async def limits(self) -> Limits:
         """The server's request limits, read once from GET /v1/spaces."""
         if self._limits is None:
-            self._limits = _with_batch_size(await self._send(calls.limits()), self._batch_size)
+            self._limits = self._with_batch_size(await self._send(calls.limits()))
         return self._limits
 
     async def _run(self, call: Call | Batched):
@@ -112,6 +101,3 @@ class AsyncSpace(SpaceCalls):
         """Write the space to `out` (see Space.export)."""
         return await self._client._download(calls.export(self.name, format, limit), Path(out))
 
-
-class AsyncCompare(CompareCalls):
-    """The /v1/compare routes of an AsyncClient; every method returns an awaitable."""

@@ -1,7 +1,6 @@
 """The synchronous client: `with Client() as c: c.space("glove").neighbors("alps")`."""
 from __future__ import annotations
 
-import dataclasses
 import time
 from pathlib import Path
 from typing import Iterator
@@ -14,34 +13,16 @@ from wordspace_client.handles import ClientCalls, CompareCalls, SpaceCalls
 from wordspace_client.results import Limits
 
 
+class Compare(CompareCalls):
+    """The /v1/compare routes of a Client."""
+
+
 class Client(ClientCalls):
-    """A connection to a wordspace server.
+    """A connection to a wordspace server (the arguments are ClientCalls'):
+    `with Client(retries=3) as c: c.space("glove").neighbors("alps")`."""
 
-    Args:
-        url: the server, default WORDSPACE_URL or http://localhost:8000.
-        api_key: sent as a bearer token, default WORDSPACE_API_KEY.
-        timeout: seconds to wait for each answer.
-        retries: how many times to try again on 429, 502, 503, 504 or a failed connection
-            (default 0: retries are opt-in); waits follow Retry-After, else `backoff` doubled.
-        batch_size: most items per request in batch calls (default the server's limit).
-    """
-
-    def __init__(self, url: str | None = None, api_key: str | None = None, *,
-                 timeout: float = 30.0, retries: int = 0, backoff: float = 0.5,
-                 batch_size: int | None = None):
-        self._opts = transport.options(url, api_key, timeout, retries, backoff)
-        self._http = httpx.Client(base_url=self._opts.url, headers=self._opts.headers,
-                                  timeout=timeout)
-        self._batch_size = batch_size
-        self._limits: Limits | None = None
-        self.compare = Compare(self)
-
-    @property
-    def url(self) -> str:
-        return self._opts.url
-
-    def __repr__(self) -> str:
-        return f"Client({self.url!r})"
+    _http_class = httpx.Client
+    _compare_class = Compare
 
     def __enter__(self) -> "Client":
         return self
@@ -59,7 +40,7 @@ class Client(ClientCalls):
     def limits(self) -> Limits:
         """The server's request limits, read once from GET /v1/spaces."""
         if self._limits is None:
-            self._limits = _with_batch_size(self._send(calls.limits()), self._batch_size)
+            self._limits = self._with_batch_size(self._send(calls.limits()))
         return self._limits
 
     def _run(self, call: Call | Batched):
@@ -103,14 +84,6 @@ class Client(ClientCalls):
         return out
 
 
-def _with_batch_size(limits: Limits, batch_size: int | None) -> Limits:
-    if batch_size is None:
-        return limits
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
-    return dataclasses.replace(limits, max_batch=min(batch_size, limits.max_batch))
-
-
 class Space(SpaceCalls):
     """One space of a Client: neighbours, analogies, similarity, vectors, words, export."""
 
@@ -134,6 +107,3 @@ class Space(SpaceCalls):
         from wordspace_client.keyed_vectors import KeyedVectors
         return KeyedVectors(self)
 
-
-class Compare(CompareCalls):
-    """The /v1/compare routes of a Client."""

@@ -6,12 +6,13 @@ client in client.py and async_client.py.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Sequence
 
-from wordspace_client import calls
+from wordspace_client import calls, transport
 from wordspace_client import comparisons as cmp
-from wordspace_client.results import (Embedding, Evaluation, Neighbor, Neighbors, PairSimilarity,
-                                      Readiness, SpaceInfo, Vector, WordPage)
+from wordspace_client.results import (Embedding, Evaluation, Limits, Neighbor, Neighbors,
+                                      PairSimilarity, Readiness, SpaceInfo, Vector, WordPage)
 
 
 def _plain(values) -> list:
@@ -25,10 +26,49 @@ def _is_one_vector(value) -> bool:
 
 
 class ClientCalls:
-    """The service-wide methods. With AsyncClient each returns an awaitable."""
+    """What both clients share: their settings, and the service-wide methods (with
+    AsyncClient each returns an awaitable). A client sets the httpx class it sends with and
+    its compare handle's class.
+
+    Args:
+        url: the server, default WORDSPACE_URL or http://localhost:8000.
+        api_key: sent as a bearer token, default WORDSPACE_API_KEY.
+        timeout: seconds to wait for each answer.
+        retries: how many times to try again on 429, 502, 503, 504 or a failed connection
+            (default 0: retries are opt-in); waits follow Retry-After, else `backoff` doubled.
+        batch_size: most items per request in batch calls (default the server's limit).
+    """
+
+    _http_class: type
+    _compare_class: type
+
+    def __init__(self, url: str | None = None, api_key: str | None = None, *,
+                 timeout: float = 30.0, retries: int = 0, backoff: float = 0.5,
+                 batch_size: int | None = None):
+        self._opts = transport.options(url, api_key, timeout, retries, backoff)
+        self._http = self._http_class(base_url=self._opts.url, headers=self._opts.headers,
+                                      timeout=timeout)
+        self._batch_size = batch_size
+        self._limits = None
+        self.compare = self._compare_class(self)
+
+    @property
+    def url(self) -> str:
+        return self._opts.url
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.url!r})"
 
     def _run(self, call):  # pragma: no cover - each client defines it
         raise NotImplementedError
+
+    def _with_batch_size(self, limits: Limits) -> Limits:
+        """The server's limits, with max_batch lowered to the client's batch_size if given."""
+        if self._batch_size is None:
+            return limits
+        if self._batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        return dataclasses.replace(limits, max_batch=min(self._batch_size, limits.max_batch))
 
     def health(self) -> bool:
         """True while the server process is up (GET /healthz)."""
