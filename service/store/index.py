@@ -170,10 +170,11 @@ def _factory(d: int, factory: str) -> faiss.Index:
     except RuntimeError as e:
         reason = _reason(e)
         if reason.startswith("could not parse index string"):
-            raise ValueError(f"faiss cannot read the index factory {factory!r}; write one like "
-                             "Flat, HNSW32, IVF4096,Flat or IVF1024,PQ16") from None
-        raise ValueError(f"faiss refuses the index factory {factory!r} for {d}-dimensional "
-                         f"vectors: {reason}") from None
+            raise ValueError(f"faiss does not accept the index factory {factory!r} (not a factory "
+                             "string it can read); write one like Flat, HNSW32, IVF4096,Flat or "
+                             "IVF1024,PQ16") from None
+        raise ValueError(f"faiss does not accept the index factory {factory!r} for "
+                         f"{d}-dimensional vectors: {reason}") from None
 
 
 def _reason(e: Exception) -> str:
