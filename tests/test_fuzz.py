@@ -34,12 +34,12 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(tmp_path):
     cat = tmp_path / "indexes"
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"}, details={"kind": "test"})
     catalog.write_space(cat, "other", toy_table(seed=3), source={"format": "test"}, factory="HNSW32")
-    # 413 (body over WORDSPACE_MAX_BODY_BYTES) and 414 (a URL over gunicorn's request-line
-    # limit) are rejections too; schemathesis' default list of rejection statuses leaves them out.
+    # 413 (body over WORDSPACE_MAX_BODY_BYTES) is a rejection too; schemathesis' default list
+    # of rejection statuses leaves it out.
     (tmp_path / "schemathesis.toml").write_text(
         '[parameters]\n"path.space" = "toy"\n"query.source" = "toy"\n"query.target" = "other"\n\n'
         '[checks.negative_data_rejection]\nexpected-statuses = '
-        '["400", "401", "403", "404", "405", "406", "409", "413", "414", "415", "422"]\n'
+        '["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"]\n'
     )
     # Default limits: the spec documents them. positive_data_acceptance is left out because a
     # schema-valid request may still be refused for what no schema can say (a word absent

@@ -185,26 +185,3 @@ def compare_sentences(spaces: list, sentences: list[str]) -> list[SpaceSentences
         results.append(SpaceSentences(s.name, e.vectors.tolist(), cosine_matrix(e.vectors),
                                       e.missing, e.found))
     return results
-
-
-@dataclass
-class PairScores:
-    a: str
-    b: str
-    scores: dict[str, float | None]  # cosine similarity in each space; None: a word is missing
-    missing: dict[str, list[str]]  # the words each space lacks, for the spaces that lack one
-
-
-def compare_similarity(spaces: list, pairs: list[tuple[str, str]]) -> list[PairScores]:
-    """Every pair's cosine similarity in every space: one row per pair, one column per space."""
-    rows = []
-    for a, b in pairs:
-        scores, missing = {}, {}
-        for space in spaces:
-            ra, rb = space.find(a), space.find(b)
-            lacks = [w for w, r in ((a, ra), (b, rb)) if r is None]
-            scores[space.name] = None if lacks else space.similarity(ra, rb)
-            if lacks:
-                missing[space.name] = lacks
-        rows.append(PairScores(a, b, scores, missing))
-    return rows

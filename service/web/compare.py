@@ -269,46 +269,8 @@ def plot_scorecard():
     return _image(plots.scorecard_plot({s.name: evals.get(s) for s in _spaces()}, fmt), fmt)
 
 
-# The pairs parameter of GET /v1/compare/similarity, like `words` of the plot: a URL under
-# gunicorn's request-line limit; POST takes longer lists.
-MAX_PAIRS_PARAM = 600
 MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces
 MAX_LISTED = 100  # most and least similar words listed by /v1/compare/spaces
-
-
-def _pairs(raw, query: bool) -> list[tuple[str, str]]:
-    """Pairs from "a:b,c:d" (query) or [[a, b], ...] (body), at most WORDSPACE_MAX_BATCH."""
-    if query:
-        if len(raw) > MAX_PAIRS_PARAM:
-            raise InvalidRequest(f"'pairs' is longer than {MAX_PAIRS_PARAM} characters; POST "
-                                 "longer lists", parameter="pairs")
-        raw = [p.split(":") for p in raw.split(",") if p.strip()]
-    pairs = params.batch({"pairs": raw}, "pairs")
-    if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
-        raise InvalidRequest("each pair must be two words: a:b in the query, [a, b] in a body",
-                             parameter="pairs")
-    return [(params.word(a, "pairs").strip(), params.word(b, "pairs").strip()) for a, b in pairs]
-
-
-def _similarity_table(pairs, spaces) -> dict:
-    rows = sidebyside.compare_similarity(spaces, pairs)
-    return {"spaces": [s.name for s in spaces], "results": [asdict(r) for r in rows]}
-
-
-@bp.get("/compare/similarity")
-def similarity():
-    if "pairs" not in request.args:
-        raise InvalidRequest("query parameter 'pairs' is required, e.g. pairs=good:bad,alps:himalaya",
-                             parameter="pairs")
-    return _similarity_table(_pairs(request.args["pairs"], query=True), _spaces())
-
-
-@bp.post("/compare/similarity")
-def similarity_post():
-    body = params.json_body()
-    if not isinstance(body.get("spaces", []), list):
-        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    return _similarity_table(_pairs(body.get("pairs"), query=False), _spaces(body.get("spaces", [])))
 
 
 @bp.get("/compare/spaces")
