@@ -123,12 +123,18 @@ def read(path: str) -> faiss.Index:
         return faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)
 
 
+def tuning_rows(rows: int) -> np.ndarray:
+    """The rows whose queries tune the search parameters (sorted), so a benchmark can
+    measure recall on others."""
+    return np.sort(np.random.default_rng(0).choice(rows, min(RECALL_QUERIES, rows), replace=False))
+
+
 def _ground_truth(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    ids = np.random.default_rng(0).choice(len(unit), min(RECALL_QUERIES, len(unit)), replace=False)
-    xq = np.ascontiguousarray(unit[np.sort(ids)])
+    ids = tuning_rows(len(unit))
+    xq = np.ascontiguousarray(unit[ids])
     _, exact = faiss.knn(xq, unit, min(11, len(unit)), metric=faiss.METRIC_INNER_PRODUCT)
     truth = np.full((len(xq), 10), -1, dtype="int64")
-    for row, (qid, found) in enumerate(zip(np.sort(ids), exact)):
+    for row, (qid, found) in enumerate(zip(ids, exact)):
         rest = [i for i in found if i != qid][:10]
         truth[row, :len(rest)] = rest
     return xq, truth
