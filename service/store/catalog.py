@@ -25,6 +25,7 @@ import numpy as np
 
 from service.errors import BadIndex
 from service.store import index as ix
+from service.store import topk as tk
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
         np.save(tmp / "vectors.npy", unit)
         np.save(tmp / "norms.npy", norms)
         faiss.write_index(index, str(tmp / "index.faiss"))
+        topk = tk.write(tmp, unit)
         for fname, src in (extra_files or {}).items():
             shutil.copyfile(src, tmp / fname)
         manifest = {
@@ -98,6 +100,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
             "exact": ix.is_exact(factory),
             "search_params": params,
             "recall_at_10": recall,
+            "topk": topk,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "details": details or {},

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +17,7 @@ import numpy as np
 from service.errors import BadIndex, InvalidRequest, UnknownWord
 from service.store import catalog
 from service.store import index as ix
+from service.store import topk as tk
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
@@ -25,7 +27,7 @@ _SUGGESTIONS = 5
 _SCAN_CELLS = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Neighbor:
     word: str
     score: float
@@ -41,7 +43,7 @@ class Space:
 
     def __init__(self, name: str, index_to_key: list[str], vectors: np.ndarray,
                  norms: np.ndarray, index, manifest: dict, folder: Path | None = None,
-                 embed_config: dict | None = None):
+                 embed_config: dict | None = None, topk: tk.TopK | None = None):
         self.name = name
         self.folder = folder
         self.manifest = manifest
@@ -50,6 +52,7 @@ class Space:
         self.vectors, self.norms, self.index = vectors, norms, index
         # A task space's sentence-vector settings (service/store/embed.py), read once.
         self.embed_config = embed_config
+        self.topk = topk  # exact neighbours of the most frequent words (service/store/topk.py)
         self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
 
     @classmethod
@@ -90,7 +93,8 @@ class Space:
                 raise BadIndex(folder / what, f"{n} rows, manifest says {rows}")
         if vectors.shape[1] != manifest["dimension"] or index.d != manifest["dimension"]:
             raise BadIndex(folder / "vectors.npy", "dimension does not match the manifest")
-        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config)
+        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
+                   _load_topk(folder, manifest))
 
     @classmethod
     def from_table(cls, table: Table, name: str = "table",
@@ -151,19 +155,33 @@ class Space:
         D, I = self.index.search(xq, min(k + extra, len(self)))
         if self.observe_search:
             self.observe_search(time.perf_counter() - started)
-        results = []
-        for q in range(len(xq)):
-            skip = exclude[q] if exclude else set()
-            hits = [(int(i), float(d)) for i, d in zip(I[q], D[q]) if i >= 0 and i not in skip][:k]
-            results.append([Neighbor(self.index_to_key[i], d, r) for r, (i, d) in enumerate(hits, 1)])
+        keys, results = self.index_to_key, []
+        for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
+            hits = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
+            results.append([Neighbor(keys[i], d, r) for r, (i, d) in enumerate(hits, 1)])
         return results
 
     def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
-        """k nearest keys of each row; among the `allowed` rows only (an exact scan) if given."""
-        exclude = [{r} for r in rows]
+        """The k nearest words of each row, the row itself left out; among the `allowed` rows
+        only (an exact scan) if given. Otherwise from the stored exact table for frequent words
+        (when k fits), from the index for the others."""
         if allowed is not None:
-            return self.scan(self.vectors[rows], k, allowed, exclude)
-        return self.search(self.vectors[rows], k, exclude=exclude)
+            return self.scan(self.vectors[rows], k, allowed, [{r} for r in rows])
+        topk = self.topk
+        if topk is None:
+            return self.search(self.vectors[rows], k, exclude=[{r} for r in rows])
+        keys, results, rest = self.index_to_key, [], []
+        for row in rows:
+            if topk.covers(row, k):
+                ids, scores = topk.get(row, k)
+                results.append([Neighbor(keys[i], d, r) for r, (i, d) in enumerate(zip(ids, scores), 1)])
+            else:
+                results.append(None)
+                rest.append(row)
+        if rest:
+            found = iter(self.search(self.vectors[rest], k, exclude=[{r} for r in rest]))
+            results = [r if r is not None else next(found) for r in results]
+        return results
 
     def scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
              exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
@@ -257,6 +275,25 @@ class Space:
             "built_at": m.get("built_at"),
             "details": m.get("details", {}),
         }
+
+
+def _load_topk(folder: Path, manifest: dict) -> tk.TopK | None:
+    """The stored exact neighbours of the frequent words, when the space has them.
+
+    Raises:
+        BadIndex: a file missing, unreadable or of another shape than the manifest says.
+    """
+    entry = manifest.get("topk")
+    if not entry:
+        return None
+    ids, scores = _load_npy(folder / tk.IDS), _load_npy(folder / tk.SCORES)
+    shape = (entry["rows"], entry["k"])
+    for path, arr, dtype in ((tk.IDS, ids, "int32"), (tk.SCORES, scores, "float32")):
+        if arr.shape != shape or arr.dtype != dtype:
+            raise BadIndex(folder / path, f"{arr.dtype} {arr.shape}, manifest says {dtype} {shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= manifest["rows"]):
+        raise BadIndex(folder / tk.IDS, "row numbers outside the space")
+    return tk.TopK(ids, scores)
 
 
 def _load_npy(path: Path) -> np.ndarray:

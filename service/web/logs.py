@@ -6,9 +6,9 @@ here, and goes back in the response's X-Request-ID header. One access line per r
 from __future__ import annotations
 
 import logging
+import os
 import re
 import time
-import uuid
 
 from flask import Flask, g, request
 
@@ -22,7 +22,7 @@ def register(app: Flask, access_log: bool = True) -> None:
     @app.before_request
     def _start():
         given = request.headers.get("X-Request-ID", "")
-        g.request_id = given if _REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = given if _REQUEST_ID.match(given) else os.urandom(16).hex()
         REQUEST_ID.set(g.request_id)
         g.started = time.perf_counter()
 

@@ -39,6 +39,16 @@ class Metrics:
                             multiprocess_mode="livemax", registry=r)
         self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
                           multiprocess_mode="livemax", registry=r)
+        self._children = {}  # label values -> (counter, histogram): labels() once per combination
+
+    def count(self, labels: tuple[str, str, str, str], seconds: float) -> None:
+        """One answered request with its (route, method, space, status)."""
+        children = self._children.get(labels)
+        if children is None:
+            children = self._children[labels] = (self.requests.labels(*labels),
+                                                 self.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def spaces_changed(self, spaces: dict) -> None:
         self.loaded.set(len(spaces))
@@ -71,9 +81,9 @@ def register(app: Flask, version: str) -> Metrics:
         space = (request.view_args or {}).get("space", "")
         if space and space not in current_app.extensions["wordspace"].states:
             space = "unknown"  # keep label values bounded whatever callers send
-        labels = dict(route=route, method=request.method, space=space, status=str(response.status_code))
-        metrics.requests.labels(**labels).inc()
-        metrics.latency.labels(**labels).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        started = g.get("metrics_started")
+        metrics.count((route, request.method, space, str(response.status_code)),
+                      time.perf_counter() - started if started is not None else 0.0)
         return response
 
     @app.get("/metrics")

@@ -1,0 +1,69 @@
+"""Exact nearest neighbours of the most frequent words, computed once at build time.
+
+Most queries ask about common words, and embedding tables list their keys by frequency
+(GloVe, word2vec, a task's vocabulary), so the first rows are the ones asked about. For the
+first ROWS rows the build stores the exact K nearest rows (the row itself left out) with
+their cosines; a query for one of those words with k <= K reads its answer from there: exact,
+and without an index search. Other words, larger k and vector queries go to the index.
+
+Files: topk_ids.npy (int32, rows x K) and topk_scores.npy (float32, rows x K), listed and
+checksummed in the manifest like every file of the space; the manifest's "topk" records
+{"rows": ..., "k": ...}.
+"""
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import faiss
+import numpy as np
+
+ROWS = 50_000  # the most frequent words answered from the table
+K = 100  # neighbours stored per word: queries with k up to this use it
+IDS, SCORES = "topk_ids.npy", "topk_scores.npy"
+_BLOCK = 4096  # query rows per exact search: bounds the memory of one faiss.knn call
+
+
+def compute(unit: np.ndarray, rows: int | None = None, k: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The exact k nearest rows (by inner product of unit vectors, each row itself left
+    out) of the first `rows` rows (default ROWS, K), and their scores."""
+    n = min(ROWS if rows is None else rows, len(unit))
+    k = min(K if k is None else k, len(unit) - 1)
+    ids = np.empty((n, k), dtype="int32")
+    scores = np.empty((n, k), dtype="float32")
+    for start in range(0, n, _BLOCK):
+        stop = min(start + _BLOCK, n)
+        D, I = faiss.knn(np.ascontiguousarray(unit[start:stop]), unit, k + 1,
+                         metric=faiss.METRIC_INNER_PRODUCT)
+        own = I == np.arange(start, stop)[:, None]
+        # Drop the row itself; if ties pushed it out of the k + 1, drop the last instead.
+        drop = np.where(own.any(axis=1), own.argmax(axis=1), k)
+        keep = np.ones_like(own)
+        keep[np.arange(stop - start), drop] = False
+        ids[start:stop] = I[keep].reshape(stop - start, k)
+        scores[start:stop] = D[keep].reshape(stop - start, k)
+    return ids, scores
+
+
+def write(folder: Path, unit: np.ndarray, rows: int | None = None, k: int | None = None) -> dict:
+    """Compute and save the table in `folder`; returns the manifest entry."""
+    started = time.perf_counter()
+    ids, scores = compute(unit, rows, k)
+    np.save(folder / IDS, ids)
+    np.save(folder / SCORES, scores)
+    return {"rows": int(ids.shape[0]), "k": int(ids.shape[1]),
+            "seconds": round(time.perf_counter() - started, 2)}
+
+
+class TopK:
+    """The stored table of a loaded space (memory-mapped, shared by the workers)."""
+
+    def __init__(self, ids: np.ndarray, scores: np.ndarray):
+        self.ids, self.scores = ids, scores
+        self.rows, self.k = ids.shape
+
+    def covers(self, row: int, k: int) -> bool:
+        return row < self.rows and k <= self.k
+
+    def get(self, row: int, k: int) -> tuple[list[int], list[float]]:
+        return self.ids[row, :k].tolist(), self.scores[row, :k].tolist()
