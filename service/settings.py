@@ -40,9 +40,14 @@ class Settings:
     # Address and port gunicorn binds.
     host: str = "127.0.0.1"
     port: int = 8000
-    # gunicorn worker processes and threads per worker.
-    workers: int = 2
-    threads: int = 4
+    # gunicorn worker processes and threads per worker (gthread). A keep-alive connection stays
+    # on the worker that accepted it, and which worker accepts is a race: with as many workers
+    # as cores, a few busy connections can all land on one worker (one core, one GIL) and
+    # throughput halves from one run to the next. Twice as many workers as cores (4 on the
+    # 2-core machine measured, bench/README.md) leaves a core idle only when every connection
+    # lands on one worker; the mapped indexes are shared, so a worker costs little memory.
+    workers: int = 4
+    threads: int = 2
     # Seconds a request may take before gunicorn restarts its worker.
     timeout: int = 60
     # Python logging level name.
