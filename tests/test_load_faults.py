@@ -95,8 +95,8 @@ def test_mixed_load_answers_every_request(glove_50k_catalog, tmp_path):
     assert not failed, failed[:5]
     assert s["requests"] == n
     # 16 connections on the default workers and threads (fewer threads than connections): the
-    # idle ones wait in each worker's poller, so every
-    # connection stays open for all its requests (no resets, no reconnects).
+    # idle ones wait in each worker's poller, so every connection stays open for all its
+    # requests (no resets, no reconnects).
     assert len(ports) == CONCURRENCY
     assert held is not None, "the load ended before its connections were counted"
     assert sum(held.values()) == CONCURRENCY
