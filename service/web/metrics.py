@@ -77,12 +77,13 @@ def register(app: Flask, version: str) -> Metrics:
 
     @app.after_request
     def _count(response):
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        space = (request.view_args or {}).get("space", "")
+        req = request._get_current_object()  # once: each read through the proxy is a lookup
+        route = req.url_rule.rule if req.url_rule else "unmatched"
+        space = (req.view_args or {}).get("space", "")
         if space and space not in current_app.extensions["wordspace"].states:
             space = "unknown"  # keep label values bounded whatever callers send
         started = g.get("metrics_started")
-        metrics.count((route, request.method, space, str(response.status_code)),
+        metrics.count((route, req.method, space, str(response.status_code)),
                       time.perf_counter() - started if started is not None else 0.0)
         return response
 

@@ -27,10 +27,12 @@ def query_word(name: str) -> str:
     return word(value, name)
 
 
-def word(value, name: str = "word") -> str:
+def word(value, name: str = "word", limit: int | None = None) -> str:
+    """A non-empty string of at most `limit` (default WORDSPACE_MAX_WORD_LENGTH) characters."""
     if not isinstance(value, str) or not value.strip():
         raise InvalidRequest(f"'{name}' must be a non-empty string", parameter=name)
-    limit = settings().max_word_length
+    if limit is None:
+        limit = settings().max_word_length
     if len(value) > limit:
         raise InvalidRequest(f"'{name}' is longer than {limit} characters", parameter=name)
     return value
@@ -99,7 +101,8 @@ def batch(body: dict, name: str, *, required: bool = True, empty: bool = False) 
 
 def words(body: dict, name: str, *, required: bool = True, empty: bool = False) -> list[str]:
     values = batch(body, name, required=required, empty=empty)
-    return [word(v, name) for v in values] if values is not None else []
+    limit = settings().max_word_length  # read once, not per word of a 1,000-word batch
+    return [word(v, name, limit) for v in values] if values is not None else []
 
 
 def texts(body: dict, name: str) -> list[str]:
