@@ -8,7 +8,7 @@ and without an index search. Other words, larger k and vector queries go to the 
 
 Files: topk_ids.npy (int32, rows x K) and topk_scores.npy (float32, rows x K), listed and
 checksummed in the manifest like every file of the space; the manifest's "topk" records
-{"rows": ..., "k": ...}.
+{"rows": ..., "k": ..., "seconds": ...}, or null for a table too large for the build budget.
 """
 from __future__ import annotations
 
@@ -20,6 +20,11 @@ import numpy as np
 
 ROWS = 50_000  # the most frequent words answered from the table
 K = 100  # neighbours stored per word: queries with k up to this use it
+# At most this many multiply-adds of exact search at build: GloVe 400k x 50 spends all of it
+# on its 50,000 rows (a minute or two on 2 cores); a wider or longer table gets fewer rows,
+# and below MIN_ROWS none (a 3M x 300 table would need 25 minutes for 1,111 rows).
+WORK = 50_000 * 400_000 * 50
+MIN_ROWS = 5_000
 IDS, SCORES = "topk_ids.npy", "topk_scores.npy"
 _BLOCK = 4096  # query rows per exact search: bounds the memory of one faiss.knn call
 
@@ -45,8 +50,19 @@ def compute(unit: np.ndarray, rows: int | None = None, k: int | None = None) -> 
     return ids, scores
 
 
-def write(folder: Path, unit: np.ndarray, rows: int | None = None, k: int | None = None) -> dict:
-    """Compute and save the table in `folder`; returns the manifest entry."""
+def rows_for(shape: tuple[int, int]) -> int:
+    """How many of the first rows a table of this shape gets within the WORK budget (0: none)."""
+    n, d = shape
+    rows = min(ROWS, n, WORK // max(1, n * d))
+    return rows if rows >= min(MIN_ROWS, n) and n > 1 else 0
+
+
+def write(folder: Path, unit: np.ndarray, rows: int | None = None, k: int | None = None) -> dict | None:
+    """Compute and save the table in `folder`; returns the manifest entry, or None when the
+    table is too large for the budget (the space then answers every query from its index)."""
+    rows = rows_for(unit.shape) if rows is None else rows
+    if not rows:
+        return None
     started = time.perf_counter()
     ids, scores = compute(unit, rows, k)
     np.save(folder / IDS, ids)
