@@ -54,7 +54,7 @@ def rows_for(shape: tuple[int, int]) -> int:
     """How many of the first rows a table of this shape gets within the WORK budget (0: none)."""
     n, d = shape
     rows = min(ROWS, n, WORK // max(1, n * d))
-    return rows if rows >= min(MIN_ROWS, n) and n > 1 else 0
+    return rows if rows >= min(MIN_ROWS, ROWS, n) and n > 1 else 0
 
 
 def write(folder: Path, unit: np.ndarray, rows: int | None = None, k: int | None = None) -> dict | None:
