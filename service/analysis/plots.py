@@ -2,7 +2,8 @@
 learning curve of the task experiment, and the scorecard as bars.
 
 matplotlib is imported inside each function with the Agg backend (no display, thread-safe
-when each figure is its own object), so serving text answers never loads it.
+when each figure is its own object), so serving text answers never loads it. Words are drawn
+as text, never parsed as mathtext (`$x_$` is a word, not a formula).
 """
 from __future__ import annotations
 
@@ -60,12 +61,12 @@ def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
             color = colors((2 * i + (i // 10) % 2) % 20)
             ax.scatter([x], [y], color=color, s=30)
             ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", color=color,
-                        fontsize=9)
+                        fontsize=9, parse_math=False)
         lacking = [w for w in words if rows[w] is None]
         title = f"{space.name}\nPCA over {'these words' if use_words else 'frequent words'}"
-        ax.set_title(title, fontsize=10)
+        ax.set_title(title, fontsize=10, parse_math=False)
         if lacking:
-            ax.set_xlabel("absent: " + ", ".join(lacking)[:80], fontsize=8)
+            ax.set_xlabel("absent: " + ", ".join(lacking)[:80], fontsize=8, parse_math=False)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
     return _render(fig, fmt)

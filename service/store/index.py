@@ -15,6 +15,8 @@ import time
 import faiss
 import numpy as np
 
+from service.errors import InputError
+
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 100_000  # rows up to which the default index is exact
@@ -61,7 +63,7 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
     try:
         index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
     except RuntimeError as e:
-        raise ValueError(f"faiss does not accept the index factory {factory!r}: {_first_line(e)}") from None
+        raise InputError(f"faiss does not accept the index factory {factory!r}: {_first_line(e)}") from None
     hnsw = _hnsw(index)
     if hnsw is not None:
         hnsw.efConstruction = max(hnsw.efConstruction, 80)
@@ -71,7 +73,7 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
         try:
             index.train(sample)
         except RuntimeError as e:
-            raise ValueError(f"cannot train {factory!r} on {len(sample)} rows: {_first_line(e)}") from None
+            raise InputError(f"cannot train {factory!r} on {len(sample)} rows: {_first_line(e)}") from None
         log.info("trained %s on %d rows in %.1fs", factory, len(sample), time.perf_counter() - t)
     step = 100_000
     for start in range(0, len(unit), step):
@@ -121,8 +123,11 @@ def read(path: str) -> faiss.Index:
     """Memory-mapped where faiss allows it, so workers share pages and start-up stays flat."""
     try:
         return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
-    except RuntimeError:
-        return faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError as e:
+        reason = _first_line(e)
+    index = faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)  # a corrupt file raises here too
+    log.info("%s: faiss cannot memory-map it (%s); read into memory instead", path, reason)
+    return index
 
 
 def _ground_truth(unit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     counters = metrics.register(app, __version__)
     auth.register(app, settings)
     registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed,
-                        full_checksums=settings.full_checksums)
+                        full_checksums=settings.full_checksums, required=settings.required_spaces)
     app.extensions["wordspace"] = registry.load()
 
     app.register_blueprint(health.bp)

@@ -28,7 +28,7 @@ def _registry():
     return current_app.extensions["wordspace"]
 
 
-def _evaluations() -> scorecard.Evaluations:
+def evaluations() -> scorecard.Evaluations:
     return current_app.extensions.setdefault("wordspace.evaluations", scorecard.Evaluations())
 
 
@@ -51,12 +51,12 @@ def _spaces(raw=None, *, minimum: int = 1) -> list:
         if len(raw) > MAX_SPACES_PARAM:
             raise InvalidRequest(f"'spaces' is longer than {MAX_SPACES_PARAM} characters",
                                  parameter="spaces")
-        names = [n.strip() for n in raw.split(",") if n.strip()]
+        names = [n.strip(params.SPACE) for n in raw.split(",") if n.strip(params.SPACE)]
     elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
         names = raw
     else:
         raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    names = list(dict.fromkeys(names))
+    names = list(dict.fromkeys(names)) or reg.names  # "spaces=," names none: all, like "spaces="
     if len(names) > MAX_SPACES:
         raise InvalidRequest(f"at most {MAX_SPACES} spaces per comparison", parameter="spaces")
     if len(names) < minimum:
@@ -65,8 +65,12 @@ def _spaces(raw=None, *, minimum: int = 1) -> list:
     return [reg.get(n) for n in names]
 
 
-def _refresh() -> bool:
-    return params.choice("refresh", "false", ("true", "false", "1", "0")) in ("true", "1")
+def _no_refresh() -> None:
+    """Recomputing a scorecard takes seconds of CPU: only the admin route does it."""
+    if "refresh" in request.args:
+        raise InvalidRequest("scorecards are recomputed by the admin route POST "
+                             "/v1/admin/spaces/{space}/evaluation (needs an API key)",
+                             parameter="refresh")
 
 
 def _pair() -> tuple:
@@ -122,15 +126,17 @@ def analogy():
 
 @bp.get("/spaces/<space>/evaluation")
 def space_evaluation(space):
-    return _evaluations().get(_registry().get(space), refresh=_refresh())
+    _no_refresh()
+    return evaluations().get(_registry().get(space))
 
 
 @bp.get("/compare/evaluation")
 def compare_evaluation():
-    spaces, refresh = _spaces(), _refresh()
-    evals = _evaluations()
+    _no_refresh()
+    spaces = _spaces()
+    evals = evaluations()
     shared = evals.shared(spaces) if len(spaces) > 1 else None
-    return {"spaces": [evals.get(s, refresh=refresh) for s in spaces], "shared": shared}
+    return {"spaces": [evals.get(s) for s in spaces], "shared": shared}
 
 
 def _alignment_json(fit: alignment.Alignment) -> dict:
@@ -170,10 +176,11 @@ def _image(data: bytes, fmt: str) -> Response:
 @bp.get("/compare/plot")
 def plot_words():
     raw = request.args.get("words", "")
-    if not raw.strip() or len(raw) > MAX_PLOT_WORDS_PARAM:
+    parts = [w.strip(params.SPACE) for w in raw.split(",")]
+    if not any(parts) or len(raw) > MAX_PLOT_WORDS_PARAM:
         raise InvalidRequest(f"'words' must be 1 to {MAX_PLOT_WORDS_PARAM} characters of "
                              "comma-separated words", parameter="words")
-    words = list(dict.fromkeys(params.word(w.strip(), "words") for w in raw.split(",") if w.strip()))
+    words = list(dict.fromkeys(params.word(w, "words") for w in parts if w))
     if not 1 <= len(words) <= MAX_PLOT_WORDS:
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
@@ -194,5 +201,5 @@ def plot_learning_curve():
 @bp.get("/compare/plot/scorecard")
 def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    evals = _evaluations()
+    evals = evaluations()
     return _image(plots.scorecard_plot({s.name: evals.get(s) for s in _spaces()}, fmt), fmt)

@@ -54,10 +54,13 @@ def neighbors_batch(space):
     if ("words" in body) == ("vectors" in body):
         raise InvalidRequest("give exactly one of 'words' or 'vectors'")
     if "vectors" in body:
-        xq = s.check_vectors(params.batch(body, "vectors"))
+        vectors = params.vectors(body)
+        params.results(k, len(vectors))
+        xq = s.check_vectors(vectors)
         results = [{"neighbors": _neighbors(found)} for found in s.search(xq, k)]
         return {"space": s.name, "k": k, "results": results}
     words = params.words(body, "words")
+    params.results(k, len(words))
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
     found = iter(s.neighbors(present, k) if present else [])
@@ -85,10 +88,12 @@ def analogy(space):
 def analogy_post(space):
     s = _space(space)
     body = params.json_body()
-    positive = params.words(body, "positive")
-    negative = params.words(body, "negative", required=False)
-    if len(positive) + len(negative) > params.settings().max_batch:
-        raise InvalidRequest("too many words in 'positive' and 'negative'")
+    limit = params.MAX_ANALOGY_WORDS
+    positive = params.words(body, "positive", limit=limit)
+    negative = params.words(body, "negative", required=False, limit=limit)
+    if len(positive) + len(negative) > limit:
+        raise InvalidRequest(f"at most {limit} words in 'positive' and 'negative' together",
+                             parameter="negative")
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
     found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method)
     return {"space": s.name, "positive": positive, "negative": negative, "k": k,
