@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,11 +18,11 @@ from service.errors import BadIndex, InvalidRequest, UnknownWord
 from service.store import catalog
 from service.store import index as ix
 from service.store.embed import EMBED_FILE, check_embed_config
+from service.store.suggest import Suggester
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
 
-_SUGGESTIONS = 5
 
 
 @dataclass(frozen=True)
@@ -50,6 +51,8 @@ class Space:
         # A task space's sentence-vector settings (service/store/embed.py), read once.
         self.embed_config = embed_config
         self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
+        self._suggester: Suggester | None = None
+        self._suggester_lock = threading.Lock()
 
     @classmethod
     def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False) -> "Space":
@@ -73,6 +76,7 @@ class Space:
         started = time.perf_counter()
         manifest = catalog.verify(folder, full=full_checksums)
         space = cls.open(name, folder, manifest)
+        space.suggester()  # built before gunicorn forks, so the workers share it
         log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
                  time.perf_counter() - started)
         return space
@@ -151,13 +155,16 @@ class Space:
             )
         return row
 
-    def suggest(self, word: str) -> list[str]:
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
+    def suggester(self) -> Suggester:
+        """The space's spelling index (service/store/suggest.py), built once."""
+        with self._suggester_lock:
+            if self._suggester is None:
+                self._suggester = Suggester(self.index_to_key)
+            return self._suggester
 
-        found = process.extract(word.lower(), self.index_to_key, scorer=Levenshtein.distance,
-                                limit=_SUGGESTIONS, score_cutoff=max(2, len(word) // 2))
-        return [key for key, _, _ in found]
+    def suggest(self, word: str) -> list[str]:
+        """Up to 5 keys spelled like `word`, closest first (bounded work per word)."""
+        return self.suggester().suggest(word)
 
     def raw_vector(self, row: int) -> np.ndarray:
         return self.vectors[row] * self.norms[row]
