@@ -66,12 +66,14 @@ class Suggester:
         frequent = np.arange(min(FREQUENT, n))
         if not hits:
             return frequent
-        shared = np.bincount(np.concatenate(hits))
-        rows = np.flatnonzero(shared)
+        postings = np.sort(np.concatenate(hits))  # tens of thousands, not the whole space
+        starts = np.flatnonzero(np.concatenate([[True], postings[1:] != postings[:-1]]))
+        rows = postings[starts]
         if len(rows) > CANDIDATES:
-            rank = shared[rows].astype(np.int64) * (n + 1) - rows
+            shared = np.diff(np.append(starts, len(postings)))
+            rank = shared.astype(np.int64) * (n + 1) - rows
             rows = rows[np.argpartition(-rank, CANDIDATES)[:CANDIDATES]]
-        return np.union1d(rows, frequent)
+        return _unique(np.concatenate([rows, frequent]))
 
     def suggest(self, word: str, limit: int = SUGGESTIONS) -> list[str]:
         """Up to `limit` keys within Levenshtein distance max(2, len/2) of the lower-cased
