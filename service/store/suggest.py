@@ -64,9 +64,10 @@ class Suggester:
         buckets, _ = _trigrams(_SEP + word.lower() + _SEP)
         hits = [self.postings[self.offsets[b]:self.offsets[b + 1]] for b in _unique(buckets)]
         frequent = np.arange(min(FREQUENT, n))
-        if not hits:
+        postings = np.sort(np.concatenate(hits)) if hits else frequent[:0]
+        if not len(postings):  # no trigram of the word is in any key
             return frequent
-        postings = np.sort(np.concatenate(hits))  # tens of thousands, not the whole space
+        # The postings are tens of thousands at most, not the whole space.
         starts = np.flatnonzero(np.concatenate([[True], postings[1:] != postings[:-1]]))
         rows = postings[starts]
         if len(rows) > CANDIDATES:
