@@ -24,9 +24,9 @@ SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007
 _VISIBLE = re.compile(f"[^{re.escape(SPACE)}]")
 # Deepest body any route reads is 3 ({"vectors": [[...]]}); the margin is for extra members.
 MAX_JSON_DEPTH = 20
-# Most words in one analogy (positive and negative together): 3CosMul reads the whole
-# space once per word, so this bounds its work (about 10 ms per word on 400,000 x 50).
-MAX_ANALOGY_WORDS = 20
+# Most words in each list of an analogy (positive, negative): 3CosMul reads the whole space
+# once per word, so this bounds its work (20 words: see the README's bounded requests).
+MAX_ANALOGY_WORDS = 10
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 

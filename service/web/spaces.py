@@ -91,9 +91,6 @@ def analogy_post(space):
     limit = params.MAX_ANALOGY_WORDS
     positive = params.words(body, "positive", limit=limit)
     negative = params.words(body, "negative", required=False, limit=limit)
-    if len(positive) + len(negative) > limit:
-        raise InvalidRequest(f"at most {limit} words in 'positive' and 'negative' together",
-                             parameter="negative")
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
     found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method)
     return {"space": s.name, "positive": positive, "negative": negative, "k": k,
