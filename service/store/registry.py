@@ -146,7 +146,7 @@ def _loaded(space: Space, refused: BadIndex | None = None, newer: Path | None = 
     state = SpaceState(space.name, "loaded", path=str(space.folder), version=space.folder.name)
     if refused is not None:
         state.fallback = True
-        state.error = f"newer version refused: {refused}"
+        state.error = f"new version refused: {refused}"
         state.refused = newer.resolve().name if newer is not None else None
     return state
 
