@@ -8,6 +8,7 @@ as text, never parsed as mathtext (`$x_$` is a word, not a formula).
 from __future__ import annotations
 
 import io
+import weakref
 
 import numpy as np
 
@@ -15,13 +16,13 @@ FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 BASIS_ROWS = 5_000  # frequent words the "frequent" projection is fitted on
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _render(fig, fmt: str) -> bytes:
@@ -30,14 +31,29 @@ def _render(fig, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def pca_2d(points: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """`points` projected on the first two principal axes of `basis`."""
+def principal_axes(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, the two principal axes) of the rows of `basis`, from the d x d covariance (an
+    SVD of 5,000 x 300 rows computes a 5,000 x 300 factor it does not need)."""
     mean = basis.mean(axis=0)
-    _, _, Vt = np.linalg.svd(basis - mean, full_matrices=False)
-    axes = Vt[:2]
+    centred = basis - mean
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    axes = vectors[:, ::-1][:, :2].T * (values[::-1][:2] > 1e-12)[:, None]
     if len(axes) < 2:
         axes = np.vstack([axes, np.zeros((2 - len(axes), basis.shape[1]))])
-    return (points - mean) @ axes.T
+    return mean, axes
+
+
+# Per loaded space, forgotten with it (a reload must not keep old versions mapped).
+_FREQUENT_AXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def _frequent_axes(space) -> tuple[np.ndarray, np.ndarray]:
+    """The principal axes of a space's BASIS_ROWS most frequent words, once per space."""
+    found = _FREQUENT_AXES.get(space)
+    if found is None:
+        found = _FREQUENT_AXES[space] = principal_axes(
+            np.asarray(space.vectors[:BASIS_ROWS], dtype="float64"))
+    return found
 
 
 def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
@@ -46,7 +62,10 @@ def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
     has the same colour in every panel."""
     import matplotlib
 
-    fig = _figure(4.2 * len(spaces), 4.2)
+    # A fixed layout: the constrained one measures every label first, which doubled the
+    # cost of a picture of 40 words in 4 spaces.
+    fig = _figure(4.2 * len(spaces), 4.2, layout=None)
+    fig.subplots_adjust(left=0.04, right=0.98, top=0.86, bottom=0.14, wspace=0.2)
     colors = matplotlib.colormaps["tab20"]
     panels = fig.subplots(1, len(spaces), squeeze=False)[0]
     for ax, space in zip(panels, spaces):
@@ -54,12 +73,14 @@ def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
         present = [w for w in words if rows[w] is not None]
         points = np.asarray(space.vectors[[rows[w] for w in present]], dtype="float64")
         use_words = basis == "words" and len(present) >= 3
-        fit_on = points if use_words else np.asarray(space.vectors[:BASIS_ROWS], dtype="float64")
-        xy = pca_2d(points, fit_on) if len(present) else np.zeros((0, 2))
-        for (x, y), w in zip(xy, present):
-            i = words.index(w)  # the dark shades of tab20 first, then the light ones
-            color = colors((2 * i + (i // 10) % 2) % 20)
-            ax.scatter([x], [y], color=color, s=30)
+        mean, axes = principal_axes(points) if use_words else _frequent_axes(space)
+        xy = (points - mean) @ axes.T if len(present) else np.zeros((0, 2))
+        order = {w: i for i, w in enumerate(words)}
+        # The dark shades of tab20 first, then the light ones.
+        shades = [colors((2 * order[w] + (order[w] // 10) % 2) % 20) for w in present]
+        if present:
+            ax.scatter(xy[:, 0], xy[:, 1], color=shades, s=30)  # one artist for all points
+        for (x, y), w, color in zip(xy, present, shades):
             ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", color=color,
                         fontsize=9, parse_math=False)
         lacking = [w for w in words if rows[w] is None]

@@ -20,8 +20,9 @@ bp = Blueprint("compare", __name__, url_prefix="/v1")
 MAX_SPACES = 8
 MAX_SENTENCES = 16
 MAX_PLOT_WORDS = 40
+MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
 MAX_PLOT_WORDS_PARAM = 800
-MAX_DRIFT = 500
+MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
 
 
 def _registry():
@@ -29,7 +30,8 @@ def _registry():
 
 
 def evaluations() -> scorecard.Evaluations:
-    return current_app.extensions.setdefault("wordspace.evaluations", scorecard.Evaluations())
+    """The scorecards, made by create_app and warmed whenever the spaces (re)load."""
+    return current_app.extensions["wordspace.evaluations"]
 
 
 def _alignments() -> alignment.Alignments:
@@ -135,8 +137,16 @@ def compare_evaluation():
     _no_refresh()
     spaces = _spaces()
     evals = evaluations()
-    shared = evals.shared(spaces) if len(spaces) > 1 else None
-    return {"spaces": [evals.get(s) for s in spaces], "shared": shared}
+    body = {"spaces": [evals.get(s) for s in spaces], "shared": None}
+    if len(spaces) > 1:
+        # Computed when the spaces load, for all of them together (seconds of CPU); another
+        # set of spaces is answered without, rather than holding a worker for seconds.
+        body["shared"] = evals.shared(sorted(spaces, key=lambda s: s.name), compute=False)
+        if body["shared"] is None:
+            body["shared_note"] = ("shared-vocabulary scores are computed at start for all "
+                                   f"loaded spaces together ({', '.join(_registry().names)}); "
+                                   "ask without 'spaces' for them")
+    return body
 
 
 def _alignment_json(fit: alignment.Alignment) -> dict:
@@ -185,7 +195,11 @@ def plot_words():
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
     basis = params.choice("basis", "words", ("words", "frequent"))
-    return _image(plots.words_plot(_spaces(), words, basis, fmt), fmt)
+    spaces = _spaces()
+    if len(words) * len(spaces) > MAX_PLOT_LABELS:
+        raise InvalidRequest(f"{len(words)} words in {len(spaces)} spaces: at most "
+                             f"{MAX_PLOT_LABELS} words x spaces per picture", parameter="words")
+    return _image(plots.words_plot(spaces, words, basis, fmt), fmt)
 
 
 @bp.get("/compare/plot/learning-curve")
