@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
 
-.PHONY: serve test test-fast build deps test-deps bench soak clean
+.PHONY: serve test test-fast build deps test-deps bench soak screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,11 @@ soak: $(VENV)/.installed
 	mkdir -p build
 	$(BIN)/python bench/soak.py --json build/soak.json
 	$(BIN)/python bench/scale.py --json build/scale.json
+
+# The page at 1280 and 390 px (docs/page.png, docs/page-390.png) and the README's "What it
+# shows" figures, from the built catalog, through a served instance and Debian's chromium.
+screenshot: $(VENV)/.installed test-deps
+	$(BIN)/python docs/figures.py --catalog $(WORDSPACE_CATALOG) $(FIGURES_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info

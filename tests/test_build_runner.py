@@ -105,9 +105,13 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
     assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
 
+    last = catalog.read_experiment(tmp_path, catalog.LAST_BUILD)
+    assert [r["space"] for r in last["spaces"]] == ["base", "child"] and last["seconds"] >= 0
+
     made.clear()
     rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
     assert made == [] and {r["status"] for r in rows} == {"cached"}
+    assert catalog.read_experiment(tmp_path, catalog.LAST_BUILD) == last  # nothing built: kept
 
     settings["size"] = 2  # base's inputs change: base and what is made from it are rebuilt
     runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)

@@ -97,6 +97,9 @@ def test_compare_routes_on_the_real_spaces(client):
     scores = {e["space"]: e for e in r.get_json()["spaces"]}
     assert scores["glove"]["wordsim353"]["spearman"] > 0.45
     assert scores["word2vec"]["wordsim353"]["spearman"] > scores["task"]["wordsim353"]["spearman"]
+    verdict = client.get("/v1/compare/verdict").get_json()
+    places = {s["space"]: s["places"] for s in verdict["spaces"]}
+    assert places == {"glove": "meaning", "task": "task", "word2vec": "meaning"}, verdict["sentence"]
     fit = client.get("/v1/compare/align?source=word2vec&target=glove").get_json()
     assert fit["heldout_precision_at_1"] > 0.05  # 0.10 measured for word2vec -> glove
     drift = client.get("/v1/compare/drift?source=word2vec&target=task&n=20").get_json()

@@ -1,21 +1,38 @@
 """GET / in a real headless browser: Debian's chromium driven by Playwright (its own browser
-downloads are never used), against the app served by werkzeug on a free loopback port."""
+downloads are never used), against the app served by werkzeug on a free loopback port, over
+the catalog of tests/scored.py (a meaning space, a task space, one that does both; each with
+the scorecard a build stores)."""
 from __future__ import annotations
 
 import shutil
 import threading
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 from werkzeug.serving import make_server
 
+from tests.scored import write_scored_catalog
+
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+SPACES = ["blend", "meaning", "task"]  # as /v1/spaces lists them
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).is_file(),
                                  reason="no chromium: `make test-deps` installs it")]
+
+
+@pytest.fixture(scope="module")
+def scored_catalog(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("scored")
+    return write_scored_catalog(tmp / "indexes", tmp)
+
+
+@pytest.fixture
+def catalog_dir(scored_catalog):
+    return scored_catalog
 
 
 def test_page_is_served(client, check_spec):
@@ -24,7 +41,8 @@ def test_page_is_served(client, check_spec):
     check_spec("/", "GET", 200, None, r.content_type)
     text = r.get_data(as_text=True)
     assert "/static/app.js" in text and "http" not in text.replace("http-equiv", "")
-    assert client.get("/static/app.js").status_code == 200
+    for name in ("app.js", "api.js", "compare.js", "draw.js", "style.css"):
+        assert client.get(f"/static/{name}").status_code == 200
 
 
 KEY = "page-key"
@@ -46,12 +64,18 @@ def base_url(request, app, settings):
     thread.join(5)
 
 
+@pytest.fixture(params=[1280, 390], ids=["desktop", "phone"])
+def width(request):
+    return request.param
+
+
 @pytest.fixture
-def page(base_url):
+def page(base_url, request):
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+    width = request.getfixturevalue("width") if "width" in request.fixturenames else 1280
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        page = browser.new_page(viewport={"width": 1280, "height": 1000})
+        page = browser.new_page(viewport={"width": width, "height": 900})
         errors: list[str] = []
         page.on("pageerror", lambda e: errors.append(str(e)))
         # a 404 the page expects (unknown word, no learning curve) is logged as a failed load
@@ -69,49 +93,126 @@ def page(base_url):
         browser.close()
 
 
-def test_word_sentences_and_scorecard_in_the_browser(page, tmp_path):
-    page.wait_for_selector("#spaces:has-text('toy-hnsw')")
+def api(page, path: str):
+    return page.request.get(urljoin(page.url, path))
+
+
+def has(page, space: str, word: str) -> bool:
+    return api(page, f"/v1/spaces/{space}/vectors/{word}").ok
+
+
+def check_word_panels(page, word: str):
+    """Every space that has the word shows its neighbours and a picture; the others say so."""
+    for space in SPACES:
+        panel = page.locator(f"#panels .panel[data-space='{space}']")
+        plot = page.locator(f"#word-plot .panel[data-space='{space}']")
+        if has(page, space, word):
+            assert panel.locator("li").count() == 10, space
+            assert plot.locator("svg circle").count() == 11, space  # the word and 10 neighbours
+        else:
+            assert "has no" in panel.inner_text() and "has no" in plot.inner_text()
+    order = page.locator("#panels .panel").evaluate_all("ps => ps.map(p => p.dataset.space)")
+    assert order == SPACES == page.locator("#word-plot .panel").evaluate_all(
+        "ps => ps.map(p => p.dataset.space)")
+
+
+def check_fits(page, width: int):
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    if width < 600:  # panels stacked, each the full width
+        for box in (page.locator(f"#list-plot .panel").nth(i).bounding_box() for i in range(3)):
+            assert box["width"] > width - 60
+
+
+def test_verdict_on_load_and_every_preset(page, width):
+    sentence = page.locator("#verdict-sentence")
+    sentence.wait_for()
+    page.wait_for_selector("#verdict-table:not([hidden])")
+    derived = api(page, "/v1/compare/verdict").json()["sentence"]
+    assert sentence.inner_text() == derived  # the page prints what the API derives
+    assert "meaning places words by meaning" in derived and "blend does both" in derived
+    assert sentence.bounding_box()["y"] < 900 and sentence.is_visible()  # no click, no scroll
+    assert page.locator("#verdict-chart svg circle").count() == 3
+    rows = page.locator("#verdict-table tbody tr")
+    assert rows.count() == 3 and "both" in rows.nth(0).inner_text()
+
+    page.click("[data-preset=polarity]")
+    page.wait_for_selector("#preset-status:has-text('answers below')")
+    check_word_panels(page, "good")
+    for space in SPACES:  # the five polarity words, in every space
+        assert page.locator(f"#list-plot .panel[data-space='{space}'] svg circle").count() == 5
+    pairs = page.locator("#pairs-table tbody tr")
+    assert pairs.count() == 5 and pairs.first.inner_text().startswith("good : bad")
+    check_fits(page, width)
+
+    page.click("[data-preset=mountains]")
+    page.wait_for_selector("#preset-status:has-text('Mountains'):has-text('answers below')")
+    check_word_panels(page, "himalaya")
+    task_plot = page.locator("#list-plot .panel[data-space='task'] svg circle")
+    assert task_plot.count() == 2  # the task space has alps and pyrenees, not himalaya or andes
+    absent = page.locator("#plot-absent").inner_text()
+    assert absent.count("andes") == 1 and absent.count("himalaya") == 1 and "(not in task)" in absent
+    check_fits(page, width)
+
+    page.click("[data-preset=seed]")
+    page.wait_for_selector("#preset-status:has-text('seed'):has-text('answers below')")
+    panels = page.locator("#heatmaps .panel")
+    shown = panels.evaluate_all("ps => ps.map(p => p.dataset.space)")
+    assert shown == ["blend", "task", "meaning"]  # task spaces first, then the word2vec kind
+    labels = page.locator("#heatmaps .panel[data-space='meaning'] th.sentence").all_inner_texts()
+    assert labels[1] == "2. Himalaya might miss 50% of its ice in eighty years"
+    assert "-0.00" not in page.locator("#heatmaps").inner_text()
+    check_fits(page, width)
+
+
+def test_unknown_word_suggests_and_clears(page):
     page.fill("#word", "king")
-    page.fill("#k", "5")
     page.click("#word-form button")
-    for name in ("toy", "toy-hnsw"):
-        items = page.locator(f"#panels .panel[data-space='{name}'] li")
-        items.first.wait_for()
-        assert items.count() == 5
-        assert items.first.inner_text().startswith("queen")
-    assert "1.00" in page.locator("#overlap tbody").inner_text()  # identical lists: Jaccard 1
-    page.wait_for_selector("#word-plot img")
+    page.locator("#panels .panel[data-space='task'] li").first.wait_for()
+    page.fill("#word", "himalayass")
+    page.click("#word-form button")
+    page.wait_for_selector("#word-status.error")
+    assert "none of the spaces" in page.locator("#word-status").inner_text()
+    assert page.locator("#panels .panel").count() == 0  # the previous answer is gone
+    assert page.locator("#overlap").is_hidden() and page.locator("#word-plot .panel").count() == 0
+    suggestion = page.locator("#suggestions button", has_text="himalaya")
+    suggestion.click()
+    page.locator("#panels .panel[data-space='meaning'] li").first.wait_for()
+    assert page.locator("#word").input_value() == "himalaya"
+    assert "task" in page.locator("#word-status").inner_text()  # "Not in task."
+
+
+def test_analogy_and_sentences(page):
+    page.click("#analogy-form button")
+    page.wait_for_selector("#analogies .panel[data-space='task']")
+    for space in SPACES:
+        panel = page.locator(f"#analogies .panel[data-space='{space}']")
+        assert panel.locator("li").first.inner_text().startswith("queen")
+        assert "“queen” ranks #1" in panel.inner_text()
 
     page.fill("#sentences", "The king and the queen.\nA man, a woman.\nalps pyrenees himalaya")
     page.click("#sentence-form button")
-    page.wait_for_selector("#heatmaps .panel[data-space='toy-hnsw'] table.heatmap")
-    assert page.locator("#heatmaps table.heatmap").count() == 2
-    assert "0.63" in page.locator("#heatmaps .panel[data-space='toy'] table").inner_text()
+    page.wait_for_selector("#heatmaps .panel[data-space='task'] table.heatmap")
+    assert page.locator("#heatmaps table.heatmap").count() == 3
+    assert page.locator("#heatmaps th.sentence").first.get_attribute("title") == "The king and the queen."
+    text = page.locator("#heatmaps").inner_text()
+    assert "-0.00" not in text and text.count("this matrix's own range") == 3
 
     page.click("#scorecard-button")
     page.wait_for_selector("#scorecard:not([hidden]) tbody tr", timeout=60_000)
     assert "WordSim353" in page.locator("#scorecard").inner_text()
-    page.wait_for_function("document.querySelector('#scorecard-plots img').complete")
-
-    shot = tmp_path / "compare.png"
-    page.screenshot(path=str(shot), full_page=True)
-    assert shot.stat().st_size > 10_000
-
-
-def test_unknown_word_shows_the_problem(page):
-    page.fill("#word", "zzzqqqx")
-    page.click("#word-form button")
-    page.wait_for_selector("#word-status.error")
-    assert "none of the spaces" in page.locator("#word-status").inner_text()
+    assert "No learning curve" in page.locator("#curve").inner_text()  # degrades, no error
 
 
 @pytest.mark.with_api_key
 def test_page_asks_for_the_api_key_once(page):
     dialogs = []
     page.on("dialog", lambda dialog: dialogs.append(dialog.message))
-    page.wait_for_selector("#spaces:has-text('toy-hnsw')")
+    page.wait_for_selector("#spaces:has-text('blend')")
+    page.wait_for_selector("#verdict-table:not([hidden])")
     page.fill("#word", "alps")
     page.click("#word-form button")
-    page.locator("#panels .panel[data-space='toy'] li").first.wait_for()
-    page.wait_for_function("document.querySelector('#word-plot img')?.src.startsWith('blob:')")
+    page.locator("#panels .panel[data-space='task'] li").first.wait_for()
+    page.locator("#word-plot .panel[data-space='task'] svg").wait_for()
+    page.click("#scorecard-button")
+    page.wait_for_function("document.querySelector('#scorecard-plots img')?.src.startsWith('blob:')")
     assert len(dialogs) == 1 and "API key" in dialogs[0]

@@ -78,7 +78,17 @@ def test_neighbors_side_by_side(get):
 def test_neighbors_default_leaves_out_spaces_without_the_word(get):
     body = get("/v1/compare/neighbors?word=Paris&k=3", "/v1/compare/neighbors")
     assert [s["space"] for s in body["spaces"]] == ["toy", "toy-hnsw"]
+    assert body["absent"] == ["other"] and body["suggestions"] == []  # nothing close in other
+    body = get("/v1/compare/neighbors?word=Paris&k=3&spaces=toy,other", "/v1/compare/neighbors")
     assert body["absent"] == ["other"]
+
+
+def test_a_word_in_no_space_gets_suggestions_from_every_space(get):
+    body = get("/v1/compare/neighbors?word=himalayass", "/v1/compare/neighbors", 404)
+    assert body["suggestions"][0] == "himalaya" and "none of the spaces" in body["detail"]
+    # a misspelling of a word only `toy` has: the suggestion comes from toy
+    body = get("/v1/compare/neighbors?word=Pariss", "/v1/compare/neighbors", 404)
+    assert body["suggestions"] == ["Paris"]
 
 
 def test_neighbors_named_space_without_the_word_is_reported(get):
@@ -185,7 +195,8 @@ def test_word_plot(get, fmt, magic):
     assert data.startswith(magic)
     if fmt == "svg":
         text = data.decode()
-        assert text.count("queen") >= 3 and "absent: Paris" in text  # one label per panel
+        assert text.count("queen") >= 3  # one label per panel
+        assert text.count("Paris: not in other") == 1  # the missing word listed once
 
 
 def test_word_plot_over_frequent_words(get):
@@ -210,3 +221,75 @@ def test_learning_curve_plot(get, catalog_dir):
 def test_scorecard_plot(get):
     svg = get("/v1/compare/plot/scorecard?spaces=toy,other", "/v1/compare/plot/scorecard")
     assert b"WordSim353" in svg and b"other" in svg
+
+
+def test_similarity_of_pairs_in_every_space(get, client, check_spec):
+    body = get("/v1/compare/similarity?pairs=king:queen,alps:Paris,king:zzz",
+               "/v1/compare/similarity")
+    assert body["spaces"] == ["other", "toy", "toy-hnsw"]
+    king, paris, zzz = body["results"]
+    assert (king["a"], king["b"]) == ("king", "queen")
+    assert king["scores"]["toy"] == pytest.approx(king["scores"]["toy-hnsw"])
+    assert king["scores"]["toy"] == pytest.approx(king["scores"]["other"], abs=1e-5)  # a rotation
+    assert paris["scores"]["other"] is None and paris["missing"] == {
+        "other": ["Paris"], "toy": [], "toy-hnsw": []}
+    assert zzz["scores"] == {"other": None, "toy": None, "toy-hnsw": None}
+    r = client.post("/v1/compare/similarity",
+                    json={"pairs": [["alps", "king"], ["alps", "pyrenees"]], "spaces": ["toy", "other"]})
+    posted = r.get_json()
+    check_spec("/v1/compare/similarity", "POST", 200, posted, r.content_type)
+    assert posted["spaces"] == ["toy", "other"]
+    moved, near = posted["results"]
+    assert moved["scores"]["other"] > 0.9 > 0.1 > moved["scores"]["toy"]  # alps moved to king
+    assert near["scores"]["toy"] > 0.9
+
+
+@pytest.mark.parametrize("query", ["", "pairs=", "pairs=good", "pairs=a:b:c", "pairs=a:",
+                                   "pairs=" + ",".join(["a:b"] * 9), "pairs=" + "a" * 301])
+def test_similarity_errors(get, query):
+    body = get(f"/v1/compare/similarity?{query}", "/v1/compare/similarity", 400)
+    assert body["parameter"] == "pairs"
+
+
+@pytest.mark.parametrize("body, status", [
+    ({}, 400), ({"pairs": []}, 400), ({"pairs": [["a"]]}, 400), ({"pairs": [["a", 3]]}, 400),
+    ({"pairs": "a:b"}, 400), ({"pairs": [["a", "b"]], "spaces": "toy"}, 400),
+    ({"pairs": [["a", "b"]], "spaces": ["nope"]}, 404),
+])
+def test_similarity_post_errors(client, check_spec, body, status):
+    r = client.post("/v1/compare/similarity", json=body)
+    assert r.status_code == status and r.content_type == "application/problem+json"
+    check_spec("/v1/compare/similarity", "POST", status, r.get_json(), r.content_type)
+
+
+def test_projection_of_a_word_list_in_every_space(get):
+    body = get("/v1/compare/projection?words=king,queen,man,woman,Paris,zzz&spaces=toy,other",
+               "/v1/compare/projection")
+    toy, other = body["spaces"]
+    assert [s["space"] for s in body["spaces"]] == ["toy", "other"]  # the order asked for
+    assert [p["word"] for p in toy["points"]] == ["king", "queen", "man", "woman", "Paris"]
+    assert [p["word"] for p in other["points"]] == ["king", "queen", "man", "woman"]
+    assert other["absent"] == ["Paris", "zzz"] and toy["basis"] == "words"
+    assert body["absent"] == {"Paris": ["other"], "zzz": ["toy", "other"]}
+    # three words span a plane: their projection keeps every distance between the unit vectors
+    three = get("/v1/compare/projection?words=king,queen,alps&spaces=toy", "/v1/compare/projection")
+    xy = {p["word"]: np.array([p["x"], p["y"]]) for p in three["spaces"][0]["points"]}
+    unit = {w: v / np.linalg.norm(v) for w, v in zip(toy_table().index_to_key, toy_table().vectors)}
+    for a, b in (("king", "queen"), ("king", "alps"), ("queen", "alps")):
+        assert np.linalg.norm(xy[a] - xy[b]) == pytest.approx(np.linalg.norm(unit[a] - unit[b]), abs=1e-5)
+
+
+def test_projection_of_a_word_and_each_space_own_neighbors(get):
+    body = get("/v1/compare/projection?word=alps&k=3", "/v1/compare/projection")
+    by_space = {s["space"]: [p["word"] for p in s["points"]] for s in body["spaces"]}
+    assert set(by_space["toy"]) == {"alps", "pyrenees", "himalaya", by_space["toy"][3]}
+    assert by_space["toy"][:1] == ["alps"] and "king" in by_space["other"]  # its own neighbours
+    body = get("/v1/compare/projection?word=Paris&k=3", "/v1/compare/projection")
+    other = [s for s in body["spaces"] if s["space"] == "other"][0]
+    assert other["points"] == [] and body["absent"] == {"Paris": ["other"]}
+    assert get("/v1/compare/plot?word=Paris&k=3", "/v1/compare/plot").startswith(b"<?xml")
+
+
+@pytest.mark.parametrize("query", ["word=king&k=31", "word=king&k=0", "word=", "basis=x&word=king"])
+def test_projection_errors(get, query):
+    assert get(f"/v1/compare/projection?{query}", "/v1/compare/projection", 400)["status"] == 400

@@ -25,10 +25,11 @@ _CHUNK = 128  # questions scored at once: 3 x 128 x 30k float32 = 46 MB
 
 
 def data_file(name: str) -> Path:
-    """A file of gensim's test data (benchmarks, and the Wikipedia extract of the corpus)."""
-    import gensim
+    """A file of gensim's test data (benchmarks, and the Wikipedia extract of the corpus),
+    found without importing gensim (which imports scipy: seconds per serving worker)."""
+    from importlib.util import find_spec
 
-    return Path(gensim.__file__).parent / "test" / "test_data" / name
+    return Path(find_spec("gensim").origin).parent / "test" / "test_data" / name
 
 
 @lru_cache(maxsize=4)
@@ -69,8 +70,6 @@ class Correlation:
 def word_similarity(space, name: str, vocabulary: set[str] | None = None) -> Correlation:
     """Spearman correlation between cosine similarity and the human scores of file `name`,
     over the pairs whose two words are in the space (and in `vocabulary` when given)."""
-    from scipy.stats import spearmanr
-
     pairs = similarity_pairs(name)
     human, model = [], []
     for a, b, score in pairs:
@@ -79,8 +78,26 @@ def word_similarity(space, name: str, vocabulary: set[str] | None = None) -> Cor
             continue
         human.append(score)
         model.append(float(space.vectors[ra] @ space.vectors[rb]))
-    rho = float(spearmanr(human, model).statistic) if len(human) >= 3 else None
+    rho = spearman(human, model) if len(human) >= 3 else None
     return Correlation(rho, len(human), len(pairs))
+
+
+def spearman(a, b) -> float | None:
+    """Spearman's ρ: Pearson's r of the ranks, ties given their average rank (scipy's
+    `spearmanr`, without importing scipy.stats: seconds per worker on a first request).
+    None when either side is constant."""
+    ra, rb = _ranks(a), _ranks(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return None
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def _ranks(x) -> np.ndarray:
+    x = np.asarray(x, dtype="float64")
+    ranks = np.empty(len(x))
+    ranks[np.argsort(x, kind="mergesort")] = np.arange(1, len(x) + 1)
+    _, tie, count = np.unique(x, return_inverse=True, return_counts=True)
+    return (np.bincount(tie, weights=ranks) / count)[tie]
 
 
 @dataclass

@@ -8,12 +8,10 @@ as text, never parsed as mathtext (`$x_$` is a word, not a formula).
 from __future__ import annotations
 
 import io
-import weakref
 
 import numpy as np
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
-BASIS_ROWS = 5_000  # frequent words the "frequent" projection is fitted on
 
 
 def _figure(width: float, height: float, layout: str | None = "constrained"):
@@ -31,65 +29,41 @@ def _render(fig, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
-def principal_axes(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, the two principal axes) of the rows of `basis`, from the d x d covariance (an
-    SVD of 5,000 x 300 rows computes a 5,000 x 300 factor it does not need)."""
-    mean = basis.mean(axis=0)
-    centred = basis - mean
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    axes = vectors[:, ::-1][:, :2].T * (values[::-1][:2] > 1e-12)[:, None]
-    if len(axes) < 2:
-        axes = np.vstack([axes, np.zeros((2 - len(axes), basis.shape[1]))])
-    return mean, axes
+def words_plot(projections: list, fmt: str) -> bytes:
+    """One panel per projection (service/analysis/projection.py), in the order given; the
+    same word has the same colour in every panel; the words a space lacks are listed once,
+    under the panels, with the spaces that lack them."""
+    import textwrap
 
-
-# Per loaded space, forgotten with it (a reload must not keep old versions mapped).
-_FREQUENT_AXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
-
-
-def _frequent_axes(space) -> tuple[np.ndarray, np.ndarray]:
-    """The principal axes of a space's BASIS_ROWS most frequent words, once per space."""
-    found = _FREQUENT_AXES.get(space)
-    if found is None:
-        found = _FREQUENT_AXES[space] = principal_axes(
-            np.asarray(space.vectors[:BASIS_ROWS], dtype="float64"))
-    return found
-
-
-def words_plot(spaces: list, words: list[str], basis: str, fmt: str) -> bytes:
-    """One panel per space, the words that space has projected to 2-D with PCA over those
-    words (`basis="words"`, needs 3 of them) or over its most frequent words; the same word
-    has the same colour in every panel."""
     import matplotlib
 
-    # A fixed layout: the constrained one measures every label first, which doubled the
-    # cost of a picture of 40 words in 4 spaces.
-    fig = _figure(4.2 * len(spaces), 4.2, layout=None)
-    fig.subplots_adjust(left=0.04, right=0.98, top=0.86, bottom=0.14, wspace=0.2)
+    from service.analysis.projection import absent_from
+
+    lacking = absent_from(projections)
+    note = "; ".join(f"{w}: not in {', '.join(spaces)}" for w, spaces in lacking.items())
+    lines = textwrap.wrap(note, width=int(24 * len(projections)) + 40) if note else []
+    fig = _figure(4.2 * len(projections), 4.2 + 0.22 * len(lines))
     colors = matplotlib.colormaps["tab20"]
-    panels = fig.subplots(1, len(spaces), squeeze=False)[0]
-    for ax, space in zip(panels, spaces):
-        rows = {w: space.find(w) for w in words}
-        present = [w for w in words if rows[w] is not None]
-        points = np.asarray(space.vectors[[rows[w] for w in present]], dtype="float64")
-        use_words = basis == "words" and len(present) >= 3
-        mean, axes = principal_axes(points) if use_words else _frequent_axes(space)
-        xy = (points - mean) @ axes.T if len(present) else np.zeros((0, 2))
-        order = {w: i for i, w in enumerate(words)}
+    order = list(dict.fromkeys(pt.word for p in projections for pt in p.points))
+    panels = fig.subplots(1, len(projections), squeeze=False)[0]
+    for ax, p in zip(panels, projections):
+        index = {w: i for i, w in enumerate(order)}
         # The dark shades of tab20 first, then the light ones.
-        shades = [colors((2 * order[w] + (order[w] // 10) % 2) % 20) for w in present]
-        if present:
-            ax.scatter(xy[:, 0], xy[:, 1], color=shades, s=30)  # one artist for all points
-        for (x, y), w, color in zip(xy, present, shades):
-            ax.annotate(w, (x, y), xytext=(4, 3), textcoords="offset points", color=color,
-                        fontsize=9, parse_math=False)
-        lacking = [w for w in words if rows[w] is None]
-        title = f"{space.name}\nPCA over {'these words' if use_words else 'frequent words'}"
-        ax.set_title(title, fontsize=10, parse_math=False)
-        if lacking:
-            ax.set_xlabel("absent: " + ", ".join(lacking)[:80], fontsize=8, parse_math=False)
+        shades = [colors((2 * index[pt.word] + (index[pt.word] // 10) % 2) % 20) for pt in p.points]
+        if p.points:  # one artist for all the points of a panel
+            ax.scatter([pt.x for pt in p.points], [pt.y for pt in p.points], color=shades, s=30)
+        for pt, color in zip(p.points, shades):
+            ax.annotate(pt.word, (pt.x, pt.y), xytext=(4, 3), textcoords="offset points",
+                        color=color, fontsize=9, parse_math=False)
+        if not p.points:
+            ax.text(0.5, 0.5, "none of these words", ha="center", va="center",
+                    transform=ax.transAxes, color="#888")
+        basis = "these words" if p.basis == "words" else "frequent words"
+        ax.set_title(f"{p.space}\nPCA over {basis}", fontsize=10, parse_math=False)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
+    if lines:
+        fig.supxlabel("\n".join(lines), fontsize=8, color="#555", parse_math=False)
     return _render(fig, fmt)
 
 

@@ -88,24 +88,27 @@ def _section(space, section: str, task, candidates: int):
             "purity": asdict(probe.neighborhood_purity(space, probe.class_words(texts, labels)))}
 
 
-def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES) -> dict:
-    """WordSim353, SimLex-999 and analogies for each space, restricted to the vocabulary all
-    `spaces` share; the analogy candidates are the shared words, most frequent first (by
-    their worst row in any space), at most `candidates` of them."""
+def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES,
+                  analogies: bool = True) -> dict:
+    """WordSim353, SimLex-999 and (with `analogies`, the slow part: seconds per space)
+    analogies for each space, restricted to the vocabulary all `spaces` share; the analogy
+    candidates are the shared words, most frequent first (by their worst row in any space),
+    at most `candidates` of them."""
     started = time.perf_counter()
     vocabulary = set(spaces[0].key_to_index)
     for s in spaces[1:]:
         vocabulary &= set(s.key_to_index)
     ordered = sorted(vocabulary, key=lambda w: max(s.key_to_index[w] for s in spaces))
-    chosen = ordered[:candidates]
+    chosen = ordered[:candidates] if analogies else []
     scores = {}
     for s in spaces:
-        rows = np.array([s.key_to_index[w] for w in chosen], dtype=np.int64)
         scores[s.name] = {
             "wordsim353": asdict(benchmarks.word_similarity(s, benchmarks.WORDSIM, vocabulary)),
             "simlex999": asdict(benchmarks.word_similarity(s, benchmarks.SIMLEX, vocabulary)),
-            "analogy": asdict(benchmarks.analogies(s, rows)),
         }
+        if analogies:
+            rows = np.array([s.key_to_index[w] for w in chosen], dtype=np.int64)
+            scores[s.name]["analogy"] = asdict(benchmarks.analogies(s, rows))
     return {"spaces": [s.name for s in spaces], "vocabulary": len(vocabulary),
             "candidates": len(chosen), "settings": settings(candidates), "scores": scores,
             "seconds": round(time.perf_counter() - started, 3)}
@@ -134,6 +137,12 @@ class Evaluations:
         kept = [s for s in SECTIONS if s not in refreshed]
         return {**current, "refreshed": refreshed, "kept": kept}
 
+    def stored(self, space) -> dict | None:
+        """The scorecard held in memory or stored with the space, never computed here (the
+        task section comes only from the build, which has the training texts)."""
+        with self._lock:
+            return self._cache.get((space.name, str(space.folder))) or read_evaluation(space)
+
     def _refresh(self, space, previous: dict) -> tuple[dict, list[str]]:
         # The service holds no training texts: a task section the build scored is kept.
         keep_task = bool((previous.get("task") or {}).get("computed"))
@@ -145,13 +154,13 @@ class Evaluations:
         merged["seconds"] = {**previous.get("seconds", {}), **fresh["seconds"]}
         return merged, cheap
 
-    def shared(self, spaces: list, compute: bool = True) -> dict | None:
-        """The benchmarks on the vocabulary `spaces` share (seconds of CPU, once per set of
-        space versions); with compute=False, None unless already computed."""
-        key = ("shared",) + tuple((s.name, str(s.folder)) for s in spaces)
+    def shared(self, spaces: list, analogies: bool = True, compute: bool = True) -> dict | None:
+        """The benchmarks on the vocabulary `spaces` share, once per set of space versions
+        (with analogies: seconds of CPU); with compute=False, None unless already computed."""
+        key = ("shared", analogies) + tuple((s.name, str(s.folder)) for s in spaces)
         with self._lock:
             if key not in self._cache and compute:
-                self._cache[key] = shared_scores(spaces)
+                self._cache[key] = shared_scores(spaces, analogies=analogies)
             return self._cache.get(key)
 
     def warm(self, spaces: list) -> None:

@@ -2,7 +2,8 @@
 
 Each function takes loaded Space objects and returns dataclasses; a space that lacks a word
 gets a result saying so instead of failing the whole comparison. JSON is made in
-service/web/compare.py.
+service/web/compare.py. Pairs of words get their cosine in every space in one table, and a
+word no space has gets the close spellings of every space.
 """
 from __future__ import annotations
 
@@ -51,6 +52,7 @@ class NeighborComparison:
     absent: list[str]       # compared spaces that lack the word
     shared: list[str]       # words in every found space's list, in the first one's order
     pairs: list[PairOverlap]
+    suggestions: list[str] = field(default_factory=list)  # close spellings in the absent spaces
 
 
 def compare_neighbors(spaces: list, word: str, k: int, p: float = RBO_P) -> NeighborComparison:
@@ -61,9 +63,10 @@ def compare_neighbors(spaces: list, word: str, k: int, p: float = RBO_P) -> Neig
     scores = {s.name: np.asarray(s.vectors @ s.vectors[rows[s.name]]) for s in have}
     lists = {s.name: s.neighbors([rows[s.name]], k)[0] for s in have}
     results = []
+    close = {s.name: s.suggest(word) for s in spaces if rows[s.name] is None}
     for s in spaces:
         if rows[s.name] is None:
-            results.append(SpaceNeighbors(s.name, False, suggestions=s.suggest(word)))
+            results.append(SpaceNeighbors(s.name, False, suggestions=close[s.name]))
             continue
         others = {o.name: _cross_ranks(o, scores[o.name], rows[o.name], lists[s.name])
                   for o in have if o is not s}
@@ -76,8 +79,27 @@ def compare_neighbors(spaces: list, word: str, k: int, p: float = RBO_P) -> Neig
     pairs = [PairOverlap(a, b, jaccard(words[a], words[b]), rbo(words[a], words[b], p),
                          [w for w in words[a] if w in set(words[b])])
              for a, b in combinations([s.name for s in have], 2)]
-    absent = [s.name for s in spaces if rows[s.name] is None]
-    return NeighborComparison(word, k, p, results, absent, shared, pairs)
+    return NeighborComparison(word, k, p, results, list(close), shared, pairs,
+                              merge_suggestions(word, close.values()))
+
+
+def suggest_everywhere(spaces: list, word: str) -> list[str]:
+    """The closest spellings of `word` present in any of `spaces`."""
+    return merge_suggestions(word, [s.suggest(word) for s in spaces])
+
+
+def merge_suggestions(word: str, lists, limit: int = 5) -> list[str]:
+    """Several spaces' suggestions as one list, closest first (edit distance, then how many
+    spaces have the word)."""
+    from rapidfuzz.distance import Levenshtein
+
+    found: dict[str, int] = {}
+    for keys in lists:
+        for key in keys:
+            found[key] = found.get(key, 0) + 1
+    ranked = sorted(found, key=lambda key: (Levenshtein.distance(word.lower(), key.lower()),
+                                            -found[key]))
+    return ranked[:limit]
 
 
 def _cross_ranks(space, scores: np.ndarray, row: int, neighbors: list[Neighbor]) -> list[int | None]:
@@ -123,6 +145,27 @@ def analogy_scores(vectors: np.ndarray, a: int, b: int, c: int, method: str) -> 
     if method == "3cosadd":
         return sb - sa + sc
     return ((sb + 1) / 2) * ((sc + 1) / 2) / ((sa + 1) / 2 + 1e-3)
+
+
+@dataclass
+class PairSimilarity:
+    a: str
+    b: str
+    scores: dict[str, float | None]    # cosine per space; None where a word is missing
+    missing: dict[str, list[str]]      # per space, the words of the pair it lacks
+
+
+def compare_similarity(spaces: list, pairs: list[tuple[str, str]]) -> list[PairSimilarity]:
+    """The cosine similarity of every pair in every space, in input order."""
+    results = []
+    for a, b in pairs:
+        scores, missing = {}, {}
+        for s in spaces:
+            ra, rb = s.find(a), s.find(b)
+            missing[s.name] = [w for w, r in ((a, ra), (b, rb)) if r is None]
+            scores[s.name] = None if missing[s.name] else s.similarity(ra, rb)
+        results.append(PairSimilarity(a, b, scores, missing))
+    return results
 
 
 @dataclass

@@ -36,6 +36,7 @@ CORE_FILES = ("keys.txt", "vectors.npy", "norms.npy", "index.faiss")
 VERSIONS = ".versions"
 EXPERIMENTS = ".experiments"  # results of `wordspace experiment`, one JSON file each
 LEARNING_CURVE = "learning-curve"  # the learning-curve experiment's name there
+LAST_BUILD = "last-build"  # there too: the duration and summary of the last build that made a space
 # Files above this size also get a sampled checksum (their size and 64 blocks of 1 MiB), which
 # the server checks at load instead of reading every byte: a 3M x 300 catalog is 7 GB, and
 # hashing it from a cold disk takes longer than the whole start-up may.

@@ -1,8 +1,10 @@
-"""/v1/compare/*: several spaces side by side (neighbours, sentences, analogies), their
-scorecards, alignments between two of them, and plots; plus /v1/spaces/{space}/evaluation.
+"""/v1/compare/*: several spaces side by side (neighbours, word pairs, sentences, analogies),
+the verdict, their scorecards, alignments between two of them, projections and plots; plus
+/v1/spaces/{space}/evaluation.
 
-Views read parameters, call service/analysis/sidebyside.py, scorecard.py, alignment.py or plots.py,
-and shape JSON here. Caches of scorecards and alignments live on the app.
+Views read parameters, call service/analysis/sidebyside.py, verdict.py, scorecard.py,
+alignment.py, projection.py or plots.py, and shape JSON here. Caches of scorecards and
+alignments live on the app.
 """
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from dataclasses import asdict
 
 from flask import Blueprint, Response, current_app, request
 
-from service.analysis import alignment, plots, scorecard, sidebyside
+from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, NotFound, UnknownWord
 from service.store import catalog
 from service.web import params
@@ -22,6 +24,8 @@ MAX_SENTENCES = 16
 MAX_PLOT_WORDS = 40
 MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
 MAX_PLOT_WORDS_PARAM = 800
+MAX_PLOT_NEIGHBORS = 30
+MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
 MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
 
 
@@ -88,15 +92,66 @@ def neighbors():
     word, k = params.query_word("word"), params.k()
     explicit = request.args.get("spaces")
     spaces = _spaces()
+    absent = []
     if not explicit:
-        spaces = [s for s in spaces if s.find(word) is not None]
+        absent = [s for s in spaces if s.find(word) is None]
+        spaces = [s for s in spaces if s not in absent]
         if not spaces:
             raise UnknownWord(f"'{word}' is in none of the spaces", word=word,
-                              spaces=_registry().names)
+                              spaces=_registry().names,
+                              suggestions=sidebyside.suggest_everywhere(absent, word))
     result = sidebyside.compare_neighbors(spaces, word, k)
-    if not explicit:
-        result.absent = [n for n in _registry().names if n not in {s.name for s in spaces}]
+    if absent:
+        result.absent = [s.name for s in absent]
+        result.suggestions = sidebyside.suggest_everywhere(absent, word)
     return asdict(result)
+
+
+def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
+    """`pairs` as "a:b,c:d" (query) or [["a", "b"], ...] (body), at most WORDSPACE_MAX_BATCH."""
+    if query:
+        if len(raw) > MAX_PAIRS_PARAM:
+            raise InvalidRequest(f"'pairs' is longer than {MAX_PAIRS_PARAM} characters",
+                                 parameter="pairs")
+        raw = [item.split(":") for item in raw.split(",") if item.strip(params.SPACE)]
+    limit = params.settings().max_batch
+    if not isinstance(raw, list) or not raw:
+        raise InvalidRequest("'pairs' must name at least one pair: 'good:bad,alps:himalaya' "
+                             "in the query, [[\"good\", \"bad\"]] in a body", parameter="pairs")
+    if len(raw) > limit:
+        raise InvalidRequest(f"'pairs' has {len(raw)} pairs; at most {limit} per request",
+                             parameter="pairs")
+    pairs = []
+    for pair in raw:
+        if not isinstance(pair, list) or len(pair) != 2:
+            raise InvalidRequest("each pair must be two words ('a:b', or [\"a\", \"b\"])",
+                                 parameter="pairs")
+        pairs.append(tuple(params.word(w.strip(params.SPACE) if isinstance(w, str) else w, "pairs")
+                           for w in pair))
+    return pairs
+
+
+@bp.get("/compare/similarity")
+def similarity():
+    return _similarity(_pair_list(request.args.get("pairs", ""), query=True), _spaces())
+
+
+@bp.post("/compare/similarity")
+def similarity_batch():
+    body = params.json_body()
+    if not isinstance(body.get("spaces", []), list):
+        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
+    return _similarity(_pair_list(body.get("pairs"), query=False), _spaces(body.get("spaces", [])))
+
+
+def _similarity(pairs, spaces) -> dict:
+    results = sidebyside.compare_similarity(spaces, pairs)
+    return {"spaces": [s.name for s in spaces], "results": [asdict(r) for r in results]}
+
+
+@bp.get("/compare/verdict")
+def compare_verdict():
+    return asdict(verdict.compute(_spaces(), evaluations()))
 
 
 @bp.post("/compare/sentences")
@@ -183,23 +238,41 @@ def _image(data: bytes, fmt: str) -> Response:
     return Response(data, mimetype=plots.FORMATS[fmt])
 
 
-@bp.get("/compare/plot")
-def plot_words():
-    raw = request.args.get("words", "")
+def _projections() -> list[projection.SpaceProjection]:
+    """`words=a,b,c` (those words in every space) or `word=W&k=N` (W and its own N nearest
+    neighbours in each space), projected in every compared space, in their order."""
+    basis = params.choice("basis", "words", ("words", "frequent"))
+    raw = request.args.get("words")
+    if raw is None and "word" in request.args:
+        word, k = params.query_word("word"), params.integer("k", 10, MAX_PLOT_NEIGHBORS)
+        return [projection.project_neighbors(s, word, k, basis) for s in _spaces()]
+    raw = raw or ""
     parts = [w.strip(params.SPACE) for w in raw.split(",")]
     if not any(parts) or len(raw) > MAX_PLOT_WORDS_PARAM:
         raise InvalidRequest(f"'words' must be 1 to {MAX_PLOT_WORDS_PARAM} characters of "
-                             "comma-separated words", parameter="words")
+                             "comma-separated words (or give 'word' and 'k')", parameter="words")
     words = list(dict.fromkeys(params.word(w, "words") for w in parts if w))
     if not 1 <= len(words) <= MAX_PLOT_WORDS:
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
+    return [projection.project(s, words, basis) for s in _spaces()]
+
+
+@bp.get("/compare/projection")
+def project():
+    found = _projections()
+    return {"spaces": [asdict(p) for p in found], "absent": projection.absent_from(found)}
+
+
+@bp.get("/compare/plot")
+def plot_words():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    basis = params.choice("basis", "words", ("words", "frequent"))
-    spaces = _spaces()
-    if len(words) * len(spaces) > MAX_PLOT_LABELS:
-        raise InvalidRequest(f"{len(words)} words in {len(spaces)} spaces: at most "
-                             f"{MAX_PLOT_LABELS} words x spaces per picture", parameter="words")
-    return _image(plots.words_plot(spaces, words, basis, fmt), fmt)
+    found = _projections()
+    labels = sum(len(p.points) for p in found)
+    if labels > MAX_PLOT_LABELS:
+        raise InvalidRequest(f"{labels} words to draw in {len(found)} spaces: at most "
+                             f"{MAX_PLOT_LABELS} per picture (fewer words or spaces)",
+                             parameter="words")
+    return _image(plots.words_plot(found, fmt), fmt)
 
 
 @bp.get("/compare/plot/learning-curve")

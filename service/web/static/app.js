@@ -1,199 +1,138 @@
-// The comparison page: calls /v1/compare/* and draws the answers with plain DOM calls.
-// Every text from the API goes through textContent, never innerHTML.
+// The comparison page: the verdict first (loaded with the page), presets that put the telling
+// questions to every space in one click, then the forms. Spaces are never named here: which
+// ones a preset uses comes from each space's metadata.
 "use strict";
 
-const $ = (selector) => document.querySelector(selector);
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [key, value] of Object.entries(attrs)) {
-    if (key === "class") node.className = value;
-    else if (key === "text") node.textContent = value;
-    else node.setAttribute(key, value);
-  }
-  for (const child of children) node.append(child);
-  return node;
-}
-
-// With WORDSPACE_API_KEYS set, /v1 answers 401 until the page sends a key: ask for it once
-// and keep it for this tab only.
-const KEY = "wordspace-api-key";
-
-async function authorized(url, options = {}) {
-  for (let attempt = 0; attempt < 2; attempt++) {
-    const key = sessionStorage.getItem(KEY);
-    const headers = {...(options.headers || {}), ...(key ? {Authorization: `Bearer ${key}`} : {})};
-    const response = await fetch(url, {...options, headers});
-    if (response.status !== 401 || attempt > 0) return response;
-    const given = window.prompt("This service needs an API key:");
-    if (!given) return response;
-    sessionStorage.setItem(KEY, given.trim());
-  }
-}
-
-async function api(url, options) {
-  const response = await authorized(url, options);
-  const body = await response.json();
-  if (!response.ok) throw new Error(body.detail || body.title || response.statusText);
-  return body;
-}
-
-// An <img> cannot send the key: fetch the picture, then show it from a blob URL.
-// `optional`: a picture the service may not have (no learning curve) is left out quietly.
-function image(url, alt, optional = false) {
-  const node = el("img", {alt});
-  authorized(url).then(async (response) => {
-    if (response.ok) node.src = URL.createObjectURL(await response.blob());
-    else if (optional) node.remove();
-    else node.replaceWith(el("p", {class: "error", text: `${alt}: ${response.status}`}));
-  });
-  return node;
-}
-
-function status(id, text, isError = false) {
-  const node = $(id);
-  node.textContent = text;
-  node.className = isError ? "error" : "muted";
-}
+import {$, api, el, image, num, status} from "./api.js";
+import {PLACES, fit, scatter} from "./draw.js";
+import {compareAnalogy, comparePairs, compareSentences, compareWord, page, plotWords} from "./compare.js";
 
 async function loadSpaces() {
-  try {
-    const body = await api("/v1/spaces");
-    const names = body.spaces.map((s) => `${s.name} (${s.kind}, ${s.size.toLocaleString()} words, ${s.dimension}d)`);
-    status("#spaces", names.length ? "Spaces: " + names.join(" · ") : "No space is loaded.");
-  } catch (e) {
-    status("#spaces", e.message, true);
-  }
+  const body = await api("/v1/spaces");
+  page.spaces = body.spaces;
+  const names = body.spaces.map((s) => `${s.name} (${s.kind}${s.details && s.details.dataset ? ": " + s.details.dataset : ""}, ${s.size.toLocaleString()} words)`);
+  status("#spaces", names.length ? "Spaces: " + names.join(" · ") : "No space is loaded.");
 }
 
-async function compareWord(event) {
-  event.preventDefault();
-  const word = $("#word").value.trim();
-  const k = $("#k").value || 10;
-  if (!word) return;
-  status("#word-status", "searching…");
-  $("#panels").replaceChildren();
-  $("#word-plot").replaceChildren();
-  try {
-    const body = await api(`/v1/compare/neighbors?word=${encodeURIComponent(word)}&k=${k}`);
-    const shared = new Set(body.shared);
-    for (const space of body.spaces) $("#panels").append(neighborPanel(space, shared));
-    for (const name of body.absent) {
-      $("#panels").append(el("div", {class: "panel absent", "data-space": name},
-        el("h3", {text: name}), el("p", {text: `has no “${word}”`})));
-    }
-    drawOverlap(body.pairs);
-    status("#word-status", `${body.spaces.length} space(s); words in bold are in every list.`);
-    const words = [word, ...body.spaces[0].neighbors.slice(0, 12).map((n) => n.word)];
-    $("#word-plot").append(image(`/v1/compare/plot?format=svg&words=${encodeURIComponent(words.join(","))}`,
-      "projection of the words in every space"));
-  } catch (e) {
-    status("#word-status", e.message, true);
-  }
+async function loadVerdict() {
+  status("#verdict-status", "scoring…");
+  const v = await api("/v1/compare/verdict");
+  $("#verdict-sentence").textContent = v.sentence;
+  const drawn = v.spaces.filter((s) => s.wordsim353.value !== null && s.probe);
+  const baselines = [...new Map(drawn.map((s) => [s.task, s.baseline])).entries()];
+  const chart = scatter(drawn.map((s) => ({x: s.wordsim353.value, y: s.probe.value, label: s.space,
+    color: PLACES[s.places], xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: s.probe.low, yhi: s.probe.high,
+    title: `${s.space}: WordSim353 ${num(s.wordsim353.value)}, ${s.task} probe ${num(s.probe.value)} (${s.places})`})),
+  {...fit($("#verdict-chart"), 560, 0.62), axes: {x: "meaning: WordSim353 ρ →", y: "task: probe accuracy →"},
+    lines: baselines.map(([task, y]) => ({y, label: `majority class${baselines.length > 1 ? " (" + task + ")" : ""}`}))});
+  const legend = el("p", {class: "legend"}, ...Object.entries(PLACES).map(([k, c]) =>
+    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "leads on both" : k === "neither" ? "leads on neither" : `leads on ${k}`)));
+  const left = v.spaces.filter((s) => !drawn.includes(s)).map((s) => s.space);
+  $("#verdict-chart").replaceChildren(chart, legend,
+    left.length ? el("p", {class: "note", text: `Not drawn (no task score): ${left.join(", ")}.`}) : "");
+  const rows = v.spaces.map((s) => el("tr", {"data-space": s.space},
+    el("td", {}, el("i", {class: "dot", style: `background: ${PLACES[s.places]}`}), s.space,
+      el("div", {class: "note", text: s.kind})),
+    el("td", {text: s.places}),
+    el("td", {text: num(s.wordsim353.value), title: `95% ${num(s.wordsim353.low)} to ${num(s.wordsim353.high)}, ${s.wordsim353.n} pairs`}),
+    el("td", {text: num(s.simlex999.value), title: `${s.simlex999.n} pairs`}),
+    el("td", {title: s.probe ? `95% ${num(s.probe.low)} to ${num(s.probe.high)}, ${s.probe.n} held-out texts` : "no task score"},
+      s.probe ? num(s.probe.value) : "–",
+      s.probe && baselines.length > 1 ? el("div", {class: "note", text: `${s.task}; majority ${num(s.baseline)}`}) : null)));
+  $("#verdict-table tbody").replaceChildren(...rows);
+  $("#verdict-table").hidden = false;
+  const task = baselines.length === 1 ? ` (${baselines[0][0]}; majority class ${num(baselines[0][1])})` : "";
+  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the ${v.vocabulary.toLocaleString()} words all spaces share; task: held-out accuracy of a linear probe on the task's texts${task}; bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
 }
 
-function neighborPanel(space, shared) {
-  const panel = el("div", {class: "panel", "data-space": space.space}, el("h3", {text: space.space}));
-  if (!space.found) {
-    panel.classList.add("absent");
-    panel.append(el("p", {text: "word absent" + (space.suggestions.length ? "; close: " + space.suggestions.join(", ") : "")}));
-    return panel;
-  }
-  const list = el("ol");
-  for (const n of space.neighbors) {
-    const ranks = Object.entries(n.ranks).map(([s, r]) => `${s}: ${r === null ? "absent" : "#" + r}`).join(", ");
-    list.append(el("li", {class: shared.has(n.word) ? "shared" : "", title: "rank elsewhere — " + ranks},
-      n.word, el("span", {class: "score", text: n.score.toFixed(3)}),
-      el("span", {class: "ranks", text: ranks ? "(" + ranks + ")" : ""})));
-  }
-  panel.append(list);
-  return panel;
+// The spaces of the seed's figure: the task spaces trained on the clickbait headlines (else
+// every task space) and the word2vec spaces (else every space that is not task-trained).
+function seedSpaces() {
+  const task = page.spaces.filter((s) => s.kind === "task");
+  const clickbait = task.filter((s) => /clickbait/i.test((s.details && s.details.dataset) || ""));
+  const meaning = page.spaces.filter((s) => s.kind === "word2vec");
+  const chosen = [...(clickbait.length ? clickbait : task),
+    ...(meaning.length ? meaning : page.spaces.filter((s) => s.kind !== "task"))];
+  return chosen.slice(0, 8).map((s) => s.name);
 }
 
-function drawOverlap(pairs) {
-  const table = $("#overlap");
-  const body = table.querySelector("tbody");
-  body.replaceChildren();
-  for (const p of pairs) {
-    body.append(el("tr", {}, el("td", {text: `${p.a} vs ${p.b}`}), el("td", {text: p.jaccard.toFixed(2)}),
-      el("td", {text: p.rbo.toFixed(2)}), el("td", {text: p.shared.join(", ")})));
-  }
-  table.hidden = pairs.length === 0;
+const HEADLINES = ["Here are 21 healthy fall soups to stock your freezer",
+  "Himalaya might miss 50% of its ice in eighty years",
+  "Alps may lose 70% of snow by end of the century"];
+
+const PRESETS = {
+  seed: {label: "The seed's figure: three headlines", run: () => Promise.all([
+    compareSentences(HEADLINES, seedSpaces()), comparePairs("himalaya:alps ice:snow soups:freezer")]),
+  scroll: "#sentences-section"},
+  polarity: {label: "Polarity: good, bad, terrible, great, boring", run: () => Promise.all([
+    compareWord("good"), plotWords("good,bad,terrible,great,boring"),
+    comparePairs("good:bad good:great bad:terrible great:terrible good:boring")]), scroll: "#pairs-section"},
+  mountains: {label: "Mountains: alps, himalaya, andes, pyrenees", run: () => Promise.all([
+    compareWord("himalaya"), plotWords("alps,himalaya,andes,pyrenees"),
+    comparePairs("alps:himalaya alps:pyrenees andes:himalaya andes:pyrenees")]), scroll: "#neighbors-section"},
+};
+
+async function runPreset(name) {
+  const preset = PRESETS[name];
+  status("#preset-status", `running “${preset.label}”…`);
+  await preset.run();
+  status("#preset-status", `“${preset.label}”: answers below.`);
+  $(preset.scroll).scrollIntoView({behavior: "smooth", block: "start"});
 }
 
-async function compareSentences(event) {
-  event.preventDefault();
-  const sentences = $("#sentences").value.split("\n").map((s) => s.trim()).filter(Boolean);
-  status("#sentence-status", "embedding…");
-  $("#heatmaps").replaceChildren();
-  try {
-    const body = await api("/v1/compare/sentences", {method: "POST",
-      headers: {"Content-Type": "application/json"}, body: JSON.stringify({sentences})});
-    for (const space of body.spaces) $("#heatmaps").append(heatmap(space, sentences.length));
-    status("#sentence-status", "Cosine similarity of the sentence vectors; darker is closer.");
-  } catch (e) {
-    status("#sentence-status", e.message, true);
-  }
+function loadCurve() {
+  $("#curve").replaceChildren(image("/v1/compare/plot/learning-curve?format=svg", "learning curve",
+    (code) => el("p", {class: "muted", text: code === 404 ? "No learning curve in this catalog yet: `wordspace experiment learning-curve` (or `wordspace build`) publishes one." : `learning curve: ${code}`})));
 }
-
-function heatmap(space, n) {
-  const labels = Array.from({length: n}, (_, i) => String.fromCharCode(97 + i));
-  const table = el("table", {class: "heatmap"});
-  table.append(el("tr", {}, el("th"), ...labels.map((l) => el("th", {text: l}))));
-  space.similarity.forEach((row, i) => {
-    const cells = row.map((v) => {
-      const shade = v === null ? 0 : Math.max(0, Math.min(1, v));
-      return el("td", {text: v === null ? "–" : v.toFixed(2),
-        style: `background: rgba(33, 102, 172, ${shade.toFixed(3)}); color: ${shade > 0.55 ? "#fff" : "#222"}`});
-    });
-    table.append(el("tr", {}, el("th", {text: labels[i]}), ...cells));
-  });
-  const lost = space.missing.map((m, i) => m.length ? `${labels[i]}: ${m.join(" ")}` : "").filter(Boolean);
-  return el("div", {class: "panel", "data-space": space.space}, el("h3", {text: space.space}), table,
-    el("p", {class: "missing", text: lost.length ? "not found — " + lost.join("; ") : "every token found"}));
-}
-
-const fmt = (v, digits = 3) => (v === null || v === undefined ? "–" : Number(v).toFixed(digits));
 
 async function loadScorecard() {
   status("#scorecard-status", "computing (the first time takes a few seconds per space)…");
   try {
     const body = await api("/v1/compare/evaluation");
+    const task = (e, f) => (e.task.computed ? f(e.task) : "–");
     const rows = [
-      ["WordSim353 ρ", (e) => fmt(e.wordsim353.spearman), (e) => `${e.wordsim353.answered}/${e.wordsim353.total}`],
-      ["SimLex-999 ρ", (e) => fmt(e.simlex999.spearman), (e) => `${e.simlex999.answered}/${e.simlex999.total}`],
-      ["analogy 3CosAdd", (e) => fmt(e.analogy.methods["3cosadd"].overall.accuracy), (e) => `${e.analogy.methods["3cosadd"].overall.answered}/${e.analogy.methods["3cosadd"].overall.total}`],
-      ["analogy 3CosMul", (e) => fmt(e.analogy.methods["3cosmul"].overall.accuracy), () => ""],
-      ["probe accuracy", (e) => (e.task.computed ? fmt(e.task.probe.accuracy) : "–"), () => ""],
-      ["neighbour purity", (e) => (e.task.computed ? fmt(e.task.purity.purity) : "–"), (e) => (e.task.computed ? "chance " + fmt(e.task.purity.chance, 2) : "")],
-      ["mean cosine", (e) => fmt(e.geometry.mean_cosine), () => "anisotropy"],
-      ["hubness skew", (e) => fmt(e.geometry.hubness_skew, 2), () => ""],
-      ["norm CV", (e) => fmt(e.geometry.norm_cv), () => ""],
+      ["WordSim353 ρ", (e) => num(e.wordsim353.spearman)], ["SimLex-999 ρ", (e) => num(e.simlex999.spearman)],
+      ["analogy 3CosAdd", (e) => num(e.analogy.methods["3cosadd"].overall.accuracy)],
+      ["analogy 3CosMul", (e) => num(e.analogy.methods["3cosmul"].overall.accuracy)],
+      ["probe accuracy", (e) => task(e, (t) => num(t.probe.accuracy))],
+      ["neighbour purity", (e) => task(e, (t) => `${num(t.purity.purity)} (chance ${num(t.purity.chance, 2)})`)],
+      ["mean cosine", (e) => num(e.geometry.mean_cosine)], ["hubness skew", (e) => num(e.geometry.hubness_skew, 2)],
+      ["norm CV", (e) => num(e.geometry.norm_cv)],
     ];
-    const table = $("#scorecard");
-    table.querySelector("thead").replaceChildren(el("tr", {}, el("th", {text: "score"}),
+    $("#scorecard thead").replaceChildren(el("tr", {}, el("th", {text: "score (own vocabulary)"}),
       ...body.spaces.map((e) => el("th", {text: e.space}))));
-    const tbody = table.querySelector("tbody");
-    tbody.replaceChildren();
-    for (const [label, value, note] of rows) {
-      tbody.append(el("tr", {}, el("td", {text: label}), ...body.spaces.map((e) => {
-        const extra = note(e);
-        return el("td", {title: extra, text: value(e) + (extra ? ` (${extra})` : "")});
-      })));
-    }
-    table.hidden = false;
-    const plots = $("#scorecard-plots");
-    plots.replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"));
-    plots.append(image("/v1/compare/plot/learning-curve?format=svg", "learning curve", true));
-    status("#scorecard-status", body.shared ? `Shared vocabulary of all spaces: ${body.shared.vocabulary.toLocaleString()} words.` : "");
+    $("#scorecard tbody").replaceChildren(...rows.map(([label, value]) =>
+      el("tr", {}, el("td", {text: label}), ...body.spaces.map((e) => el("td", {text: value(e)})))));
+    $("#scorecard").hidden = false;
+    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"));
+    status("#scorecard-status", "");
   } catch (e) {
     status("#scorecard-status", e.message, true);
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  $("#word-form").addEventListener("submit", compareWord);
-  $("#sentence-form").addEventListener("submit", compareSentences);
+function form(selector, run) {
+  $(selector).addEventListener("submit", (event) => {
+    event.preventDefault();
+    run();
+  });
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  for (const [name, preset] of Object.entries(PRESETS)) {
+    $("#presets").append(el("button", {type: "button", "data-preset": name, text: preset.label, onclick: () => runPreset(name)}));
+  }
+  form("#word-form", () => $("#word").value.trim() && compareWord($("#word").value.trim()));
+  form("#plot-form", () => plotWords($("#plot-words").value));
+  form("#pairs-form", () => comparePairs($("#pairs").value));
+  form("#analogy-form", compareAnalogy);
+  form("#sentence-form", () => compareSentences($("#sentences").value.split("\n").map((s) => s.trim()).filter(Boolean)));
   $("#scorecard-button").addEventListener("click", loadScorecard);
-  loadSpaces();
+  try {
+    await loadSpaces();
+  } catch (e) {
+    status("#spaces", e.message, true);
+  }
+  loadVerdict().catch((e) => status("#verdict-status", e.message, true));
+  loadCurve();
 });

@@ -1,0 +1,248 @@
+"""`make screenshot`: the page and the README's figures, from the catalog as built here.
+
+Serves the catalog with `wordspace serve` on a free loopback port, drives Debian's chromium
+(Playwright; its own browser downloads are never used) to screenshot the page at 1280 px
+(after the polarity preset) and at 390 px, reads the verdict, the seed's figure and the
+examples from the API, and rewrites the README between its `<!-- figures:NAME -->` and
+`<!-- /figures:NAME -->` markers. Every number comes from the API: scores in the tables are
+rounded to 3 digits, the curl answers are quoted as returned.
+
+    .venv/bin/python docs/figures.py [--catalog indexes] [--build-seconds S] [--no-readme]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+HEADLINES = ["Here are 21 healthy fall soups to stock your freezer",
+             "Himalaya might miss 50% of its ice in eighty years",
+             "Alps may lose 70% of snow by end of the century"]
+PAIRS = "good:bad,good:great,alps:himalaya"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Service:
+    """`wordspace serve` on a free port, stopped (by its own process group) on exit."""
+
+    def __init__(self, catalog: Path):
+        self.base = f"http://127.0.0.1:{free_port()}"
+        env = {**os.environ, "WORDSPACE_CATALOG": str(catalog),
+               "WORDSPACE_PORT": self.base.rsplit(":", 1)[1], "WORDSPACE_ACCESS_LOG": "false"}
+        self.log = tempfile.TemporaryFile(mode="w+")
+        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
+                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
+                                     start_new_session=True)
+
+    def __enter__(self):
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if urllib.request.urlopen(self.base + "/readyz", timeout=2).status == 200:
+                    return self
+            except OSError:
+                pass
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.log.seek(0)
+                raise SystemExit("the service did not get ready:\n" + self.log.read()[-3000:])
+            time.sleep(0.3)
+
+    def __exit__(self, *exc):
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        self.proc.wait(30)
+
+    def raw(self, path: str, body: dict | None = None) -> str:
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(self.base + path, data=data,
+                                         headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as r:
+            return r.read().decode()
+
+    def get(self, path: str, body: dict | None = None):
+        return json.loads(self.raw(path, body))
+
+
+def shoot(base: str) -> str:
+    """docs/page.png and docs/page-390.png; returns the verdict sentence as the page printed it."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                    args=["--headless", "--no-sandbox", "--disable-gpu"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(base + "/")
+        page.wait_for_selector("#verdict-table:not([hidden])", timeout=120_000)
+        printed = page.locator("#verdict-sentence").inner_text()
+        page.click("[data-preset=polarity]")
+        page.wait_for_selector("#preset-status:has-text('answers below')", timeout=120_000)
+        page.evaluate("window.scrollTo(0, 0)")
+        bottom = page.locator("#pairs-section").bounding_box()
+        page.screenshot(path=str(DOCS / "page.png"), full_page=True,
+                        clip={"x": 0, "y": 0, "width": 1280, "height": bottom["y"] + bottom["height"]})
+        phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
+        phone.goto(base + "/")
+        phone.wait_for_selector("#verdict-table:not([hidden])", timeout=120_000)
+        end = phone.locator("#presets-section").bounding_box()
+        phone.screenshot(path=str(DOCS / "page-390.png"), full_page=True,
+                         clip={"x": 0, "y": 0, "width": 390, "height": end["y"] + end["height"]})
+        browser.close()
+    return printed
+
+
+def n3(x) -> str:
+    return "–" if x is None else f"{x:.3f}".replace("-0.000", "0.000")
+
+
+def verdict_section(v: dict, printed: str) -> str:
+    rows = ["| space | kind | leads on | WordSim353 ρ [95%] | SimLex-999 ρ | probe accuracy [95%] | task (majority class) |",
+            "|---|---|---|---|---|---|---|"]
+    for s in v["spaces"]:
+        ws, probe = s["wordsim353"], s["probe"]
+        rows.append(f"| `{s['space']}` | {s['kind']} | {s['places']} | {n3(ws['value'])} "
+                    f"[{n3(ws['low'])}, {n3(ws['high'])}] | {n3(s['simlex999']['value'])} | "
+                    + (f"{n3(probe['value'])} [{n3(probe['low'])}, {n3(probe['high'])}] | "
+                       f"{s['task']} ({n3(s['baseline'])}) |" if probe else "– | – |"))
+    one = v["spaces"][0]
+    return "\n".join([
+        f"> {printed}", "",
+        "That sentence is written by `GET /v1/compare/verdict` from these numbers (the page "
+        "prints it first, with the chart and table below):", "", *rows, "",
+        f"Meaning: Spearman ρ with human judgements over the {one['wordsim353']['n']} WordSim353 "
+        f"and {one['simlex999']['n']} SimLex-999 pairs whose words all "
+        f"{len(v['spaces'])} spaces share ({v['vocabulary']:,} words); task: held-out accuracy "
+        "of a linear probe on the sentence vectors of the task's texts. A space leads when its "
+        "95% interval overlaps the best one's and clears zero (meaning) or the majority class "
+        "(task). Scores here and on the page are rounded to 3 digits, in the sentence to 2; "
+        "the API returns them unrounded."])
+
+
+def seed_spaces(spaces: list[dict]) -> list[str]:
+    """As the page's preset: clickbait task spaces (else every task space), then the word2vec
+    spaces (else every space not trained on a task)."""
+    task = [s for s in spaces if s["kind"] == "task"]
+    clickbait = [s for s in task if "clickbait" in str(s["details"].get("dataset", "")).lower()]
+    meaning = [s for s in spaces if s["kind"] == "word2vec"] or [s for s in spaces if s["kind"] != "task"]
+    return [s["name"] for s in (clickbait or task) + meaning][:8]
+
+
+def seed_section(svc: Service, spaces: list[dict]) -> str:
+    names = seed_spaces(spaces)
+    body = svc.get("/v1/compare/sentences", {"sentences": HEADLINES, "spaces": names})
+    rows = ["| space | a ~ b | a ~ c | b ~ c |", "|---|---|---|---|"]
+    for s in body["spaces"]:
+        m = s["similarity"]
+        rows.append(f"| `{s['space']}` | {n3(m[0][1])} | {n3(m[0][2])} | {n3(m[1][2])} |")
+    return "\n".join(["Cosine similarity of the sentence vectors (`POST /v1/compare/sentences`; the "
+                      "page's first preset) of a) “" + HEADLINES[0] + "”, b) “" + HEADLINES[1]
+                      + "”, c) “" + HEADLINES[2] + "”:", "", *rows])
+
+
+def pairs_section(svc: Service) -> str:
+    body = svc.get(f"/v1/compare/similarity?pairs={PAIRS}")
+    head = "| pair | " + " | ".join(f"`{s}`" for s in body["spaces"]) + " |"
+    rows = [head, "|---" * (len(body["spaces"]) + 1) + "|"]
+    for r in body["results"]:
+        rows.append(f"| {r['a']} : {r['b']} | " + " | ".join(n3(r["scores"][s]) for s in body["spaces"]) + " |")
+    return "\n".join(rows)
+
+
+def build_section(catalog: Path, given: float | None) -> str:
+    path = catalog / ".experiments" / "last-build.json"
+    record = json.loads(path.read_text()) if path.is_file() else None
+    seconds = record["seconds"] if record else given
+    if seconds is None:
+        return "Build time: not recorded for this catalog (`wordspace build` records it)."
+    parts = ", ".join(f"{r['space']} {r['seconds']:.0f} s" for r in record["spaces"]) if record else ""
+    return (f"Building the default spaces from a fresh clone took {seconds:.0f} s "
+            f"({seconds / 60:.1f} min) on this 2-core machine, shared with other jobs"
+            + (f": {parts}." if parts else "."))
+
+
+def curl_section(svc: Service, spaces: list[dict]) -> str:
+    def compact(text: str, width: int = 100) -> str:
+        out, line = [], ""
+        for token in re.split(r"(?<=[,\[{])", text):
+            if len(line) + len(token) > width:
+                out.append(line)
+                line = "  "
+            line += token
+        return "\n".join(out + [line])
+
+    neighbors = "/v1/compare/neighbors?word=alps&k=3"
+    n = svc.get(neighbors)
+    first = {**n, "spaces": n["spaces"][:1], "pairs": n["pairs"][:1]}
+    sentences = {"sentences": HEADLINES[1:]}
+    s = svc.get("/v1/compare/sentences", sentences)
+    s_short = {"sentences": s["sentences"], "spaces": [
+        {"space": x["space"], "similarity": x["similarity"], "missing": x["missing"]} for x in s["spaces"]]}
+    similarity = f"/v1/compare/similarity?pairs={PAIRS}"
+    return "\n".join([
+        "```bash", f"$ curl 'localhost:8000{neighbors}'   # first space and pair shown",
+        compact(json.dumps(first, separators=(",", ":"), ensure_ascii=False)),
+        "", f"$ curl localhost:8000/v1/compare/sentences -H 'Content-Type: application/json' \\",
+        f"    -d '{json.dumps(sentences)}'   # vectors left out",
+        compact(json.dumps(s_short, separators=(",", ":"), ensure_ascii=False)),
+        "", f"$ curl 'localhost:8000{similarity}'",
+        compact(svc.raw(similarity).strip()), "```"])
+
+
+def first_screen(svc: Service, spaces: list[dict]) -> str:
+    name = next((s["name"] for s in spaces if s["kind"] == "glove"), spaces[0]["name"])
+    path = f"/v1/spaces/{name}/neighbors?word=alps&k=3"
+    body = svc.raw(path).strip()
+    return "```bash\n$ curl 'localhost:8000" + path + "'\n" + re.sub(r"(\"neighbors\":\[)", r"\1\n  ", body).replace(
+        "},{", "},\n  {") + "\n```"
+
+
+def replace(readme: str, name: str, content: str) -> str:
+    pattern = re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)", re.S)
+    if not pattern.search(readme):
+        raise SystemExit(f"README.md has no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), readme)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--catalog", type=Path, default=Path(os.environ.get("WORDSPACE_CATALOG", "indexes")))
+    parser.add_argument("--build-seconds", type=float,
+                        help="the build's duration, when the catalog did not record it")
+    parser.add_argument("--no-readme", action="store_true", help="only the screenshots")
+    args = parser.parse_args()
+    with Service(args.catalog.resolve()) as svc:
+        spaces = svc.get("/v1/spaces")["spaces"]
+        printed = shoot(svc.base)
+        print(f"docs/page.png, docs/page-390.png\nverdict as the page printed it:\n  {printed}")
+        if args.no_readme:
+            return
+        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        for name, content in (("first-screen", first_screen(svc, spaces)),
+                              ("verdict", verdict_section(svc.get("/v1/compare/verdict"), printed)),
+                              ("seed", seed_section(svc, spaces)), ("pairs", pairs_section(svc)),
+                              ("build", build_section(args.catalog, args.build_seconds)),
+                              ("curl", curl_section(svc, spaces))):
+            readme = replace(readme, name, content)
+        (ROOT / "README.md").write_text(readme, encoding="utf-8")
+        print("README.md: figures rewritten")
+
+
+if __name__ == "__main__":
+    main()
