@@ -25,8 +25,10 @@ MIN_REQUESTS = 2000
 # schemathesis' default lists leave it out. A schema-valid request may still be refused for
 # what no JSON schema can say, on these operations only, with a 400 that openapi.yaml
 # describes: k x items over WORDSPACE_MAX_RESULTS, vectors of another dimension or zero
-# (neighborsBatch); words that cancel out (analogy); more than 40 words, or a word over 200
-# characters (comparePlot).
+# (neighborsBatch); words that cancel out (analogy); neither or both of `words` and `word`,
+# more than 40 words, a word over 200 characters, or more labels than one picture takes
+# (comparePlot, compareProjection); a `pairs` string that is not "a:b,c:d" or holds a word
+# over 200 characters (compareSimilarity, GET).
 # A word absent from the space is a 404, which the check accepts by default.
 CONFIG = """
 [parameters]
@@ -43,7 +45,8 @@ expected-statuses = ["2xx", "401", "403", "404", "413"]
 [[operations]]
 include-operation-id = "{op}"
 checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "413"]
-""" for op in ("neighborsBatch", "analogy", "analogyPost", "compareAnalogy", "comparePlot"))
+""" for op in ("neighborsBatch", "analogy", "analogyPost", "compareAnalogy", "comparePlot",
+           "compareProjection", "compareSimilarity"))
 
 
 def _requests_served(base: str) -> float:
