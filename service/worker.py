@@ -4,10 +4,14 @@ and gunicorn's own error pages are answered as application/problem+json.
 gthread hands a connection to a thread as soon as it is readable; the thread then blocks
 until the client has sent every header and every byte of the body, with no time limit. Two
 workers of four threads are eight slow clients from being unreachable (gunicorn's documentation
-says as much: put a buffering proxy in front). This worker is that buffer: the main loop
-reads each request into memory without blocking, like its poller already waits for kept-alive
-connections, and only a complete request (headers, and the body its Content-Length or chunked
-encoding announces) goes to a thread. A client that has not sent its whole request within
+says as much: put a buffering proxy in front). This worker is that buffer: a thread only
+ever parses a complete request (headers, and the body its Content-Length or chunked encoding
+announces), and incomplete ones wait in the main loop's poller, which reads them without
+blocking. A new connection's first request is read by the main loop; on a kept-alive
+connection a thread takes what has arrived without waiting (the whole request, nearly
+always) and hands an incomplete one back to the main loop, so the common case costs the main
+loop nothing more than gthread does (each extra socket call there is another wait for the
+GIL while the threads compute). A client that has not sent its whole request within
 WORDSPACE_READ_TIMEOUT seconds gets a 408 and is closed; it never held a thread.
 
 gunicorn writes an HTML page for the errors it finds itself (a request line over 8,190
@@ -30,6 +34,7 @@ from gunicorn import util
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 WAIT, READY, CONTINUE = "wait", "ready", "continue"
+_BUFFER = object()  # handle's answer: the request is not whole yet, buffer it in the poller
 DETAILS = {
     400: "the HTTP request is malformed",
     408: "the request (headers and body) did not arrive whole in time "
@@ -64,21 +69,20 @@ class BufferingWorker(ThreadWorker):
         self._read(TConn(self.cfg, sock, addr, listener.getsockname()))  # non-blocking socket
 
     def on_client_socket_readable(self, conn, client):
-        """A kept-alive connection starts its next request: read it whole first, too."""
+        """A kept-alive connection starts its next request: a thread takes what has arrived
+        (`handle`) and hands it back if the request is not whole yet."""
         self.poller.unregister(client)
         self.keepalived_conns.remove(conn)
-        conn.sock.setblocking(False)
-        self._read(conn)
+        conn.inbox = None
+        self.enqueue_req(conn)
 
-    def _read(self, conn: TConn) -> None:
-        conn.inbox, conn.scanned = bytearray(), 0
+    def _read(self, conn: TConn, inbox: bytearray | None = None) -> None:
+        """Buffer the rest of conn's request in the poller, until whole or past its time."""
+        conn.inbox, conn.scanned = inbox if inbox is not None else bytearray(), 0
         conn.deadline = time.monotonic() + self.read_timeout
+        conn.sock.setblocking(False)
         self.reading.append(conn)
         self.poller.register(conn.sock, selectors.EVENT_READ, partial(self._on_readable, conn))
-        # Most requests are there already (a kept-alive connection became readable, or the
-        # client wrote right after connecting): read now rather than a poller turn later,
-        # which under load costs this thread another wait for the GIL.
-        self._on_readable(conn, conn.sock)
 
     def _on_readable(self, conn: TConn, sock) -> None:
         try:
@@ -110,14 +114,50 @@ class BufferingWorker(ThreadWorker):
         return getattr(self.wsgi, "config", {}).get("MAX_CONTENT_LENGTH")
 
     def handle(self, conn):
-        """In a thread: hand the buffered request to gunicorn's parser, then serve as gthread."""
+        """In a thread: hand the whole request to gunicorn's parser, then serve as gthread; a
+        kept-alive connection's request that is not whole yet goes back to the poller."""
         inbox = getattr(conn, "inbox", None)
+        if inbox is None and conn.initialized:
+            inbox = self._take_arrived(conn)
+            if inbox is None:
+                return False  # the client closed the connection
+            conn.pending = request_state(conn, self.head_limit, self._body_limit())
+            if conn.pending != READY:
+                return _BUFFER
         if inbox is not None:
             conn.inbox = None
             conn.sock.setblocking(True)
             conn.init()
             conn.parser.unreader.unread(bytes(inbox))
         return super().handle(conn)
+
+    def _take_arrived(self, conn) -> bytearray | None:
+        """What a kept-alive connection has sent so far (read-ahead included), without
+        waiting; None when the client closed it with nothing sent."""
+        inbox = bytearray(conn.parser.unreader.take_buffered())
+        conn.inbox, conn.scanned = inbox, 0
+        conn.sock.setblocking(False)
+        try:
+            while chunk := conn.sock.recv(65536):
+                inbox += chunk
+            if not inbox:
+                return None
+        except (BlockingIOError, InterruptedError):
+            pass
+        return inbox
+
+    def finish_request(self, conn, fs):
+        """A request handed back by `handle` is buffered by the poller (`_read`)."""
+        if not fs.cancelled() and fs.exception() is None and fs.result() is _BUFFER:
+            if self.alive:
+                if conn.pending == CONTINUE:
+                    _send(conn.sock, b"HTTP/1.1 100 Continue\r\n\r\n")
+                self._read(conn, conn.inbox)
+                return
+            self.nr_conns -= 1
+            conn.close()
+            return
+        super().finish_request(conn, fs)
 
     def murder_pending(self):
         """Also close the connections whose request did not arrive whole in time (408)."""

@@ -130,3 +130,33 @@ def test_gunicorn_refusals_are_problem_json(server, request_bytes, status):
     got, content_type, body = _status_and_json(_raw(server, request_bytes))
     assert (got, content_type) == (status, "application/problem+json")
     assert body["status"] == status and body["title"] and body["detail"]
+
+
+@pytest.mark.parametrize("how", ["content-length", "chunked", "expect-continue"])
+def test_a_kept_alive_request_in_pieces_is_served_whole(server, how):
+    """The second request on a connection comes in pieces too: the thread that finds it
+    incomplete hands it back to the poller instead of waiting for the rest."""
+    body = b'{"words": ["alps"], "k": 1}'
+    first = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    head = b"POST /v1/spaces/toy/neighbors HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+    if how == "chunked":
+        second = head + b"Transfer-Encoding: chunked\r\n\r\n" + b"%x\r\n%s\r\n0\r\n\r\n" % (len(body), body)
+    else:
+        expect = b"Expect: 100-continue\r\n" if how == "expect-continue" else b""
+        second = head + expect + b"Content-Length: %d\r\n\r\n" % len(body) + body
+    with socket.create_connection(("127.0.0.1", _port(server)), timeout=30) as sock:
+        sock.sendall(first)
+        time.sleep(0.5)  # answered, and back in the poller as a kept-alive connection
+        for i in range(0, len(second), 9):
+            sock.sendall(second[i:i + 9])
+            time.sleep(0.05)
+        out = b""
+        while chunk := sock.recv(65536):
+            out += chunk
+    answers = out.split(b"HTTP/1.1 ")
+    assert answers[1].startswith(b"200 OK") and b'"status":"ok"' in answers[1]
+    last = b"HTTP/1.1 " + answers[-1]
+    status, _, got = _status_and_json(last)
+    assert status == 200 and got["results"][0]["word"] == "alps"
+    if how == "expect-continue":
+        assert out.count(b"100 Continue") == 1
