@@ -245,3 +245,9 @@ def test_expensive_views_are_bounded(client, check_spec, url, parameter):
     template = url.split("?")[0]
     body = problem(client, check_spec, "GET", url, template, 400)
     assert body["parameter"] == parameter
+
+
+@pytest.mark.parametrize("query", ["words=alps&word=king", "words=alps&k=x", "words=alps&k=31"])
+@pytest.mark.parametrize("route", ["/v1/compare/projection", "/v1/compare/plot"])
+def test_projection_parameters_are_checked_even_when_unused(client, check_spec, route, query):
+    problem(client, check_spec, "GET", f"{route}?{query}", route, 400)

@@ -243,8 +243,11 @@ def _projections() -> list[projection.SpaceProjection]:
     neighbours in each space), projected in every compared space, in their order."""
     basis = params.choice("basis", "words", ("words", "frequent"))
     raw = request.args.get("words")
+    k = params.integer("k", 10, MAX_PLOT_NEIGHBORS)  # checked whenever given, used with `word`
+    if raw is not None and "word" in request.args:
+        raise InvalidRequest("give 'words', or 'word' with 'k', not both", parameter="word")
     if raw is None and "word" in request.args:
-        word, k = params.query_word("word"), params.integer("k", 10, MAX_PLOT_NEIGHBORS)
+        word = params.query_word("word")
         return [projection.project_neighbors(s, word, k, basis) for s in _spaces()]
     raw = raw or ""
     parts = [w.strip(params.SPACE) for w in raw.split(",")]
