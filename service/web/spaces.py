@@ -89,11 +89,14 @@ def neighbors_batch(space):
     allowed = _allowed(s, body)
     extra = _unknown_candidates(s, body)
     if "vectors" in body:
-        xq = s.check_vectors(params.batch(body, "vectors"))
+        vectors = params.vectors(body)
+        params.results(k, len(vectors))
+        xq = s.check_vectors(vectors)
         found = s.search(xq, k) if allowed is None else s.scan(xq, k, allowed)
         results = [{"neighbors": _neighbors(f)} for f in found]
         return {"space": s.name, "k": k, "results": results, **extra}
     words = params.words(body, "words")
+    params.results(k, len(words))
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
     found = iter(s.neighbors(present, k, allowed) if present else [])
@@ -121,10 +124,9 @@ def analogy(space):
 def analogy_post(space):
     s = _space(space)
     body = params.json_body()
-    positive = params.words(body, "positive")
-    negative = params.words(body, "negative", required=False, empty=True)
-    if len(positive) + len(negative) > params.settings().max_batch:
-        raise InvalidRequest("too many words in 'positive' and 'negative'")
+    limit = params.MAX_ANALOGY_WORDS
+    positive = params.words(body, "positive", limit=limit)
+    negative = params.words(body, "negative", required=False, empty=True, limit=limit)
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
     found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method,
                       _allowed(s, body))
