@@ -28,8 +28,9 @@ test-deps:
 	  (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)); \
 	else echo "no chromium and cannot install it: the browser test will say so"; fi
 
-$(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[train,test]'
+# The service, and the Python client (clients/python) whose tests run with the rest.
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
+	$(PIP) install -e '.[train,test]' -e './clients/python[numpy]'
 	touch $@
 
 build: $(VENV)/.installed deps

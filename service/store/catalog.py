@@ -73,7 +73,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
     Raises:
         ValueError: a bad name, an empty table, or a factory faiss refuses.
     """
-    _check_name(name)
+    check_name(name)
     if not table.index_to_key:
         raise InputError(f"space {name!r}: the table has no rows")
     started = time.perf_counter()
@@ -208,7 +208,7 @@ def _prune(catalog: Path, name: str, keep: set) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _check_name(name: str) -> None:
+def check_name(name: str) -> None:
     ok = name and len(name) <= 64 and name[0].isalnum() and all(c.isalnum() or c in "-_" for c in name)
     if not ok:
         raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
@@ -254,7 +254,7 @@ def _write_json(path: Path, data: dict) -> None:
 def write_experiment(catalog: Path, name: str, data: dict) -> Path:
     """Publish an experiment's result as EXPERIMENTS/NAME.json, atomically (a reader sees the
     old file or the new one, never half of one)."""
-    _check_name(name)
+    check_name(name)
     folder = catalog / EXPERIMENTS
     folder.mkdir(parents=True, exist_ok=True)
     final = folder / f"{name}.json"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
+import re
 import threading
 import time
 
@@ -60,10 +61,7 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
         ValueError: a factory string faiss does not accept, or one that needs more rows.
     """
     d = unit.shape[1]
-    try:
-        index = faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
-    except RuntimeError as e:
-        raise InputError(f"faiss does not accept the index factory {factory!r}: {_first_line(e)}") from None
+    index = _factory(d, factory)
     hnsw = _hnsw(index)
     if hnsw is not None:
         hnsw.efConstruction = max(hnsw.efConstruction, 80)
@@ -73,7 +71,7 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
         try:
             index.train(sample)
         except RuntimeError as e:
-            raise InputError(f"cannot train {factory!r} on {len(sample)} rows: {_first_line(e)}") from None
+            raise InputError(f"cannot train {factory!r} on {len(sample)} rows: {_reason(e)}") from None
         log.info("trained %s on %d rows in %.1fs", factory, len(sample), time.perf_counter() - t)
     step = 100_000
     for start in range(0, len(unit), step):
@@ -160,6 +158,35 @@ def _ivf(index):
         return faiss.extract_index_ivf(index)
     except RuntimeError:
         return None
+
+
+def check_factory(factory: str, d: int) -> None:
+    """Check a factory string before any table is read.
+
+    Raises:
+        ValueError: one sentence saying why faiss refuses it for d-dimensional vectors.
+    """
+    _factory(d, factory)
+
+
+def _factory(d: int, factory: str) -> faiss.Index:
+    try:
+        return faiss.index_factory(d, factory, faiss.METRIC_INNER_PRODUCT)
+    except RuntimeError as e:
+        reason = _reason(e)
+        if reason.startswith("could not parse index string"):
+            raise InputError(f"faiss does not accept the index factory {factory!r} (not a factory "
+                             "string it can read); write one like Flat, HNSW32, IVF4096,Flat or "
+                             "IVF1024,PQ16") from None
+        raise InputError(f"faiss does not accept the index factory {factory!r} for "
+                         f"{d}-dimensional vectors: {reason}") from None
+
+
+def _reason(e: Exception) -> str:
+    """faiss's C++ message without its source location: 'Error in f() at x.cpp:64: Error:
+    '!(d % M == 0)' failed: The dimension ...' -> 'The dimension ...'."""
+    text = re.sub(r"^Error in .*? at \S+:\d+: ", "", _first_line(e))
+    return re.sub(r"^Error: '.*?' failed: ", "", text).rstrip(".")
 
 
 def _first_line(e: Exception) -> str:

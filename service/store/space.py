@@ -23,6 +23,8 @@ from service.store.tables import Table
 
 log = logging.getLogger(__name__)
 
+# Scores computed at once in an exact scan: queries x allowed rows (64 MiB of float32).
+_SCAN_CELLS = 16 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -185,8 +187,34 @@ class Space:
             results.append([Neighbor(self.index_to_key[i], d, r) for r, (i, d) in enumerate(hits, 1)])
         return results
 
-    def neighbors(self, rows: list[int], k: int) -> list[list[Neighbor]]:
-        return self.search(self.vectors[rows], k, exclude=[{r} for r in rows])
+    def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
+        """k nearest keys of each row; among the `allowed` rows only (an exact scan) if given."""
+        exclude = [{r} for r in rows]
+        if allowed is not None:
+            return self.scan(self.vectors[rows], k, allowed, exclude)
+        return self.search(self.vectors[rows], k, exclude=exclude)
+
+    def scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
+             exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
+        """Exact search among the `allowed` rows (sorted): the k highest cosines to each unit
+        query, best first, ties in row order; `exclude[q]` rows are left out for query q.
+        What restrict_vocab and candidates use, so those answers are exactly gensim's."""
+        xq = np.ascontiguousarray(xq, dtype="float32")
+        if len(allowed) == 0:
+            return [[] for _ in xq]
+        contiguous = allowed[-1] - allowed[0] + 1 == len(allowed)
+        base = np.asarray(self.vectors[allowed[0]:allowed[-1] + 1] if contiguous else self.vectors[allowed])
+        step = max(1, _SCAN_CELLS // len(allowed))
+        results = []
+        for start in range(0, len(xq), step):
+            for q, scores in enumerate(xq[start:start + step] @ base.T, start):
+                skip = exclude[q] if exclude else set()
+                take = min(k + len(skip), len(allowed))
+                top = np.argpartition(-scores, take - 1)[:take] if take < len(allowed) else np.arange(take)
+                top = top[np.lexsort((top, -scores[top]))]
+                hits = [(int(allowed[i]), float(scores[i])) for i in top if int(allowed[i]) not in skip][:k]
+                results.append([Neighbor(self.index_to_key[r], s, n) for n, (r, s) in enumerate(hits, 1)])
+        return results
 
     def check_vectors(self, vectors) -> np.ndarray:
         """Coerce query vectors once, at the boundary, and normalise them.
@@ -209,15 +237,19 @@ class Space:
             raise InvalidRequest("a zero vector has no direction to search from")
         return unit
 
-    def analogy(self, positive: list[int], negative: list[int], k: int, method: str) -> list[Neighbor]:
+    def analogy(self, positive: list[int], negative: list[int], k: int, method: str,
+                allowed: np.ndarray | None = None) -> list[Neighbor]:
         """Levy and Goldberg (2014): 3CosAdd searches the index with the normalised
-        sum; 3CosMul scores every row with cosines shifted to [0, 1]."""
+        sum; 3CosMul scores every row with cosines shifted to [0, 1]. With `allowed`, only
+        those rows can answer (searched exactly)."""
         exclude = set(positive) | set(negative)
         if method == "3cosadd":
             query = self.vectors[positive].sum(axis=0) - self.vectors[negative].sum(axis=0)
             norm = np.linalg.norm(query)
             if norm == 0:
                 raise InvalidRequest("the positive and negative words cancel out")
+            if allowed is not None:
+                return self.scan((query / norm)[None, :], k, allowed, exclude=[exclude])[0]
             return self.search((query / norm)[None, :], k, exclude=[exclude])[0]
         eps = 1e-3
         score = np.ones(len(self), dtype="float32")
@@ -226,6 +258,10 @@ class Space:
         for row in negative:
             score /= (self.vectors @ self.vectors[row] + 1) / 2 + eps
         score[list(exclude)] = -np.inf
+        if allowed is not None:
+            outside = np.ones(len(self), dtype=bool)
+            outside[allowed] = False
+            score[outside] = -np.inf
         top = np.argpartition(-score, min(k, len(score) - 1))[:k]
         top = top[np.argsort(-score[top])]
         return [Neighbor(self.index_to_key[i], float(score[i]), r)

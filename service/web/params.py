@@ -162,21 +162,25 @@ def method(value=_QUERY) -> str:
     return raw.lower()
 
 
-def batch(body: dict, name: str, *, required: bool = True, limit: int | None = None) -> list | None:
+def batch(body: dict, name: str, *, required: bool = True, empty: bool = False,
+          limit: int | None = None) -> list | None:
+    """A list from the body, at most `limit` (default WORDSPACE_MAX_BATCH) items; empty only
+    if `empty`."""
     value = body.get(name)
     if value is None and not required:
         return None
     limit = limit or settings().max_batch
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest(f"'{name}' must be a non-empty list", parameter=name)
+    if not isinstance(value, list) or (not value and not empty):
+        raise InvalidRequest(f"'{name}' must be a {'' if empty else 'non-empty '}list", parameter=name)
     if len(value) > limit:
         raise InvalidRequest(f"'{name}' has {len(value)} items; at most {limit} per request",
                              parameter=name)
     return value
 
 
-def words(body: dict, name: str, *, required: bool = True, limit: int | None = None) -> list[str]:
-    values = batch(body, name, required=required, limit=limit)
+def words(body: dict, name: str, *, required: bool = True, empty: bool = False,
+          limit: int | None = None) -> list[str]:
+    values = batch(body, name, required=required, empty=empty, limit=limit)
     return [word(v, name) for v in values] if values is not None else []
 
 
@@ -203,3 +207,57 @@ def texts(body: dict, name: str) -> list[str]:
             raise InvalidRequest(f"a text in '{name}' is longer than {limit} characters",
                                  parameter=name)
     return values
+
+
+# Most candidate words in one request; the body limit (WORDSPACE_MAX_BODY_BYTES) applies too.
+MAX_CANDIDATES = 100_000
+# Most words in one page of GET /v1/spaces/{space}/words.
+MAX_PAGE = 10_000
+
+
+def restrict_vocab(value=_QUERY) -> int | None:
+    """restrict_vocab=N from the query (or the given body value): only the N most frequent
+    words may answer (gensim's meaning); None when absent."""
+    raw = request.args.get("restrict_vocab") if value is _QUERY else value
+    if raw is None:
+        return None
+    try:
+        number = int(raw)
+        if isinstance(raw, (bool, float)):
+            raise ValueError
+    except (TypeError, ValueError):
+        raise InvalidRequest("'restrict_vocab' must be a positive integer",
+                             parameter="restrict_vocab") from None
+    if number < 1:
+        raise InvalidRequest("'restrict_vocab' must be a positive integer", parameter="restrict_vocab")
+    return number
+
+
+def candidates(body: dict) -> list[str] | None:
+    """The body's "candidates": the only words that may answer; None when absent."""
+    value = body.get("candidates")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not value:
+        raise InvalidRequest("'candidates' must be a non-empty list of words", parameter="candidates")
+    if len(value) > MAX_CANDIDATES:
+        raise InvalidRequest(f"'candidates' has {len(value)} words; at most {MAX_CANDIDATES}",
+                             parameter="candidates")
+    return [word(v, "candidates") for v in value]
+
+
+def whole(name: str, default: int, low: int, high: int) -> int:
+    """An integer query parameter from `low` to `high`."""
+    raw = request.args.get(name, default)
+    try:
+        value = int(raw)
+    except (TypeError, ValueError):
+        raise InvalidRequest(f"'{name}' must be an integer from {low} to {high}", parameter=name) from None
+    if not low <= value <= high:
+        raise InvalidRequest(f"'{name}' must be from {low} to {high}; got {value}", parameter=name)
+    return value
+
+
+def flag(name: str) -> bool:
+    """A true/false query parameter, false when absent."""
+    return choice(name, "false", ("true", "false", "1", "0")) in ("true", "1")

@@ -1,13 +1,19 @@
-"""The v1 HTTP API over loaded spaces: metadata, neighbours, analogies, similarity, vectors.
+"""The v1 HTTP API over loaded spaces: metadata, neighbours, analogies, similarity, vectors,
+the vocabulary a page at a time, and exports.
 
 Views read parameters through service/web/params.py, call the Space, and shape JSON here; they
 hold no try/except (errors are turned into problem+json by service/errors.py).
 """
 from __future__ import annotations
 
-from flask import Blueprint, current_app
+from weakref import WeakKeyDictionary
 
+from flask import Blueprint, Response, current_app, request, stream_with_context
+
+from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
+from service.store import export as exports
+from service.store import restrict, vocabulary
 from service.web import params
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
@@ -25,10 +31,37 @@ def _neighbors(found) -> list[dict]:
     return [{"word": n.word, "score": n.score, "rank": n.rank} for n in found]
 
 
+def _limits() -> dict:
+    """What one request may hold, so clients can split long lists to fit."""
+    s = params.settings()
+    return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
+            "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
+            "max_page": params.MAX_PAGE}
+
+
+def _allowed(s, body: dict | None = None):
+    """Rows that may answer, from `candidates` (body) and `restrict_vocab` (body or query);
+    None when neither is given (the index is searched)."""
+    if body is None:
+        restrict_vocab, words = params.restrict_vocab(), None
+    else:
+        restrict_vocab, words = params.restrict_vocab(body.get("restrict_vocab")), params.candidates(body)
+    if words is None and restrict_vocab is None:
+        return None
+    rows = None if words is None else [r for r in (s.find(w) for w in words) if r is not None]
+    return restrict.allowed_rows(s, rows, restrict_vocab)
+
+
+def _unknown_candidates(s, body: dict) -> dict:
+    words = params.candidates(body) or []
+    missing = [w for w in words if s.find(w) is None]
+    return {"unknown_candidates": missing} if missing else {}
+
+
 @bp.get("/spaces")
 def list_spaces():
     reg = registry()
-    return {"spaces": [reg.spaces[name].describe() for name in reg.names]}
+    return {"spaces": [reg.spaces[name].describe() for name in reg.names], "limits": _limits()}
 
 
 @bp.get("/spaces/<space>")
@@ -41,7 +74,7 @@ def neighbors(space):
     s = _space(space)
     word, k = params.query_word("word"), params.k()
     row = s.lookup(word)
-    found = s.neighbors([row], k)[0]
+    found = s.neighbors([row], k, _allowed(s))[0]
     return {"space": s.name, "word": word, "key": s.index_to_key[row], "k": k,
             "neighbors": _neighbors(found)}
 
@@ -53,17 +86,20 @@ def neighbors_batch(space):
     k = params.k(body.get("k", 10))
     if ("words" in body) == ("vectors" in body):
         raise InvalidRequest("give exactly one of 'words' or 'vectors'")
+    allowed = _allowed(s, body)
+    extra = _unknown_candidates(s, body)
     if "vectors" in body:
         vectors = params.vectors(body)
         params.results(k, len(vectors))
         xq = s.check_vectors(vectors)
-        results = [{"neighbors": _neighbors(found)} for found in s.search(xq, k)]
-        return {"space": s.name, "k": k, "results": results}
+        found = s.search(xq, k) if allowed is None else s.scan(xq, k, allowed)
+        results = [{"neighbors": _neighbors(f)} for f in found]
+        return {"space": s.name, "k": k, "results": results, **extra}
     words = params.words(body, "words")
     params.results(k, len(words))
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
-    found = iter(s.neighbors(present, k) if present else [])
+    found = iter(s.neighbors(present, k, allowed) if present else [])
     results = []
     for word, row in zip(words, rows):
         if row is None:
@@ -71,7 +107,7 @@ def neighbors_batch(space):
         else:
             results.append({"word": word, "found": True, "key": s.index_to_key[row],
                             "neighbors": _neighbors(next(found))})
-    return {"space": s.name, "k": k, "results": results}
+    return {"space": s.name, "k": k, "results": results, **extra}
 
 
 @bp.get("/spaces/<space>/analogy")
@@ -90,18 +126,24 @@ def analogy_post(space):
     body = params.json_body()
     limit = params.MAX_ANALOGY_WORDS
     positive = params.words(body, "positive", limit=limit)
-    negative = params.words(body, "negative", required=False, limit=limit)
+    negative = params.words(body, "negative", required=False, empty=True, limit=limit)
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
-    found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method)
+    found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method,
+                      _allowed(s, body))
     return {"space": s.name, "positive": positive, "negative": negative, "k": k,
-            "method": method, "answers": _neighbors(found)}
+            "method": method, "answers": _neighbors(found), **_unknown_candidates(s, body)}
 
 
 @bp.get("/spaces/<space>/similarity")
 def similarity(space):
     s = _space(space)
     a, b = params.query_word("a"), params.query_word("b")
-    return {"space": s.name, "a": a, "b": b, "similarity": s.similarity(s.lookup(a), s.lookup(b))}
+    ra, rb = s.lookup(a), s.lookup(b)
+    answer = {"space": s.name, "a": a, "b": b, "similarity": s.similarity(ra, rb)}
+    if params.flag("rank"):
+        # gensim's rank(a, b): 1 + the words other than a strictly more similar to a than b is.
+        answer["rank"] = ranks_of(s.vectors @ s.vectors[ra], [rb], exclude=[ra])[0]
+    return answer
 
 
 @bp.post("/spaces/<space>/similarity")
@@ -138,5 +180,55 @@ def vector(space, word):
     s = _space(space)
     row = s.lookup(params.word(word))
     raw = s.raw_vector(row)
-    return {"space": s.name, "word": word, "key": s.index_to_key[row],
+    return {"space": s.name, "word": word, "key": s.index_to_key[row], "index": row,
             "vector": [float(x) for x in raw], "norm": float(s.norms[row])}
+
+
+@bp.post("/spaces/<space>/vectors")
+def vectors(space):
+    """Many stored vectors in one request; a missing word gives found: false."""
+    s = _space(space)
+    results = []
+    for word in params.words(params.json_body(), "words"):
+        row = s.find(word)
+        if row is None:
+            results.append({"word": word, "found": False})
+        else:
+            results.append({"word": word, "found": True, "key": s.index_to_key[row], "index": row,
+                            "vector": [float(x) for x in s.raw_vector(row)],
+                            "norm": float(s.norms[row])})
+    return {"space": s.name, "results": results}
+
+
+def _prefixes(s) -> vocabulary.PrefixIndex:
+    """The space's sorted keys, made on the first prefix request and kept with the space."""
+    cache = current_app.extensions.setdefault("wordspace.prefixes", WeakKeyDictionary())
+    if s not in cache:
+        cache[s] = vocabulary.PrefixIndex(s.index_to_key)
+    return cache[s]
+
+
+@bp.get("/spaces/<space>/words")
+def words(space):
+    s = _space(space)
+    prefix = request.args.get("prefix", "")
+    if len(prefix) > params.settings().max_word_length:
+        raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
+                             "characters", parameter="prefix")
+    offset = params.whole("offset", 0, 0, 2**62)
+    limit = params.whole("limit", 1000, 1, params.MAX_PAGE)
+    total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
+                                   _prefixes(s) if prefix else None)
+    return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
+            "words": found}
+
+
+@bp.get("/spaces/<space>/export")
+def export(space):
+    """The space as the Embedding Projector's zip or word2vec text, streamed."""
+    s = _space(space)
+    fmt = params.choice("format", "projector", tuple(exports.FORMATS))
+    limit = params.whole("limit", len(s), 1, 2**62) if "limit" in request.args else None
+    name = f"{s.name}-{fmt}{exports.SUFFIX[fmt]}"
+    return Response(stream_with_context(exports.export(s, fmt, limit)), content_type=exports.FORMATS[fmt],
+                    headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,115 @@
+"""The `wordspace` command as users expect it: options before or after the command, formats
+guessed or corrected with the prefix to use, bad names and factory strings refused before any
+file is read, faiss errors in one sentence, serve's options and environment, offline export."""
+from __future__ import annotations
+
+import gzip
+import io
+import subprocess
+import sys
+import zipfile
+
+import numpy as np
+import pytest
+
+from service import cli
+from service.store import catalog, formats
+from tests.conftest import toy_table
+
+
+@pytest.fixture
+def files(tmp_path):
+    """The toy table as GloVe text, word2vec text, word2vec binary and gzipped GloVe."""
+    from gensim.models import KeyedVectors
+
+    t = toy_table(n_noise=20)
+    kv = KeyedVectors(t.vector_size)
+    kv.add_vectors(t.index_to_key, t.vectors)
+    out = {"w2v": tmp_path / "v.txt", "bin": tmp_path / "v.bin", "glove": tmp_path / "g.txt"}
+    kv.save_word2vec_format(str(out["w2v"]))
+    kv.save_word2vec_format(str(out["bin"]), binary=True)
+    out["glove"].write_text("".join(out["w2v"].read_text().splitlines(keepends=True)[1:]))
+    out["glove.gz"] = tmp_path / "g.txt.gz"
+    out["glove.gz"].write_bytes(gzip.compress(out["glove"].read_bytes()))
+    return out
+
+
+def test_formats_are_told_from_the_first_bytes(files, tmp_path):
+    assert formats.sniff(files["w2v"]) == "word2vec"
+    assert formats.sniff(files["bin"]) == "word2vec"
+    assert formats.sniff(files["glove"]) == "glove"
+    assert formats.sniff(files["glove.gz"]) == "glove"
+    (tmp_path / "notes.txt").write_text("just some words\n")
+    assert formats.sniff(tmp_path / "notes.txt") is None
+    assert formats.dimension("glove", str(files["glove"])) == 16
+    assert formats.dimension("word2vec", str(files["bin"])) == 16
+
+
+@pytest.mark.parametrize("given, holds", [("word2vec", "glove"), ("glove", "w2v"), ("glove", "bin")])
+def test_the_other_format_names_the_prefix_to_use(files, tmp_path, capsys, given, holds):
+    path = files[holds]
+    rc = cli.main(["build-index", "x", "--from", f"{given}:{path}", "--catalog", str(tmp_path / "c")])
+    assert rc == 2
+    right = "glove" if holds == "glove" else "word2vec"
+    assert f"write {right}:{path}" in capsys.readouterr().err
+    assert not (tmp_path / "c" / "x").exists()
+
+
+def test_a_bare_path_is_guessed_and_the_guess_printed(files, tmp_path, capsys):
+    cat = tmp_path / "c"
+    assert cli.main(["build-index", "g", "--from", str(files["glove.gz"]), "--catalog", str(cat)]) == 0
+    out = capsys.readouterr().out
+    assert f"read as glove (guessed from the file; write glove:{files['glove.gz']}" in out
+    assert catalog.read_manifest(catalog.resolve(cat, "g"))["rows"] == 28
+
+
+def test_global_options_before_or_after_the_command(files, tmp_path):
+    before, after = tmp_path / "before", tmp_path / "after"
+    assert cli.main(["--catalog", str(before), "build-index", "m", "--from", f"word2vec:{files['w2v']}"]) == 0
+    assert cli.main(["build-index", "m", "--catalog", str(after), "--from", f"word2vec:{files['w2v']}"]) == 0
+    assert (before / "m").is_dir() and (after / "m").is_dir()
+    assert cli.main(["verify", "--catalog", str(after)]) == 0
+
+
+def test_names_and_factories_are_refused_before_the_file_is_read(tmp_path, capsys):
+    # the file does not exist: an error about it would mean it was looked at first
+    missing = tmp_path / "missing.txt"
+    assert cli.main(["build-index", "bad name", "--from", f"glove:{missing}", "--catalog", str(tmp_path)]) == 2
+    assert "space name 'bad name'" in capsys.readouterr().err
+    big = tmp_path / "big.txt"
+    big.write_text("3 4\n" + "w 1 2 3 4\n")  # the header says dimension 4; the rest is never read
+    assert cli.main(["build-index", "ok", "--from", f"word2vec:{big}", "--index", "HNSW3x",
+                     "--catalog", str(tmp_path)]) == 2
+    assert "faiss does not accept the index factory 'HNSW3x' (not a factory string" in capsys.readouterr().err
+    assert cli.main(["build-index", "ok", "--from", f"word2vec:{big}", "--index", "IVF16,PQ3",
+                     "--catalog", str(tmp_path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "faiss does not accept the index factory 'IVF16,PQ3' for 4-dimensional vectors:" in err
+    assert len(err.splitlines()) == 1 and "Error in" not in err and ".cpp" not in err
+    assert not (tmp_path / "ok").exists()
+
+
+def test_serve_help_names_its_options_and_the_environment():
+    run = subprocess.run([sys.executable, "-m", "service.cli", "serve", "--help"],
+                         capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0
+    for option in ("--host", "--port", "--workers", "--catalog"):
+        assert option in run.stdout
+    for variable in ("WORDSPACE_CATALOG", "WORDSPACE_PORT", "WORDSPACE_WORKERS", "WORDSPACE_API_KEYS"):
+        assert variable in run.stdout
+
+
+def test_export_offline_is_the_route_s_bytes(catalog_dir, client, tmp_path):
+    for fmt in ("projector", "word2vec"):
+        out = tmp_path / f"toy.{fmt}"
+        assert cli.main(["export", "toy", "--format", fmt, "--out", str(out), "--limit", "50",
+                         "--catalog", str(catalog_dir)]) == 0
+        served = client.get(f"/v1/spaces/toy/export?format={fmt}&limit=50").data
+        if fmt == "word2vec":
+            assert out.read_bytes() == served
+        else:
+            with zipfile.ZipFile(out) as z, zipfile.ZipFile(io.BytesIO(served)) as s:
+                for name in ("vectors.tsv", "metadata.tsv"):
+                    assert z.read(name) == s.read(name)
+                vectors = np.loadtxt(z.open("vectors.tsv"), delimiter="\t")
+                assert vectors.shape == (50, 16)
