@@ -251,3 +251,19 @@ def test_expensive_views_are_bounded(client, check_spec, url, parameter):
 @pytest.mark.parametrize("route", ["/v1/compare/projection", "/v1/compare/plot"])
 def test_projection_parameters_are_checked_even_when_unused(client, check_spec, route, query):
     problem(client, check_spec, "GET", f"{route}?{query}", route, 400)
+
+
+@pytest.mark.parametrize("extra", [{"restrict_vocab": None}, {"restrict_vocab": "5"},
+                                   {"restrict_vocab": True}, {"restrict_vocab": 0},
+                                   {"candidates": None}, {"candidates": "alps"}])
+def test_new_body_members_are_typed_too(client, check_spec, extra):
+    body = problem(client, check_spec, "POST", NEIGHBORS, SP + "/neighbors", 400,
+                   json={"words": ["alps"], "k": 2, **extra})
+    assert body["parameter"] == next(iter(extra))
+
+
+@pytest.mark.parametrize("value", ["\u0665", "1_0", " 5", "0", "-3"])
+def test_query_restrict_vocab_is_ascii_digits(client, check_spec, value):
+    body = problem(client, check_spec, "GET", f"{NEIGHBORS}?word=alps&restrict_vocab={value}",
+                   SP + "/neighbors", 400)
+    assert body["parameter"] == "restrict_vocab"

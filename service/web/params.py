@@ -28,6 +28,7 @@ MAX_JSON_DEPTH = 20
 # once per word, so this bounds its work (20 words: see the README's bounded requests).
 MAX_ANALOGY_WORDS = 10
 _INTEGER = re.compile(r"-?[0-9]{1,9}")
+_NO_LIMIT = 10**9  # integers with no upper bound of their own still fit in _INTEGER
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
@@ -103,6 +104,7 @@ def word(value, name: str = "word") -> str:
 
 
 _QUERY = object()
+ABSENT = object()  # a body member that is not there (unlike one that is null)
 
 
 def k(value=_QUERY) -> int:
@@ -134,7 +136,8 @@ def _json_integer(name: str, value, high: int) -> int:
 
 def _bounded(name: str, value: int, high: int) -> int:
     if not 1 <= value <= high:
-        raise InvalidRequest(f"'{name}' must be from 1 to {high}; got {value}", parameter=name)
+        shown = f"from 1 to {high}" if high < _NO_LIMIT else "a positive integer"
+        raise InvalidRequest(f"'{name}' must be {shown}; got {value}", parameter=name)
     return value
 
 
@@ -217,27 +220,21 @@ MAX_PAGE = 10_000
 
 def restrict_vocab(value=_QUERY) -> int | None:
     """restrict_vocab=N from the query (or the given body value): only the N most frequent
-    words may answer (gensim's meaning); None when absent."""
-    raw = request.args.get("restrict_vocab") if value is _QUERY else value
-    if raw is None:
-        return None
-    try:
-        number = int(raw)
-        if isinstance(raw, (bool, float)):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidRequest("'restrict_vocab' must be a positive integer",
-                             parameter="restrict_vocab") from None
-    if number < 1:
-        raise InvalidRequest("'restrict_vocab' must be a positive integer", parameter="restrict_vocab")
-    return number
+    words may answer (gensim's meaning); None when absent. Typed like every integer here:
+    ASCII digits in a query, a JSON integer in a body (null is not one)."""
+    if value is _QUERY:
+        if "restrict_vocab" not in request.args:
+            return None
+        return whole("restrict_vocab", 1, 1, _NO_LIMIT)
+    return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, _NO_LIMIT), _NO_LIMIT)
 
 
 def candidates(body: dict) -> list[str] | None:
-    """The body's "candidates": the only words that may answer; None when absent."""
-    value = body.get("candidates")
-    if value is None:
+    """The body's "candidates": the only words that may answer; None when absent (null is
+    not a list)."""
+    if "candidates" not in body:
         return None
+    value = body["candidates"]
     if not isinstance(value, list) or not value:
         raise InvalidRequest("'candidates' must be a non-empty list of words", parameter="candidates")
     if len(value) > MAX_CANDIDATES:
@@ -247,12 +244,14 @@ def candidates(body: dict) -> list[str] | None:
 
 
 def whole(name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter from `low` to `high`."""
-    raw = request.args.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"'{name}' must be an integer from {low} to {high}", parameter=name) from None
+    """An integer query parameter from `low` to `high`: ASCII digits, nothing else."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw):
+        raise InvalidRequest(f"'{name}' must be an integer from {low} to {high} (ASCII digits)",
+                             parameter=name)
+    value = int(raw)
     if not low <= value <= high:
         raise InvalidRequest(f"'{name}' must be from {low} to {high}; got {value}", parameter=name)
     return value

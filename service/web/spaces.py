@@ -45,7 +45,9 @@ def _allowed(s, body: dict | None = None):
     if body is None:
         restrict_vocab, words = params.restrict_vocab(), None
     else:
-        restrict_vocab, words = params.restrict_vocab(body.get("restrict_vocab")), params.candidates(body)
+        given = body.get("restrict_vocab", params.ABSENT)
+        restrict_vocab = None if given is params.ABSENT else params.restrict_vocab(given)
+        words = params.candidates(body)
     if words is None and restrict_vocab is None:
         return None
     rows = None if words is None else [r for r in (s.find(w) for w in words) if r is not None]
