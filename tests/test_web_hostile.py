@@ -267,3 +267,16 @@ def test_query_restrict_vocab_is_ascii_digits(client, check_spec, value):
     body = problem(client, check_spec, "GET", f"{NEIGHBORS}?word=alps&restrict_vocab={value}",
                    SP + "/neighbors", 400)
     assert body["parameter"] == "restrict_vocab"
+
+
+def test_huge_integers_are_refused_without_echoing_them(client, check_spec):
+    body = problem(client, check_spec, "GET", f"{NEIGHBORS}?word=alps&k={'9' * 3000}",
+                   SP + "/neighbors", 400)
+    assert len(body["detail"]) < 120
+
+
+def test_unbounded_integers_take_any_size(client):
+    r = client.get(f"{NEIGHBORS}?word=alps&k=2&restrict_vocab={'9' * 40}")
+    assert r.status_code == 200
+    r = client.get(f"/v1/spaces/toy/words?limit=1&offset={'9' * 30}")
+    assert r.status_code == 200 and r.get_json()["words"] == []

@@ -14,7 +14,7 @@ import re
 import numpy as np
 from flask import current_app, request
 
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, shorten
 
 METHODS = ("3cosadd", "3cosmul")
 # Whitespace as ECMAScript's \s (the regex dialect of openapi.yaml) defines it; the spec's
@@ -27,8 +27,9 @@ MAX_JSON_DEPTH = 20
 # Most words in each list of an analogy (positive, negative): 3CosMul reads the whole space
 # once per word, so this bounds its work (20 words: see the README's bounded requests).
 MAX_ANALOGY_WORDS = 10
-_INTEGER = re.compile(r"-?[0-9]{1,9}")
-_NO_LIMIT = 10**9  # integers with no upper bound of their own still fit in _INTEGER
+_INTEGER = re.compile(r"-?[0-9]{1,4000}")  # Python reads at most 4,300 digits
+# Integers the spec leaves unbounded (offsets, limits) mean the same above this.
+_BIG = 2**62
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
@@ -116,29 +117,26 @@ def k(value=_QUERY) -> int:
 
 def integer(name: str, default: int, high: int) -> int:
     """An integer query parameter from 1 to `high`: ASCII digits, nothing else."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw):
-        raise InvalidRequest(f"'{name}' must be an integer from 1 to {high} (ASCII digits)",
-                             parameter=name)
-    return _bounded(name, int(raw), high)
+    return whole(name, default, 1, high)
 
 
-def _json_integer(name: str, value, high: int) -> int:
+def _json_integer(name: str, value, high: int | None) -> int:
     # JSON Schema's integer: a number with no fraction (5 or 5.0); never a string or a boolean.
     if type(value) is int:
         return value
     if type(value) is float and value.is_integer():
         return int(value)
-    raise InvalidRequest(f"'{name}' must be an integer from 1 to {high}", parameter=name)
+    raise InvalidRequest(f"'{name}' must be an integer" + (f" from 1 to {high}" if high else ""),
+                         parameter=name)
 
 
-def _bounded(name: str, value: int, high: int) -> int:
-    if not 1 <= value <= high:
-        shown = f"from 1 to {high}" if high < _NO_LIMIT else "a positive integer"
-        raise InvalidRequest(f"'{name}' must be {shown}; got {value}", parameter=name)
-    return value
+def _bounded(name: str, value: int, high: int | None, low: int = 1) -> int:
+    """`value` if within low..high; high None: no upper bound (clamped to 2^62)."""
+    if value < low or (high is not None and value > high):
+        shown = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise InvalidRequest(f"'{name}' must be {shown}; got {shorten(str(value), 24)}",
+                             parameter=name)
+    return min(value, _BIG)
 
 
 def results(k_: int, batch_size: int) -> None:
@@ -225,8 +223,8 @@ def restrict_vocab(value=_QUERY) -> int | None:
     if value is _QUERY:
         if "restrict_vocab" not in request.args:
             return None
-        return whole("restrict_vocab", 1, 1, _NO_LIMIT)
-    return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, _NO_LIMIT), _NO_LIMIT)
+        return whole("restrict_vocab", 1, 1, None)
+    return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, None), None)
 
 
 def candidates(body: dict) -> list[str] | None:
@@ -243,18 +241,15 @@ def candidates(body: dict) -> list[str] | None:
     return [word(v, "candidates") for v in value]
 
 
-def whole(name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter from `low` to `high`: ASCII digits, nothing else."""
+def whole(name: str, default: int, low: int, high: int | None) -> int:
+    """An integer query parameter from `low` to `high` (None: unbounded, clamped to 2^62):
+    ASCII digits, nothing else."""
     raw = request.args.get(name)
     if raw is None:
         return default
     if not _INTEGER.fullmatch(raw):
-        raise InvalidRequest(f"'{name}' must be an integer from {low} to {high} (ASCII digits)",
-                             parameter=name)
-    value = int(raw)
-    if not low <= value <= high:
-        raise InvalidRequest(f"'{name}' must be from {low} to {high}; got {value}", parameter=name)
-    return value
+        raise InvalidRequest(f"'{name}' must be an integer (ASCII digits)", parameter=name)
+    return _bounded(name, int(raw), high, low)
 
 
 def flag(name: str) -> bool:

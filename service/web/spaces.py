@@ -217,7 +217,7 @@ def words(space):
     if len(prefix) > params.settings().max_word_length:
         raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
                              "characters", parameter="prefix")
-    offset = params.whole("offset", 0, 0, 2**62)
+    offset = params.whole("offset", 0, 0, None)
     limit = params.whole("limit", 1000, 1, params.MAX_PAGE)
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
@@ -230,7 +230,7 @@ def export(space):
     """The space as the Embedding Projector's zip or word2vec text, streamed."""
     s = _space(space)
     fmt = params.choice("format", "projector", tuple(exports.FORMATS))
-    limit = params.whole("limit", len(s), 1, 2**62) if "limit" in request.args else None
+    limit = params.whole("limit", len(s), 1, None) if "limit" in request.args else None
     name = f"{s.name}-{fmt}{exports.SUFFIX[fmt]}"
     return Response(stream_with_context(exports.export(s, fmt, limit)), content_type=exports.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
