@@ -36,7 +36,8 @@ def _limits() -> dict:
     s = params.settings()
     return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
             "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
-            "max_page": params.MAX_PAGE}
+            "max_page": params.MAX_PAGE, "max_results": s.max_results,
+            "max_analogy_words": params.MAX_ANALOGY_WORDS}
 
 
 def _allowed(s, body: dict | None = None):
