@@ -1,7 +1,10 @@
 """The `wordspace` command: build-index, build, experiment, export, serve, settings.
 
-Commands print progress through logging (stderr); their results go to stdout. Global options
-(--catalog) may come before or after the command.
+Commands print progress through logging (stderr); their results go to stdout. A usage error
+(a bad option, input file or setting: service.errors.InputError, or a space that fails its
+checks) is one line on stderr and exit code 2; anything else is a bug and ends with its
+traceback and exit code 1. Global options (--catalog)
+may come before or after the command.
 """
 from __future__ import annotations
 
@@ -14,6 +17,7 @@ from pathlib import Path
 
 from service.build import commands, steps
 from service.build.sources import read_table
+from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
 from service.store import catalog, formats
@@ -24,7 +28,11 @@ log = logging.getLogger("wordspace")
 
 
 def main(argv: list[str] | None = None) -> int:
-    settings = Settings.from_env()
+    try:
+        settings = Settings.from_env()
+    except InputError as e:
+        print(f"wordspace: {e}", file=sys.stderr)
+        return 2
     parser = argparse.ArgumentParser(prog="wordspace", description=__doc__.splitlines()[0])
     parser.add_argument("--catalog", type=Path, default=settings.catalog,
                         help=f"catalog folder (WORDSPACE_CATALOG, default {settings.catalog})")
@@ -76,7 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
         return args.func(args, settings) or 0
-    except (ValueError, FileNotFoundError, RuntimeError) as e:
+    except (InputError, BadIndex) as e:
         log.error("%s", e)
         return 2
 
@@ -133,8 +141,6 @@ def build_index(args, settings: Settings) -> int:
 
 
 def verify(args, settings: Settings) -> int:
-    from service.errors import BadIndex
-
     failed = 0
     for name in args.names or catalog.space_names(args.catalog):
         try:

@@ -2,9 +2,27 @@
 
 `ServiceError` subclasses carry the HTTP status and problem type they answer with;
 service/web/problems.py is the one handler that turns them into application/problem+json.
-`BadIndex` is a space folder that cannot be loaded (store and build raise it).
+`BadIndex` is a space folder that cannot be loaded (store and build raise it). `InputError` is
+a mistake of whoever runs a command (a bad option, file or setting): the command line answers
+it with one line and exit code 2, while any other exception is a bug and keeps its traceback.
 """
 from __future__ import annotations
+
+
+ECHO_LIMIT = 64  # characters of a caller's input an error message repeats
+
+
+def shorten(text: str, limit: int = ECHO_LIMIT) -> str:
+    """`text` cut to `limit` characters (with an ellipsis), so an error never echoes a huge input."""
+    return text if len(text) <= limit else text[:limit - 1] + "\u2026"
+
+
+class InputError(ValueError):
+    """A bad option, input file or setting given by whoever runs the service or a command."""
+
+
+class MissingInput(InputError, FileNotFoundError):
+    """An input file (or package) named by whoever runs the command is not there."""
 
 
 class ServiceError(Exception):

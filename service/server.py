@@ -1,7 +1,10 @@
 """Run the app under gunicorn with settings from the Settings object (no config file).
 
 Like `gunicorn --preload -k gthread -w N --threads T -b HOST:PORT 'service:create_app()'`,
-plus three things the plain command lacks:
+plus four things the plain command lacks:
+- the worker (service/worker.py) reads each request whole before a thread takes it, so slow
+  clients hold no thread, and answers gunicorn's own errors (414, 431, 400, 408) as
+  problem+json;
 - the app is created once in the master (preload): spaces are verified and mapped once,
   and forked workers share those pages;
 - SIGHUP (or POST /v1/admin/reload) re-reads the catalog in the master, then gunicorn forks
@@ -21,6 +24,7 @@ from gunicorn.app.base import BaseApplication
 from service.logconfig import configure as configure_logging
 from service.logconfig import gunicorn_logconfig
 from service.settings import Settings
+from service.worker import BufferingWorker
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +40,10 @@ class WordspaceServer(BaseApplication):
             "bind": s.bind,
             "workers": s.workers,
             "threads": s.threads,
-            "worker_class": "gthread",
+            "worker_class": BufferingWorker,
+            # gthread's main loop tells the master it is alive about once a second whatever
+            # its threads do, so this kills a hung worker, never a busy request: requests are
+            # bounded by the limits (max_k, max_batch, max_results, ...) instead.
             "timeout": s.timeout,
             "graceful_timeout": s.timeout,
             "keepalive": 5,

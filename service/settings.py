@@ -7,8 +7,11 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from service.errors import InputError
 
 PREFIX = "WORDSPACE_"
 
@@ -19,6 +22,9 @@ class Settings:
     catalog: Path = Path("indexes")
     # Spaces to load, by name; empty means every space found in the catalog.
     spaces: tuple[str, ...] = ()
+    # Spaces that must be loaded for /readyz to answer 200; empty means every space loaded
+    # (configured or found). Name a subset to keep a pod ready while an optional space is refused.
+    required_spaces: tuple[str, ...] = ()
     # Hash every byte of every file at load. Off: files over 256 MiB are checked by size and
     # a sampled sha256 (`wordspace verify` does the full check), so start-up stays short.
     full_checksums: bool = False
@@ -26,6 +32,9 @@ class Settings:
     max_k: int = 1000
     # Most words, vectors or pairs in one batch request.
     max_batch: int = 1024
+    # Most results one request may ask for: k times the items of a batch (or the spaces of a
+    # comparison), which bounds the work and the size of every answer.
+    max_results: int = 20000
     # Largest request body in bytes.
     max_body_bytes: int = 1024 * 1024
     # Longest word accepted in a query, in characters.
@@ -40,16 +49,16 @@ class Settings:
     # Address and port gunicorn binds.
     host: str = "127.0.0.1"
     port: int = 8000
-    # gunicorn worker processes and threads per worker (gthread). A keep-alive connection stays
-    # on the worker that accepted it, and which worker accepts is a race: with as many workers
-    # as cores, a few busy connections can all land on one worker (one core, one GIL) and
-    # throughput halves from one run to the next. Twice as many workers as cores (4 on the
-    # 2-core machine measured, bench/README.md) leaves a core idle only when every connection
-    # lands on one worker; the mapped indexes are shared, so a worker costs little memory.
-    workers: int = 4
-    threads: int = 2
-    # Seconds a request may take before gunicorn restarts its worker.
+    # gunicorn worker processes and threads per worker.
+    workers: int = 2
+    threads: int = 4
+    # Seconds a worker may stop answering its master (hung, not just busy) before the master
+    # kills and replaces it; also how long a stopping worker lets its requests finish.
+    # Requests themselves are bounded by the limits above, not cut off by this.
     timeout: int = 60
+    # Seconds a client has to send a whole request (headers and body); the request is read
+    # before a thread takes it, so a slow client holds no thread, and one slower gets a 408.
+    read_timeout: int = 10
     # Python logging level name.
     log_level: str = "info"
     # Log lines as JSON objects (one per line) instead of plain text.
@@ -62,7 +71,7 @@ class Settings:
         """Read every field from WORDSPACE_<FIELD>; keyword overrides win over the environment.
 
         Raises:
-            ValueError: a variable that does not parse, naming the variable.
+            InputError (a ValueError): a variable that does not parse, naming the variable.
         """
         environ = os.environ if environ is None else environ
         values = {}
@@ -72,7 +81,7 @@ class Settings:
                 try:
                     values[f.name] = _parse(f, environ[name])
                 except ValueError as e:
-                    raise ValueError(f"{name}={environ[name]!r}: {e}") from None
+                    raise InputError(f"{name}={environ[name]!r}: {e}") from None
         values.update(overrides)
         return cls(**values)
 
@@ -81,11 +90,20 @@ class Settings:
         return f"{self.host}:{self.port}"
 
 
+_BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,
+             "on": True, "off": False}
+
+
 def _parse(f: dataclasses.Field, raw: str):
     default = f.default
     if isinstance(default, bool):
-        return raw.strip().lower() in ("1", "true", "yes", "on")
+        value = raw.strip().lower()
+        if value not in _BOOLEANS:
+            raise ValueError("must be one of " + ", ".join(_BOOLEANS))
+        return _BOOLEANS[value]
     if isinstance(default, int):
+        if not re.fullmatch(r"[0-9]+", raw.strip()):
+            raise ValueError("must be a whole number (ASCII digits)")
         value = int(raw)
         if value < 1 and f.name != "port":
             raise ValueError("must be a positive integer")

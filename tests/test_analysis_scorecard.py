@@ -183,22 +183,30 @@ def test_a_table_scored_before_publishing_scores_as_the_published_task_space(tmp
         sentence_vectors.embed(bad, texts[:1])
 
 
-def test_route_computes_caches_and_refreshes(client, check_spec, monkeypatch):
+def test_route_serves_what_the_load_computed_and_admin_refreshes(settings, check_spec, monkeypatch):
+    from dataclasses import replace
+
+    from service import create_app
+
+    client = create_app(replace(settings, api_keys=("k",))).test_client()
+    key = {"Authorization": "Bearer k"}
     url = "/v1/spaces/bench/evaluation"
-    first = client.get(url)
+    first = client.get(url, headers=key)
     body = first.get_json()
     check_spec("/v1/spaces/{space}/evaluation", "GET", 200, body, first.content_type)
-    assert body["refreshed"] == list(scorecard.SECTIONS) and body["kept"] == []
+    # Computed when the space loaded, not by this request.
+    assert body["refreshed"] == [] and body["kept"] == list(scorecard.SECTIONS)
     assert body["wordsim353"]["spearman"] > 0.9 and body["task"]["computed"] is False
-    again = client.get(url).get_json()
+    again = client.get(url, headers=key).get_json()
     assert again["refreshed"] == [] and again["computed_at"] == body["computed_at"]
+    admin = "/v1/admin/spaces/bench/evaluation"
     monkeypatch.setattr(scorecard, "REFRESH_BUDGET", -1.0)  # as if they had been slow
-    assert client.get(url + "?refresh=true").get_json()["kept"] == ["analogy", "task"]
+    assert client.post(admin, headers=key).get_json()["kept"] == ["analogy", "task"]
     monkeypatch.setattr(scorecard, "REFRESH_BUDGET", 60.0)
-    assert client.get(url + "?refresh=1").get_json()["refreshed"] == list(scorecard.SECTIONS)
-    bad = client.get(url + "?refresh=maybe")
+    assert client.post(admin, headers=key).get_json()["refreshed"] == list(scorecard.SECTIONS)
+    bad = client.get(url + "?refresh=true", headers=key)
     assert bad.status_code == 400 and bad.get_json()["parameter"] == "refresh"
-    assert client.get("/v1/spaces/nope/evaluation").status_code == 404
+    assert client.get("/v1/spaces/nope/evaluation", headers=key).status_code == 404
 
 
 def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
@@ -213,12 +221,15 @@ def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
                         extra_files={"evaluation.json": path})
     from service import create_app
 
-    client = create_app(settings).test_client()
-    body = client.get("/v1/spaces/bench/evaluation").get_json()
+    from dataclasses import replace
+
+    client = create_app(replace(settings, api_keys=("k",))).test_client()
+    key = {"Authorization": "Bearer k"}
+    body = client.get("/v1/spaces/bench/evaluation", headers=key).get_json()
     assert body["analogy"] == {"stored": True} and body["refreshed"] == []
     assert body["source"] == "request"  # evaluate_space's default; the build says "build"
     # No task texts here: a refresh keeps the build's task section rather than losing it.
-    body = client.get("/v1/spaces/bench/evaluation?refresh=true").get_json()
+    body = client.post("/v1/admin/spaces/bench/evaluation", headers=key).get_json()
     assert body["kept"] == ["analogy", "task"] and body["task"]["stored"]
     assert body["geometry"] != {"stored": True} and body["source"] == "request"
 
@@ -230,4 +241,23 @@ def test_compare_evaluation_adds_shared_vocabulary(client, check_spec):
     assert [s["space"] for s in body["spaces"]] == ["bench", "bench-small"]
     assert set(body["shared"]["scores"]) == {"bench", "bench-small"}
     one = client.get("/v1/compare/evaluation?spaces=bench").get_json()
-    assert one["shared"] is None
+    assert one["shared"] is None and "shared_note" not in one
+
+
+def test_shared_scores_are_computed_at_load_never_by_a_request(catalog_dir, settings, check_spec):
+    """The shared-vocabulary benchmarks of all loaded spaces are ready when the app is; a
+    request for another set of spaces gets none (and says why) instead of seconds of CPU."""
+    from service import create_app
+
+    catalog.write_space(catalog_dir, "bench-other", bench_table(seed=2)[0], source={"format": "test"})
+    app = create_app(settings)
+    evals = app.extensions["wordspace.evaluations"]
+    spaces = sorted(app.extensions["wordspace"].spaces.values(), key=lambda s: s.name)
+    assert evals.shared(spaces, compute=False) is not None  # warmed at load
+    client = app.test_client()
+    every = client.get("/v1/compare/evaluation").get_json()
+    assert set(every["shared"]["scores"]) == {"bench", "bench-small", "bench-other"}
+    r = client.get("/v1/compare/evaluation?spaces=bench,bench-small")
+    check_spec("/v1/compare/evaluation", "GET", 200, r.get_json(), r.content_type)
+    assert r.get_json()["shared"] is None and "computed at start" in r.get_json()["shared_note"]
+    assert evals.shared(spaces[:2], compute=False) is None  # and the request computed nothing

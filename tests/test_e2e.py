@@ -53,11 +53,15 @@ def call(server, check_spec):
     return do
 
 
+SP_NEIGHBORS = "/v1/spaces/{space}/neighbors"
+
+
 def test_readyz_reports_the_corrupt_space(call, server):
     body = call("GET", "/readyz", "/readyz", status=503)
     assert body["spaces"]["glove"]["state"] == "loaded"
-    assert body["spaces"]["broken"]["state"] == "failed"
-    assert "index.faiss" in body["spaces"]["broken"]["error"]
+    assert body["spaces"]["broken"] == {"state": "failed"}  # no paths or reasons without a key
+    refused = call("GET", "/v1/spaces/broken/neighbors?word=alps", SP_NEIGHBORS, status=503)
+    assert refused["detail"].startswith("space 'broken' is failed: index.faiss: ")
     assert call("GET", "/healthz", "/healthz")["status"] == "ok"
 
 

@@ -1,5 +1,6 @@
 """Fuzzing: schemathesis generates requests from openapi.yaml against the running service
-(gunicorn, loopback): no 5xx and no response that breaks the spec, over 2,000+ requests."""
+(gunicorn, loopback) with every check, positive-data acceptance included: no 5xx, no
+response that breaks the spec, no schema-valid request refused, over 2,000+ requests."""
 from __future__ import annotations
 
 import re
@@ -20,6 +21,34 @@ KEY = "fuzz-key"
 MIN_REQUESTS = 2000
 
 
+# 413 (a body over WORDSPACE_MAX_BODY_BYTES) answers schema-valid and invalid bodies alike;
+# schemathesis' default lists leave it out. A schema-valid request may still be refused for
+# what no JSON schema can say, on these operations only, with a 400 that openapi.yaml
+# describes: k x items over WORDSPACE_MAX_RESULTS, vectors of another dimension or zero
+# (neighborsBatch); words that cancel out (analogy); neither or both of `words` and `word`,
+# more than 40 words, a word over 200 characters, or more labels than one picture takes
+# (comparePlot, compareProjection); a `pairs` string that is not "a:b,c:d" or holds a word
+# over 200 characters (compareSimilarity, GET).
+# A word absent from the space is a 404, which the check accepts by default.
+CONFIG = """
+[parameters]
+"path.space" = "toy"
+"query.source" = "toy"
+"query.target" = "other"
+
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"]
+
+[checks.positive_data_acceptance]
+expected-statuses = ["2xx", "401", "403", "404", "413"]
+""" + "".join(f"""
+[[operations]]
+include-operation-id = "{op}"
+checks.positive_data_acceptance.expected-statuses = ["2xx", "400", "401", "403", "404", "413"]
+""" for op in ("neighborsBatch", "analogy", "analogyPost", "compareAnalogy", "comparePlot",
+           "compareProjection", "compareSimilarity"))
+
+
 def _requests_served(base: str) -> float:
     text = requests.get(base + "/metrics", timeout=10).text
     return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
@@ -34,24 +63,15 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(tmp_path):
     cat = tmp_path / "indexes"
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"}, details={"kind": "test"})
     catalog.write_space(cat, "other", toy_table(seed=3), source={"format": "test"}, factory="HNSW32")
-    # 413 (body over WORDSPACE_MAX_BODY_BYTES) is a rejection too; schemathesis' default list
-    # of rejection statuses leaves it out.
-    (tmp_path / "schemathesis.toml").write_text(
-        '[parameters]\n"path.space" = "toy"\n"query.source" = "toy"\n"query.target" = "other"\n\n'
-        '[checks.negative_data_rejection]\nexpected-statuses = '
-        '["400", "401", "403", "404", "405", "406", "409", "413", "415", "422"]\n'
-    )
-    # Default limits: the spec documents them. positive_data_acceptance is left out because a
-    # schema-valid request may still be refused for what no schema can say (a word absent
-    # from the space, words that cancel out); ensure_resource_availability because no route
-    # creates anything (POST /v1/spaces/{space}/vectors is a query for many vectors, not a
-    # new /vectors/{word}); every other check runs, on every route except
-    # the reload, which replaces the workers (tested in test_reload_e2e.py).
+    (tmp_path / "schemathesis.toml").write_text(CONFIG)
+    # Default limits: the spec documents them. Every check runs, positive_data_acceptance
+    # included, on every route except the reload, which replaces the workers (tested in
+    # test_reload_e2e.py).
     with serve(cat, api_keys=KEY, log_level="warning") as server:
         before = _requests_served(server.base)
         run = subprocess.run(
             [str(st), "run", server.url("/openapi.yaml"), "--checks", "all",
-             "--exclude-checks", "positive_data_acceptance,ensure_resource_availability",
+             "--exclude-checks", "ensure_resource_availability",
              "--max-examples", "60", "--seed", "11", "--generation-database", "none",
              "--header", f"Authorization: Bearer {KEY}", "--exclude-path", "/v1/admin/reload",
              "--workers", "1", "--request-timeout", "30", "--max-time", "90", "--no-color"],

@@ -186,13 +186,13 @@ def test_corrupt_index_is_refused_on_reload_and_others_serve(tmp_path):
             assert r.status_code == 202, r.text
 
         replace_workers(master, admin_reload)
-        ready = requests.get(server.url("/readyz"), timeout=10)
+        ready = requests.get(server.url("/readyz"), headers=auth, timeout=10)
         spaces = ready.json()["spaces"]
         report(tmp_path, "corrupt", spaces)
         assert ready.status_code == 503 and not ready.json()["ready"]
-        assert spaces["a"]["state"] == "loaded"
+        assert spaces["a"]["state"] == "loaded" and spaces["a"]["fallback"]
         assert "new version refused" in spaces["a"]["error"] and "index.faiss" in spaces["a"]["error"]
-        assert spaces["b"] == {"state": "loaded", "path": spaces["b"]["path"]}
+        assert set(spaces["b"]) == {"state", "path", "version"} and spaces["b"]["state"] == "loaded"
         assert spaces["c"]["state"] == "failed" and spaces["c"]["path"].endswith("index.faiss")
         assert "sha256" in spaces["c"]["error"]
         for _ in range(8):  # new connections, so both workers answer
@@ -211,3 +211,53 @@ def test_corrupt_index_is_refused_on_reload_and_others_serve(tmp_path):
         for _ in range(4):
             assert get(server, "/v1/spaces/a").json()["size"] == 88
             assert get(server, "/v1/spaces/c/neighbors?word=alps&k=2").status_code == 200
+
+
+def test_restart_with_a_corrupt_current_version_serves_the_newest_good_one(tmp_path):
+    """Under gunicorn: a space whose current version is corrupt when the server starts is
+    served from its previous version, /readyz says so (details with a key), the metric is set;
+    a task space with a bad embed.json is refused naming the file; the others serve."""
+    auth = {"Authorization": f"Bearer {KEY}"}
+    catalog.write_space(tmp_path, "a", toy_table(n_noise=50), source={"v": 1})
+    good = catalog.resolve(tmp_path, "a").name
+    catalog.write_space(tmp_path, "a", toy_table(n_noise=80), source={"v": 2})
+    bad = catalog.resolve(tmp_path, "a")
+    corrupt(bad / "index.faiss")
+    embed = tmp_path / "embed.json"
+    embed.write_text(json.dumps({"format": "wordspace-embed v1", "tokenizer": "wrong",
+                                 "pooling": "mean", "unk_vector": [0.0] * 16}))
+    catalog.write_space(tmp_path, "t", toy_table(), source={"v": 1}, extra_files={"embed.json": embed})
+    catalog.write_space(tmp_path, "b", toy_table(n_noise=20), source={"v": 1})
+    with serve(tmp_path, **{**POOL, "api_keys": KEY, "required_spaces": "a,b"}) as server:
+        public = requests.get(server.url("/readyz"), timeout=10)
+        keyed = requests.get(server.url("/readyz"), headers=auth, timeout=10).json()
+        report(tmp_path, "restart-fallback", keyed)
+        metrics = requests.get(server.url("/metrics"), timeout=10).text
+        for _ in range(6):  # new connections, so both workers answer
+            assert requests.get(server.url("/v1/spaces/a"), headers=auth, timeout=10).json()["size"] == 58
+            r = requests.post(server.url("/v1/spaces/t/embed"), json={"texts": ["alps"]}, headers=auth,
+                              timeout=10)
+            assert r.status_code == 503 and "embed.json" in r.json()["detail"]
+            assert requests.get(server.url("/v1/spaces/b/neighbors?word=alps&k=2"), headers=auth,
+                                timeout=10).status_code == 200
+        log = server.log()
+    assert public.status_code == 200  # a and b are required and serve; t is optional
+    assert public.json()["spaces"] == {"a": {"state": "loaded", "fallback": True},
+                                       "b": {"state": "loaded"}, "t": {"state": "failed"}}
+    a = keyed["spaces"]["a"]
+    assert a["version"] == good and a["refused"] == bad.name and "index.faiss" in a["error"]
+    assert keyed["spaces"]["t"]["path"].endswith("embed.json") and "tokenizer" in keyed["spaces"]["t"]["error"]
+    assert 'wordspace_space_fallback{space="a"} 1.0' in metrics
+    assert f"serving the older version {good}" in log
+
+
+@pytest.mark.parametrize("name, value", [("WORDSPACE_LOG_JSON", "ture"), ("WORDSPACE_WORKERS", "two"),
+                                         ("WORDSPACE_MAX_K", "1_000")])
+def test_a_mistyped_setting_stops_the_server_naming_it(tmp_path, name, value):
+    import subprocess
+
+    catalog.write_space(tmp_path, "a", toy_table(n_noise=5), source={"v": 1})
+    env = {**os.environ, "WORDSPACE_CATALOG": str(tmp_path), "WORDSPACE_PORT": "1", name: value}
+    run = subprocess.run([sys.executable, "-m", "service.cli", "serve"], env=env, capture_output=True,
+                         text=True, timeout=60)
+    assert run.returncode == 2 and name in run.stderr and "Traceback" not in run.stderr

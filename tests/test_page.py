@@ -181,6 +181,27 @@ def test_unknown_word_suggests_and_clears(page):
     assert "task" in page.locator("#word-status").inner_text()  # "Not in task."
 
 
+def test_a_late_answer_never_lands_on_a_newer_question(page):
+    # The projection for "king" is held back until after "himalayass" was asked and refused:
+    # its late answer must not draw king's plot under the newer question.
+    page.evaluate("""() => {
+      const fetchNow = window.fetch;
+      window.fetch = (url, options) => String(url).includes("projection?word=king")
+        ? new Promise((resolve) => setTimeout(resolve, 1500)).then(() => fetchNow(url, options))
+        : fetchNow(url, options);
+    }""")
+    page.fill("#word", "king")
+    page.click("#word-form button")
+    page.locator("#panels .panel[data-space='task'] li").first.wait_for()
+    page.fill("#word", "himalayass")
+    page.click("#word-form button")
+    page.wait_for_selector("#word-status.error")
+    page.wait_for_timeout(2500)  # the held-back answer has arrived by now
+    assert page.locator("#word-plot .panel").count() == 0
+    assert page.locator("#word-plot-title").is_hidden()
+    assert "none of the spaces" in page.locator("#word-status").inner_text()
+
+
 def test_analogy_and_sentences(page):
     page.click("#analogy-form button")
     page.wait_for_selector("#analogies .panel[data-space='task']")

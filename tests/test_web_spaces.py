@@ -1,6 +1,8 @@
 """Every v1 route and every error, in process, each response checked against openapi.yaml."""
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from service.store.catalog import resolve
@@ -150,16 +152,22 @@ def test_refused_space_serves_others_and_readyz_503(settings, catalog_dir, check
     from service import create_app
 
     (resolve(catalog_dir, "toy-hnsw") / "index.faiss").write_bytes(b"corrupt")
-    client = create_app(settings).test_client()
+    client = create_app(replace(settings, api_keys=("k",))).test_client()
+    key = {"Authorization": "Bearer k"}
     r = client.get("/readyz")
     assert r.status_code == 503
     body = r.get_json()
     check_spec("/readyz", "GET", 503, body, r.content_type)
-    assert body["spaces"]["toy-hnsw"]["state"] == "failed"
-    assert "index.faiss" in body["spaces"]["toy-hnsw"]["error"]
-    assert client.get("/v1/spaces/toy/neighbors?word=alps").status_code == 200
-    r = client.get("/v1/spaces/toy-hnsw/neighbors?word=alps")
+    assert body["spaces"]["toy-hnsw"] == {"state": "failed"}  # no path, no reason without a key
+    r = client.get("/readyz", headers=key)
+    check_spec("/readyz", "GET", 503, r.get_json(), r.content_type)
+    assert "index.faiss" in r.get_json()["spaces"]["toy-hnsw"]["error"]
+    assert client.get("/v1/spaces/toy/neighbors?word=alps", headers=key).status_code == 200
+    r = client.get("/v1/spaces/toy-hnsw/neighbors?word=alps", headers=key)
     assert r.status_code == 503 and r.content_type == "application/problem+json"
+    assert r.get_json()["detail"].endswith("index.faiss: size 7, manifest says " +
+                                           r.get_json()["detail"].rsplit(" ", 1)[1])
+    assert str(catalog_dir) not in r.get_json()["detail"]
 
 
 def test_configured_space_missing(catalog_dir):

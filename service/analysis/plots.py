@@ -2,7 +2,8 @@
 learning curve of the task experiment, and the scorecard as bars.
 
 matplotlib is imported inside each function with the Agg backend (no display, thread-safe
-when each figure is its own object), so serving text answers never loads it.
+when each figure is its own object), so serving text answers never loads it. Words are drawn
+as text, never parsed as mathtext (`$x_$` is a word, not a formula).
 """
 from __future__ import annotations
 
@@ -13,13 +14,13 @@ import numpy as np
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     import matplotlib
 
     matplotlib.use("Agg", force=False)
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), layout="constrained")
+    return Figure(figsize=(width, height), layout=layout)
 
 
 def _render(fig, fmt: str) -> bytes:
@@ -46,21 +47,23 @@ def words_plot(projections: list, fmt: str) -> bytes:
     order = list(dict.fromkeys(pt.word for p in projections for pt in p.points))
     panels = fig.subplots(1, len(projections), squeeze=False)[0]
     for ax, p in zip(panels, projections):
-        for pt in p.points:
-            i = order.index(pt.word)  # the dark shades of tab20 first, then the light ones
-            color = colors((2 * i + (i // 10) % 2) % 20)
-            ax.scatter([pt.x], [pt.y], color=color, s=30)
+        index = {w: i for i, w in enumerate(order)}
+        # The dark shades of tab20 first, then the light ones.
+        shades = [colors((2 * index[pt.word] + (index[pt.word] // 10) % 2) % 20) for pt in p.points]
+        if p.points:  # one artist for all the points of a panel
+            ax.scatter([pt.x for pt in p.points], [pt.y for pt in p.points], color=shades, s=30)
+        for pt, color in zip(p.points, shades):
             ax.annotate(pt.word, (pt.x, pt.y), xytext=(4, 3), textcoords="offset points",
-                        color=color, fontsize=9)
+                        color=color, fontsize=9, parse_math=False)
         if not p.points:
             ax.text(0.5, 0.5, "none of these words", ha="center", va="center",
                     transform=ax.transAxes, color="#888")
         basis = "these words" if p.basis == "words" else "frequent words"
-        ax.set_title(f"{p.space}\nPCA over {basis}", fontsize=10)
+        ax.set_title(f"{p.space}\nPCA over {basis}", fontsize=10, parse_math=False)
         ax.tick_params(labelsize=7)
         ax.margins(0.15)
     if lines:
-        fig.supxlabel("\n".join(lines), fontsize=8, color="#555")
+        fig.supxlabel("\n".join(lines), fontsize=8, color="#555", parse_math=False)
     return _render(fig, fmt)
 
 

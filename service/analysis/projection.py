@@ -10,6 +10,7 @@ from /v1/compare/projection.
 """
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -36,14 +37,35 @@ class SpaceProjection:
 def pca_2d(points: np.ndarray, basis: np.ndarray) -> np.ndarray:
     """`points` projected on the first two principal axes of `basis`, each axis signed so
     that its largest loading is positive."""
+    mean, axes = principal_axes(basis)
+    return (points - mean) @ axes.T
+
+
+def principal_axes(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(mean, the two principal axes, signed) of the rows of `basis`, from the d x d
+    covariance: an SVD of 5,000 x 300 rows computes a 5,000 x 300 factor nobody needs, and
+    took seconds of a request."""
     mean = basis.mean(axis=0)
-    _, _, Vt = np.linalg.svd(basis - mean, full_matrices=False)
-    axes = Vt[:2]
+    centred = basis - mean
+    values, vectors = np.linalg.eigh(centred.T @ centred)
+    axes = vectors[:, ::-1][:, :2].T * (values[::-1][:2] > 1e-12)[:, None]
     if len(axes) < 2:
         axes = np.vstack([axes, np.zeros((2 - len(axes), basis.shape[1]))])
     signs = np.sign(axes[np.arange(2), np.argmax(np.abs(axes), axis=1)])
-    axes = axes * np.where(signs == 0, 1, signs)[:, None]
-    return (points - mean) @ axes.T
+    return mean, axes * np.where(signs == 0, 1, signs)[:, None]
+
+
+# Per loaded space, forgotten with it (a reload must not keep old versions mapped).
+_FREQUENT_AXES: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()
+
+
+def frequent_axes(space) -> tuple[np.ndarray, np.ndarray]:
+    """The principal axes of a space's BASIS_ROWS most frequent words, computed once."""
+    found = _FREQUENT_AXES.get(space)
+    if found is None:
+        found = _FREQUENT_AXES[space] = principal_axes(
+            np.asarray(space.vectors[:BASIS_ROWS], dtype="float64"))
+    return found
 
 
 def project(space, words: list[str], basis: str = "words") -> SpaceProjection:
@@ -55,9 +77,8 @@ def project(space, words: list[str], basis: str = "words") -> SpaceProjection:
         return SpaceProjection(space.name, basis, [], absent)
     points = np.asarray(space.vectors[[rows[w] for w in present]], dtype="float64")
     used = "words" if basis == "words" and len(present) >= MIN_WORDS_BASIS else "frequent"
-    fit_on = points if used == "words" else np.asarray(space.vectors[:BASIS_ROWS],
-                                                       dtype="float64")
-    xy = pca_2d(points, fit_on)
+    mean, axes = principal_axes(points) if used == "words" else frequent_axes(space)
+    xy = (points - mean) @ axes.T
     return SpaceProjection(space.name, used,
                            [Point(w, float(x), float(y)) for w, (x, y) in zip(present, xy)],
                            absent)

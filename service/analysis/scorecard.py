@@ -154,12 +154,26 @@ class Evaluations:
         merged["seconds"] = {**previous.get("seconds", {}), **fresh["seconds"]}
         return merged, cheap
 
-    def shared(self, spaces: list, analogies: bool = True) -> dict:
+    def shared(self, spaces: list, analogies: bool = True, compute: bool = True) -> dict | None:
+        """The benchmarks on the vocabulary `spaces` share, once per set of space versions
+        (with analogies: seconds of CPU); with compute=False, None unless already computed."""
         key = ("shared", analogies) + tuple((s.name, str(s.folder)) for s in spaces)
         with self._lock:
-            if key not in self._cache:
+            if key not in self._cache and compute:
                 self._cache[key] = shared_scores(spaces, analogies=analogies)
-            return self._cache[key]
+            return self._cache.get(key)
+
+    def warm(self, spaces: list) -> None:
+        """Compute what requests would otherwise compute: the scorecard of every space (read
+        from evaluation.json when stored) and the shared scores of all of them together.
+        Called when the spaces load, in gunicorn's master before it forks, so no request
+        spends seconds on it and every worker shares the result."""
+        started = time.perf_counter()
+        for space in spaces:
+            self.get(space)
+        if len(spaces) > 1:
+            self.shared(sorted(spaces, key=lambda s: s.name))
+        log.info("scorecards of %d spaces ready in %.2fs", len(spaces), time.perf_counter() - started)
 
 
 def read_evaluation(space) -> dict | None:

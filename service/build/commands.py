@@ -17,6 +17,7 @@ from service.build import runner, steps
 from service.build.classifier import ClassifierSettings
 from service.build.experiment import CURVE, CurveSettings, format_curve, learning_curve
 from service.build.recipes import RECIPES, SPACES, BuildOptions, Context
+from service.errors import MissingInput
 from service.store import catalog
 
 log = logging.getLogger("wordspace.build")
@@ -82,7 +83,7 @@ def curve_artifact(options: BuildOptions) -> tuple[dict, str]:
     ctx = Context(options)
     word2vec = steps.published(options.catalog, "word2vec")
     if word2vec is None:
-        raise FileNotFoundError(f"no word2vec space in {options.catalog}: `wordspace build` first")
+        raise MissingInput(f"no word2vec space in {options.catalog}: `wordspace build` first")
     settings = dataclasses.replace(options.classifier, verbose=0)
     inputs = {"experiment": CURVE, "data": ctx.task_data().sha256, "limit": options.limit,
               "classifier": dataclasses.asdict(settings), "curve": dataclasses.asdict(options.curve),

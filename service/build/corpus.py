@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from service.analysis.benchmarks import data_file
+from service.errors import InputError, MissingInput
 from service.text import tokenize
 
 log = logging.getLogger(__name__)
@@ -74,7 +75,7 @@ def user_sources(paths: list[Path]) -> list[Source]:
     """
     for path in paths:
         if not Path(path).is_file():
-            raise FileNotFoundError(f"--corpus {path}: no such file")
+            raise MissingInput(f"--corpus {path}: no such file")
     return [Source(f"user:{Path(p).name}", (Path(p),), read_plain) for p in paths]
 
 
@@ -120,7 +121,7 @@ def load_corpus(sources: list[Source]) -> Corpus:
         log.info("corpus source %s: %d sentences, %d tokens from %d file(s) in %.1fs",
                  source.name, n_sentences, n_tokens, len(present), time.perf_counter() - started)
     if not sentences:
-        raise ValueError("no corpus text found: install wordnet-base or dict-gcide, "
+        raise InputError("no corpus text found: install wordnet-base or dict-gcide, "
                          "or pass --corpus FILE")
     corpus = Corpus(sentences, counts)
     log.info("corpus: %d sentences, %d tokens, %d distinct", len(sentences), corpus.tokens,

@@ -6,10 +6,12 @@ workers never import TensorFlow.
 """
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import numpy as np
 
+from service.errors import InputError, MissingInput
 from service.store.tables import Table
 
 # Rows TextVectorization reserves: padding ("") and the out-of-vocabulary token.
@@ -22,7 +24,7 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
     ValueError: no (or no single) Embedding layer, or vocabulary and table disagree.
     """
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file")
+        raise MissingInput(f"{path}: no such file")
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -30,19 +32,21 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
 
     try:
         model = keras.saving.load_model(str(path), compile=False)
-    except Exception as e:  # Keras raises many kinds for a bad archive
-        raise ValueError(f"{path}: not a Keras model ({e})") from e
+    except (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile) as e:
+        # Keras says ValueError for a file that is no zip, KeyError for a zip without
+        # config.json, TypeError for a class it cannot find, OSError from h5py.
+        raise InputError(f"{path}: not a Keras model ({type(e).__name__}: {e})") from e
     embedding = _find_layer(model, keras.layers.Embedding, layer, path)
     weights = np.asarray(embedding.get_weights()[0], dtype="float32")
     if vocab is not None:
         vocab = Path(vocab)
         if not vocab.exists():
-            raise FileNotFoundError(f"{vocab}: no such vocabulary file")
+            raise MissingInput(f"{vocab}: no such vocabulary file")
         words = vocab.read_text(encoding="utf-8").splitlines()
     else:
         words = _vocabulary(model, keras, path)
     if len(words) != weights.shape[0]:
-        raise ValueError(
+        raise InputError(
             f"{path}: vocabulary has {len(words)} words but layer {embedding.name!r} "
             f"has {weights.shape[0]} rows"
         )
@@ -63,20 +67,20 @@ def _find_layer(model, kind, name, path):
         for lyr in _layers(model):
             if lyr.name == name:
                 if not isinstance(lyr, kind):
-                    raise ValueError(f"{path}: layer {name!r} is a {type(lyr).__name__}, not Embedding")
+                    raise InputError(f"{path}: layer {name!r} is a {type(lyr).__name__}, not Embedding")
                 return lyr
-        raise ValueError(f"{path}: no layer named {name!r}")
+        raise InputError(f"{path}: no layer named {name!r}")
     found = [lyr for lyr in _layers(model) if isinstance(lyr, kind)]
     if len(found) != 1:
         names = ", ".join(lyr.name for lyr in found) or "none"
-        raise ValueError(f"{path}: expected one Embedding layer, found {names}; name one with --layer")
+        raise InputError(f"{path}: expected one Embedding layer, found {names}; name one with --layer")
     return found[0]
 
 
 def _vocabulary(model, keras, path) -> list[str]:
     found = [lyr for lyr in _layers(model) if isinstance(lyr, keras.layers.TextVectorization)]
     if len(found) != 1:
-        raise ValueError(
+        raise InputError(
             f"{path}: no single TextVectorization layer to take the vocabulary from; "
             "give a vocabulary file with --vocab"
         )

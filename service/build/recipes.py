@@ -28,6 +28,7 @@ from service.build.experiment import CurveSettings
 from service.build.sources import read_table
 from service.build.task_data import Dataset, Split, load_task_data, split
 from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+from service.errors import MissingInput
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
 from service.store.tables import Table, kumo_root, parse_source
@@ -110,7 +111,7 @@ def word2vec_inputs(ctx: Context) -> dict:
     if o.word2vec:
         fmt, path = parse_source(o.word2vec)
         if path and not Path(path).is_file():
-            raise FileNotFoundError(f"--word2vec {o.word2vec}: no such file")
+            raise MissingInput(f"--word2vec {o.word2vec}: no such file")
         return {"word2vec": o.word2vec, "file": steps.file_facts(Path(path)) if path else fmt}
     return {"corpus": corpora.fingerprint(_word2vec_sources(o)),
             "settings": dataclasses.asdict(o.word2vec_settings)}

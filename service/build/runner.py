@@ -15,6 +15,7 @@ import time
 from service.analysis import scorecard
 from service.build import steps
 from service.build.recipes import RECIPES, BuildOptions, Context, Made, Recipe
+from service.errors import InputError
 from service.store import catalog
 from service.store.embed import EMBED_FILE, load_embed_config
 
@@ -30,7 +31,7 @@ def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe
     by_name = {r.name: r for r in recipes}
     unknown = [n for n in wanted if n not in by_name]
     if unknown:
-        raise ValueError(f"unknown space(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
+        raise InputError(f"unknown space(s) {', '.join(unknown)}; choose from {', '.join(by_name)}")
     out: list[Recipe] = []
     visiting: set[str] = set()
 

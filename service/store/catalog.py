@@ -23,7 +23,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from service.errors import BadIndex
+from service.errors import BadIndex, InputError
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.tables import Table
@@ -47,9 +47,18 @@ SAMPLE_BLOCKS, SAMPLE_BLOCK = 64, 1 << 20
 
 
 def space_names(catalog: Path) -> list[str]:
+    """Every space in the catalog: folders, and links to versions (a link whose version is
+    gone too, so that the registry reports it instead of the space vanishing unseen)."""
     if not catalog.is_dir():
         return []
-    return sorted(p.name for p in catalog.iterdir() if not p.name.startswith(".") and p.is_dir())
+    return sorted(p.name for p in catalog.iterdir()
+                  if not p.name.startswith(".") and (p.is_dir() or p.is_symlink()))
+
+
+def versions(catalog: Path, name: str) -> list[Path]:
+    """The published version folders of `name` in .versions, newest first."""
+    found = [f for f in (catalog / VERSIONS).glob(f"{name}.*") if f.is_dir()]
+    return sorted(found, key=lambda f: f.name.rsplit(".", 1)[-1], reverse=True)
 
 
 def write_space(catalog: Path, name: str, table: Table, *, source: dict,
@@ -67,7 +76,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
     """
     check_name(name)
     if not table.index_to_key:
-        raise ValueError(f"space {name!r}: the table has no rows")
+        raise InputError(f"space {name!r}: the table has no rows")
     started = time.perf_counter()
     factory = factory or ix.default_factory(len(table.index_to_key))
     versions = catalog / VERSIONS
@@ -205,7 +214,7 @@ def _prune(catalog: Path, name: str, keep: set) -> None:
 def check_name(name: str) -> None:
     ok = name and len(name) <= 64 and name[0].isalnum() and all(c.isalnum() or c in "-_" for c in name)
     if not ok:
-        raise ValueError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
+        raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
                          "starting with a letter or digit")
 
 

@@ -75,12 +75,22 @@ def load_embed_config(path: Path) -> dict:
     return check_embed_config(json.loads(path.read_text(encoding="utf-8")), str(path))
 
 
-def check_embed_config(config: dict, where: str) -> dict:
-    if config.get("format") != EMBED_FORMAT:
-        raise ValueError(f"{where}: format {config.get('format')!r}, expected {EMBED_FORMAT!r}")
+def check_embed_config(config: dict, where: str, dimension: int | None = None) -> dict:
+    """Raises: ValueError naming what in `config` this code cannot honour: format, tokenizer,
+    pooling, an [UNK] vector that is not `dimension` finite numbers, a bad sequence length."""
+    if not isinstance(config, dict) or config.get("format") != EMBED_FORMAT:
+        got = config.get("format") if isinstance(config, dict) else type(config).__name__
+        raise ValueError(f"{where}: format {got!r}, expected {EMBED_FORMAT!r}")
     if config.get("tokenizer") != TOKENIZER or config.get("pooling") != "mean":
         raise ValueError(f"{where}: tokenizer {config.get('tokenizer')} with pooling "
                          f"{config.get('pooling')!r}; this service embeds with {TOKENIZER} and mean")
+    unk = config.get("unk_vector")
+    if not isinstance(unk, list) or not all(type(x) in (int, float) for x in unk) or (
+            dimension is not None and len(unk) != dimension) or not np.isfinite(unk).all():
+        raise ValueError(f"{where}: unk_vector must be {dimension or 'the dimension'} finite numbers")
+    length = config.get("sequence_length")
+    if length is not None and (type(length) is not int or length < 1):
+        raise ValueError(f"{where}: sequence_length must be a positive integer or null")
     return config
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+from service.errors import InputError, MissingInput
 from service.store.tables import FORMATS
 
 _DESCRIBE = {
@@ -24,25 +25,27 @@ def resolve(spec: str) -> tuple[str, str, bool]:
     format is guessed from its contents.
 
     Raises:
-        FileNotFoundError: a bare path that does not exist.
-        ValueError: an unknown prefix, a file whose format cannot be told, or a file that
+        MissingInput (a FileNotFoundError): a bare path that does not exist.
+        InputError (a ValueError): an unknown prefix, a file whose format cannot be told, or a file that
             holds the other of word2vec and GloVe (naming the prefix to use).
     """
     prefix, sep, rest = spec.partition(":")
     if spec == "kumo" or (sep and prefix in FORMATS):
         fmt, path = ("kumo", "") if spec == "kumo" else (prefix, rest)
         if not path and fmt != "kumo":
-            raise ValueError(f"{spec!r} names no file; write {fmt}:PATH")
+            raise InputError(f"{spec!r} names no file; write {fmt}:PATH")
         if path and Path(path).exists():
             check(fmt, Path(path))
         return fmt, path, False
     path = Path(spec)
     if not path.exists():
-        hint = f"; formats: {', '.join(FORMATS)}" if sep else ""
-        raise FileNotFoundError(f"{spec}: no such file{hint}")
+        if sep:
+            raise InputError(f"unknown format {prefix!r} in {spec!r} (and no such file); "
+                             f"formats: {', '.join(FORMATS)}")
+        raise MissingInput(f"{spec}: no such file")
     fmt = sniff(path)
     if fmt is None:
-        raise ValueError(f"cannot tell the format of {spec}; write FORMAT:{spec} with FORMAT one "
+        raise InputError(f"cannot tell the format of {spec}; write FORMAT:{spec} with FORMAT one "
                          f"of {', '.join(FORMATS)}")
     return fmt, spec, True
 
@@ -51,7 +54,7 @@ def check(fmt: str, path: Path) -> None:
     """Raises: ValueError when `path` holds the other of word2vec and GloVe, naming its prefix."""
     found = sniff(path)
     if fmt in ("word2vec", "glove") and found in ("word2vec", "glove") and found != fmt:
-        raise ValueError(f"{path} is not {fmt}: it looks like {_DESCRIBE[found]}; "
+        raise InputError(f"{path} is not {fmt}: it looks like {_DESCRIBE[found]}; "
                          f"write {found}:{path}")
 
 

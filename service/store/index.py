@@ -16,6 +16,8 @@ import time
 import faiss
 import numpy as np
 
+from service.errors import InputError
+
 log = logging.getLogger(__name__)
 
 EXACT_LIMIT = 100_000  # rows up to which the default index is exact
@@ -73,7 +75,7 @@ def build(unit: np.ndarray, factory: str, *, progress=None) -> faiss.Index:
         try:
             index.train(sample)
         except RuntimeError as e:
-            raise ValueError(f"cannot train {factory!r} on {len(sample)} rows: {_reason(e)}") from None
+            raise InputError(f"cannot train {factory!r} on {len(sample)} rows: {_reason(e)}") from None
         log.info("trained %s on %d rows in %.1fs", factory, len(sample), time.perf_counter() - t)
     step = 100_000
     for start in range(0, len(unit), step):
@@ -123,8 +125,11 @@ def read(path: str) -> faiss.Index:
     """Memory-mapped where faiss allows it, so workers share pages and start-up stays flat."""
     try:
         return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
-    except RuntimeError:
-        return faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)
+    except RuntimeError as e:
+        reason = _first_line(e)
+    index = faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)  # a corrupt file raises here too
+    log.info("%s: faiss cannot memory-map it (%s); read into memory instead", path, reason)
+    return index
 
 
 def tuning_rows(rows: int) -> np.ndarray:
@@ -180,10 +185,10 @@ def _factory(d: int, factory: str) -> faiss.Index:
     except RuntimeError as e:
         reason = _reason(e)
         if reason.startswith("could not parse index string"):
-            raise ValueError(f"faiss does not accept the index factory {factory!r} (not a factory "
+            raise InputError(f"faiss does not accept the index factory {factory!r} (not a factory "
                              "string it can read); write one like Flat, HNSW32, IVF4096,Flat or "
                              "IVF1024,PQ16") from None
-        raise ValueError(f"faiss does not accept the index factory {factory!r} for "
+        raise InputError(f"faiss does not accept the index factory {factory!r} for "
                          f"{d}-dimensional vectors: {reason}") from None
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from itertools import repeat
@@ -18,11 +19,12 @@ from service.errors import BadIndex, InvalidRequest, UnknownWord
 from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
+from service.store.embed import EMBED_FILE, check_embed_config
+from service.store.suggest import Suggester
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
 
-_SUGGESTIONS = 5
 # Scores computed at once in an exact scan: queries x allowed rows (64 MiB of float32).
 _SCAN_CELLS = 16 * 1024 * 1024
 
@@ -54,6 +56,8 @@ class Space:
         self.embed_config = embed_config
         self.topk = topk  # exact neighbours of the most frequent words (service/store/topk.py)
         self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
+        self._suggester: Suggester | None = None
+        self._suggester_lock = threading.Lock()
 
     @classmethod
     def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False) -> "Space":
@@ -63,12 +67,21 @@ class Space:
         Raises:
             BadIndex: naming the missing or corrupt file.
         """
-        started = time.perf_counter()
+        link = catalog_dir / name
         folder = catalog.resolve(catalog_dir, name)
         if not folder.is_dir():
-            raise BadIndex(catalog_dir / name, "no such space folder")
+            if link.is_symlink():
+                raise BadIndex(link, f"links to {folder.name}, which is gone")
+            raise BadIndex(link, "no such space folder")
+        return cls.load_folder(name, folder, full_checksums)
+
+    @classmethod
+    def load_folder(cls, name: str, folder: Path, full_checksums: bool = False) -> "Space":
+        """Verify and map one version folder of space `name` (Raises: BadIndex)."""
+        started = time.perf_counter()
         manifest = catalog.verify(folder, full=full_checksums)
         space = cls.open(name, folder, manifest)
+        space.suggester()  # built before gunicorn forks, so the workers share it
         log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
                  time.perf_counter() - started)
         return space
@@ -80,19 +93,32 @@ class Space:
         Raises:
             BadIndex: naming the file that disagrees with the manifest.
         """
-        index_to_key = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        vectors, norms = _load_npy(folder / "vectors.npy"), _load_npy(folder / "norms.npy")
-        index = ix.read(str(folder / "index.faiss"))
-        ix.set_params(index, manifest.get("search_params") or {})
-        embed = folder / "embed.json"
-        embed_config = json.loads(embed.read_text(encoding="utf-8")) if embed.is_file() else None
-        rows = manifest["rows"]
+        try:
+            index_to_key = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        except UnicodeDecodeError as e:
+            raise BadIndex(folder / "keys.txt", f"not UTF-8 text ({e})") from None
+        vectors = _load_npy(folder / "vectors.npy", ndim=2)
+        norms = _load_npy(folder / "norms.npy", ndim=1)
+        try:
+            index = ix.read(str(folder / "index.faiss"))
+            ix.set_params(index, manifest.get("search_params") or {})
+        except RuntimeError as e:
+            raise BadIndex(folder / "index.faiss", f"faiss cannot read it ({_last_line(e)})") from None
+        rows, dimension = manifest["rows"], manifest["dimension"]
         for what, n in (("keys.txt", len(index_to_key)), ("vectors.npy", len(vectors)),
                         ("norms.npy", len(norms)), ("index.faiss", index.ntotal)):
             if n != rows:
                 raise BadIndex(folder / what, f"{n} rows, manifest says {rows}")
-        if vectors.shape[1] != manifest["dimension"] or index.d != manifest["dimension"]:
-            raise BadIndex(folder / "vectors.npy", "dimension does not match the manifest")
+        for what, d in (("vectors.npy", vectors.shape[1]), ("index.faiss", index.d)):
+            if d != dimension:
+                raise BadIndex(folder / what, f"dimension {d}, manifest says {dimension}")
+        documents = _json_files(folder, manifest)
+        embed_config = documents.get(EMBED_FILE)
+        if embed_config is not None:
+            try:
+                check_embed_config(embed_config, EMBED_FILE, dimension)
+            except ValueError as e:
+                raise BadIndex(folder / EMBED_FILE, str(e)) from None
         return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
                    _load_topk(folder, manifest))
 
@@ -135,13 +161,16 @@ class Space:
             )
         return row
 
-    def suggest(self, word: str) -> list[str]:
-        from rapidfuzz import process
-        from rapidfuzz.distance import Levenshtein
+    def suggester(self) -> Suggester:
+        """The space's spelling index (service/store/suggest.py), built once."""
+        with self._suggester_lock:
+            if self._suggester is None:
+                self._suggester = Suggester(self.index_to_key)
+            return self._suggester
 
-        found = process.extract(word.lower(), self.index_to_key, scorer=Levenshtein.distance,
-                                limit=_SUGGESTIONS, score_cutoff=max(2, len(word) // 2))
-        return [key for key, _, _ in found]
+    def suggest(self, word: str) -> list[str]:
+        """Up to 5 keys spelled like `word`, closest first (bounded work per word)."""
+        return self.suggester().suggest(word)
 
     def raw_vector(self, row: int) -> np.ndarray:
         return self.vectors[row] * self.norms[row]
@@ -288,19 +317,52 @@ def _load_topk(folder: Path, manifest: dict) -> tk.TopK | None:
     entry = manifest.get("topk")
     if not entry:
         return None
-    ids, scores = _load_npy(folder / tk.IDS), _load_npy(folder / tk.SCORES)
+    ids = _load_npy(folder / tk.IDS, ndim=2, dtype=np.int32)
+    scores = _load_npy(folder / tk.SCORES, ndim=2)
     shape = (entry["rows"], entry["k"])
-    for path, arr, dtype in ((tk.IDS, ids, "int32"), (tk.SCORES, scores, "float32")):
-        if arr.shape != shape or arr.dtype != dtype:
-            raise BadIndex(folder / path, f"{arr.dtype} {arr.shape}, manifest says {dtype} {shape}")
+    for path, arr in ((tk.IDS, ids), (tk.SCORES, scores)):
+        if arr.shape != shape:
+            raise BadIndex(folder / path, f"shape {arr.shape}, manifest says {shape}")
     if ids.size and (ids.min() < 0 or ids.max() >= manifest["rows"]):
         raise BadIndex(folder / tk.IDS, "row numbers outside the space")
     return tk.TopK(ids, scores)
 
 
-def _load_npy(path: Path) -> np.ndarray:
+def _load_npy(path: Path, ndim: int, dtype=np.float32) -> np.ndarray:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as e:
         raise BadIndex(path, f"unreadable ({e})") from None
+    if arr.dtype != dtype or arr.ndim != ndim:
+        raise BadIndex(path, f"{arr.dtype} array of {arr.ndim} dimensions; expected "
+                             f"{np.dtype(dtype).name} with {ndim}")
     return arr
+
+
+def _last_line(e: Exception) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return lines[-1] if lines else type(e).__name__
+
+
+def _json_files(folder: Path, manifest: dict) -> dict[str, dict]:
+    """Every JSON file the space carries besides its manifest (embed.json, evaluation.json),
+    parsed now so that a bad one refuses the space at load, not a request later.
+
+    Raises:
+        BadIndex: naming a file that is not a JSON object.
+    """
+    found = {}
+    for fname in manifest.get("files") or {}:
+        if not fname.endswith(".json") or fname == catalog.MANIFEST:
+            continue
+        path = folder / fname
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as e:
+            raise BadIndex(path, f"not valid JSON ({e})") from None
+        if not isinstance(data, dict):
+            raise BadIndex(path, f"holds a JSON {type(data).__name__}, not an object")
+        found[fname] = data
+    if (folder / EMBED_FILE).is_file() and EMBED_FILE not in found:
+        raise BadIndex(folder / EMBED_FILE, "not listed in the manifest")
+    return found

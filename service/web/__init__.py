@@ -9,6 +9,7 @@ from __future__ import annotations
 from flask import Flask
 
 from service import __version__
+from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.registry import Registry
 
@@ -27,8 +28,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.register(app, settings.access_log)
     counters = metrics.register(app, __version__)
     auth.register(app, settings)
-    registry = Registry(settings.catalog, settings.spaces, on_change=counters.spaces_changed,
-                        full_checksums=settings.full_checksums)
+    evaluations = app.extensions["wordspace.evaluations"] = Evaluations()
+
+    def spaces_changed(spaces: dict, states: dict) -> None:
+        counters.spaces_changed(spaces, states)
+        evaluations.warm(list(spaces.values()))
+
+    registry = Registry(settings.catalog, settings.spaces, on_change=spaces_changed,
+                        full_checksums=settings.full_checksums, required=settings.required_spaces)
     app.extensions["wordspace"] = registry.load()
 
     app.register_blueprint(health.bp)

@@ -1,4 +1,4 @@
-"""Admin routes (need an API key; off without one): reload the catalog.
+"""Admin routes (need an API key; off without one): reload the catalog, recompute a scorecard.
 
 Under gunicorn the reload is done by the master on SIGHUP (which this route sends): it
 re-reads the catalog once, then forks fresh workers and lets the old ones finish their
@@ -11,6 +11,8 @@ import os
 import signal
 
 from flask import Blueprint, current_app
+
+from service.web.compare import evaluations
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
@@ -25,4 +27,11 @@ def reload():
                           "GET /readyz shows each space's state"}, 202
     registry = current_app.extensions["wordspace"].reload()
     return {"status": "reloaded",
-            "spaces": {name: vars(state) for name, state in sorted(registry.states.items())}}
+            "spaces": {name: state.details() for name, state in sorted(registry.states.items())}}
+
+
+@bp.post("/spaces/<space>/evaluation")
+def refresh_evaluation(space):
+    """Recompute the space's cheap scorecard sections (seconds of CPU, one at a time), in the
+    worker that answers; GET /v1/spaces/{space}/evaluation serves the stored scorecard."""
+    return evaluations().get(current_app.extensions["wordspace"].get(space), refresh=True)

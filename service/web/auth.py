@@ -2,14 +2,16 @@
 
 With WORDSPACE_API_KEYS set, every /v1 route needs `Authorization: Bearer <key>`, compared
 in constant time against every configured key. /healthz, /readyz, /metrics and
-/openapi.yaml stay open so probes and scrapers keep working. Admin routes need a key always
-and are off (always 401) when no key is configured.
+/openapi.yaml stay open so probes and scrapers keep working (/readyz shows its details, file
+paths and reasons, only to a caller with a key). Admin routes need a key always and are off
+(always 401) when no key is configured. With CORS origins configured, every answer carries
+`Vary: Origin`.
 """
 from __future__ import annotations
 
 import hmac
 
-from flask import Flask, request
+from flask import Flask, current_app, request
 
 from service.errors import Unauthorized
 
@@ -17,6 +19,7 @@ from service.errors import Unauthorized
 def register(app: Flask, settings) -> None:
     keys = [k.encode() for k in settings.api_keys]
     origins = set(settings.cors_origins)
+    app.extensions["wordspace.keys"] = keys
 
     @app.before_request
     def _authenticate():
@@ -32,16 +35,30 @@ def register(app: Flask, settings) -> None:
     if origins:
         @app.after_request
         def _cors(response):
+            # Every answer may differ by Origin, so a shared cache must key on it, whether or
+            # not this request's origin was allowed.
+            response.vary.add("Origin")
             origin = request.headers.get("Origin")
             if origin and ("*" in origins or origin in origins):
                 response.headers["Access-Control-Allow-Origin"] = "*" if "*" in origins else origin
-                response.headers.add("Vary", "Origin")
                 response.headers["Access-Control-Expose-Headers"] = "X-Request-ID"
                 if request.method == "OPTIONS":
                     response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
                     response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type, X-Request-ID"
                     response.headers["Access-Control-Max-Age"] = "600"
             return response
+
+
+def has_key() -> bool:
+    """Whether this request carries a valid API key (never true when none is configured)."""
+    keys = current_app.extensions.get("wordspace.keys") or []
+    if not keys:
+        return False
+    try:
+        _require(keys)
+    except Unauthorized:
+        return False
+    return True
 
 
 def _require(keys: list[bytes]) -> None:

@@ -22,18 +22,20 @@ bp = Blueprint("compare", __name__, url_prefix="/v1")
 MAX_SPACES = 8
 MAX_SENTENCES = 16
 MAX_PLOT_WORDS = 40
+MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
 MAX_PLOT_WORDS_PARAM = 800
 MAX_PLOT_NEIGHBORS = 30
 MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
-MAX_DRIFT = 500
+MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
 
 
 def _registry():
     return current_app.extensions["wordspace"]
 
 
-def _evaluations() -> scorecard.Evaluations:
-    return current_app.extensions.setdefault("wordspace.evaluations", scorecard.Evaluations())
+def evaluations() -> scorecard.Evaluations:
+    """The scorecards, made by create_app and warmed whenever the spaces (re)load."""
+    return current_app.extensions["wordspace.evaluations"]
 
 
 def _alignments() -> alignment.Alignments:
@@ -55,12 +57,12 @@ def _spaces(raw=None, *, minimum: int = 1) -> list:
         if len(raw) > MAX_SPACES_PARAM:
             raise InvalidRequest(f"'spaces' is longer than {MAX_SPACES_PARAM} characters",
                                  parameter="spaces")
-        names = [n.strip() for n in raw.split(",") if n.strip()]
+        names = [n.strip(params.SPACE) for n in raw.split(",") if n.strip(params.SPACE)]
     elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
         names = raw
     else:
         raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    names = list(dict.fromkeys(names))
+    names = list(dict.fromkeys(names)) or reg.names  # "spaces=," names none: all, like "spaces="
     if len(names) > MAX_SPACES:
         raise InvalidRequest(f"at most {MAX_SPACES} spaces per comparison", parameter="spaces")
     if len(names) < minimum:
@@ -69,8 +71,12 @@ def _spaces(raw=None, *, minimum: int = 1) -> list:
     return [reg.get(n) for n in names]
 
 
-def _refresh() -> bool:
-    return params.choice("refresh", "false", ("true", "false", "1", "0")) in ("true", "1")
+def _no_refresh() -> None:
+    """Recomputing a scorecard takes seconds of CPU: only the admin route does it."""
+    if "refresh" in request.args:
+        raise InvalidRequest("scorecards are recomputed by the admin route POST "
+                             "/v1/admin/spaces/{space}/evaluation (needs an API key)",
+                             parameter="refresh")
 
 
 def _pair() -> tuple:
@@ -107,7 +113,7 @@ def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
         if len(raw) > MAX_PAIRS_PARAM:
             raise InvalidRequest(f"'pairs' is longer than {MAX_PAIRS_PARAM} characters",
                                  parameter="pairs")
-        raw = [item.split(":") for item in raw.split(",") if item.strip()]
+        raw = [item.split(":") for item in raw.split(",") if item.strip(params.SPACE)]
     limit = params.settings().max_batch
     if not isinstance(raw, list) or not raw:
         raise InvalidRequest("'pairs' must name at least one pair: 'good:bad,alps:himalaya' "
@@ -120,7 +126,7 @@ def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
         if not isinstance(pair, list) or len(pair) != 2:
             raise InvalidRequest("each pair must be two words ('a:b', or [\"a\", \"b\"])",
                                  parameter="pairs")
-        pairs.append(tuple(params.word(w.strip() if isinstance(w, str) else w, "pairs")
+        pairs.append(tuple(params.word(w.strip(params.SPACE) if isinstance(w, str) else w, "pairs")
                            for w in pair))
     return pairs
 
@@ -145,7 +151,7 @@ def _similarity(pairs, spaces) -> dict:
 
 @bp.get("/compare/verdict")
 def compare_verdict():
-    return asdict(verdict.compute(_spaces(), _evaluations()))
+    return asdict(verdict.compute(_spaces(), evaluations()))
 
 
 @bp.post("/compare/sentences")
@@ -177,15 +183,25 @@ def analogy():
 
 @bp.get("/spaces/<space>/evaluation")
 def space_evaluation(space):
-    return _evaluations().get(_registry().get(space), refresh=_refresh())
+    _no_refresh()
+    return evaluations().get(_registry().get(space))
 
 
 @bp.get("/compare/evaluation")
 def compare_evaluation():
-    spaces, refresh = _spaces(), _refresh()
-    evals = _evaluations()
-    shared = evals.shared(spaces) if len(spaces) > 1 else None
-    return {"spaces": [evals.get(s, refresh=refresh) for s in spaces], "shared": shared}
+    _no_refresh()
+    spaces = _spaces()
+    evals = evaluations()
+    body = {"spaces": [evals.get(s) for s in spaces], "shared": None}
+    if len(spaces) > 1:
+        # Computed when the spaces load, for all of them together (seconds of CPU); another
+        # set of spaces is answered without, rather than holding a worker for seconds.
+        body["shared"] = evals.shared(sorted(spaces, key=lambda s: s.name), compute=False)
+        if body["shared"] is None:
+            body["shared_note"] = ("shared-vocabulary scores are computed at start for all "
+                                   f"loaded spaces together ({', '.join(_registry().names)}); "
+                                   "ask without 'spaces' for them")
+    return body
 
 
 def _alignment_json(fit: alignment.Alignment) -> dict:
@@ -227,14 +243,18 @@ def _projections() -> list[projection.SpaceProjection]:
     neighbours in each space), projected in every compared space, in their order."""
     basis = params.choice("basis", "words", ("words", "frequent"))
     raw = request.args.get("words")
+    k = params.integer("k", 10, MAX_PLOT_NEIGHBORS)  # checked whenever given, used with `word`
+    if raw is not None and "word" in request.args:
+        raise InvalidRequest("give 'words', or 'word' with 'k', not both", parameter="word")
     if raw is None and "word" in request.args:
-        word, k = params.query_word("word"), params.integer("k", 10, MAX_PLOT_NEIGHBORS)
+        word = params.query_word("word")
         return [projection.project_neighbors(s, word, k, basis) for s in _spaces()]
     raw = raw or ""
-    if not raw.strip() or len(raw) > MAX_PLOT_WORDS_PARAM:
+    parts = [w.strip(params.SPACE) for w in raw.split(",")]
+    if not any(parts) or len(raw) > MAX_PLOT_WORDS_PARAM:
         raise InvalidRequest(f"'words' must be 1 to {MAX_PLOT_WORDS_PARAM} characters of "
                              "comma-separated words (or give 'word' and 'k')", parameter="words")
-    words = list(dict.fromkeys(params.word(w.strip(), "words") for w in raw.split(",") if w.strip()))
+    words = list(dict.fromkeys(params.word(w, "words") for w in parts if w))
     if not 1 <= len(words) <= MAX_PLOT_WORDS:
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
     return [projection.project(s, words, basis) for s in _spaces()]
@@ -249,7 +269,13 @@ def project():
 @bp.get("/compare/plot")
 def plot_words():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    return _image(plots.words_plot(_projections(), fmt), fmt)
+    found = _projections()
+    labels = sum(len(p.points) for p in found)
+    if labels > MAX_PLOT_LABELS:
+        raise InvalidRequest(f"{labels} words to draw in {len(found)} spaces: at most "
+                             f"{MAX_PLOT_LABELS} per picture (fewer words or spaces)",
+                             parameter="words")
+    return _image(plots.words_plot(found, fmt), fmt)
 
 
 @bp.get("/compare/plot/learning-curve")
@@ -265,7 +291,7 @@ def plot_learning_curve():
 @bp.get("/compare/plot/scorecard")
 def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    evals = _evaluations()
+    evals = evaluations()
     return _image(plots.scorecard_plot({s.name: evals.get(s) for s in _spaces()}, fmt), fmt)
 
 

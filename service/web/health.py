@@ -5,6 +5,9 @@ from pathlib import Path
 
 from flask import Blueprint, Response, current_app
 
+from service.store.registry import SpaceState
+from service.web.auth import has_key
+
 bp = Blueprint("health", __name__)
 
 # service/openapi.yaml is a link to the repository's openapi.yaml, so the installed
@@ -19,10 +22,14 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
+    """Names and states for anyone (probes need no key); the version served, paths and the
+    reasons a version was refused only for a caller with an API key (and in the logs)."""
     registry = current_app.extensions["wordspace"]
-    states = {name: {k: v for k, v in vars(s).items() if v is not None and k != "name"}
-              for name, s in sorted(registry.states.items())}
+    view = SpaceState.details if has_key() else SpaceState.public
+    states = {name: view(s) for name, s in sorted(registry.states.items())}
     body = {"ready": registry.ready, "spaces": states}
+    if registry.required:
+        body["required"] = list(registry.required)
     return body, 200 if registry.ready else 503
 
 

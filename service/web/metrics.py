@@ -1,5 +1,6 @@
 """Prometheus metrics at GET /metrics: requests and latency by route, space and status,
-index search latency, loaded spaces and their rows, build info.
+index search latency, loaded spaces and their rows, spaces serving an older version because
+the newer one was refused (wordspace_space_fallback), build info.
 
 Under gunicorn the server points PROMETHEUS_MULTIPROC_DIR at a fresh folder before any
 worker starts, and /metrics aggregates every worker's values (prometheus-client's
@@ -37,6 +38,9 @@ class Metrics:
                           multiprocess_mode="livemax", registry=r)
         self.loaded = Gauge("wordspace_spaces_loaded", "Spaces loaded and serving",
                             multiprocess_mode="livemax", registry=r)
+        self.fallback = Gauge("wordspace_space_fallback", "1 while a space serves an older version "
+                              "because its newer one was refused", ["space"],
+                              multiprocess_mode="livemax", registry=r)
         self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
                           multiprocess_mode="livemax", registry=r)
         self._children = {}  # label values -> (counter, histogram): labels() once per combination
@@ -50,8 +54,10 @@ class Metrics:
         children[0].inc()
         children[1].observe(seconds)
 
-    def spaces_changed(self, spaces: dict) -> None:
+    def spaces_changed(self, spaces: dict, states: dict) -> None:
         self.loaded.set(len(spaces))
+        for name, state in states.items():
+            self.fallback.labels(space=name).set(1 if state.fallback else 0)
         for name, space in spaces.items():
             self.rows.labels(space=name).set(len(space))
             space.observe_search = self.search.labels(space=name).observe
@@ -63,7 +69,8 @@ class Metrics:
 
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry)
-        return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)
+        # content_type, not mimetype: Flask would append a second charset to a text/ type.
+        return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
 
 
 def register(app: Flask, version: str) -> Metrics:

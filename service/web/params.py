@@ -1,12 +1,36 @@
 """Read and bound request parameters once, at the edge; every failure is an InvalidRequest
-that says which parameter is wrong and what is allowed."""
+that says which parameter is wrong and what is allowed.
+
+Types are held to what openapi.yaml says: an integer is a JSON integer (not "5", not true)
+or, in a query string, ASCII digits; a number is a JSON number (not a boolean); a word has
+a character outside the whitespace of the spec's pattern (ECMAScript's). The JSON body is
+decoded here and only here: finite numbers, nesting at most MAX_JSON_DEPTH deep.
+"""
 from __future__ import annotations
 
+import json
+import re
+
+import numpy as np
 from flask import current_app, request
 
-from service.errors import InvalidRequest
+from service.errors import InvalidRequest, shorten
 
 METHODS = ("3cosadd", "3cosmul")
+# Whitespace as ECMAScript's \s (the regex dialect of openapi.yaml) defines it; the spec's
+# Word pattern spells out the same class, so code and contract agree character for character.
+SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
+        "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_VISIBLE = re.compile(f"[^{re.escape(SPACE)}]")
+# Deepest body any route reads is 3 ({"vectors": [[...]]}); the margin is for extra members.
+MAX_JSON_DEPTH = 20
+# Most words in each list of an analogy (positive, negative): 3CosMul reads the whole space
+# once per word, so this bounds its work (20 words: see the README's bounded requests).
+MAX_ANALOGY_WORDS = 10
+_INTEGER = re.compile(r"-?[0-9]{1,4000}")  # Python reads at most 4,300 digits
+# Integers the spec leaves unbounded (offsets, limits) mean the same above this.
+_BIG = 2**62
+_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
 def settings():
@@ -14,10 +38,54 @@ def settings():
 
 
 def json_body() -> dict:
-    body = request.get_json(force=True, silent=True)
+    """The request body as a JSON object (whatever its Content-Type says)."""
+    body = decode_json(request.get_data(cache=True))
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
     return body
+
+
+def decode_json(raw: bytes):
+    """Strict JSON: UTF-8, finite numbers only (no NaN, Infinity or 1e400), nested at most
+    MAX_JSON_DEPTH deep.
+
+    Raises:
+        InvalidRequest: saying what is wrong with the body.
+    """
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidRequest("the request body must be JSON in UTF-8") from None
+    if json_depth(text) > MAX_JSON_DEPTH:
+        raise InvalidRequest(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
+    try:
+        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+    except json.JSONDecodeError as e:
+        raise InvalidRequest(f"the request body is not valid JSON: {e.msg} at line {e.lineno} "
+                             f"column {e.colno}") from None
+    except ValueError as e:  # a number out of range (ours), or an integer of > 4,300 digits
+        raise InvalidRequest(f"the request body is not valid JSON: {e}") from None
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in a JSON text (strings left out), without parsing it."""
+    skeleton = _STRING.sub("", text).encode("utf-8")
+    if not skeleton:
+        return 0
+    b = np.frombuffer(skeleton, dtype=np.uint8)
+    step = ((b == ord("[")) | (b == ord("{"))).astype(np.int32) - ((b == ord("]")) | (b == ord("}")))
+    return int(np.cumsum(step).max(initial=0))
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _finite(text: str) -> float:
+    value = float(text)
+    if value in (float("inf"), float("-inf")):
+        raise ValueError(f"the number {text[:32]} is out of range")
+    return value
 
 
 def query_word(name: str) -> str:
@@ -28,9 +96,9 @@ def query_word(name: str) -> str:
 
 
 def word(value, name: str = "word", limit: int | None = None) -> str:
-    """A non-empty string of at most `limit` (default WORDSPACE_MAX_WORD_LENGTH) characters."""
-    if not isinstance(value, str) or not value.strip():
-        raise InvalidRequest(f"'{name}' must be a non-empty string", parameter=name)
+    """A string with a visible character, of at most `limit` (default WORDSPACE_MAX_WORD_LENGTH) characters."""
+    if not isinstance(value, str) or not _VISIBLE.search(value):
+        raise InvalidRequest(f"'{name}' must be a non-empty string with a character that is not a space", parameter=name)
     if limit is None:
         limit = settings().max_word_length
     if len(value) > limit:
@@ -39,35 +107,47 @@ def word(value, name: str = "word", limit: int | None = None) -> str:
 
 
 _QUERY = object()
+ABSENT = object()  # a body member that is not there (unlike one that is null)
 
 
 def k(value=_QUERY) -> int:
     """k from the query string (or the given body value), 1..WORDSPACE_MAX_K, default 10."""
-    raw = request.args.get("k", 10) if value is _QUERY else value
-    limit = settings().max_k
-    if isinstance(raw, bool):
-        raw = None
-    try:
-        number = int(raw)
-        if isinstance(raw, float) and raw != number:
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"'k' must be an integer from 1 to {limit}", parameter="k") from None
-    if not 1 <= number <= limit:
-        raise InvalidRequest(f"'k' must be from 1 to {limit}; got {number}", parameter="k")
-    return number
+    if value is _QUERY:
+        return integer("k", 10, settings().max_k)
+    return _bounded("k", _json_integer("k", value, settings().max_k), settings().max_k)
 
 
 def integer(name: str, default: int, high: int) -> int:
-    """An integer query parameter from 1 to `high`."""
-    raw = request.args.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"'{name}' must be an integer from 1 to {high}", parameter=name) from None
-    if not 1 <= value <= high:
-        raise InvalidRequest(f"'{name}' must be from 1 to {high}; got {value}", parameter=name)
-    return value
+    """An integer query parameter from 1 to `high`: ASCII digits, nothing else."""
+    return whole(name, default, 1, high)
+
+
+def _json_integer(name: str, value, high: int | None) -> int:
+    # JSON Schema's integer: a number with no fraction (5 or 5.0); never a string or a boolean.
+    if type(value) is int:
+        return value
+    if type(value) is float and value.is_integer():
+        return int(value)
+    raise InvalidRequest(f"'{name}' must be an integer" + (f" from 1 to {high}" if high else ""),
+                         parameter=name)
+
+
+def _bounded(name: str, value: int, high: int | None, low: int = 1) -> int:
+    """`value` if within low..high; high None: no upper bound (clamped to 2^62)."""
+    if value < low or (high is not None and value > high):
+        shown = f"from {low} to {high}" if high is not None else f"at least {low}"
+        raise InvalidRequest(f"'{name}' must be {shown}; got {shorten(str(value), 24)}",
+                             parameter=name)
+    return min(value, _BIG)
+
+
+def results(k_: int, batch_size: int) -> None:
+    """Bound the answer of a batch: k x items at most WORDSPACE_MAX_RESULTS."""
+    limit = settings().max_results
+    if k_ * batch_size > limit:
+        raise InvalidRequest(f"k x items = {k_} x {batch_size} = {k_ * batch_size} results; at most "
+                             f"{limit} per request (WORDSPACE_MAX_RESULTS): lower k or split the "
+                             "batch", parameter="k")
 
 
 def choice(name: str, default: str, allowed) -> str:
@@ -85,12 +165,14 @@ def method(value=_QUERY) -> str:
     return raw.lower()
 
 
-def batch(body: dict, name: str, *, required: bool = True, empty: bool = False) -> list | None:
-    """A list from the body, at most WORDSPACE_MAX_BATCH items; empty only if `empty`."""
+def batch(body: dict, name: str, *, required: bool = True, empty: bool = False,
+          limit: int | None = None) -> list | None:
+    """A list from the body, at most `limit` (default WORDSPACE_MAX_BATCH) items; empty only
+    if `empty`."""
     value = body.get(name)
     if value is None and not required:
         return None
-    limit = settings().max_batch
+    limit = limit or settings().max_batch
     if not isinstance(value, list) or (not value and not empty):
         raise InvalidRequest(f"'{name}' must be a {'' if empty else 'non-empty '}list", parameter=name)
     if len(value) > limit:
@@ -99,10 +181,23 @@ def batch(body: dict, name: str, *, required: bool = True, empty: bool = False) 
     return value
 
 
-def words(body: dict, name: str, *, required: bool = True, empty: bool = False) -> list[str]:
-    values = batch(body, name, required=required, empty=empty)
-    limit = settings().max_word_length  # read once, not per word of a 1,000-word batch
-    return [word(v, name, limit) for v in values] if values is not None else []
+def words(body: dict, name: str, *, required: bool = True, empty: bool = False,
+          limit: int | None = None) -> list[str]:
+    values = batch(body, name, required=required, empty=empty, limit=limit)
+    length = settings().max_word_length  # read once, not per word of a 1,000-word batch
+    return [word(v, name, length) for v in values] if values is not None else []
+
+
+_NUMBERS = {int, float}
+
+
+def vectors(body: dict, name: str = "vectors") -> list[list]:
+    """A batch of vectors: lists of JSON numbers (booleans and strings are not numbers)."""
+    values = batch(body, name)
+    for value in values:
+        if not isinstance(value, list) or not set(map(type, value)) <= _NUMBERS:
+            raise InvalidRequest(f"'{name}' must be a list of lists of numbers", parameter=name)
+    return values
 
 
 def texts(body: dict, name: str) -> list[str]:
@@ -126,27 +221,21 @@ MAX_PAGE = 10_000
 
 def restrict_vocab(value=_QUERY) -> int | None:
     """restrict_vocab=N from the query (or the given body value): only the N most frequent
-    words may answer (gensim's meaning); None when absent."""
-    raw = request.args.get("restrict_vocab") if value is _QUERY else value
-    if raw is None:
-        return None
-    try:
-        number = int(raw)
-        if isinstance(raw, (bool, float)):
-            raise ValueError
-    except (TypeError, ValueError):
-        raise InvalidRequest("'restrict_vocab' must be a positive integer",
-                             parameter="restrict_vocab") from None
-    if number < 1:
-        raise InvalidRequest("'restrict_vocab' must be a positive integer", parameter="restrict_vocab")
-    return number
+    words may answer (gensim's meaning); None when absent. Typed like every integer here:
+    ASCII digits in a query, a JSON integer in a body (null is not one)."""
+    if value is _QUERY:
+        if "restrict_vocab" not in request.args:
+            return None
+        return whole("restrict_vocab", 1, 1, None)
+    return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, None), None)
 
 
 def candidates(body: dict) -> list[str] | None:
-    """The body's "candidates": the only words that may answer; None when absent."""
-    value = body.get("candidates")
-    if value is None:
+    """The body's "candidates": the only words that may answer; None when absent (null is
+    not a list)."""
+    if "candidates" not in body:
         return None
+    value = body["candidates"]
     if not isinstance(value, list) or not value:
         raise InvalidRequest("'candidates' must be a non-empty list of words", parameter="candidates")
     if len(value) > MAX_CANDIDATES:
@@ -155,16 +244,15 @@ def candidates(body: dict) -> list[str] | None:
     return [word(v, "candidates") for v in value]
 
 
-def whole(name: str, default: int, low: int, high: int) -> int:
-    """An integer query parameter from `low` to `high`."""
-    raw = request.args.get(name, default)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        raise InvalidRequest(f"'{name}' must be an integer from {low} to {high}", parameter=name) from None
-    if not low <= value <= high:
-        raise InvalidRequest(f"'{name}' must be from {low} to {high}; got {value}", parameter=name)
-    return value
+def whole(name: str, default: int, low: int, high: int | None) -> int:
+    """An integer query parameter from `low` to `high` (None: unbounded, clamped to 2^62):
+    ASCII digits, nothing else."""
+    raw = request.args.get(name)
+    if raw is None:
+        return default
+    if not _INTEGER.fullmatch(raw):
+        raise InvalidRequest(f"'{name}' must be an integer (ASCII digits)", parameter=name)
+    return _bounded(name, int(raw), high, low)
 
 
 def flag(name: str) -> bool:

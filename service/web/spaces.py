@@ -37,7 +37,8 @@ def _limits() -> dict:
     s = params.settings()
     return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
             "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
-            "max_page": params.MAX_PAGE}
+            "max_page": params.MAX_PAGE, "max_results": s.max_results,
+            "max_analogy_words": params.MAX_ANALOGY_WORDS}
 
 
 def _allowed(s, body: dict | None = None):
@@ -46,7 +47,9 @@ def _allowed(s, body: dict | None = None):
     if body is None:
         restrict_vocab, words = params.restrict_vocab(), None
     else:
-        restrict_vocab, words = params.restrict_vocab(body.get("restrict_vocab")), params.candidates(body)
+        given = body.get("restrict_vocab", params.ABSENT)
+        restrict_vocab = None if given is params.ABSENT else params.restrict_vocab(given)
+        words = params.candidates(body)
     if words is None and restrict_vocab is None:
         return None
     rows = None if words is None else [r for r in (s.find(w) for w in words) if r is not None]
@@ -90,11 +93,14 @@ def neighbors_batch(space):
     allowed = _allowed(s, body)
     extra = _unknown_candidates(s, body)
     if "vectors" in body:
-        xq = s.check_vectors(params.batch(body, "vectors"))
+        vectors = params.vectors(body)
+        params.results(k, len(vectors))
+        xq = s.check_vectors(vectors)
         found = s.search(xq, k) if allowed is None else s.scan(xq, k, allowed)
         results = [{"neighbors": _neighbors(f)} for f in found]
         return {"space": s.name, "k": k, "results": results, **extra}
     words = params.words(body, "words")
+    params.results(k, len(words))
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
     found = iter(s.neighbors(present, k, allowed) if present else [])
@@ -122,10 +128,9 @@ def analogy(space):
 def analogy_post(space):
     s = _space(space)
     body = params.json_body()
-    positive = params.words(body, "positive")
-    negative = params.words(body, "negative", required=False, empty=True)
-    if len(positive) + len(negative) > params.settings().max_batch:
-        raise InvalidRequest("too many words in 'positive' and 'negative'")
+    limit = params.MAX_ANALOGY_WORDS
+    positive = params.words(body, "positive", limit=limit)
+    negative = params.words(body, "negative", required=False, empty=True, limit=limit)
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
     found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method,
                       _allowed(s, body))
@@ -214,7 +219,7 @@ def words(space):
     if len(prefix) > params.settings().max_word_length:
         raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
                              "characters", parameter="prefix")
-    offset = params.whole("offset", 0, 0, 2**62)
+    offset = params.whole("offset", 0, 0, None)
     limit = params.whole("limit", 1000, 1, params.MAX_PAGE)
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
@@ -227,7 +232,7 @@ def export(space):
     """The space as the Embedding Projector's zip or word2vec text, streamed."""
     s = _space(space)
     fmt = params.choice("format", "projector", tuple(exports.FORMATS))
-    limit = params.whole("limit", len(s), 1, 2**62) if "limit" in request.args else None
+    limit = params.whole("limit", len(s), 1, None) if "limit" in request.args else None
     name = f"{s.name}-{fmt}{exports.SUFFIX[fmt]}"
     return Response(stream_with_context(exports.export(s, fmt, limit)), content_type=exports.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -154,3 +154,16 @@ def test_context_manager_closes(toy_url):
         c.health()
     with pytest.raises(RuntimeError):
         c.health()  # httpx refuses a closed client
+
+
+def test_batches_also_fit_the_servers_results_per_request():
+    """The server answers at most max_results (k x items) per request: a batch of neighbours
+    is split by that too, not only by max_batch and the body size."""
+    from wordspace_client.calls import neighbors_batch
+    from wordspace_client.results import Limits
+
+    batch = neighbors_batch("toy", "words", [f"w{i}" for i in range(20)], k=10)
+    sizes = [len(c.body["words"]) for c in batch.calls(Limits(max_batch=8, max_results=30))]
+    assert sizes == [3, 3, 3, 3, 3, 3, 2]
+    sizes = [len(c.body["words"]) for c in batch.calls(Limits(max_batch=8, max_results=20000))]
+    assert sizes == [8, 8, 4]

@@ -41,13 +41,15 @@ class Batched(Generic[T]):
     items: list
     call: Callable[[list], Call]
     combine: Callable[[list], T]
+    results_per_item: int = 1  # k for neighbours: the server allows max_results per request
 
     def calls(self, limits: Limits) -> list[Call]:
         room = limits.max_body_bytes - len(json.dumps(self.call([]).body)) - _BODY_MARGIN
+        most = max(1, min(limits.max_batch, limits.max_results // self.results_per_item))
         chunks, chunk, size = [], [], 0
         for item in self.items:
             item_size = len(json.dumps(item)) + 2
-            if chunk and (len(chunk) == limits.max_batch or size + item_size > room):
+            if chunk and (len(chunk) == most or size + item_size > room):
                 chunks.append(chunk)
                 chunk, size = [], 0
             chunk.append(item)
@@ -132,7 +134,7 @@ def neighbors_batch(space: str, key: str, items: list, k: int, candidates=None,
         return Call("POST", _space(space, "neighbors"),
                     lambda d: [Neighbors.from_json(r) for r in d["results"]],
                     body={key: chunk, **extra})
-    return Batched(items, call, _flatten)
+    return Batched(items, call, _flatten, results_per_item=k)
 
 
 def analogy(space: str, positive: list[str], negative: list[str], k: int, method: str,

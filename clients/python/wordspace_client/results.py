@@ -26,6 +26,7 @@ class Limits:
     max_word_length: int = 200
     max_text_length: int = 10000
     max_page: int = 10000
+    max_results: int = 20000  # k x items per request
 
     @classmethod
     def from_json(cls, data: dict | None) -> "Limits":

@@ -9,6 +9,14 @@ import {QUERY, colorOf, fit, heatmap, scatter} from "./draw.js";
 // The spaces in the order /v1/spaces lists them: every row of panels follows it.
 export const page = {spaces: []};
 
+// Each kind of question's latest run: an answer that arrives after a newer question of the same
+// kind was asked is dropped, so a slow answer never lands on top of the newer one.
+const runs = {};
+function begin(kind) {
+  const id = (runs[kind] = (runs[kind] || 0) + 1);
+  return () => runs[kind] === id;
+}
+
 const names = () => page.spaces.map((s) => s.name);
 const q = encodeURIComponent;
 
@@ -17,6 +25,7 @@ function clickable(words, run) {
 }
 
 export async function compareWord(word, k = $("#k").value || 10) {
+  const current = begin("word");
   $("#word").value = word;
   for (const id of ["#panels", "#word-plot", "#suggestions"]) $(id).replaceChildren();
   $("#overlap").hidden = $("#word-plot-title").hidden = true;
@@ -25,11 +34,13 @@ export async function compareWord(word, k = $("#k").value || 10) {
   try {
     body = await api(`/v1/compare/neighbors?word=${q(word)}&k=${k}`);
   } catch (e) {
+    if (!current()) return;
     status("#word-status", e.message, true);
     const close = (e instanceof Problem && e.body.suggestions) || [];
     if (close.length) $("#suggestions").append("Did you mean ", ...clickable(close, (w) => compareWord(w, k)), "?");
     return;
   }
+  if (!current()) return;
   const found = new Map(body.spaces.map((s) => [s.space, s]));
   const shared = new Set(body.shared);
   for (const name of names()) {
@@ -39,8 +50,8 @@ export async function compareWord(word, k = $("#k").value || 10) {
   drawOverlap(body.pairs);
   const missing = body.absent.length ? ` Not in ${list(body.absent)}.` : "";
   status("#word-status", `In ${body.spaces.length} of ${body.spaces.length + body.absent.length} spaces; bold: in every list.${missing}`);
-  await drawProjection(`/v1/compare/projection?word=${q(word)}&k=${Math.min(k, 12)}`, "#word-plot", word);
-  $("#word-plot-title").hidden = false;
+  const drawn = await drawProjection(`/v1/compare/projection?word=${q(word)}&k=${Math.min(k, 12)}`, "#word-plot", current, word);
+  if (drawn !== null) $("#word-plot-title").hidden = false;
 }
 
 function neighborPanel(space, shared) {
@@ -63,8 +74,10 @@ function drawOverlap(pairs) {
 }
 
 // One picture per space, in the page's order; the words a space lacks are listed once, below.
-async function drawProjection(url, target, query = null) {
+// Returns null, drawing nothing, when a newer question was asked meanwhile.
+async function drawProjection(url, target, current, query = null) {
   const body = await api(url);
+  if (!current()) return null;
   const panels = body.spaces.map((p) => {
     const basis = p.points.length ? ` PCA over ${p.basis === "words" ? "these words" : "frequent words"}` : "";
     const panel = el("div", {class: "panel", "data-space": p.space}, el("h3", {text: p.space}, el("span", {class: "note", text: basis})));
@@ -82,22 +95,25 @@ async function drawProjection(url, target, query = null) {
 }
 
 export async function plotWords(words) {
+  const current = begin("plot");
   $("#plot-words").value = words;
   for (const id of ["#list-plot", "#plot-absent"]) $(id).replaceChildren();
   status("#plot-status", "projecting…");
   try {
-    const absent = await drawProjection(`/v1/compare/projection?words=${q(words)}`, "#list-plot");
+    const absent = await drawProjection(`/v1/compare/projection?words=${q(words)}`, "#list-plot", current);
+    if (absent === null) return;
     const groups = new Map();  // the words lacking from the same spaces, listed together
     for (const [w, spaces] of Object.entries(absent)) groups.set(list(spaces), [...(groups.get(list(spaces)) || []), w]);
     const lines = [...groups].map(([spaces, words]) => `${words.join(", ")} (not in ${spaces})`);
     $("#plot-absent").textContent = lines.length ? "Not plotted: " + lines.join("; ") + "." : "";
     status("#plot-status", "Each space projects the words it has (PCA over those words); a word keeps its colour across panels.");
   } catch (e) {
-    status("#plot-status", e.message, true);
+    if (current()) status("#plot-status", e.message, true);
   }
 }
 
 export async function comparePairs(text) {
+  const current = begin("pairs");
   $("#pairs").value = text;
   const table = $("#pairs-table");
   table.hidden = true;
@@ -105,13 +121,14 @@ export async function comparePairs(text) {
   const pairs = text.split(/[\s,]+/).filter(Boolean).join(",");
   try {
     const body = await api(`/v1/compare/similarity?pairs=${q(pairs)}`);
+    if (!current()) return;
     table.querySelector("thead").replaceChildren(el("tr", {}, el("th", {text: "pair"}), ...body.spaces.map((s) => el("th", {text: s}))));
     table.querySelector("tbody").replaceChildren(...body.results.map((r) => el("tr", {},
       el("td", {text: `${r.a} : ${r.b}`}), ...body.spaces.map((s) => similarityCell(r.scores[s], r.missing[s])))));
     table.hidden = false;
     status("#pairs-status", "Cosine similarity of the two words in each space (red: opposite, blue: alike).");
   } catch (e) {
-    status("#pairs-status", e.message, true);
+    if (current()) status("#pairs-status", e.message, true);
   }
 }
 
@@ -123,12 +140,14 @@ function similarityCell(score, missing) {
 }
 
 export async function compareAnalogy() {
+  const current = begin("analogy");
   const [a, b, c, expected] = ["#a", "#b", "#c", "#expected"].map((id) => $(id).value.trim());
   $("#analogies").replaceChildren();
   status("#analogy-status", "searching…");
   const want = expected ? `&expected=${q(expected)}` : "";
   try {
     const body = await api(`/v1/compare/analogy?a=${q(a)}&b=${q(b)}&c=${q(c)}&k=5${want}`);
+    if (!current()) return;
     for (const s of body.spaces) {
       const panel = el("div", {class: "panel", "data-space": s.space}, el("h3", {text: s.space}));
       if (!s.found) panel.append(el("p", {class: "muted", text: `has no ${list(s.missing)}`}));
@@ -141,19 +160,21 @@ export async function compareAnalogy() {
     }
     status("#analogy-status", `${a} : ${b} :: ${c} : ? (3CosAdd) in every space${expected ? `; bold: ${expected}` : ""}.`);
   } catch (e) {
-    status("#analogy-status", e.message, true);
+    if (current()) status("#analogy-status", e.message, true);
   }
 }
 
 export async function compareSentences(sentences, spaces = null) {
+  const current = begin("sentences");
   $("#sentences").value = sentences.join("\n");
   $("#heatmaps").replaceChildren();
   status("#sentence-status", "embedding…");
   try {
     const body = await post("/v1/compare/sentences", spaces ? {sentences, spaces} : {sentences});
+    if (!current()) return;
     $("#heatmaps").append(...body.spaces.map((s) => heatmap(s, sentences)));
     status("#sentence-status", "Cosine similarity of the sentence vectors. Each matrix is coloured over its own range of cosines (printed under it), so its structure shows even when all cosines are high; compare spaces by the digits.");
   } catch (e) {
-    status("#sentence-status", e.message, true);
+    if (current()) status("#sentence-status", e.message, true);
   }
 }
