@@ -68,6 +68,6 @@ def test_build_budget_bounds_the_rows_and_skips_very_large_tables(tmp_path):
     assert tk.rows_for((400_000, 50)) == tk.ROWS
     assert tk.rows_for((300, 16)) == 300  # small tables: every row
     assert tk.MIN_ROWS <= tk.rows_for((100_000, 300)) < tk.ROWS
-    assert tk.rows_for((3_000_000, 300)) == 0  # 1,111 rows would not be worth 25 minutes
+    assert tk.rows_for((3_000_000, 300)) == 0  # 444 rows would not be worth ten minutes
     huge = np.lib.stride_tricks.as_strided(np.zeros(1, dtype="float32"), (3_000_000, 300), (0, 0))
     assert tk.write(tmp_path, huge) is None and not list(tmp_path.iterdir())

@@ -64,12 +64,13 @@ def versions(catalog: Path, name: str) -> list[Path]:
 def write_space(catalog: Path, name: str, table: Table, *, source: dict,
                 factory: str | None = None, details: dict | None = None,
                 extra_files: dict[str, Path] | None = None, progress=None,
-                target_recall: float = ix.TARGET_RECALL) -> Path:
+                target_recall: float = ix.TARGET_RECALL, topk_rows: int | None = None) -> Path:
     """Build the index for `table` and publish it as space `name`; returns the space path.
 
     `details` is stored in the manifest under "details" (training facts, scores);
     `extra_files` are copied in and checksummed like the core files. Search parameters are
-    tuned to reach `target_recall` (recall@10 against exact search).
+    tuned to reach `target_recall` (recall@10 against exact search). The exact neighbours of
+    the first `topk_rows` rows are stored (default: service/store/topk.py's budget).
 
     Raises:
         ValueError: a bad name, an empty table, or a factory faiss refuses.
@@ -92,7 +93,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
         np.save(tmp / "vectors.npy", unit)
         np.save(tmp / "norms.npy", norms)
         faiss.write_index(index, str(tmp / "index.faiss"))
-        topk = tk.write(tmp, unit)
+        topk = tk.write(tmp, unit, topk_rows)
         for fname, src in (extra_files or {}).items():
             shutil.copyfile(src, tmp / fname)
         manifest = {

@@ -27,10 +27,12 @@ TARGET_RECALL = 0.99
 # error of about 0.001, so a fresh sample of queries still lands at or above the target.
 RECALL_MARGIN = 0.003
 RECALL_QUERIES = 1000
-# HNSW graphs are built with at least this efConstruction. On GloVe 400k x 50 (HNSW32) 200
-# instead of 80 costs about 2.5x the CPU to build and reaches recall@10 0.99 at efSearch 64
-# instead of 224 (bench/README.md): every query is that much cheaper.
-EF_CONSTRUCTION = 200
+# HNSW graphs are built with at least this efConstruction. On GloVe 400k x 50 (HNSW32, this
+# 2-core machine, bench/build_budget.py): 80 costs 142 s of CPU and needs efSearch 224 for
+# recall@10 0.99; 120 costs 208 s and needs efSearch 160 (a search about a fifth cheaper);
+# 200 needs only efSearch 80 but costs about 357 s, too much for the default build's budget
+# (the CI container step gives `build-index glove` 300 s).
+EF_CONSTRUCTION = 120
 _SWEEPS = {
     "efSearch": (16, 24, 32, 48, 64, 80, 96, 128, 160, 192, 224, 256, 320, 384, 512, 768, 1024),
     "nprobe": (1, 2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024),
