@@ -1,11 +1,11 @@
-"""JSON in and out of the app with orjson: Flask's JSON provider, replaced.
+"""JSON out of the app with orjson: Flask's JSON provider, replaced for encoding.
 
 Encoding a neighbours answer with the standard library costs about as much as the rest of
 the view; orjson does it in a few microseconds and writes bytes straight into the response.
 It encodes dataclasses (the store's result objects) and numpy arrays itself; anything else
 goes through Flask's own fallback (dates, UUIDs, objects with __html__). Keys keep their
-insertion order, as the API documents them. orjson reads no NaN or Infinity literals: they
-are not JSON, and a body holding them is refused like any other invalid JSON.
+insertion order, as the API documents them. Request bodies are decoded in one place,
+service/web/params.py, with the standard library (integers of any size, as the spec allows).
 """
 from __future__ import annotations
 
@@ -18,9 +18,6 @@ _OPTIONS = orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS
 class OrjsonProvider(DefaultJSONProvider):
     def dumps(self, obj, **kwargs) -> str:
         return orjson.dumps(obj, default=self.default, option=_OPTIONS).decode()
-
-    def loads(self, s, **kwargs):
-        return orjson.loads(s)
 
     def response(self, *args, **kwargs):
         obj = self._prepare_response_obj(args, kwargs)
