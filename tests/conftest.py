@@ -13,7 +13,8 @@ from service.store import catalog
 from service.store.tables import Table
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The real default spaces the end-to-end tests need, built once per test session.
+REAL_SPACES = ("word2vec", "glove", "sentiment", "clickbait", "clickbait-w2v")
 
 
 def toy_table(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Table:
@@ -67,6 +68,18 @@ def app(settings):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(scope="session")
+def real_catalog(tmp_path_factory) -> Path:
+    """REAL_SPACES built here from the packaged and vendored data (no learning curve), whatever
+    the developer's ./indexes holds; takes minutes (word2vec is trained)."""
+    from service.build import runner
+    from service.build.recipes import BuildOptions
+
+    cat = tmp_path_factory.mktemp("real-catalog")
+    runner.run(BuildOptions(catalog=cat, spaces=REAL_SPACES, curve=None))
+    return cat
 
 
 @pytest.fixture(scope="session")
