@@ -122,9 +122,12 @@ def run_build(args, settings=None) -> int:
     spaces = tuple(s.strip() for s in args.spaces.split(",") if s.strip())
     options = options_from_args(args, spaces=spaces)
     rows = runner.run(options)
-    planned = {r.task for r in runner.ordered(recipes_for(options), spaces) if r.task}
+    # The curve runs for its tasks when the build made their spaces and the spaces it starts
+    # from (`--spaces clickbait` alone trains no word2vec for it).
+    plan = runner.ordered(recipes_for(options), spaces)
+    planned = {r.task for r in plan if r.task} | {r.name for r in plan}
     for task in (options.curve.tasks if options.curve else ()):
-        if task in planned:
+        if task in planned and options.curve.starts() <= planned:
             t = time.perf_counter()
             _, status = curve_artifact(options, task, jobs=args.jobs)
             rows.append({"space": f"(curve {task})", "status": status, "rows": None, "dim": None,
