@@ -117,6 +117,19 @@ def check_spec(spec):
     return check
 
 
+@pytest.fixture
+def get(client, check_spec):
+    """get(url, path_template, status=200): a GET whose answer must agree with openapi.yaml;
+    returns the JSON body (or the bytes of a picture)."""
+    def do(url, template, status=200):
+        r = client.get(url)
+        assert r.status_code == status, r.get_data(as_text=True)[:400]
+        body = r.get_json() if r.is_json else r.data
+        check_spec(template, "GET", r.status_code, body, r.content_type)
+        return body
+    return do
+
+
 def _ref(spec: dict, ref: str):
     node = spec
     for part in ref.lstrip("#/").split("/"):

@@ -37,17 +37,6 @@ def catalog_dir(tmp_path, table):
     return cat
 
 
-@pytest.fixture
-def get(client, check_spec):
-    def do(url, template, status=200):
-        r = client.get(url)
-        assert r.status_code == status, r.get_data(as_text=True)[:400]
-        body = r.get_json() if r.is_json else r.data
-        check_spec(template, "GET", r.status_code, body, r.content_type)
-        return body
-    return do
-
-
 def test_overlap_measures():
     assert jaccard(["a", "b"], ["b", "c"]) == pytest.approx(1 / 3)
     assert rbo(list("abcdefghij"), list("abcdefghij")) == pytest.approx(1.0)

@@ -33,17 +33,9 @@ def write_curves(cat) -> None:
     catalog.write_experiment(cat, catalog.LEARNING_CURVE, {"rows": [{"size": 1}]})
 
 
-@pytest.fixture
-def get(client, check_spec, catalog_dir):
+@pytest.fixture(autouse=True)
+def curves(catalog_dir):
     write_curves(catalog_dir)
-
-    def do(url, template, status=200):
-        r = client.get(url)
-        assert r.status_code == status, r.get_data(as_text=True)[:400]
-        body = r.get_json() if r.is_json else r.data
-        check_spec(template, "GET", r.status_code, body, r.content_type)
-        return body
-    return do
 
 
 def test_every_task_or_one(get):
