@@ -97,8 +97,11 @@ def curve_artifact(options: BuildOptions, task: str, jobs: int = 1) -> tuple[dic
     if starts:
         runner.run(dataclasses.replace(options, spaces=starts, force=False))
     ctx = Context(options)
+    # Every published start, not only this grid's: a smaller grid still reports the runs a
+    # bigger one cached from word2vec or glove.
+    every_start = {s for s, _, _ in INITS.values() if s}
     fingerprints = {n: (steps.published(options.catalog, n) or {}).get("details", {}).get("fingerprint")
-                    for n in starts}
+                    for n in every_start}
     data_split = ctx.task_split(task)
     with steps.step(f"learning curve {task}"):
         result = learning_curve(task, data_split, {n: ctx.table(n) for n in starts}, fingerprints,

@@ -112,7 +112,7 @@ def learning_curve(task: str, split: Split, tables: dict[str, Table], fingerprin
             "inits": {n: dict(zip(("start", "vocabulary", "trainable"), INITS[n])) for n in INITS},
             "grid": {"sizes": sizes, "inits": list(curve.inits), "seeds": list(curve.seeds)},
             "glove_rows": curve.glove_rows, "rows": summarize(runs), "runs": len(runs),
-            "ran": len(todo), "starts": {n: fingerprints.get(n) for n in curve.starts()},
+            "ran": len(todo), "starts": {n: fingerprints.get(n) for n in sorted(curve.starts())},
             "seconds": round(time.perf_counter() - started, 1)}
 
 
