@@ -21,6 +21,7 @@ from service.build.experiment import (FULL_GRID, INITS, CurveSettings, experimen
                                       format_curve, learning_curve)
 from service.build.recipes import SPACES, BuildOptions, Context, recipes_for
 from service.build.task_data import TASKS
+from service.errors import InputError
 from service.store import catalog
 
 log = logging.getLogger("wordspace.build")
@@ -146,7 +147,7 @@ def run_learning_curve(args, settings=None) -> int:
                                inits=tuple(i.strip() for i in args.inits.split(",") if i.strip()))
     options = options_from_args(args, grid=grid)
     if args.task not in TASKS and args.task != options.user_task:
-        raise ValueError(f"--task {args.task}: choose from {', '.join(TASKS)}"
+        raise InputError(f"--task {args.task}: choose from {', '.join(TASKS)}"
                          + (f" or {options.user_task}" if options.user_task else ""))
     curve, _ = curve_artifact(options, args.task, jobs=args.jobs)
     sys.stdout.write(format_curve(curve) + "\n")

@@ -29,6 +29,7 @@ from service.build.classifier import ClassifierSettings, train_classifier
 from service.build.intervals import mean_interval, paired_difference
 from service.build.task_data import Split
 from service.build.vocabulary import Start, training_words, unseen_share
+from service.errors import InputError
 from service.store import catalog
 from service.store.tables import Table
 
@@ -78,7 +79,7 @@ def learning_curve(task: str, split: Split, tables: dict[str, Table], fingerprin
     """
     for name in curve.inits:
         if name not in INITS:
-            raise ValueError(f"unknown init {name!r}; choose from {', '.join(INITS)}")
+            raise InputError(f"unknown init {name!r}; choose from {', '.join(INITS)}")
     started = time.perf_counter()
     settings = dataclasses.replace(settings, verbose=0)
     base = {"task": task, "data": split.train.sha256, "split": split.describe()["split"],

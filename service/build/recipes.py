@@ -32,7 +32,7 @@ from service.build.sources import read_table
 from service.build.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
 from service.build.vocabulary import Start
 from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
-from service.errors import MissingInput
+from service.errors import InputError, MissingInput
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
 from service.store.tables import Table, kumo_root, parse_source
@@ -224,6 +224,6 @@ def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
     extra = task_recipes(task)
     taken = [r.name for r in extra if r.name in SPACES]
     if taken:
-        raise ValueError(f"--task-data {options.task_data}: its spaces would be named "
+        raise InputError(f"--task-data {options.task_data}: its spaces would be named "
                          f"{', '.join(taken)}, which a default space is; rename the file")
     return RECIPES + extra
