@@ -30,6 +30,7 @@ print("\n".join(project["dependencies"] + [d for e in extras for d in project["o
 RUN /opt/venv/bin/pip install -r requirements.txt
 COPY README.md openapi.yaml ./
 COPY service/ service/
+COPY data/clickbait/ data/clickbait/
 RUN /opt/venv/bin/pip install --no-deps . \
  && /opt/venv/bin/python -c "import service.web.health as h; assert h.OPENAPI.is_file(), h.OPENAPI" \
  && /opt/venv/bin/pip uninstall -y -q pip setuptools

@@ -13,7 +13,8 @@ from service.store import catalog
 from service.store.tables import Table
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+# The real default spaces the end-to-end tests need, built once per test session.
+REAL_SPACES = ("word2vec", "glove", "sentiment", "clickbait", "clickbait-w2v")
 
 
 def toy_table(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Table:
@@ -70,6 +71,18 @@ def client(app):
 
 
 @pytest.fixture(scope="session")
+def real_catalog(tmp_path_factory) -> Path:
+    """REAL_SPACES built here from the packaged and vendored data (no learning curve), whatever
+    the developer's ./indexes holds; takes minutes (word2vec is trained)."""
+    from service.build import runner
+    from service.build.recipes import BuildOptions
+
+    cat = tmp_path_factory.mktemp("real-catalog")
+    runner.run(BuildOptions(catalog=cat, spaces=REAL_SPACES, curve=None))
+    return cat
+
+
+@pytest.fixture(scope="session")
 def spec() -> dict:
     import yaml
 
@@ -102,6 +115,19 @@ def check_spec(spec):
             validator.validate(body)
 
     return check
+
+
+@pytest.fixture
+def get(client, check_spec):
+    """get(url, path_template, status=200): a GET whose answer must agree with openapi.yaml;
+    returns the JSON body (or the bytes of a picture)."""
+    def do(url, template, status=200):
+        r = client.get(url)
+        assert r.status_code == status, r.get_data(as_text=True)[:400]
+        body = r.get_json() if r.is_json else r.data
+        check_spec(template, "GET", r.status_code, body, r.content_type)
+        return body
+    return do
 
 
 def _ref(spec: dict, ref: str):

@@ -1,4 +1,6 @@
-"""The Keras classifier, really trained on tiny seeded data: from scratch and from word2vec."""
+"""The Keras classifier, really trained on tiny seeded data: from scratch, from a pretrained
+table with the union vocabulary (every pretrained word kept, untouched rows bit-identical),
+the training-words-only ablation, a frozen start, and early stopping counted in steps."""
 from __future__ import annotations
 
 import json
@@ -8,6 +10,7 @@ import pytest
 
 from service.build.sources import read_table
 from service.build.task_data import Dataset, split
+from service.build.vocabulary import Start, build_vocabulary, ids, training_words, unseen_share
 from service.store.tables import Table
 
 pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
@@ -16,6 +19,7 @@ pytestmark = pytest.mark.slow
 POSITIVE = ["great", "superb", "lovely", "moving", "brilliant"]
 NEGATIVE = ["awful", "dull", "boring", "clumsy", "tedious"]
 NEUTRAL = ["the", "film", "plot", "actors", "was", "and", "story", "a", "scene", "music"]
+ONLY_PRETRAINED = ["alps", "himalaya", "soups"]  # no training text has them
 
 
 def sentiment_data(n: int = 400, seed: int = 0) -> Dataset:
@@ -31,53 +35,98 @@ def sentiment_data(n: int = 400, seed: int = 0) -> Dataset:
     return Dataset("sentiment", texts, np.array(labels, dtype="int32"), ["pos", "neg"], "0" * 64, "test")
 
 
+def pretrained(dim: int = 6, seed: int = 0) -> Table:
+    """A table with the polarity words, words no text has, and one the tokenizer never makes."""
+    words = POSITIVE + NEGATIVE + ["film"] + ONLY_PRETRAINED + ["u.s."]
+    return Table(words, np.random.default_rng(seed).normal(size=(len(words), dim)).astype("float32"))
+
+
 def small_settings(**kw):
     from service.build.classifier import ClassifierSettings
 
-    return ClassifierSettings(**{"embedding_dim": 8, "epochs": 12, "batch_size": 16,
-                                 "learning_rate": 1e-2, "sequence_length": 12, **kw})
+    return ClassifierSettings(**{"embedding_dim": 8, "batch_size": 16, "learning_rate": 1e-2,
+                                 "sequence_length": 12, "check_every": 10, "patience": 60,
+                                 "min_steps": 80, "max_steps": 400, **kw})
 
 
 def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
     from service.build.classifier import train_classifier
 
     result = train_classifier(split(sentiment_data(), seed=0), tmp_path, small_settings())
-    assert result.test_accuracy > 0.9 and result.init == "scratch"
-    assert 1 <= result.best_epoch <= result.epochs <= 12
+    assert result.test_accuracy > 0.9 and result.init["start"] == "scratch"
+    assert 80 <= result.steps <= 400 and result.best_step % 10 == 0 and 0 < result.best_step <= result.steps
+    assert result.test_correct.shape == (80,) and result.test_correct.mean() == result.test_accuracy
     table = read_table("keras", result.model_path)
-    assert table.vector_size == 8 and "great" in table.index_to_key
+    assert table.vector_size == 8 and "great" in table.index_to_key and "alps" not in table.index_to_key
+    assert result.vocabulary["rows"] == len(table.index_to_key) == result.vocabulary["rows_trained"]
     config = json.loads(result.embed_path.read_text())
     assert config["pooling"] == "mean" and config["sequence_length"] == 12
     assert len(config["unk_vector"]) == 8
 
 
-def test_word2vec_init_rows_then_fine_tuned(tmp_path):
-    from service.build.classifier import _initial_weights, train_classifier
+def test_union_start_keeps_every_pretrained_word_with_its_vector(tmp_path):
+    from service.build.classifier import train_classifier
 
-    rng = np.random.default_rng(0)
-    words = POSITIVE + NEGATIVE + ["unused"]
-    init = Table(words, rng.normal(size=(len(words), 6)).astype("float32"))
-    weights, coverage = _initial_weights(["", "[UNK]", "great", "film", "dull"], init, seed=0)
-    np.testing.assert_array_equal(weights[2], init.vectors[0])
-    np.testing.assert_array_equal(weights[4], init.vectors[words.index("dull")])
-    assert coverage == {"initialised": 2, "vocabulary": 3, "percent": 66.67}
+    init = pretrained()
+    result = train_classifier(split(sentiment_data(), seed=1), tmp_path, small_settings(embedding_dim=99),
+                              Start("word2vec", init))
+    assert result.init == {"start": "word2vec", "vocabulary": "union", "trainable": True, "rows": None}
+    assert result.test_accuracy > 0.9
+    table = read_table("keras", result.model_path)
+    assert table.vector_size == 6  # the table's size wins
+    rows = {w: table.vectors[i] for i, w in enumerate(table.index_to_key)}
+    for word in ONLY_PRETRAINED:  # carried over, bit for bit
+        np.testing.assert_array_equal(rows[word], init.vectors[init.index_to_key.index(word)])
+    for word in ("great", "dull", "film"):  # trained: moved away from the pretrained vector
+        assert not np.array_equal(rows[word], init.vectors[init.index_to_key.index(word)])
+    assert "u.s." not in rows  # no text can produce it
+    v = result.vocabulary
+    assert v["pretrained_only"] == len(ONLY_PRETRAINED) and v["from_pretrained"] == 11
+    assert v["rows"] == v["training_words"] + v["pretrained_only"] == len(table.index_to_key)
+    assert v["rows_carried_over"] == len(ONLY_PRETRAINED) and v["rows_trained"] == v["training_words"]
 
-    result = train_classifier(split(sentiment_data(), seed=1), tmp_path,
-                              small_settings(embedding_dim=99), init=init)
-    assert result.init == "word2vec" and result.test_accuracy > 0.9
-    assert result.init_coverage["initialised"] == 10
-    assert read_table("keras", result.model_path).vector_size == 6  # word2vec's size wins
+
+def test_training_words_ablation_and_frozen_start(tmp_path):
+    from service.build.classifier import train_classifier
+
+    init, data = pretrained(), split(sentiment_data(), seed=2)
+    ablation = train_classifier(data, tmp_path / "a", small_settings(), Start("word2vec", init, "training"))
+    assert "alps" not in read_table("keras", ablation.model_path).index_to_key
+    assert ablation.vocabulary["pretrained_only"] == 0
+
+    frozen = train_classifier(data, tmp_path / "f", small_settings(), Start("word2vec", init, trainable=False))
+    table = read_table("keras", frozen.model_path)
+    start = build_vocabulary(data.train.texts, Start("word2vec", init), dim=6, seed=0, max_tokens=20_000)
+    np.testing.assert_array_equal(table.vectors, start.weights[2:])  # nothing moved
+    assert frozen.vocabulary["rows_trained"] == 0 and frozen.test_accuracy > 0.6  # chance 0.5
 
 
-def test_learning_curve_small_grid():
-    from service.build.experiment import CurveSettings, format_curve, learning_curve
+def test_rows_no_text_reads_stay_bit_identical_under_the_optimizer():
+    """Why training on the rows the texts read is the same as training the whole table: with
+    the project's optimizer, a row whose gradient is always zero does not move at all."""
+    import keras
 
-    rng = np.random.default_rng(0)
-    words = POSITIVE + NEGATIVE
-    init = Table(words, rng.normal(size=(len(words), 8)).astype("float32"))
-    curve = learning_curve(split(sentiment_data(300), seed=0), init, small_settings(epochs=4),
-                           CurveSettings(sizes=(40, 0), seeds=(0,), min_steps=20, max_epochs=6))
-    assert [(r["size"], r["init"], r["runs"]) for r in curve["rows"]] == [
-        (40, "scratch", 1), (40, "word2vec", 1), (210, "scratch", 1), (210, "word2vec", 1)]
-    assert all(0 <= r["mean"] <= 1 and r["std"] >= 0 for r in curve["rows"])
-    assert "210" in format_curve(curve)
+    from service.build.classifier import _core, optimizer
+
+    settings = small_settings()
+    keras.utils.set_random_seed(0)
+    table = np.random.default_rng(0).normal(size=(50, 8)).astype("float32")
+    model = _core(keras, 50, 8, 2, settings)
+    model.get_layer("embedding").set_weights([table])
+    model.compile(optimizer=optimizer(keras, settings), loss="sparse_categorical_crossentropy")
+    x = np.random.default_rng(1).integers(2, 20, size=(64, 5)).astype("int32")  # rows 2..19 only
+    y = (x.sum(axis=1) % 2).astype("int32")
+    model.fit(x, y, epochs=5, batch_size=8, verbose=0)
+    after = model.get_layer("embedding").get_weights()[0]
+    np.testing.assert_array_equal(after[20:], table[20:])
+    assert not np.array_equal(after[2:20], table[2:20])
+
+
+def test_vocabulary_helpers():
+    texts = ["The Alps, the alps!", "soups and THE alps"]
+    assert training_words(texts) == ["alps", "the", "and", "soups"]
+    assert training_words(texts, max_tokens=4) == ["alps", "the"]
+    key_to_index = {"": 0, "[UNK]": 1, "alps": 2, "the": 3}
+    assert ids(["the alps of old", "alps"], key_to_index, 3).tolist() == [[3, 2, 1], [2, 0, 0]]
+    np.testing.assert_allclose(unseen_share(["the alps", "new words here", ""], {"the", "alps", "here"}),
+                               [0.0, 2 / 3, 0.0])

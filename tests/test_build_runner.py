@@ -1,5 +1,5 @@
-"""`wordspace build` end to end: a small task space from the clickbait headlines through
-the real command, then the same command again finds it up to date."""
+"""`wordspace build` end to end: the clickbait space from the vendored headlines (a --limit
+subset) through the real command, then the same command again finds it up to date."""
 from __future__ import annotations
 
 import json
@@ -11,41 +11,42 @@ import pytest
 from service import cli, create_app
 from service.analysis import scorecard
 from service.build import runner
-from service.build.recipes import SPACES, BuildOptions, Made, Recipe
+from service.build.recipes import SPACES, BuildOptions, Made, Recipe, recipes_for
+from service.build.task_data import CLICKBAIT_DIR
 from service.settings import Settings
 from service.store import catalog
 from service.store.embed import embed_texts
 from service.store.space import Space
 from service.store.tables import Table
 
-CLICKBAIT = Path(__file__).resolve().parents[2] / "shared/data/clickbait"
-
 pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not CLICKBAIT.is_dir(), reason=f"clickbait data not found at {CLICKBAIT}")
-def test_build_task_space_from_clickbait(tmp_path, capsys, monkeypatch):
+def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     cat = tmp_path / "indexes"
-    argv = ["--catalog", str(cat), "build", "--spaces", "task", "--task-data", str(CLICKBAIT),
-            "--limit", "3000", "--epochs", "4", "--no-learning-curve", "--quiet"]
+    argv = ["--catalog", str(cat), "build", "--spaces", "clickbait", "--limit", "3000",
+            "--max-steps", "400", "--no-learning-curve", "--quiet"]
     assert cli.main(argv) == 0
-    manifest = catalog.verify(catalog.resolve(cat, "task"))
+    manifest = catalog.verify(catalog.resolve(cat, "clickbait"))
     d = manifest["details"]
-    assert d["kind"] == "task" and d["dataset"] == "clickbait"
+    assert d["kind"] == "task" and d["task"] == "clickbait" and d["dataset"] == "clickbait"
+    assert d["init"] == {"start": "scratch", "vocabulary": "training", "trainable": True, "rows": None}
+    assert d["vocabulary"]["rows"] == manifest["rows"] == d["vocabulary"]["rows_trained"]
     assert d["test_accuracy"] > 0.85  # chance is 0.5
     assert d["split"] == {"train": 2100, "validation": 300, "test": 600}
-    assert len(d["dataset_sha256"]) == 64 and d["seed"] == 0 and d["epochs"] <= 4
+    assert len(d["dataset_sha256"]) == 64 and d["seed"] == 0 and d["steps"] <= 400
     assert "embed.json" in manifest["files"]
-    space = Space.load(cat, "task")
+    assert CLICKBAIT_DIR.is_dir()  # vendored: nothing outside the repository is read
+    space = Space.load(cat, "clickbait")
     assert len(space) == manifest["rows"] > 1000
     [e] = embed_texts(space, ["You Won't Believe What Happened Next"])
     assert e.vector.shape == (manifest["dimension"],) and e.tokens == 6
-    assert "task" in capsys.readouterr().out  # the summary table
+    assert "clickbait" in capsys.readouterr().out  # the summary table
 
     # The scorecard is computed at build time, on the classifier's pooling, and served as is.
     assert "evaluation.json" in manifest["files"]
-    folder = catalog.resolve(cat, "task")
+    folder = catalog.resolve(cat, "clickbait")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     assert stored["source"] == "build" and stored["rows"] == manifest["rows"]
     assert stored["task"]["computed"] and stored["task"]["dataset"] == "clickbait"
@@ -55,22 +56,22 @@ def test_build_task_space_from_clickbait(tmp_path, capsys, monkeypatch):
         m.setattr(scorecard, "evaluate_space", _must_not_recompute)
         client = create_app(Settings(catalog=cat)).test_client()
         started = time.perf_counter()
-        served = client.get("/v1/spaces/task/evaluation").get_json()
+        served = client.get("/v1/spaces/clickbait/evaluation").get_json()
         assert time.perf_counter() - started < 2
     assert served.pop("refreshed") == [] and served.pop("kept") == list(scorecard.SECTIONS)
     assert served == stored
     # The HTTP embed route gives the same pooled vector, and the task space is listed as such.
-    r = client.post("/v1/spaces/task/embed", json={"texts": ["You Won't Believe What Happened Next"]})
+    r = client.post("/v1/spaces/clickbait/embed", json={"texts": ["You Won't Believe What Happened Next"]})
     assert r.status_code == 200 and r.get_json()["kind"] == "task"
     assert r.get_json()["results"][0]["vector"] == pytest.approx(e.vector.tolist(), abs=1e-6)
     listed = {s["name"]: s for s in client.get("/v1/spaces").get_json()["spaces"]}
-    assert listed["task"]["details"]["test_accuracy"] == d["test_accuracy"]
+    assert listed["clickbait"]["details"]["test_accuracy"] == d["test_accuracy"]
 
     assert cli.main(argv) == 0
-    assert catalog.resolve(cat, "task") == folder  # up to date: not rebuilt
+    assert catalog.resolve(cat, "clickbait") == folder  # up to date: not rebuilt
     assert "cached" in capsys.readouterr().out
     assert cli.main(argv + ["--force"]) == 0
-    assert catalog.resolve(cat, "task") != folder
+    assert catalog.resolve(cat, "clickbait") != folder
 
 
 def _must_not_recompute(*args, **kwargs):
@@ -121,7 +122,11 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
 def test_runner_refuses_unknown_names_and_circles(tmp_path):
     with pytest.raises(ValueError, match="choose from"):
         runner.run(BuildOptions(catalog=tmp_path, spaces=("nope",)))
-    assert SPACES == ("word2vec", "glove", "task", "task-w2v")
+    assert SPACES == ("word2vec", "glove", "sentiment", "sentiment-w2v", "clickbait", "clickbait-w2v")
+    mine = recipes_for(BuildOptions(catalog=tmp_path, task_data=str(tmp_path / "reviews.csv")))
+    assert [r.name for r in mine[-2:]] == ["reviews", "reviews-w2v"] and mine[-1].needs == ("word2vec",)
+    with pytest.raises(ValueError, match="rename"):
+        recipes_for(BuildOptions(catalog=tmp_path, task_data=str(tmp_path / "clickbait")))
     circle = (Recipe("a", ("b",), dict, None), Recipe("b", ("a",), dict, None))
     with pytest.raises(ValueError, match="circle"):
         runner.ordered(circle, ("a",))

@@ -1,9 +1,9 @@
 """On the real default spaces: word2vec and GloVe put words with an obvious meaning relation
-closer than the task space does, and the task space puts same-polarity review words closer
-(and antonyms farther apart) than they do; the compare routes answer on them in time.
+closer than the sentiment space does, and the sentiment space puts same-polarity review words
+closer (and antonyms farther apart) than they do; the compare routes answer on them in time.
 
-The spaces come from the repository's catalog (`make build`) when it has them all, else
-`wordspace build` makes them (no learning curve) in a temporary catalog, which takes minutes.
+The spaces are built once per session in a temporary catalog (tests/conftest.py
+`real_catalog`), which takes minutes.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from service.settings import Settings
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
-NEEDED = ("word2vec", "glove", "task")
+NEEDED = ("word2vec", "glove", "sentiment")
 
 # Meaning relations (country-capital, synonyms, pairs) whose words the review vocabulary has.
 MEANING = [("france", "paris"), ("england", "london"), ("china", "beijing"), ("germany", "berlin"),
@@ -32,17 +32,6 @@ POLARITY = [("boring", "mess"), ("dull", "waste"), ("tedious", "worst"), ("lame"
             ("powerful", "moving")]
 # Antonyms share contexts (word2vec, GloVe: close) but not labels (task: far).
 ANTONYMS = [("good", "bad"), ("best", "worst"), ("great", "awful"), ("love", "hate")]
-
-
-@pytest.fixture(scope="module")
-def real_catalog(tmp_path_factory) -> Path:
-    """Built here, from the packaged data, whatever the developer's ./indexes holds."""
-    from service.build import runner
-    from service.build.recipes import BuildOptions
-
-    cat = tmp_path_factory.mktemp("real-catalog")
-    runner.run(BuildOptions(catalog=cat, spaces=NEEDED, curve=None))
-    return cat
 
 
 @pytest.fixture(scope="module")
@@ -69,21 +58,21 @@ def _medians(client, pairs) -> tuple[dict[str, float], list]:
 
 def test_meaning_relations_are_closer_in_word2vec_and_glove(client):
     medians, rows = _medians(client, MEANING)
-    assert medians["word2vec"] < medians["task"] and medians["glove"] < medians["task"], rows
-    closer = sum(r["word2vec"] < r["task"] and r["glove"] < r["task"] for _, _, r in rows)
+    assert medians["word2vec"] < medians["sentiment"] and medians["glove"] < medians["sentiment"], rows
+    closer = sum(r["word2vec"] < r["sentiment"] and r["glove"] < r["sentiment"] for _, _, r in rows)
     assert closer >= 0.75 * len(rows), rows
 
 
 def test_polarity_is_closer_in_the_task_space(client):
     medians, rows = _medians(client, POLARITY)
-    assert medians["task"] < medians["word2vec"] and medians["task"] < medians["glove"], rows
+    assert medians["sentiment"] < medians["word2vec"] and medians["sentiment"] < medians["glove"], rows
     medians, rows = _medians(client, ANTONYMS)
-    assert medians["task"] > medians["word2vec"] and medians["task"] > medians["glove"], rows
+    assert medians["sentiment"] > medians["word2vec"] and medians["sentiment"] > medians["glove"], rows
 
 
 def test_compare_routes_on_the_real_spaces(client):
     body = client.get("/v1/compare/neighbors?word=good&k=10").get_json()
-    assert [s["space"] for s in body["spaces"]] == ["glove", "task", "word2vec"]
+    assert [s["space"] for s in body["spaces"]] == ["glove", "sentiment", "word2vec"]
     assert len(body["pairs"]) == 3
     headlines = ["The film was a delight from start to finish.",
                  "I loved this movie, it was wonderful.",
@@ -96,11 +85,11 @@ def test_compare_routes_on_the_real_spaces(client):
     assert r.status_code == 200 and seconds < 120
     scores = {e["space"]: e for e in r.get_json()["spaces"]}
     assert scores["glove"]["wordsim353"]["spearman"] > 0.45
-    assert scores["word2vec"]["wordsim353"]["spearman"] > scores["task"]["wordsim353"]["spearman"]
+    assert scores["word2vec"]["wordsim353"]["spearman"] > scores["sentiment"]["wordsim353"]["spearman"]
     verdict = client.get("/v1/compare/verdict").get_json()
     places = {s["space"]: s["places"] for s in verdict["spaces"]}
-    assert places == {"glove": "meaning", "task": "task", "word2vec": "meaning"}, verdict["sentence"]
+    assert places == {"glove": "meaning", "sentiment": "task", "word2vec": "meaning"}, verdict["sentence"]
     fit = client.get("/v1/compare/align?source=word2vec&target=glove").get_json()
     assert fit["heldout_precision_at_1"] > 0.05  # 0.10 measured for word2vec -> glove
-    drift = client.get("/v1/compare/drift?source=word2vec&target=task&n=20").get_json()
+    drift = client.get("/v1/compare/drift?source=word2vec&target=sentiment&n=20").get_json()
     assert len(drift["words"]) == 20

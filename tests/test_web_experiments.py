@@ -1,0 +1,73 @@
+"""/v1/experiments/learning-curve and its picture, on learning curves summarised here from
+synthetic runs (service/build/experiment.py's own summary, so the shapes are the build's)."""
+from __future__ import annotations
+
+import pytest
+
+from service.build.experiment import SLICES, summarize
+from service.store import catalog
+
+URL = "/v1/experiments/learning-curve"
+
+
+def synthetic_curve(task: str, gain: float) -> dict:
+    """Three paired seeds at two sizes; word2vec beats scratch by `gain` on every seed."""
+    runs = []
+    for size in (50, 1000):
+        for seed in range(3):
+            for init, bonus in (("scratch", 0.0), ("word2vec", gain)):
+                acc = round(0.7 + 0.1 * (size == 1000) + bonus + 0.02 * seed, 4)
+                runs.append({"init": init, "size": size, "seed": seed, "accuracy": acc, "steps": 300,
+                             "slices": {k: {"texts": 10 * (i + 1), "accuracy": acc} for i, k in enumerate(SLICES)}})
+    return {"experiment": "learning-curve", "task": task, "dataset": task,
+            "split": {"train": 1000, "validation": 100, "test": 200}, "classifier": {},
+            "grid": {"sizes": [50, 1000], "inits": ["scratch", "word2vec"], "seeds": [0, 1, 2]},
+            "inits": {"scratch": {"start": None}, "word2vec": {"start": "word2vec"}},
+            "glove_rows": 100000, "rows": summarize(runs), "runs": len(runs), "seconds": 1.0}
+
+
+def write_curves(cat) -> None:
+    catalog.write_experiment(cat, f"{catalog.LEARNING_CURVE}-clickbait", synthetic_curve("clickbait", 0.05))
+    catalog.write_experiment(cat, f"{catalog.LEARNING_CURVE}-sentiment", synthetic_curve("sentiment", 0.0))
+    # A curve in the format before one file per task: not a task's curve, left alone.
+    catalog.write_experiment(cat, catalog.LEARNING_CURVE, {"rows": [{"size": 1}]})
+
+
+@pytest.fixture(autouse=True)
+def curves(catalog_dir):
+    write_curves(catalog_dir)
+
+
+def test_every_task_or_one(get):
+    body = get(URL, URL)
+    assert [c["task"] for c in body["tasks"]] == ["clickbait", "sentiment"]
+    [curve] = get(f"{URL}?task=clickbait", URL)["tasks"]
+    rows = {(r["size"], r["init"]): r for r in curve["rows"]}
+    w2v = rows[(50, "word2vec")]
+    assert w2v["seeds"] == [0, 1, 2] and w2v["mean"] == pytest.approx(0.77)
+    assert w2v["ci95"][0] < w2v["mean"] < w2v["ci95"][1]
+    # Paired: the same gain on every seed gives a zero-width interval for the difference.
+    assert w2v["difference_to_scratch"]["mean"] == pytest.approx(0.05)
+    assert w2v["difference_to_scratch"]["ci95"] == pytest.approx([0.05, 0.05])
+    assert rows[(50, "scratch")]["difference_to_scratch"] is None
+    assert w2v["unseen"]["most"]["texts"] == 30
+
+
+def test_unknown_task_and_no_curve(get, catalog_dir):
+    body = get(f"{URL}?task=nope", URL, 404)
+    assert body["tasks"] == ["clickbait", "sentiment"] and "nope" in body["detail"]
+    assert get(f"{URL}?task=%20", URL, 400)["parameter"] == "task"
+    for name in catalog.experiments(catalog_dir):
+        (catalog_dir / catalog.EXPERIMENTS / f"{name}.json").unlink()
+    assert "learning curve" in get(URL, URL, 404)["detail"]
+    assert "learning curve" in get("/v1/compare/plot/learning-curve",
+                                   "/v1/compare/plot/learning-curve", 404)["detail"]
+
+
+def test_plot_one_panel_per_task(get):
+    plot = "/v1/compare/plot/learning-curve"
+    assert get(f"{plot}?format=png", plot).startswith(b"\x89PNG")
+    both = get(plot, plot)
+    assert b"clickbait" in both and b"sentiment" in both and b"95% interval" in both
+    one = get(f"{plot}?task=sentiment", plot)
+    assert b"sentiment" in one and b"clickbait:" not in one
