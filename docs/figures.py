@@ -172,9 +172,11 @@ def build_section(catalog: Path, given: float | None) -> str:
     if seconds is None:
         return "Build time: not recorded for this catalog (`wordspace build` records it)."
     parts = ", ".join(f"{r['space']} {r['seconds']:.0f} s" for r in record["spaces"]) if record else ""
-    return (f"Building the default spaces from a fresh clone took {seconds:.0f} s "
+    return (f"Building the six default spaces from a fresh clone took {seconds:.0f} s "
             f"({seconds / 60:.1f} min) on this 2-core machine, shared with other jobs"
-            + (f": {parts}." if parts else "."))
+            + (f": {parts}" if parts else "")
+            + "; the install and the build's learning curve come on top (see "
+            "[How long the default build takes](#how-long-the-default-build-takes)).")
 
 
 def curl_section(svc: Service, spaces: list[dict]) -> str:

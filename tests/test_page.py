@@ -164,13 +164,18 @@ def test_verdict_on_load_and_every_preset(page, width):
     check_fits(page, width)
 
 
-def test_unknown_word_suggests_and_clears(page):
+def ask_king_then_a_misspelling(page):
+    """Ask for "king", wait for its neighbours, then ask for "himalayass" until it is refused."""
     page.fill("#word", "king")
     page.click("#word-form button")
     page.locator("#panels .panel[data-space='task'] li").first.wait_for()
     page.fill("#word", "himalayass")
     page.click("#word-form button")
     page.wait_for_selector("#word-status.error")
+
+
+def test_unknown_word_suggests_and_clears(page):
+    ask_king_then_a_misspelling(page)
     assert "none of the spaces" in page.locator("#word-status").inner_text()
     assert page.locator("#panels .panel").count() == 0  # the previous answer is gone
     assert page.locator("#overlap").is_hidden() and page.locator("#word-plot .panel").count() == 0
@@ -190,12 +195,7 @@ def test_a_late_answer_never_lands_on_a_newer_question(page):
         ? new Promise((resolve) => setTimeout(resolve, 1500)).then(() => fetchNow(url, options))
         : fetchNow(url, options);
     }""")
-    page.fill("#word", "king")
-    page.click("#word-form button")
-    page.locator("#panels .panel[data-space='task'] li").first.wait_for()
-    page.fill("#word", "himalayass")
-    page.click("#word-form button")
-    page.wait_for_selector("#word-status.error")
+    ask_king_then_a_misspelling(page)
     page.wait_for_timeout(2500)  # the held-back answer has arrived by now
     assert page.locator("#word-plot .panel").count() == 0
     assert page.locator("#word-plot-title").is_hidden()
