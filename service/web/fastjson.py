@@ -5,7 +5,8 @@ the view; orjson does it in a few microseconds and writes bytes straight into th
 It encodes dataclasses (the store's result objects) and numpy arrays itself; anything else
 goes through Flask's own fallback (dates, UUIDs, objects with __html__). Keys keep their
 insertion order, as the API documents them. Request bodies are decoded in one place,
-service/web/params.py, with the standard library (integers of any size, as the spec allows).
+service/web/params.py: with orjson, or the standard library for integers past 64 bits (the
+spec allows any size) and for the error message of a body orjson refuses.
 """
 from __future__ import annotations
 
