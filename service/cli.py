@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--topk-rows", type=int, metavar="N",
                    help="store the exact top-100 of the first N rows (0: none; default up to "
-                        "20,000 within a build budget that gives large tables fewer or none)")
+                        "50,000 within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
     p.set_defaults(func=build_index)

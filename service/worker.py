@@ -39,6 +39,7 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 WAIT, READY, CONTINUE = "wait", "ready", "continue"
+ACCEPT_STEP, ACCEPT_STEPS = 0.0005, 4  # seconds a worker waits per connection it holds, at most 4 times
 _BUFFER = object()  # handle's answer: the request is not whole yet, buffer it in the poller
 DETAILS = {
     400: "the HTTP request is malformed",
@@ -80,6 +81,13 @@ class BufferingWorker(ThreadWorker):
             super().notify()
 
     def accept(self, listener):
+        if self.nr_conns:
+            # Every worker polls the shared listener and the first to call accept() takes the
+            # connection; a few kept-alive connections could pile onto one worker (one core)
+            # while another idles. A worker that already holds connections steps back a little
+            # per connection, so the one with fewest takes it (bench/neighbors.py: rounds
+            # swung by half without this).
+            time.sleep(min(self.nr_conns, ACCEPT_STEPS) * ACCEPT_STEP)
         try:
             sock, addr = listener.accept()
         except OSError as e:

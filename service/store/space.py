@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 _SCAN_CELLS = 16 * 1024 * 1024
 
 
+Hits = tuple[list[str], list[float]]  # keys and their cosines, best first
+
+
+def as_neighbors(hits: Hits) -> list[Neighbor]:
+    return [Neighbor(w, d, r) for r, (w, d) in enumerate(zip(*hits), 1)]
+
+
 @dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make, and
 class Neighbor:          # a batch answer makes 10,000 of them
     word: str
@@ -177,6 +184,11 @@ class Space:
 
     def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
         """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
+        return [as_neighbors(h) for h in self.search_hits(xq, k, exclude)]
+
+    def search_hits(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[Hits]:
+        """`search` as (keys, scores) per query: what the HTTP layer writes out, without an
+        object per neighbour (a 1,000-word batch makes 10,000)."""
         xq = np.ascontiguousarray(xq, dtype="float32")
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
         ix.single_thread()
@@ -186,31 +198,38 @@ class Space:
             self.observe_search(time.perf_counter() - started)
         keys, results = self.index_to_key, []
         for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
-            hits = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
-            results.append([Neighbor(keys[i], d, r) for r, (i, d) in enumerate(hits, 1)])
+            if skip or ids[-1] < 0:  # faiss pads with -1 when it finds fewer
+                kept = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
+                ids, scores = [i for i, _ in kept], [d for _, d in kept]
+            results.append(([keys[i] for i in ids[:k]], scores[:k]))
         return results
 
     def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
         """The k nearest words of each row, the row itself left out; among the `allowed` rows
         only (an exact scan) if given. Otherwise from the stored exact table for frequent words
         (when k fits), from the index for the others."""
+        return [as_neighbors(h) for h in self.neighbor_hits(rows, k, allowed)]
+
+    def neighbor_hits(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[Hits]:
+        """`neighbors` as (keys, scores) per row."""
         if allowed is not None:
-            return self.scan(self.vectors[rows], k, allowed, [{r} for r in rows])
+            return [([n.word for n in found], [n.score for n in found])
+                    for found in self.scan(self.vectors[rows], k, allowed, [{r} for r in rows])]
         topk = self.topk
         covered = [row for row in rows if topk is not None and topk.covers(row, k)]
         if not covered:
-            return self.search(self.vectors[rows], k, exclude=[{r} for r in rows])
+            return self.search_hits(self.vectors[rows], k, exclude=[{r} for r in rows])
         keys, results, rest = self.index_to_key, [], []
         stored = iter(zip(*topk.get(covered, k)))
         for row in rows:
             if topk.covers(row, k):
                 ids, scores = next(stored)
-                results.append([Neighbor(keys[i], d, r) for r, (i, d) in enumerate(zip(ids, scores), 1)])
+                results.append(([keys[i] for i in ids], scores))
             else:
                 results.append(None)
                 rest.append(row)
         if rest:
-            found = iter(self.search(self.vectors[rest], k, exclude=[{r} for r in rest]))
+            found = iter(self.search_hits(self.vectors[rest], k, exclude=[{r} for r in rest]))
             results = [r if r is not None else next(found) for r in results]
         return results
 
