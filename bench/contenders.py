@@ -35,6 +35,9 @@ class Queries:
     vectors: list[str]  # each a JSON array of the word's unit vector, 7 significant digits
     k: int = 10
     batch: int = 1000
+    # Words past the service's stored top-k table (rows after 50,100): by word, but every
+    # answer an index search, as for most words of a large vocabulary.
+    rare_words: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -70,6 +73,8 @@ def start_wordspace(catalog: Path, q: Queries, logs: Path, ports=None) -> Conten
     c.workloads = {
         "healthz": [Request("GET", "/healthz")],
         "by-word": [Request("GET", f"{route}?word={urllib.parse.quote(w)}&k={q.k}") for w in q.words],
+        "by-word-rare": [Request("GET", f"{route}?word={urllib.parse.quote(w)}&k={q.k}")
+                         for w in q.rare_words],
         "by-vector": [Request("POST", route, f'{{"vectors":[{v}],"k":{q.k}}}') for v in q.vectors],
         f"batch-{q.batch}": [Request("POST", route, json.dumps({"words": q.words[i:i + q.batch],
                                                                 "k": q.k}))

@@ -57,6 +57,8 @@ def build(args, manifest, windows, recalls, memory, ready, load, chroma_load_sec
         "by_vector_over_chroma": ratio("wordspace by-vector", "chroma by-vector"),
         "by_word_over_chroma": ratio("wordspace by-word", "chroma by-vector"),
         "by_word_over_gensim": ratio("wordspace by-word", "gensim by-word"),
+        "rare_over_healthz": ratio("wordspace by-word-rare", "wordspace healthz"),
+        "by_vector_over_rare": ratio("wordspace by-vector", "wordspace by-word-rare"),
         "batch_words_per_second": results[batch_name]["words_per_second"]["median"] if batch_name else None,
         "max_round_spread_wordspace": max((r["spread"] for n, r in results.items()
                                            if n.startswith("wordspace") and r["spread"] is not None),
@@ -108,6 +110,12 @@ def _goal_lines(out: dict) -> list[str]:
         if r[key]:
             lines.append(f"{label}: {r[key]['median']:.2f} (rounds {r[key]['rounds']}; goal >= {goal}: "
                          f"{mark(r[key]['median'] >= goal)})")
+    for key, label in (("rare_over_healthz", "by word past the stored table / /healthz"),
+                       ("by_vector_over_rare", "by vector / by word past the stored table")):
+        if r.get(key):
+            lines.append(f"{label}: {r[key]['median']:.2f} (rounds {r[key]['rounds']}; "
+                         "both index searches)" if "vector" in key else
+                         f"{label}: {r[key]['median']:.2f} (rounds {r[key]['rounds']})")
     if r["by_word_over_gensim"]:
         lines.append(f"by word / gensim by word: {r['by_word_over_gensim']['median']:.1f}")
     if r["batch_words_per_second"]:
