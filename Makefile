@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
 
-.PHONY: serve test test-fast build deps test-deps bench soak screenshot clean
+.PHONY: serve test test-fast build deps test-deps bench bench-deps soak screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,8 +46,17 @@ test: $(VENV)/.installed deps test-deps
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"
 
-bench: $(VENV)/.installed
-	$(BIN)/python bench/neighbors.py
+# Debian's wrk drives the load; the bench extra brings chromadb (its server is a contender).
+bench-deps: $(VENV)/.installed
+	$(PIP) install -q -e '.[bench]'
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  (apt-get install -y -q wrk || (apt-get update -q && apt-get install -y -q wrk)); \
+	else echo "no wrk and cannot install it (apt-get install wrk)"; exit 1; fi
+
+bench: bench-deps
+	mkdir -p build
+	$(BIN)/python bench/neighbors.py --json build/bench.json --markdown build/bench.md
 
 # The long run (about 15-20 min on 2 cores; the scale step needs ~12 GB of memory and ~8 GB
 # free under /tmp): 200,000 mixed requests with five kill -9 of a worker, then a synthetic

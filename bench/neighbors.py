@@ -1,73 +1,86 @@
-"""Neighbours benchmark on the GloVe space: the service under gunicorn against gensim.
+"""Neighbours benchmark on GloVe 400k x 50: the service against its own ceiling, a Chroma
+server and gensim, side by side in one run.
 
-One run builds the GloVe space if the catalog lacks it, measures recall@10 of its index
-against exact search, then starts both targets under gunicorn on free loopback ports with
-the same workers and threads (timing start to ready for each) and drives the same seeded
-words at both through keep-alive connections from client processes. Load windows alternate
-between the targets (`--rounds`), so a change in other load on the box hits both alike.
-It prints requests/s, p50/p99 latency, errors and server CPU per request for each, their
-ratio, recall@10 and the time to ready; `--json FILE` also writes them.
+Starts every contender itself on loopback (bench/contenders.py): the service through its CLI,
+gensim `most_similar` behind Flask, and `chroma run` on a folder loaded with the same
+normalised table. The same load (wrk, a fixed number of keep-alive connections) runs against
+each workload, interleaved over `--rounds` rounds, so a change in other load on the box hits
+all alike:
 
-    python bench/neighbors.py [--catalog indexes] [--rounds 2] [--duration 10] [--json FILE]
+- wordspace: `/healthz` (the server's ceiling), by word (GET), by word past the stored
+  top-k table (GET, rows after 50,100), by vector (POST one vector), batch (POST 1,000
+  words; reported in words/s);
+- chroma: its heartbeat, by vector (POST `query`) on the same vectors;
+- gensim: by word.
 
-Targets (the issue): >= 10x the baseline's requests/s at recall@10 >= 0.99, and ready
-within 2 s of start with the index prebuilt. Linux only (reads /proc for CPU time).
+It prints each median with its min and max, recall@10 of every contender through HTTP on
+rows the index was not tuned on, the ratios the issue asks for, the time to ready and memory
+per worker, and writes JSON and a Markdown table under build/.
+
+    python bench/neighbors.py [--catalog indexes] [--rounds 3] [--duration 10] [--connections 4]
+
+Needs Debian's `wrk` and the bench extra (`pip install -e '.[bench]'`, for chromadb).
 """
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from contextlib import ExitStack
 from pathlib import Path
 
-from loadgen import drive  # bench/ is on sys.path when this file runs
+import numpy as np
 
-BENCH = Path(__file__).resolve().parent
-SPACE = "glove"
-TARGET_RATIO, TARGET_RECALL, TARGET_READY = 10.0, 0.99, 2.0
-# The baseline gets one BLAS thread per request thread, its fastest setting on a small box
-# (multi-threaded BLAS under 8 request threads only oversubscribes the cores). The service
-# runs with the environment it is given, as `wordspace serve` would.
-ONE_BLAS_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+import contenders as cs  # bench/ is on sys.path when this file runs
+import recall as rc
+import report
+import wrk
+from procs import busy_cpu_seconds, machine_load
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if not wrk.available():
+        raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian), or `make bench` as root")
     folder = ensure_space(args.catalog)
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     keys = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    words = sample_words(keys, args.words)
-    print(f"recall@10: exact search for {args.recall_queries} rows ...", flush=True)
-    recall = measure_recall(folder, args.recall_queries)
-    with tempfile.TemporaryDirectory(prefix="wordspace-bench-") as logs, ExitStack() as stack:
-        servers = {}
-        for name in ("wordspace", "gensim"):
-            servers[name] = server = Server.start(name, args, Path(logs) / f"{name}.log")
-            stack.callback(server.stop)
-            print(f"{name}: ready on 127.0.0.1:{server.port} in {server.ready:.2f}s", flush=True)
-        windows = {name: [] for name in servers}
+    unit = np.ascontiguousarray(np.load(folder / "vectors.npy"), dtype="float32")
+    queries, load_rows = load_queries(keys, unit, args.words)
+    started_load = machine_load()
+    print(f"load before: {started_load['loadavg']} on {started_load['cores']} cores", flush=True)
+
+    with tempfile.TemporaryDirectory(prefix="wordspace-bench-") as tmp, ExitStack() as stack:
+        logs = Path(tmp)
+        targets = start_all(args, folder, manifest, keys, unit, queries, logs, stack)
+        plan = [(c, w) for c in targets.values() for w in c.workloads]
+        print(f"warm-up: {args.warmup:.0f}s per workload", flush=True)
+        for c, w in plan:
+            wrk.run(c.port, c.workloads[w], seconds=args.warmup, connections=args.connections,
+                    threads=args.wrk_threads)
+        windows, loads = {(c.name, w): [] for c, w in plan}, []
         for r in range(args.rounds):
-            for name, server in servers.items():
-                print(f"round {r + 1}/{args.rounds}, {name}: {args.warmup:.0f}s warm-up, "
-                      f"{args.duration:.0f}s measured ...", flush=True)
-                paths = [f"{server.route}?word={urllib.parse.quote(w)}&k=10" for w in words]
-                windows[name].append(drive(server.port, paths, server.cpu_seconds,
-                                           concurrency=args.concurrency, clients=args.clients,
-                                           warmup=args.warmup, duration=args.duration))
-        results = {name: summarize(server, windows[name], words, keys, folder)
-                   for name, server in servers.items()}
-    report = print_report(results, recall, args)
-    if args.json:
-        args.json.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
-    return 1 if any(r["errors"] for r in results.values()) else 0
+            loads.append(machine_load())
+            print(f"round {r + 1}/{args.rounds} (load {loads[-1]['loadavg']}) ...", flush=True)
+            for c, w in plan:
+                windows[(c.name, w)].append(window(c, w, args))
+                print(f"  {c.name:<9} {w:<10} {windows[(c.name, w)][-1]['rps']:>9.1f} req/s", flush=True)
+        recalls = measure_recalls(targets, keys, unit, queries, load_rows, args)
+        memory = targets["wordspace"].process.memory()
+        ready = {name: round(c.process.ready, 3) for name, c in targets.items()}
+    out = report.build(args, manifest, windows, recalls, memory, ready,
+                       {"start": started_load, "rounds": loads, "end": machine_load()},
+                       getattr(args, "chroma_load_seconds", None))
+    report.show(out)
+    args.json.parent.mkdir(parents=True, exist_ok=True)
+    args.json.write_text(json.dumps(out, indent=2) + "\n", encoding="utf-8")
+    args.markdown.write_text(report.markdown(out), encoding="utf-8")
+    print(f"wrote {args.json} and {args.markdown}")
+    return 1 if any(x["errors"] for ws in windows.values() for x in ws) else 0
 
 
 def parse_args(argv):
@@ -77,18 +90,26 @@ def parse_args(argv):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--catalog", type=Path, default=defaults.catalog,
                    help=f"catalog folder; glove is built there if missing (default {defaults.catalog})")
-    p.add_argument("--workers", type=int, default=defaults.workers, help="gunicorn workers, both targets")
-    p.add_argument("--threads", type=int, default=defaults.threads, help="threads per worker, both targets")
-    p.add_argument("--concurrency", type=int, default=16, help="open keep-alive connections")
-    p.add_argument("--clients", type=int, default=2, help="client processes sharing the connections")
-    p.add_argument("--rounds", type=int, default=2, help="measured windows per target, alternating")
-    p.add_argument("--warmup", type=float, default=3.0, help="seconds of load before each window")
+    p.add_argument("--rounds", type=int, default=3, help="measured windows per workload, interleaved")
     p.add_argument("--duration", type=float, default=10.0, help="seconds per measured window")
-    p.add_argument("--words", type=int, default=2000, help="distinct query words")
-    p.add_argument("--recall-queries", type=int, default=1000, help="rows for recall@10")
-    p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--warmup", type=float, default=2.0, help="seconds of load per workload before round 1")
+    p.add_argument("--connections", type=int, default=4, help="wrk keep-alive connections")
+    p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
+    p.add_argument("--words", type=int, default=2000, help="distinct query words (and vectors)")
+    p.add_argument("--recall-queries", type=int, default=1000, help="held-out rows for recall@10")
+    p.add_argument("--contenders", default="chroma,gensim",
+                   help="the others to run beside wordspace: chroma, gensim, both or none")
+    p.add_argument("--chroma-path", type=Path,
+                   help="Chroma's folder; reused when this bench already loaded the table there "
+                        "(default: a fresh temporary folder, loaded every run)")
+    p.add_argument("--ports", help="LO-HI: take the servers' ports from this range")
+    p.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
+    p.add_argument("--markdown", type=Path, default=ROOT / "build" / "bench.md")
     args = p.parse_args(argv)
     args.catalog = args.catalog.resolve()
+    args.contenders = [n.strip() for n in args.contenders.split(",") if n.strip()]
+    args.ports = tuple(int(x) for x in args.ports.split("-")) if args.ports else None
+    args.settings = defaults
     return args
 
 
@@ -97,209 +118,92 @@ def ensure_space(catalog: Path) -> Path:
     from service import cli
     from service.store.catalog import resolve
 
-    if not (catalog / SPACE / "manifest.json").is_file():
-        print(f"building {SPACE} in {catalog} (about a minute) ...", flush=True)
-        if cli.main(["--catalog", str(catalog), "build-index", SPACE, "--from", "kumo"]) != 0:
-            raise SystemExit(f"could not build {SPACE} in {catalog}")
-    return resolve(catalog, SPACE)
+    if not (catalog / cs.SPACE / "manifest.json").is_file():
+        print(f"building {cs.SPACE} in {catalog} (a few minutes) ...", flush=True)
+        if cli.main(["--catalog", str(catalog), "build-index", cs.SPACE, "--from", "kumo"]) != 0:
+            raise SystemExit(f"could not build {cs.SPACE} in {catalog}")
+    return resolve(catalog, cs.SPACE)
 
 
-def sample_words(keys: list[str], n: int, seed: int = 0) -> list[str]:
-    """A seeded sample of frequent alphabetic words, skipping the 100 most frequent."""
-    import numpy as np
+def load_queries(keys, unit, n: int, seed: int = 0):
+    """Seeded frequent alphabetic words (rows 100 to 50,100; none the index was tuned on)
+    and their unit vectors as JSON; also the rows they came from. And as many rarer ones
+    (rows past 50,100: past the service's stored table, so each is an index search)."""
+    held = set(rc.held_out_rows(len(keys), len(keys)).tolist())
+    rng = np.random.default_rng(seed)
 
-    pool = [k for k in keys[100:50_100] if k.isalpha()]
-    return [pool[i] for i in np.random.default_rng(seed).choice(len(pool), n, replace=False)]
+    def draw(lo, hi):
+        pool = [i for i in range(lo, min(hi, len(keys))) if keys[i].isalpha() and i in held]
+        return [pool[i] for i in rng.choice(len(pool), min(n, len(pool)), replace=False)]
 
-
-def exact_top10(unit, rows) -> list[list[int]]:
-    """The exact 10 nearest rows by cosine for each row, the row itself left out."""
-    import faiss
-    import numpy as np
-
-    _, found = faiss.knn(np.ascontiguousarray(unit[rows]), unit, 11, metric=faiss.METRIC_INNER_PRODUCT)
-    return [[int(i) for i in f if i != row][:10] for row, f in zip(rows, found)]
-
-
-def measure_recall(folder: Path, queries: int, seed: int = 1) -> dict:
-    """recall@10 of the index with its manifest search parameters against exact search,
-    the query row left out of both, as the service leaves it out of its answer."""
-    import numpy as np
-
-    from service.store import index as ix
-
-    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
-    unit = np.ascontiguousarray(np.load(folder / "vectors.npy"), dtype="float32")
-    index = ix.read(str(folder / "index.faiss"))
-    ix.set_params(index, manifest.get("search_params") or {})
-    rows = np.sort(np.random.default_rng(seed).choice(len(unit), queries, replace=False))
-    _, found = index.search(np.ascontiguousarray(unit[rows]), 11)
-    got = [[int(i) for i in f if i != row][:10] for row, f in zip(rows, found)]
-    hits = sum(len(set(w) & set(g)) for w, g in zip(exact_top10(unit, rows), got))
-    return {"measured": round(hits / (10 * queries), 4), "queries": queries,
-            "manifest": manifest.get("recall_at_10"), "factory": manifest.get("factory"),
-            "search_params": manifest.get("search_params")}
+    rows, rare = draw(100, 50_100), draw(50_100, len(keys))
+    return cs.Queries([keys[i] for i in rows], [cs.vector_json(unit[i]) for i in rows],
+                      rare_words=[keys[i] for i in rare]), rows
 
 
-class Server:
-    """One target under gunicorn in its own process group, on a free loopback port."""
+def start_all(args, folder, manifest, keys, unit, queries, logs, stack) -> dict:
+    """The service always (the ceiling and every ratio need it), then the others asked for;
+    each one's stop is registered the moment it runs."""
+    targets = {"wordspace": cs.start_wordspace(args.catalog, queries, logs, args.ports)}
+    stack.callback(targets["wordspace"].process.stop)
+    print(f"wordspace: ready on 127.0.0.1:{targets['wordspace'].port} in "
+          f"{targets['wordspace'].process.ready:.2f}s", flush=True)
+    if "chroma" in args.contenders:
+        # Entered before the server's stop, so the folder goes after the server (last in, first out).
+        path = args.chroma_path or Path(stack.enter_context(
+            tempfile.TemporaryDirectory(prefix="wordspace-chroma-")))
+        path.mkdir(parents=True, exist_ok=True)
+        started = time.monotonic()
+        targets["chroma"] = c = cs.start_chroma(path, keys, unit, manifest["files"]["vectors.npy"]["sha256"],
+                                                queries, logs, args.ports)
+        stack.callback(c.process.stop)
+        args.chroma_load_seconds = round(time.monotonic() - started, 1)
+        print(f"chroma: ready on 127.0.0.1:{c.port} with {len(keys)} rows "
+              f"({args.chroma_load_seconds:.0f}s)", flush=True)
+    if "gensim" in args.contenders:
+        targets["gensim"] = c = cs.start_gensim(args.settings.workers, args.settings.threads,
+                                                queries, logs, args.ports)
+        stack.callback(c.process.stop)
+        print(f"gensim: ready on 127.0.0.1:{c.port} in {c.process.ready:.2f}s", flush=True)
+    return targets
 
-    def __init__(self, name, proc, port, route, ready):
-        self.name, self.proc, self.port, self.route, self.ready = name, proc, port, route, ready
 
-    @classmethod
-    def start(cls, name: str, args, log_path: Path) -> "Server":
-        port = free_port()
-        if name == "wordspace":
-            cmd = [sys.executable, "-m", "service.cli", "serve"]
-            env = {"WORDSPACE_CATALOG": str(args.catalog), "WORDSPACE_SPACES": SPACE,
-                   "WORDSPACE_HOST": "127.0.0.1", "WORDSPACE_PORT": str(port),
-                   "WORDSPACE_WORKERS": str(args.workers), "WORDSPACE_THREADS": str(args.threads),
-                   "WORDSPACE_API_KEYS": ""}  # the bench sends no Authorization header
-            route, probe = f"/v1/spaces/{SPACE}/neighbors", "/readyz"
-        else:
-            cmd = [sys.executable, "-m", "gunicorn", "--worker-class", "gthread",
-                   "--workers", str(args.workers), "--threads", str(args.threads),
-                   "--keep-alive", "5", "--preload", "--bind", f"127.0.0.1:{port}",
-                   "--chdir", str(BENCH), "baseline_app:create_app()"]
-            env = {"PYTHONPATH": str(BENCH.parent), **ONE_BLAS_THREAD}
-            route, probe = "/neighbors", "/neighbors?word=the&k=1"
-        with open(log_path, "wb") as log:
-            started = time.monotonic()
-            proc = subprocess.Popen(cmd, env={**os.environ, **env}, stdout=log,
-                                    stderr=log, stdin=subprocess.DEVNULL, start_new_session=True)
-        server = cls(name, proc, port, route, None)
-        try:
-            server.ready = server.wait_ready(probe, started, log_path)
-        except BaseException:
-            server.stop()
-            raise
-        return server
+def window(c, workload: str, args) -> dict:
+    """One measured wrk window, with the server's CPU and everyone else's over it."""
+    cpu0, box0 = c.process.cpu_seconds(), busy_cpu_seconds()
+    got = wrk.run(c.port, c.workloads[workload], seconds=args.duration,
+                  connections=args.connections, threads=args.wrk_threads)
+    cpu1, box1 = c.process.cpu_seconds(), busy_cpu_seconds()
+    server = cpu1 - cpu0
+    got["server_cpu_ms_per_request"] = round(1000 * server / max(1, got["requests"]), 3)
+    got["server_cores"] = round(server / got["seconds"], 2)
+    got["other_cores"] = round(max(0.0, (box1 - box0) - server - got["client_cpu"]) / got["seconds"], 2)
+    return got
 
-    def wait_ready(self, probe: str, started: float, log_path: Path, timeout: float = 180.0) -> float:
-        """Seconds from process start to the first 200 on `probe`, polled every 10 ms."""
-        while time.monotonic() - started < timeout:
-            if self.proc.poll() is not None:
-                raise SystemExit(f"{self.name} exited with {self.proc.returncode}:\n{tail(log_path)}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{probe}", timeout=5) as r:
-                    if r.status == 200:
-                        return time.monotonic() - started
-            except OSError:
-                pass
-            time.sleep(0.01)
-        raise SystemExit(f"{self.name} not ready after {timeout:.0f}s:\n{tail(log_path)}")
 
-    def stop(self) -> None:
-        """SIGTERM the process group (master and workers), SIGKILL after 15 s."""
-        for sig, wait in ((signal.SIGTERM, 15), (signal.SIGKILL, 5)):
-            try:
-                os.killpg(self.proc.pid, sig)
-            except ProcessLookupError:
-                return
-            try:
-                self.proc.wait(wait)
-                return
-            except subprocess.TimeoutExpired:
-                continue
-
-    def cpu_seconds(self) -> float:
-        """User + system CPU seconds of the live processes in the group."""
-        total = 0
-        for entry in os.scandir("/proc"):
-            if entry.name.isdigit():
-                try:
-                    fields = Path(entry.path, "stat").read_text().rpartition(")")[2].split()
-                except OSError:
+def measure_recalls(targets, keys, unit, queries, load_rows, args) -> dict:
+    """recall@10 through HTTP of every (contender, workload) on held-out rows, and on the
+    first `--recall-queries` words of the load."""
+    rows = rc.held_out_rows(len(keys), args.recall_queries)
+    sets = {"held_out": (rows, [keys[i] for i in rows], [cs.vector_json(unit[i]) for i in rows]),
+            "load_words": (np.array(load_rows[:args.recall_queries]),
+                           queries.words[:args.recall_queries], queries.vectors[:args.recall_queries])}
+    out = {}
+    for set_name, (rws, words, vectors) in sets.items():
+        by_word = rc.exact(unit, unit[rws], queries.k, leave_out=rws)
+        xq = np.array([json.loads(v) for v in vectors], dtype="float32")
+        xq /= np.linalg.norm(xq, axis=1, keepdims=True)
+        by_vector = rc.exact(unit, xq, queries.k)
+        for c in targets.values():
+            for w in c.workloads:
+                if w in ("healthz", "by-word-rare"):  # by word's held-out rows are rare ones
                     continue
-                if int(fields[2]) == self.proc.pid:
-                    total += int(fields[11]) + int(fields[12])
-        return total / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def tail(path: Path, lines: int = 30) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def summarize(server: Server, windows: list[dict], words, keys, folder) -> dict:
-    latencies = sorted(x for w in windows for x in w["latencies"])
-    n, seconds = len(latencies), sum(w["seconds"] for w in windows)
-    return {
-        "requests": n,
-        "errors": sum(w["errors"] for w in windows),
-        "rps": round(n / seconds, 1),
-        "rps_per_window": [round(len(w["latencies"]) / w["seconds"], 1) for w in windows],
-        "p50_ms": round(1000 * latencies[n // 2], 2) if n else None,
-        "p99_ms": round(1000 * latencies[min(n - 1, int(n * 0.99))], 2) if n else None,
-        "server_cpu_ms_per_request": round(1000 * sum(w["server_cpu"] for w in windows) / max(1, n), 3),
-        "client_cpu_cores": round(sum(w["client_cpu"] for w in windows) / seconds, 2),
-        "other_cpu_cores": round(sum(w["other_cpu"] for w in windows) / seconds, 2),
-        "ready_seconds": round(server.ready, 3),
-        "http_recall_at_10": http_recall(server, words[:200], keys, folder),
-    }
-
-
-def http_recall(server: Server, words: list[str], keys: list[str], folder: Path) -> float:
-    """recall@10 of the answers the server gives, against exact search over the space's vectors."""
-    import numpy as np
-
-    unit = np.load(folder / "vectors.npy")
-    key_to_index = {k: i for i, k in enumerate(keys)}
-    rows = [key_to_index[w] for w in words]
-    hits = 0
-    for word, want in zip(words, exact_top10(unit, rows)):
-        url = f"http://127.0.0.1:{server.port}{server.route}?word={urllib.parse.quote(word)}&k=10"
-        with urllib.request.urlopen(url, timeout=30) as r:
-            got = {n["word"] for n in json.load(r)["neighbors"]}
-        hits += len(got & {keys[i] for i in want})
-    return round(hits / (10 * len(words)), 4)
-
-
-def print_report(results: dict, recall: dict, args) -> dict:
-    ours, base = results["wordspace"], results["gensim"]
-    ratio = round(ours["rps"] / base["rps"], 2) if base["rps"] else None
-    cpu_ratio = round(base["server_cpu_ms_per_request"] / ours["server_cpu_ms_per_request"], 2)
-    print(f"\nGloVe 400k x 50, k=10, {args.workers} gunicorn workers x {args.threads} threads "
-          f"(gthread) each; {args.concurrency} keep-alive connections from {args.clients} client "
-          f"processes; {args.words} words; {args.rounds} x {args.duration:.0f}s per target, "
-          f"alternating; {os.cpu_count()} cores")
-    row = "{:<10} {:>9} {:>6} {:>8} {:>8} {:>8} {:>7} {:>9} {:>8} {:>8} {:>8}"
-    print(row.format("target", "requests", "errors", "req/s", "p50 ms", "p99 ms", "ready s",
-                     "CPU ms/req", "client", "other", "recall"))
-    for name, r in results.items():
-        print(row.format(name, r["requests"], r["errors"], f"{r['rps']:.1f}", f"{r['p50_ms']:.2f}",
-                         f"{r['p99_ms']:.2f}", f"{r['ready_seconds']:.2f}",
-                         f"{r['server_cpu_ms_per_request']:.3f}", f"{r['client_cpu_cores']:.2f}",
-                         f"{r['other_cpu_cores']:.2f}", f"{r['http_recall_at_10']:.4f}"))
-    print("(req/s per window: " + "; ".join(f"{n} {r['rps_per_window']}" for n, r in results.items())
-          + ". CPU ms/req: server processes' CPU per answered request. client/other: cores used "
-          "by the load generator / by anything else on the box. recall: recall@10 of 200 HTTP "
-          "answers vs exact search)")
-    if max(r["other_cpu_cores"] for r in results.values()) > 0.1:
-        print("warning: other processes used CPU during the windows; absolute numbers are low")
-
-    def verdict(ok):
-        return "met" if ok else "MISSED"
-
-    print(f"throughput ratio wordspace/gensim: {ratio}x (target >= {TARGET_RATIO:.0f}x: "
-          f"{verdict(ratio is not None and ratio >= TARGET_RATIO)}); "
-          f"server CPU per request ratio gensim/wordspace: {cpu_ratio}x")
-    print(f"recall@10 of the index ({recall['factory']}, {recall['search_params']}): "
-          f"{recall['measured']} on {recall['queries']} rows vs exact search; manifest says "
-          f"{recall['manifest']} (target >= {TARGET_RECALL}: {verdict(recall['measured'] >= TARGET_RECALL)})")
-    print(f"wordspace ready to serve: {ours['ready_seconds']:.2f}s from process start "
-          f"(target <= {TARGET_READY:.0f}s: {verdict(ours['ready_seconds'] <= TARGET_READY)})")
-    return {"config": {k: (str(v) if isinstance(v, Path) else v) for k, v in vars(args).items()},
-            "results": results, "ratio": ratio, "cpu_per_request_ratio": cpu_ratio,
-            "recall_at_10": recall,
-            "targets": {"ratio": TARGET_RATIO, "recall_at_10": TARGET_RECALL,
-                        "ready_seconds": TARGET_READY}}
+                truth = by_vector if w == "by-vector" else by_word
+                got = rc.answers(c, w, words, vectors, queries.k, queries.batch)
+                out.setdefault(f"{c.name} {w}", {})[set_name] = rc.recall(got, truth, keys, queries.k)
+    print("recall@10 (held-out rows, load words): " + "; ".join(
+        f"{n} {v['held_out']}, {v['load_words']}" for n, v in out.items()), flush=True)
+    return out
 
 
 if __name__ == "__main__":

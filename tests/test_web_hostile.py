@@ -45,6 +45,22 @@ def test_json_body_is_finite_and_shallow(catalog_dir, check_spec, raw, says):
     assert says in body["detail"]
 
 
+@pytest.mark.parametrize("raw", [
+    b'{"k": 123456789012345678901234}', b'{"k": -1234567890123456789, "v": [1e2]}',
+    b'{"v": [0.00123456789012345678912, 1e-300, -0.0, 12345678901234567.5]}',
+    b'{"w": "\\ud800"}', b'{"a": 1, "a": 2}', b'{"w": "1234567890123456789012"}',
+])
+def test_both_json_readers_agree(raw):
+    # orjson reads most bodies; the standard library those with integers past 64 bits (kept
+    # integers, not floats) and those orjson refuses: the result must not depend on which.
+    import json
+
+    from service.web.params import decode_json
+
+    got, want = decode_json(raw), json.loads(raw)
+    assert got == want and repr(got) == repr(want)
+
+
 def test_nesting_in_strings_does_not_count(client):
     r = client.post(NEIGHBORS, json={"words": ["[" * 150], "k": 1})
     assert r.status_code == 200 and r.get_json()["results"][0]["found"] is False

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from pathlib import Path
 
 from service.analysis import scorecard
 from service.build import steps
@@ -109,17 +110,25 @@ def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
           embed_config: dict | None) -> dict:
     """The scorecard of the table as space `name` will be published, written to the cache;
     returns it with its "path"."""
+    folder = options.cache / "scorecards"
+    folder.mkdir(parents=True, exist_ok=True)
+    return score_table(name, made.table, folder, task, embed_config)
+
+
+def score_table(name: str, table, folder: Path, task: tuple | None = None,
+                embed_config: dict | None = None) -> dict:
+    """The scorecard of `table` as space `name` will be published, written to
+    folder/NAME.json (build and build-index publish it as evaluation.json, so a server
+    reads it at start instead of computing it); returns it with its "path"."""
     dataset, texts, labels = task or (None, [], [])
     with steps.step(f"scorecard {name}"):
         result = scorecard.evaluate_space(
-            scorecard.as_space(made.table, name, embed_config), (texts, labels) if texts else None,
+            scorecard.as_space(table, name, embed_config), (texts, labels) if texts else None,
             task_name=dataset, source="build")
     t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
     log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
              name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),
              _score(t["probe"]["accuracy"] if t["computed"] else None), result["seconds"])
-    folder = options.cache / "scorecards"
-    folder.mkdir(parents=True, exist_ok=True)
     return {**result, "path": scorecard.write_evaluation(result, folder / f"{name}.json")}
 
 

@@ -25,6 +25,7 @@ import numpy as np
 
 from service.errors import BadIndex, InputError
 from service.store import index as ix
+from service.store import topk as tk
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
@@ -63,12 +64,13 @@ def versions(catalog: Path, name: str) -> list[Path]:
 def write_space(catalog: Path, name: str, table: Table, *, source: dict,
                 factory: str | None = None, details: dict | None = None,
                 extra_files: dict[str, Path] | None = None, progress=None,
-                target_recall: float = ix.TARGET_RECALL) -> Path:
+                target_recall: float = ix.TARGET_RECALL, topk_rows: int | None = None) -> Path:
     """Build the index for `table` and publish it as space `name`; returns the space path.
 
     `details` is stored in the manifest under "details" (training facts, scores);
     `extra_files` are copied in and checksummed like the core files. Search parameters are
-    tuned to reach `target_recall` (recall@10 against exact search).
+    tuned to reach `target_recall` (recall@10 against exact search). The exact neighbours of
+    the first `topk_rows` rows are stored (default: service/store/topk.py's budget).
 
     Raises:
         ValueError: a bad name, an empty table, or a factory faiss refuses.
@@ -91,6 +93,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
         np.save(tmp / "vectors.npy", unit)
         np.save(tmp / "norms.npy", norms)
         faiss.write_index(index, str(tmp / "index.faiss"))
+        topk = tk.write(tmp, unit, topk_rows)
         for fname, src in (extra_files or {}).items():
             shutil.copyfile(src, tmp / fname)
         manifest = {
@@ -107,6 +110,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
             "exact": ix.is_exact(factory),
             "search_params": params,
             "recall_at_10": recall,
+            "topk": topk,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "details": details or {},

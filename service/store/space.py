@@ -10,6 +10,7 @@ import logging
 import threading
 import time
 from dataclasses import dataclass
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ import numpy as np
 from service.errors import BadIndex, InvalidRequest, UnknownWord
 from service.store import catalog
 from service.store import index as ix
+from service.store import topk as tk
 from service.store.embed import EMBED_FILE, check_embed_config
 from service.store.suggest import Suggester
 from service.store.tables import Table
@@ -27,8 +29,15 @@ log = logging.getLogger(__name__)
 _SCAN_CELLS = 16 * 1024 * 1024
 
 
-@dataclass(frozen=True)
-class Neighbor:
+Hits = tuple[list[str], list[float]]  # keys and their cosines, best first
+
+
+def as_neighbors(hits: Hits) -> list[Neighbor]:
+    return [Neighbor(w, d, r) for r, (w, d) in enumerate(zip(*hits), 1)]
+
+
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make, and
+class Neighbor:          # a batch answer makes 10,000 of them
     word: str
     score: float
     rank: int
@@ -43,7 +52,7 @@ class Space:
 
     def __init__(self, name: str, index_to_key: list[str], vectors: np.ndarray,
                  norms: np.ndarray, index, manifest: dict, folder: Path | None = None,
-                 embed_config: dict | None = None):
+                 embed_config: dict | None = None, topk: tk.TopK | None = None):
         self.name = name
         self.folder = folder
         self.manifest = manifest
@@ -52,6 +61,7 @@ class Space:
         self.vectors, self.norms, self.index = vectors, norms, index
         # A task space's sentence-vector settings (service/store/embed.py), read once.
         self.embed_config = embed_config
+        self.topk = topk  # exact neighbours of the most frequent words (service/store/topk.py)
         self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
         self._suggester: Suggester | None = None
         self._suggester_lock = threading.Lock()
@@ -116,7 +126,8 @@ class Space:
                 check_embed_config(embed_config, EMBED_FILE, dimension)
             except ValueError as e:
                 raise BadIndex(folder / EMBED_FILE, str(e)) from None
-        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config)
+        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
+                   _load_topk(folder, manifest))
 
     @classmethod
     def from_table(cls, table: Table, name: str = "table",
@@ -173,6 +184,11 @@ class Space:
 
     def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
         """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
+        return [as_neighbors(h) for h in self.search_hits(xq, k, exclude)]
+
+    def search_hits(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[Hits]:
+        """`search` as (keys, scores) per query: what the HTTP layer writes out, without an
+        object per neighbour (a 1,000-word batch makes 10,000)."""
         xq = np.ascontiguousarray(xq, dtype="float32")
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
         ix.single_thread()
@@ -180,19 +196,42 @@ class Space:
         D, I = self.index.search(xq, min(k + extra, len(self)))
         if self.observe_search:
             self.observe_search(time.perf_counter() - started)
-        results = []
-        for q in range(len(xq)):
-            skip = exclude[q] if exclude else set()
-            hits = [(int(i), float(d)) for i, d in zip(I[q], D[q]) if i >= 0 and i not in skip][:k]
-            results.append([Neighbor(self.index_to_key[i], d, r) for r, (i, d) in enumerate(hits, 1)])
+        keys, results = self.index_to_key, []
+        for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
+            if skip or ids[-1] < 0:  # faiss pads with -1 when it finds fewer
+                kept = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
+                ids, scores = [i for i, _ in kept], [d for _, d in kept]
+            results.append(([keys[i] for i in ids[:k]], scores[:k]))
         return results
 
     def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
-        """k nearest keys of each row; among the `allowed` rows only (an exact scan) if given."""
-        exclude = [{r} for r in rows]
+        """The k nearest words of each row, the row itself left out; among the `allowed` rows
+        only (an exact scan) if given. Otherwise from the stored exact table for frequent words
+        (when k fits), from the index for the others."""
+        return [as_neighbors(h) for h in self.neighbor_hits(rows, k, allowed)]
+
+    def neighbor_hits(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[Hits]:
+        """`neighbors` as (keys, scores) per row."""
         if allowed is not None:
-            return self.scan(self.vectors[rows], k, allowed, exclude)
-        return self.search(self.vectors[rows], k, exclude=exclude)
+            return [([n.word for n in found], [n.score for n in found])
+                    for found in self.scan(self.vectors[rows], k, allowed, [{r} for r in rows])]
+        topk = self.topk
+        covered = [row for row in rows if topk is not None and topk.covers(row, k)]
+        if not covered:
+            return self.search_hits(self.vectors[rows], k, exclude=[{r} for r in rows])
+        keys, results, rest = self.index_to_key, [], []
+        stored = iter(zip(*topk.get(covered, k)))
+        for row in rows:
+            if topk.covers(row, k):
+                ids, scores = next(stored)
+                results.append(([keys[i] for i in ids], scores))
+            else:
+                results.append(None)
+                rest.append(row)
+        if rest:
+            found = iter(self.search_hits(self.vectors[rest], k, exclude=[{r} for r in rest]))
+            results = [r if r is not None else next(found) for r in results]
+        return results
 
     def scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
              exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
@@ -288,14 +327,34 @@ class Space:
         }
 
 
-def _load_npy(path: Path, ndim: int) -> np.ndarray:
+def _load_topk(folder: Path, manifest: dict) -> tk.TopK | None:
+    """The stored exact neighbours of the frequent words, when the space has them.
+
+    Raises:
+        BadIndex: a file missing, unreadable or of another shape than the manifest says.
+    """
+    entry = manifest.get("topk")
+    if not entry:
+        return None
+    ids = _load_npy(folder / tk.IDS, ndim=2, dtype=np.int32)
+    scores = _load_npy(folder / tk.SCORES, ndim=2)
+    shape = (entry["rows"], entry["k"])
+    for path, arr in ((tk.IDS, ids), (tk.SCORES, scores)):
+        if arr.shape != shape:
+            raise BadIndex(folder / path, f"shape {arr.shape}, manifest says {shape}")
+    if ids.size and (ids.min() < 0 or ids.max() >= manifest["rows"]):
+        raise BadIndex(folder / tk.IDS, "row numbers outside the space")
+    return tk.TopK(ids, scores)
+
+
+def _load_npy(path: Path, ndim: int, dtype=np.float32) -> np.ndarray:
     try:
         arr = np.load(path, mmap_mode="r", allow_pickle=False)
     except (ValueError, OSError) as e:
         raise BadIndex(path, f"unreadable ({e})") from None
-    if arr.dtype != np.float32 or arr.ndim != ndim:
-        raise BadIndex(path, f"{arr.dtype} array of {arr.ndim} dimensions; expected float32 "
-                             f"with {ndim}")
+    if arr.dtype != dtype or arr.ndim != ndim:
+        raise BadIndex(path, f"{arr.dtype} array of {arr.ndim} dimensions; expected "
+                             f"{np.dtype(dtype).name} with {ndim}")
     return arr
 
 

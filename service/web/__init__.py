@@ -20,10 +20,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
     from service.web import (admin, auth, compare, experiments, health, logs, metrics, page,
                              problems, spaces)
+    from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    app.json.sort_keys = False
+    app.json = OrjsonProvider(app)
     app.extensions["wordspace.settings"] = settings
     logs.register(app, settings.access_log)
     counters = metrics.register(app, __version__)

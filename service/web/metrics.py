@@ -43,6 +43,16 @@ class Metrics:
                               multiprocess_mode="livemax", registry=r)
         self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
                           multiprocess_mode="livemax", registry=r)
+        self._children = {}  # label values -> (counter, histogram): labels() once per combination
+
+    def count(self, labels: tuple[str, str, str, str], seconds: float) -> None:
+        """One answered request with its (route, method, space, status)."""
+        children = self._children.get(labels)
+        if children is None:
+            children = self._children[labels] = (self.requests.labels(*labels),
+                                                 self.latency.labels(*labels))
+        children[0].inc()
+        children[1].observe(seconds)
 
     def spaces_changed(self, spaces: dict, states: dict) -> None:
         self.loaded.set(len(spaces))
@@ -74,13 +84,14 @@ def register(app: Flask, version: str) -> Metrics:
 
     @app.after_request
     def _count(response):
-        route = request.url_rule.rule if request.url_rule else "unmatched"
-        space = (request.view_args or {}).get("space", "")
+        req = request._get_current_object()  # once: each read through the proxy is a lookup
+        route = req.url_rule.rule if req.url_rule else "unmatched"
+        space = (req.view_args or {}).get("space", "")
         if space and space not in current_app.extensions["wordspace"].states:
             space = "unknown"  # keep label values bounded whatever callers send
-        labels = dict(route=route, method=request.method, space=space, status=str(response.status_code))
-        metrics.requests.labels(**labels).inc()
-        metrics.latency.labels(**labels).observe(time.perf_counter() - g.get("metrics_started", time.perf_counter()))
+        started = g.get("metrics_started")
+        metrics.count((route, req.method, space, str(response.status_code)),
+                      time.perf_counter() - started if started is not None else 0.0)
         return response
 
     @app.get("/metrics")
