@@ -160,3 +160,35 @@ def test_a_kept_alive_request_in_pieces_is_served_whole(server, how):
     assert status == 200 and got["results"][0]["word"] == "alps"
     if how == "expect-continue":
         assert out.count(b"100 Continue") == 1
+
+
+def test_a_head_answer_then_the_next_request_on_one_connection(server):
+    """The head of a bodiless answer still goes out (OneSendResponse sends it with the body
+    otherwise), and nothing follows it before the next answer."""
+    answer = _raw(server, b"HEAD /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+                          b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    first, _, rest = answer.partition(b"\r\n\r\n")
+    assert first.startswith(b"HTTP/1.1 200") and b"content-length: 15" in first.lower()
+    assert rest.startswith(b"HTTP/1.1 200")
+    assert rest.endswith(b'{"status":"ok"}')
+
+
+def test_one_send_response_frames_chunks_and_flushes_a_bodiless_head():
+    from service.worker import OneSendResponse
+
+    sent = []
+
+    class Sock:
+        def sendall(self, data):
+            sent.append(bytes(data))
+
+    r = object.__new__(OneSendResponse)  # only the sending half: no request needed
+    r.sock, r.head, r.chunked, r.headers_sent = Sock(), b"HEAD\r\n\r\n", True, True
+    r._emit_body(b"abc")
+    r._emit_body(b"de")
+    r.close()
+    assert sent == [b"HEAD\r\n\r\n3\r\nabc\r\n", b"2\r\nde\r\n", b"0\r\n\r\n"]
+    sent.clear()
+    r.head, r.chunked = b"HEAD\r\n\r\n", False
+    r.close()
+    assert sent == [b"HEAD\r\n\r\n"]
