@@ -198,7 +198,7 @@ class Space:
             self.observe_search(time.perf_counter() - started)
         keys, results = self.index_to_key, []
         for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
-            if skip or ids[-1] < 0:  # faiss pads with -1 when it finds fewer
+            if skip or (ids and ids[-1] < 0):  # faiss pads with -1 when it finds fewer
                 kept = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
                 ids, scores = [i for i, _ in kept], [d for _, d in kept]
             results.append(([keys[i] for i in ids[:k]], scores[:k]))
