@@ -39,7 +39,9 @@ from gunicorn.http import wsgi
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 WAIT, READY, CONTINUE = "wait", "ready", "continue"
-ACCEPT_STEP, ACCEPT_STEPS = 0.0005, 4  # seconds a worker waits per connection it holds, at most 4 times
+# A worker holding connections waits this long per connection (at most ACCEPT_STEPS times)
+# before it accepts another (BufferingWorker.accept).
+ACCEPT_STEP, ACCEPT_STEPS = 0.0005, 4
 _BUFFER = object()  # handle's answer: the request is not whole yet, buffer it in the poller
 DETAILS = {
     400: "the HTTP request is malformed",

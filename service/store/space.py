@@ -29,6 +29,13 @@ log = logging.getLogger(__name__)
 _SCAN_CELLS = 16 * 1024 * 1024
 
 
+@dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make, and
+class Neighbor:          # a batch answer makes 10,000 of them
+    word: str
+    score: float
+    rank: int
+
+
 Hits = tuple[list[str], list[float]]  # keys and their cosines, best first
 
 
@@ -36,11 +43,8 @@ def as_neighbors(hits: Hits) -> list[Neighbor]:
     return [Neighbor(w, d, r) for r, (w, d) in enumerate(zip(*hits), 1)]
 
 
-@dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make, and
-class Neighbor:          # a batch answer makes 10,000 of them
-    word: str
-    score: float
-    rank: int
+def as_hits(found: list[Neighbor]) -> Hits:
+    return [n.word for n in found], [n.score for n in found]
 
 
 class Space:
@@ -213,8 +217,8 @@ class Space:
     def neighbor_hits(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[Hits]:
         """`neighbors` as (keys, scores) per row."""
         if allowed is not None:
-            return [([n.word for n in found], [n.score for n in found])
-                    for found in self.scan(self.vectors[rows], k, allowed, [{r} for r in rows])]
+            return [as_hits(found) for found in self.scan(self.vectors[rows], k, allowed,
+                                                          [{r} for r in rows])]
         topk = self.topk
         covered = [row for row in rows if topk is not None and topk.covers(row, k)]
         if not covered:

@@ -23,8 +23,8 @@ K = 100  # neighbours stored per word: queries with k up to this use it
 # At most this many multiply-adds of exact search at build: GloVe 400k x 50 spends all of it
 # on its 50,000 rows (34 s wall, 68 s of CPU on this 2-core machine when idle: 4,096 rows
 # took 2.8 s); a wider or longer table gets fewer rows, and below MIN_ROWS none (a 3M x 300
-# table would get 1,111, so none). An explicit row count (build-index --topk-rows) is not held to
-# this budget.
+# table would get 1,111, so none). An explicit row count (build-index --topk-rows) is not
+# held to this budget.
 WORK = 50_000 * 400_000 * 50
 MIN_ROWS = 5_000
 IDS, SCORES = "topk_ids.npy", "topk_scores.npy"

@@ -14,6 +14,7 @@ from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
 from service.store import export as exports
 from service.store import restrict, vocabulary
+from service.store.space import as_hits
 from service.web import params
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
@@ -102,10 +103,9 @@ def neighbors_batch(space):
         vectors = params.vectors(body)
         params.results(k, len(vectors))
         xq = s.check_vectors(vectors)
-        if allowed is None:
-            results = [{"neighbors": _hits(f)} for f in s.search_hits(xq, k)]
-        else:
-            results = [{"neighbors": _neighbors(f)} for f in s.scan(xq, k, allowed)]
+        found = (s.search_hits(xq, k) if allowed is None
+                 else [as_hits(f) for f in s.scan(xq, k, allowed)])
+        results = [{"neighbors": _hits(f)} for f in found]
         return {"space": s.name, "k": k, "results": results, **extra}
     words = params.words(body, "words")
     params.results(k, len(words))
