@@ -55,16 +55,16 @@ bench-deps: $(VENV)/.installed
 	else echo "no wrk and cannot install it (apt-get install wrk)"; exit 1; fi
 
 bench: bench-deps
-	mkdir -p build
-	$(BIN)/python bench/neighbors.py --json build/bench.json --markdown build/bench.md
+	mkdir -p bench/out
+	$(BIN)/python bench/neighbors.py --json bench/out/bench.json --markdown bench/out/bench.md
 
 # The long run (about 15-20 min on 2 cores; the scale step needs ~12 GB of memory and ~8 GB
 # free under /tmp): 200,000 mixed requests with five kill -9 of a worker, then a synthetic
 # 3,000,000 x 300 table behind IVF4096. Loopback only; each step stops by itself.
 soak: $(VENV)/.installed
-	mkdir -p build
-	$(BIN)/python bench/soak.py --json build/soak.json
-	$(BIN)/python bench/scale.py --json build/scale.json
+	mkdir -p bench/out
+	$(BIN)/python bench/soak.py --json bench/out/soak.json
+	$(BIN)/python bench/scale.py --json bench/out/scale.json
 
 # The page at 1280 and 390 px (docs/page.png, docs/page-390.png) and the README's "What it
 # shows" figures, from the built catalog, through a served instance and Debian's chromium.
@@ -72,4 +72,4 @@ screenshot: $(VENV)/.installed test-deps
 	$(BIN)/python docs/figures.py --catalog $(WORDSPACE_CATALOG) $(FIGURES_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) bench/out *.egg-info

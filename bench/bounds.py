@@ -2,7 +2,7 @@
 the real service (`wordspace serve`, default 2 workers x 4 threads) on a built catalog.
 
     .venv/bin/python bench/bounds.py --catalog /work/main/indexes --port 8400 \
-        [--before-python /path/to/old/.venv/bin/python --before-port 8401] --json build/bounds.json
+        [--before-python /path/to/old/.venv/bin/python --before-port 8401] --json bench/out/bounds.json
 
 Prints, as JSON: the unknown-word p50/p99 through HTTP (and, with --before-*, the same
 queries against another checkout's server, interleaved request by request); the time of

@@ -15,7 +15,7 @@ all alike:
 
 It prints each median with its min and max, recall@10 of every contender through HTTP on
 rows the index was not tuned on, the ratios the issue asks for, the time to ready and memory
-per worker, and writes JSON and a Markdown table under build/.
+per worker, and writes JSON and a Markdown table under bench/out/.
 
     python bench/neighbors.py [--catalog indexes] [--rounds 3] [--duration 10] [--connections 4]
 
@@ -103,8 +103,8 @@ def parse_args(argv):
                    help="Chroma's folder; reused when this bench already loaded the table there "
                         "(default: a fresh temporary folder, loaded every run)")
     p.add_argument("--ports", help="LO-HI: take the servers' ports from this range")
-    p.add_argument("--json", type=Path, default=ROOT / "build" / "bench.json")
-    p.add_argument("--markdown", type=Path, default=ROOT / "build" / "bench.md")
+    p.add_argument("--json", type=Path, default=ROOT / "bench" / "out" / "bench.json")
+    p.add_argument("--markdown", type=Path, default=ROOT / "bench" / "out" / "bench.md")
     args = p.parse_args(argv)
     args.catalog = args.catalog.resolve()
     args.contenders = [n.strip() for n in args.contenders.split(",") if n.strip()]

@@ -4,7 +4,7 @@ drives one workload, then the functions are ranked by own (self) and inclusive s
     python bench/profile.py [--catalog indexes] [--workload by-word] [--seconds 20] [--top 25]
 
 Needs py-spy (the bench extra) and the right to ptrace the workers (root, or
-kernel.yama.ptrace_scope=0). Writes the collapsed stacks next to the summary under build/.
+kernel.yama.ptrace_scope=0). Writes the collapsed stacks next to the summary under bench/out/.
 """
 from __future__ import annotations
 
@@ -30,7 +30,7 @@ def main(argv=None) -> int:
     p.add_argument("--connections", type=int, default=4)
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--ports", help="LO-HI: take the server's port from this range")
-    p.add_argument("--out", type=Path, default=ROOT / "build" / "profile")
+    p.add_argument("--out", type=Path, default=ROOT / "bench" / "out" / "profile")
     args = p.parse_args(argv)
     folder = ensure_space(args.catalog.resolve())
     keys = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]

@@ -17,8 +17,8 @@ import time
 from pathlib import Path
 
 from service.analysis.scorecard import EVALUATION_FILE
-from service.build import commands, runner, steps
-from service.build.sources import read_table
+from service.builder import commands, runner, steps
+from service.builder.sources import read_table
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table

@@ -74,8 +74,8 @@ def client(app):
 def real_catalog(tmp_path_factory) -> Path:
     """REAL_SPACES built here from the packaged and vendored data (no learning curve), whatever
     the developer's ./indexes holds; takes minutes (word2vec is trained)."""
-    from service.build import runner
-    from service.build.recipes import BuildOptions
+    from service.builder import runner
+    from service.builder.recipes import BuildOptions
 
     cat = tmp_path_factory.mktemp("real-catalog")
     runner.run(BuildOptions(catalog=cat, spaces=REAL_SPACES, curve=None))

@@ -8,9 +8,9 @@ import json
 import numpy as np
 import pytest
 
-from service.build.sources import read_table
-from service.build.task_data import Dataset, split
-from service.build.vocabulary import Start, build_vocabulary, ids, training_words, unseen_share
+from service.builder.sources import read_table
+from service.builder.task_data import Dataset, split
+from service.builder.vocabulary import Start, build_vocabulary, ids, training_words, unseen_share
 from service.store.tables import Table
 
 pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
@@ -42,7 +42,7 @@ def pretrained(dim: int = 6, seed: int = 0) -> Table:
 
 
 def small_settings(**kw):
-    from service.build.classifier import ClassifierSettings
+    from service.builder.classifier import ClassifierSettings
 
     return ClassifierSettings(**{"embedding_dim": 8, "batch_size": 16, "learning_rate": 1e-2,
                                  "sequence_length": 12, "check_every": 10, "patience": 60,
@@ -50,7 +50,7 @@ def small_settings(**kw):
 
 
 def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
-    from service.build.classifier import train_classifier
+    from service.builder.classifier import train_classifier
 
     result = train_classifier(split(sentiment_data(), seed=0), tmp_path, small_settings())
     assert result.test_accuracy > 0.9 and result.init["start"] == "scratch"
@@ -65,7 +65,7 @@ def test_train_from_scratch_saves_model_and_embed_config(tmp_path):
 
 
 def test_union_start_keeps_every_pretrained_word_with_its_vector(tmp_path):
-    from service.build.classifier import train_classifier
+    from service.builder.classifier import train_classifier
 
     init = pretrained()
     result = train_classifier(split(sentiment_data(), seed=1), tmp_path, small_settings(embedding_dim=99),
@@ -87,7 +87,7 @@ def test_union_start_keeps_every_pretrained_word_with_its_vector(tmp_path):
 
 
 def test_training_words_ablation_and_frozen_start(tmp_path):
-    from service.build.classifier import train_classifier
+    from service.builder.classifier import train_classifier
 
     init, data = pretrained(), split(sentiment_data(), seed=2)
     ablation = train_classifier(data, tmp_path / "a", small_settings(), Start("word2vec", init, "training"))
@@ -106,7 +106,7 @@ def test_rows_no_text_reads_stay_bit_identical_under_the_optimizer():
     the project's optimizer, a row whose gradient is always zero does not move at all."""
     import keras
 
-    from service.build.classifier import _core, optimizer
+    from service.builder.classifier import _core, optimizer
 
     settings = small_settings()
     keras.utils.set_random_seed(0)

@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from service.build import corpus as corpora
+from service.builder import corpus as corpora
 
 WORDNET = """\
   1 This software and database is being provided to you, the LICENSEE, by  

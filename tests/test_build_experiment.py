@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.build.intervals import mean_interval, paired_difference
-from service.build.task_data import split
+from service.builder.intervals import mean_interval, paired_difference
+from service.builder.task_data import split
 
 pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 
@@ -29,7 +29,7 @@ def test_mean_interval_and_paired_difference():
 
 @pytest.mark.slow
 def test_learning_curve_grid_pairs_seeds_and_reuses_cached_runs(tmp_path, caplog):
-    from service.build.experiment import CurveSettings, format_curve, learning_curve, subsample
+    from service.builder.experiment import CurveSettings, format_curve, learning_curve, subsample
     from tests.test_build_classifier import pretrained, sentiment_data, small_settings
 
     data = split(sentiment_data(300), seed=0)

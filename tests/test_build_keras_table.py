@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from service.build.sources import read_table
+from service.builder.sources import read_table
 
 keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 

@@ -10,9 +10,9 @@ import pytest
 
 from service import cli, create_app
 from service.analysis import scorecard
-from service.build import runner
-from service.build.recipes import SPACES, BuildOptions, Made, Recipe, recipes_for
-from service.build.task_data import CLICKBAIT_DIR
+from service.builder import runner
+from service.builder.recipes import SPACES, BuildOptions, Made, Recipe, recipes_for
+from service.builder.task_data import CLICKBAIT_DIR
 from service.settings import Settings
 from service.store import catalog
 from service.store.embed import embed_texts

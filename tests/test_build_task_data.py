@@ -8,7 +8,7 @@ import gzip
 import numpy as np
 import pytest
 
-from service.build import task_data as td
+from service.builder import task_data as td
 
 
 def _csv(path, rows):

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from service.build.corpus import Corpus
-from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+from service.builder.corpus import Corpus
+from service.builder.word2vec import Word2VecSettings, load_word2vec, train_word2vec
 
 
 def _corpus(n=600, seed=0) -> Corpus:

@@ -2,10 +2,10 @@
 included): packages import only in the allowed direction, and no module imports itself back
 through others.
 
-    store     imports nothing of analysis, web, build
+    store     imports nothing of analysis, web, builder
     analysis  imports store; never Flask
-    web       imports store and analysis; never build
-    build     imports store and analysis; never web, never Flask
+    web       imports store and analysis; never builder
+    builder   imports store and analysis; never web, never Flask
     settings, errors, text, logconfig: the foundation, import no other package
 """
 from __future__ import annotations
@@ -21,10 +21,10 @@ ALLOWED = {
     "store": {"store"},
     "analysis": {"store", "analysis"},
     "web": {"store", "analysis", "web", "version"},
-    "build": {"store", "analysis", "build"},
+    "builder": {"store", "analysis", "builder"},
     "foundation": set(),
 }
-HEAVY = {"flask": {"web"}, "werkzeug": {"web"}, "tensorflow": {"build"}, "keras": {"build"}}
+HEAVY = {"flask": {"web"}, "werkzeug": {"web"}, "tensorflow": {"builder"}, "keras": {"builder"}}
 
 
 def module_name(path: Path) -> str:

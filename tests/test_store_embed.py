@@ -24,10 +24,10 @@ def test_task_space_matches_keras_pooling_output(tmp_path, start):
     """Also for a union vocabulary: a word no training text had but the pretrained table
     has (alps, himalaya) is looked up, not taken for [UNK], exactly as the model does."""
     keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
-    from service.build.classifier import POOLING_LAYER, ClassifierSettings, train_classifier
-    from service.build.keras_table import read_keras
-    from service.build.task_data import split
-    from service.build.vocabulary import Start
+    from service.builder.classifier import POOLING_LAYER, ClassifierSettings, train_classifier
+    from service.builder.keras_table import read_keras
+    from service.builder.task_data import split
+    from service.builder.vocabulary import Start
     from tests.test_build_classifier import pretrained, sentiment_data
 
     settings = ClassifierSettings(embedding_dim=8, max_steps=100, min_steps=50, check_every=25,

@@ -209,7 +209,7 @@ def test_a_broken_build_module_is_not_hidden(tmp_path):
     """An ImportError in the build's modules fails loudly; `build` does not silently vanish."""
     code = ("import sys, builtins\nreal = builtins.__import__\n"
             "def fake(name, *a, **k):\n"
-            "    if name.startswith('service.build.classifier'):\n"
+            "    if name.startswith('service.builder.classifier'):\n"
             "        raise ImportError('broken on purpose')\n"
             "    return real(name, *a, **k)\n"
             "builtins.__import__ = fake\n"
@@ -220,7 +220,7 @@ def test_a_broken_build_module_is_not_hidden(tmp_path):
 
 
 def test_no_broad_except_in_the_readers():
-    for path in ("service/store/tables.py", "service/build/keras_table.py"):
+    for path in ("service/store/tables.py", "service/builder/keras_table.py"):
         assert "except Exception" not in (ROOT / path).read_text(), path
 
 

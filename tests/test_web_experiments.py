@@ -1,10 +1,10 @@
 """/v1/experiments/learning-curve and its picture, on learning curves summarised here from
-synthetic runs (service/build/experiment.py's own summary, so the shapes are the build's)."""
+synthetic runs (service/builder/experiment.py's own summary, so the shapes are the build's)."""
 from __future__ import annotations
 
 import pytest
 
-from service.build.experiment import SLICES, summarize
+from service.builder.experiment import SLICES, summarize
 from service.store import catalog
 
 URL = "/v1/experiments/learning-curve"

@@ -2,7 +2,7 @@
 
 A table is just keys and float32 vectors; indexes are built from it by service/store/catalog.py.
 `read_table("word2vec", path)` picks the reader by format name. Keras models are read by the
-build (service/build/sources.py, service/build/keras_table.py): the store never imports
+build (service/builder/sources.py, service/builder/keras_table.py): the store never imports
 TensorFlow.
 """
 from __future__ import annotations
@@ -76,7 +76,7 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> 
     if fmt == "kumo":
         table = read_kumo(path or None, limit=limit)
     elif fmt == "keras":
-        raise InputError("Keras models are read at build time: service.build.sources.read_table")
+        raise InputError("Keras models are read at build time: service.builder.sources.read_table")
     else:
         path = Path(path)
         if not path.exists():

@@ -4,16 +4,16 @@ and their `-w2v` twins started from word2vec).
     text -> TextVectorization -> Embedding(mask_zero) -> GlobalAveragePooling1D
          -> Dropout -> Dense(softmax over classes)
 
-The vocabulary and starting rows come from service/build/vocabulary.py (scratch, or a
+The vocabulary and starting rows come from service/builder/vocabulary.py (scratch, or a
 pretrained table with the union vocabulary, or its training words only). Training runs on
 the rows some training, validation or test text reads: Adam (no weight decay) leaves a row
 whose gradient is always zero bit-identical, so the other rows are copied into the saved
 model unchanged, as if they had been in the model all along, and the run costs what the
 texts need instead of a step over every pretrained row. Early stopping counts optimizer
-steps (service/build/early_stopping.py).
+steps (service/builder/early_stopping.py).
 
 The saved `.keras` model (string in, classes out) is exported with
-service.build.keras_table.read_keras; `embed.json`, written next to it, holds what
+service.builder.keras_table.read_keras; `embed.json`, written next to it, holds what
 service/store/embed.py needs to reproduce the pooling layer's output in numpy.
 
 TensorFlow/Keras are imported inside the functions: importing this module stays cheap.
@@ -29,8 +29,8 @@ from pathlib import Path
 
 import numpy as np
 
-from service.build.task_data import Split
-from service.build.vocabulary import Start, Vocabulary, build_vocabulary, ids
+from service.builder.task_data import Split
+from service.builder.vocabulary import Start, Vocabulary, build_vocabulary, ids
 from service.store.embed import EMBED_FILE, EMBED_FORMAT
 from service.text import SETTINGS as TOKENIZER
 
@@ -87,7 +87,7 @@ def train_classifier(split: Split, out_dir: Path | None,
     import keras
     import tensorflow as tf
 
-    from service.build.early_stopping import StepStopping
+    from service.builder.early_stopping import StepStopping
 
     started = time.perf_counter()
     keras.utils.set_random_seed(settings.seed)

@@ -14,8 +14,8 @@ import time
 from pathlib import Path
 
 from service.analysis import scorecard
-from service.build import steps
-from service.build.recipes import BuildOptions, Context, Made, Recipe, recipes_for
+from service.builder import steps
+from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
 from service.errors import InputError
 from service.store import catalog
 from service.store.embed import EMBED_FILE, load_embed_config

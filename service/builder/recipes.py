@@ -1,7 +1,7 @@
 """The default spaces as a list of recipes: one entry per space.
 
 A recipe names the space, the spaces it is made from (`needs`), the inputs its fingerprint
-is made of, and how to make its table. service/build/runner.py orders the recipes by need,
+is made of, and how to make its table. service/builder/runner.py orders the recipes by need,
 skips a space whose published fingerprint matches, makes the others and publishes each with
 its scorecard. Adding a space is adding an entry to RECIPES.
 
@@ -14,7 +14,7 @@ its scorecard. Adding a space is adding an entry to RECIPES.
 
 `--task-data FILE.csv|DIR` adds a task named after the file (NAME and NAME-w2v).
 
-Experiments (the learning curve) are not spaces: service/build/experiment.py, with a cache
+Experiments (the learning curve) are not spaces: service/builder/experiment.py, with a cache
 of their own, never part of a space's fingerprint.
 """
 from __future__ import annotations
@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from service.build import corpus as corpora
-from service.build import steps
-from service.build.classifier import ClassifierSettings, train_classifier
-from service.build.experiment import CurveSettings
-from service.build.sources import read_table
-from service.build.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
-from service.build.vocabulary import Start
-from service.build.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+from service.builder import corpus as corpora
+from service.builder import steps
+from service.builder.classifier import ClassifierSettings, train_classifier
+from service.builder.experiment import CurveSettings
+from service.builder.sources import read_table
+from service.builder.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
+from service.builder.vocabulary import Start
+from service.builder.word2vec import Word2VecSettings, load_word2vec, train_word2vec
 from service.errors import InputError, MissingInput
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
@@ -176,7 +176,7 @@ def make_task(name: str, task: str, init: str | None) -> Callable[[Context], Mad
     """The classifier trained on the task's data, its Embedding from scratch or from `init`
     (a space) with the union vocabulary: every word of `init` stays in the space."""
     def make(ctx: Context) -> Made:
-        from service.build.keras_table import read_keras  # imports TensorFlow
+        from service.builder.keras_table import read_keras  # imports TensorFlow
 
         o = ctx.options
         data_split = ctx.task_split(task)

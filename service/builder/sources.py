@@ -17,7 +17,7 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None,
         ValueError: the file does not hold a table in that format.
     """
     if fmt == "keras":
-        from service.build.keras_table import read_keras  # imports TensorFlow: only here
+        from service.builder.keras_table import read_keras  # imports TensorFlow: only here
 
         return read_keras(Path(path), layer=layer, vocab=vocab).deduplicated()
     return tables.read_table(fmt, path, limit=limit)

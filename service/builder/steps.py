@@ -1,7 +1,7 @@
 """Bookkeeping for `wordspace build`: fingerprints for caching, timed steps, the summary.
 
 A space records a fingerprint of its inputs and settings in its manifest details; the
-runner (service/build/runner.py) skips a space whose published fingerprint matches.
+runner (service/builder/runner.py) skips a space whose published fingerprint matches.
 """
 from __future__ import annotations
 

@@ -11,8 +11,8 @@ import logging
 import time
 from dataclasses import asdict, dataclass
 
-from service.build.corpus import Corpus
-from service.build.sources import read_table
+from service.builder.corpus import Corpus
+from service.builder.sources import read_table
 from service.store.tables import Table, parse_source
 
 log = logging.getLogger(__name__)

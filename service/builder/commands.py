@@ -1,10 +1,10 @@
 """`wordspace build` and `wordspace experiment learning-curve`: the default spaces end to end,
 and the experiments that are their own artifacts.
 
-`build` runs the recipes (service/build/recipes.py) with the runner, then the reduced
+`build` runs the recipes (service/builder/recipes.py) with the runner, then the reduced
 learning curve for each task of CurveSettings.tasks, published in the catalog as
 `.experiments/learning-curve-TASK.json`. Its runs are cached apart from the spaces
-(service/build/experiment.py): changing an experiment setting never rebuilds a space.
+(service/builder/experiment.py): changing an experiment setting never rebuilds a space.
 """
 from __future__ import annotations
 
@@ -15,12 +15,12 @@ import sys
 import time
 from pathlib import Path
 
-from service.build import runner, steps
-from service.build.classifier import ClassifierSettings
-from service.build.experiment import (FULL_GRID, INITS, CurveSettings, experiment_name,
+from service.builder import runner, steps
+from service.builder.classifier import ClassifierSettings
+from service.builder.experiment import (FULL_GRID, INITS, CurveSettings, experiment_name,
                                       format_curve, learning_curve)
-from service.build.recipes import SPACES, BuildOptions, Context, recipes_for
-from service.build.task_data import TASKS
+from service.builder.recipes import SPACES, BuildOptions, Context, recipes_for
+from service.builder.task_data import TASKS
 from service.errors import InputError
 from service.store import catalog
 

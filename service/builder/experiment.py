@@ -24,11 +24,11 @@ from pathlib import Path
 
 import numpy as np
 
-from service.build import steps
-from service.build.classifier import ClassifierSettings, train_classifier
-from service.build.intervals import mean_interval, paired_difference
-from service.build.task_data import Split
-from service.build.vocabulary import Start, training_words, unseen_share
+from service.builder import steps
+from service.builder.classifier import ClassifierSettings, train_classifier
+from service.builder.intervals import mean_interval, paired_difference
+from service.builder.task_data import Split
+from service.builder.vocabulary import Start, training_words, unseen_share
 from service.errors import InputError
 from service.store import catalog
 from service.store.tables import Table
