@@ -2,6 +2,7 @@
 validator that checks responses against openapi.yaml."""
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -77,6 +78,9 @@ def real_catalog(tmp_path_factory) -> Path:
     from service.builder import runner
     from service.builder.recipes import BuildOptions
 
+    reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
+    if reused:  # a catalog of REAL_SPACES built by an earlier run; the tests only read it
+        return Path(reused)
     cat = tmp_path_factory.mktemp("real-catalog")
     runner.run(BuildOptions(catalog=cat, spaces=REAL_SPACES, curve=None))
     return cat
