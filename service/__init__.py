@@ -7,7 +7,9 @@ laid out") and enforced by tests/test_layout.py.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from service.version import package_version
+
+__version__ = package_version()
 
 
 def create_app(settings=None):

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from service import __version__
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.registry import Registry
+from service.version import package_version
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.json = OrjsonProvider(app)
     app.extensions["wordspace.settings"] = settings
     logs.register(app, settings.access_log)
-    counters = metrics.register(app, __version__)
+    counters = metrics.register(app, package_version())
     auth.register(app, settings)
     evaluations = app.extensions["wordspace.evaluations"] = Evaluations()
 
