@@ -1,6 +1,7 @@
 """Fuzzing: schemathesis generates requests from openapi.yaml against the running service
 (gunicorn, loopback) with every check, positive-data acceptance included: no 5xx, no
-response that breaks the spec, no schema-valid request refused, over 2,000+ requests."""
+response that breaks the spec, no schema-valid request refused. The generation is seeded and
+not capped in time, so the same 2,000+ requests reach the service however fast the machine."""
 from __future__ import annotations
 
 import re
@@ -74,8 +75,8 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(tmp_path):
              "--exclude-checks", "ensure_resource_availability",
              "--max-examples", "60", "--seed", "11", "--generation-database", "none",
              "--header", f"Authorization: Bearer {KEY}", "--exclude-path", "/v1/admin/reload",
-             "--workers", "1", "--request-timeout", "30", "--max-time", "90", "--no-color"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=200,
+             "--workers", "1", "--request-timeout", "30", "--no-color"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=900,
         )
         served = _requests_served(server.base) - before
     start = run.stdout.find("FAILURES")
