@@ -99,6 +99,19 @@ def gone(pid: int) -> bool:
     return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
 
 
+def group(pgid: int) -> list[int]:
+    """Live processes in process group `pgid`."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
 def wait_for(condition, timeout: float = 30) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -130,6 +143,7 @@ def test_a_dead_child_stops_the_other(cat, victim):
         os.kill(masters[victim], signal.SIGKILL)
         assert s.proc.wait(timeout=60) == 1
         assert all(gone(pid) for pid in masters.values())
+        assert not group(masters["nginx"]), "nginx workers outlived their master"
         assert f"{victim} exited" in s.log()
 
 
