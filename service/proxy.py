@@ -10,16 +10,21 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
 - gunicorn (stock gthread, `wordspace serve --socket RUNTIME/gunicorn.sock`) listens only on
   that unix socket; nginx keeps connections to it alive.
 - RUNTIME is WORDSPACE_RUNTIME_DIR (created if missing, must be writable) or a fresh temporary
-  folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid, gunicorn.sock, nginx's temp folders
-  (request bodies being received are buffered there, on disk) and refused.log (nginx's
-  access log, 4xx/5xx answers only). nginx's error log goes to stderr; the app's JSON access
+  folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid,
+  gunicorn.sock, nginx's temp folders (request bodies being received are buffered there, on
+  disk) and refused.log (nginx's access log, 4xx/5xx answers only). nginx's error log goes to stderr; the app's JSON access
   log (with the client address from X-Forwarded-For) to stdout/stderr as with `serve`.
-  Nothing else is written, so the root filesystem may be read-only and the user non-root.
+  Nothing else is written (but gunicorn's metrics folder, a temporary folder unless
+  PROMETHEUS_MULTIPROC_DIR is set), so the root filesystem may be read-only and the user
+  non-root, given a writable TMPDIR (an emptyDir or tmpfs on /tmp) or WORDSPACE_RUNTIME_DIR.
+  nginx runs WORDSPACE_WORKERS worker processes (as many as gunicorn); as root it drops
+  them to nobody:nogroup.
 - Every other WORDSPACE_* variable means what it means for `serve`; these reach nginx:
   MAX_BODY_BYTES (client_max_body_size), READ_TIMEOUT (client header/body and send timeouts),
   MAX_HEADER_LINE (large_client_header_buffers), TIMEOUT (proxy_read_timeout).
 - `python -m service.proxy RUNTIME` only writes RUNTIME/nginx.conf (for an nginx run apart,
-  e.g. a sidecar sharing RUNTIME); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME`.
+  e.g. a sidecar sharing RUNTIME with a container running `wordspace serve --socket
+  RUNTIME/gunicorn.sock`); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME/`.
 
 nginx answers what it refuses itself (400, 408, 413, 414, 431, 502, 503, 504) as
 application/problem+json, as the app does (REFUSALS).
@@ -72,9 +77,9 @@ def render(settings: Settings, runtime: Path) -> str:
     return f"""# Written by wordspace (service/proxy.py) from its settings at each start: do not edit.
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes {settings.workers};
 pid {rt / PID};
-error_log stderr warn;
+error_log stderr error;
 {user}
 events {{
   worker_connections 8192;
