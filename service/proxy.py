@@ -12,8 +12,9 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
 - RUNTIME is WORDSPACE_RUNTIME_DIR (created if missing, must be writable) or a fresh temporary
   folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid,
   gunicorn.sock, nginx's temp folders (request bodies being received are buffered there, on
-  disk) and refused.log (nginx's access log, 4xx/5xx answers only). nginx's error log goes to stderr; the app's JSON access
-  log (with the client address from X-Forwarded-For) to stdout/stderr as with `serve`.
+  disk) and refused.log (nginx's access log, 4xx/5xx answers only). nginx's error log goes
+  to stderr; the app's JSON access log (with the client address from X-Forwarded-For) to
+  stdout/stderr as with `serve`.
   Nothing else is written (but gunicorn's metrics folder, a temporary folder unless
   PROMETHEUS_MULTIPROC_DIR is set), so the root filesystem may be read-only and the user
   non-root, given a writable TMPDIR (an emptyDir or tmpfs on /tmp) or WORDSPACE_RUNTIME_DIR.

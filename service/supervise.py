@@ -75,6 +75,9 @@ def _serve(settings: Settings, nginx: str, runtime: Path, started: list[subproce
     # nginx starts once gunicorn listens, so its first clients are not answered 502.
     while not socket.exists() and started[0].poll() is None and not stopping:
         time.sleep(0.05)
+    if started[0].poll() is not None:
+        log.error("gunicorn exited (status %d) before it listened", started[0].returncode)
+        return 0 if stopping else 1
     # Its own process group: nginx's workers outlive a killed master, and are stopped with it.
     started.append(subprocess.Popen(nginx_cmd, process_group=0))
     if stopping:  # a signal came while the children were starting

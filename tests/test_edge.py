@@ -74,7 +74,8 @@ CASES = [
      post(BODY, head=b"Expect: 100-continue\r\nContent-Length: %d\r\n" % len(BODY), version=b"1.0"), [200]),
     ("lone LF line endings", b"GET /healthz HTTP/1.1\nHost: x\nConnection: close\n\n", [200]),
     ("chunked body, whole", post(chunked(BODY), head=TE), [200]),
-    ("request line over the limit", b"GET /healthz?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n" + CLOSE, [414]),
+    ("request line over the limit",
+     b"GET /healthz?" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n" + CLOSE, [414]),
     ("header field over the limit", GET + b"X-Big: " + b"a" * 9000 + b"\r\n" + CLOSE, [431]),
     ("120 header fields", GET + b"".join(b"X-%d: 1\r\n" % i for i in range(120)) + CLOSE, [200]),
     ("NUL in the request line", b"GET /he\x00lthz HTTP/1.1\r\nHost: x\r\n" + CLOSE, [400]),
@@ -113,7 +114,8 @@ def problem(answer: bytes) -> dict:
 
 def workers(stack) -> dict[int, dict]:
     """The gunicorn workers (children of gunicorn's master, itself a child of `serve --proxy`)."""
-    master = next(p for p in children(stack.proc.pid) if b"--socket" in Path(f"/proc/{p}/cmdline").read_bytes())
+    master = next(p for p in children(stack.proc.pid)
+                  if b"--socket" in Path(f"/proc/{p}/cmdline").read_bytes())
     return {pid: usage(pid) for pid in children(master)}
 
 
@@ -171,6 +173,29 @@ def test_expect_100_continue_dishonest_clients(stack, before):
             sock.close()
     for answer in answers:
         assert statuses(answer) in ([100], [100, 408]), answer
+
+
+def test_bodies_over_the_limit_hold_no_thread(stack, before):
+    """Ten clients at a time send 2 MB bodies, three times each: each gets its 413 from nginx
+    at once, and /healthz answers within a second meanwhile (no thread drains a body)."""
+    answers = []
+
+    def flood():
+        for _ in range(3):
+            answers.append(statuses(exchange(stack.port, post(BIG * 2, head=b"Content-Length: %d\r\n"
+                                                                  % (2 * len(BIG))))))
+
+    threads = [threading.Thread(target=flood) for _ in range(10)]
+    for t in threads:
+        t.start()
+    worst = 0.0
+    while any(t.is_alive() for t in threads):
+        started = time.monotonic()
+        assert requests.get(stack.url("/healthz"), timeout=5).status_code == 200
+        worst = max(worst, time.monotonic() - started)
+    for t in threads:
+        t.join()
+    assert answers == [[413]] * 30 and worst < 1.0
 
 
 def test_no_worker_died_spins_or_grew(stack, before):
