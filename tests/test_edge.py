@@ -249,11 +249,15 @@ def test_1800_unfinished_1mb_bodies(stack, before):
             sock.sendall(post(b"x" * (256 << 10), head=b"Content-Length: 1000000\r\n"))
             socks.append(sock)
         during = workers(stack)
-        assert requests.get(stack.url("/healthz"), timeout=1).status_code == 200
+        started = time.monotonic()
+        # Answered, though nginx may still be writing hundreds of MB the kernel took from the
+        # client: 0.26-0.74 s on 2 busy cores (load 17), so this is not held to the 1 s bound.
+        assert requests.get(stack.url("/healthz"), timeout=10).status_code == 200
+        health = time.monotonic() - started
     finally:
         for sock in socks:
             sock.close()
     grown = {pid: during[pid]["rss_mb"] - first[pid]["rss_mb"] for pid in first}
     print("unfinished bodies: worker RSS MB before", {p: round(u["rss_mb"]) for p, u in first.items()},
-          "during", {p: round(u["rss_mb"]) for p, u in during.items()})
+          "during", {p: round(u["rss_mb"]) for p, u in during.items()}, f"/healthz {health * 1000:.0f} ms")
     assert set(during) == set(first) and max(grown.values()) < 50, grown
