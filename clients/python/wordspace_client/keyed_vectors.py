@@ -16,9 +16,10 @@ from __future__ import annotations
 import logging
 from numbers import Integral
 
-import numpy as np
-
 from wordspace_client.errors import UnknownWord
+from wordspace_client.evaluate import Evaluations
+from wordspace_client.optional import np
+from wordspace_client.rows import Rows, TableArrays
 from wordspace_client.vocabulary import IndexToKey, KeyToIndex
 
 log = logging.getLogger(__name__)
@@ -44,8 +45,9 @@ def _unitvec(v: np.ndarray) -> np.ndarray:
     return (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
 
 
-class KeyedVectors:
-    """gensim's KeyedVectors over a space of a wordspace server (see the module docstring)."""
+class KeyedVectors(TableArrays, Evaluations):
+    """gensim's KeyedVectors over a space of a wordspace server (see the module docstring);
+    `vectors`, `get_normed_vectors()` (rows.py) and the evaluations (evaluate.py) are mixed in."""
 
     def __init__(self, space):
         self._space = space
@@ -54,6 +56,11 @@ class KeyedVectors:
         self.vector_size = info.dimension
         self.index_to_key = IndexToKey(space, info.size, space._client.limits().max_page)
         self.key_to_index = KeyToIndex(space, self.index_to_key)
+        self._rows = Rows(space, info.size, info.dimension, on_fetch=self._fill)
+
+    def _fill(self, keys: list[str]) -> None:
+        self.index_to_key.fill(keys)
+        self.key_to_index.fill(keys)
 
     def __repr__(self) -> str:
         return f"<KeyedVectors of space {self._space.name!r}: {len(self)} keys x {self.vector_size}>"
@@ -79,8 +86,17 @@ class KeyedVectors:
         raise self._missing(key)
 
     def _missing(self, key) -> UnknownWord:
-        return UnknownWord(f"Key '{key}' not present in space '{self._space.name}'", status=404,
-                           problem={"word": str(key), "space": self._space.name})
+        """gensim's KeyError, with the keys the server suggests (a key it has in another case
+        is the suggestion when it found the key lower-cased)."""
+        problem = {"word": str(key), "space": self._space.name, "suggestions": []}
+        if isinstance(key, str):
+            try:
+                problem["suggestions"] = [self._space.vector(key).key]
+            except UnknownWord as e:
+                problem = {**e.problem, **problem, "suggestions": e.suggestions}
+        close = f"; close keys: {', '.join(problem['suggestions'])}" if problem["suggestions"] else ""
+        return UnknownWord(f"Key '{key}' not present in space '{self._space.name}'{close}", status=404,
+                           type="/problems/unknown-word", problem=problem)
 
     def _key(self, key) -> str:
         return self.index_to_key[int(key)] if isinstance(key, (int, np.integer)) else key
@@ -214,12 +230,6 @@ class KeyedVectors:
             return dists
         best = np.argsort(-dists, kind="stable")
         return [(keys[i], float(dists[i])) for i in best if keys[i] not in exclude][:topn]
-
-    def _table(self, limit=None) -> tuple[list[str], np.ndarray]:
-        """The first `limit` keys (all by default) and their unit vectors: a whole-table read."""
-        keys = list(self.index_to_key[:limit or len(self)])
-        found = self._vectors(keys, norm=True)
-        return keys, np.vstack([found[k] for k in keys])
 
     # --- similarities ------------------------------------------------------------------------
 
