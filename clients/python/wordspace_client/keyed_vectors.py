@@ -99,7 +99,9 @@ class KeyedVectors(TableArrays, Evaluations):
                            type="/problems/unknown-word", problem=problem)
 
     def _key(self, key) -> str:
-        return self.index_to_key[int(key)] if isinstance(key, (int, np.integer)) else key
+        if isinstance(key, (int, np.integer)):
+            return self.index_to_key[self.get_index(key)]
+        return key
 
     def _vectors(self, keys, norm: bool, ignore_missing: bool = False) -> dict:
         """key -> vector (raw, or unit with norm) for the keys the space has exactly."""

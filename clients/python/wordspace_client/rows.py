@@ -10,8 +10,10 @@ of float32 warns first (a UserWarning), as it takes memory and time (GloVe's 400
 """
 from __future__ import annotations
 
+import inspect
 import logging
 import warnings
+from pathlib import Path
 
 from wordspace_client import calls
 from wordspace_client.optional import np
@@ -20,6 +22,15 @@ log = logging.getLogger(__name__)
 
 WARN_ROWS = 1_000_000
 WARN_BYTES = 100 * 2**20
+_PACKAGE = str(Path(__file__).parent)
+
+
+def _caller_level() -> int:
+    """The `stacklevel` that points a warning at the first caller outside this package."""
+    frame, level = inspect.currentframe().f_back, 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def fetch(space, rows: int, dimension: int) -> tuple[list[str], np.ndarray]:
@@ -27,7 +38,7 @@ def fetch(space, rows: int, dimension: int) -> tuple[list[str], np.ndarray]:
     size = rows * dimension * 4
     if rows > WARN_ROWS or size > WARN_BYTES:
         warnings.warn(f"fetching {rows:,} vectors of space {space.name!r} ({size / 2**20:,.0f} MB of "
-                      f"float32): this takes memory and time", stacklevel=5)
+                      f"float32): this takes memory and time", stacklevel=_caller_level())
     text = space._run(calls.export(space.name, "word2vec", rows)).decode("utf-8")
     lines = text.split("\n")
     count, dim = (int(x) for x in lines[0].split())
