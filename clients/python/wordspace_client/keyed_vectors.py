@@ -5,11 +5,12 @@ Signatures and return shapes are gensim 4's: lists of (word, float) tuples, nump
 numpy float32 scores, `KeyError` for a missing key (an `UnknownWord`, which is one). What the
 server computes (searches, exact ranks) is asked of it; what gensim computes from a handful of
 vectors (means, n_similarity, doesnt_match) is computed here from the vectors the server sends.
+What scans a whole table (`vectors`, `topn=None`, `distances(word)` with no other words, the
+analogy evaluation) fetches its rows once and keeps them (rows.py, evaluate.py).
 
 Differences, all documented on the methods: keys are exact for `in`, `key_to_index`,
 `get_vector` and `kv[key]` as in gensim, while the searches (`most_similar`, `similarity`,
-`rank`) also find a key lower-cased, as the server does; `topn=None` and `distances(word)` with
-no other words fetch the whole table; `topn` is at most the server's WORDSPACE_MAX_K.
+`rank`) also find a key lower-cased, as the server does; `topn` is at most WORDSPACE_MAX_K.
 """
 from __future__ import annotations
 
@@ -35,9 +36,7 @@ def _ensure_list(value) -> list:
         return []
     if isinstance(value, _KEY_TYPES) or (isinstance(value, np.ndarray) and value.ndim == 1):
         return [value]
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        return list(value)
-    return list(value)
+    return list(value)  # a list, or the rows of a 2-D array
 
 
 def _unitvec(v: np.ndarray) -> np.ndarray:
@@ -105,7 +104,8 @@ class KeyedVectors(TableArrays, Evaluations):
 
     def _vectors(self, keys, norm: bool, ignore_missing: bool = False) -> dict:
         """key -> vector (raw, or unit with norm) for the keys the space has exactly."""
-        names = {k: self._key(k) for k in keys if isinstance(k, _KEY_TYPES)}
+        names = {k: self._key(k) for k in keys if isinstance(k, _KEY_TYPES)
+                 and not (ignore_missing and isinstance(k, (int, np.integer)) and not 0 <= k < len(self))}
         wanted = list(dict.fromkeys(names.values()))
         found = {v.word: v for v in (self._space.vectors(wanted) if wanted else [])
                  if v.found and v.key == v.word}
@@ -303,7 +303,7 @@ class KeyedVectors(TableArrays, Evaluations):
         rows = self.key_to_index.lookup(found.words)
         return sorted(rows, key=rows.get)
 
-    # gensim names kept for code that calls them; vectors are normalised on the server.
+    # gensim names kept for code that calls them; norms are computed when the rows are fetched.
     def fill_norms(self, force: bool = False) -> None:
         pass
 
