@@ -42,15 +42,21 @@ def fetch(space, rows: int, dimension: int) -> tuple[list[str], np.ndarray]:
     text = space._run(calls.export(space.name, "word2vec", rows)).decode("utf-8")
     lines = text.split("\n")
     count, dim = (int(x) for x in lines[0].split())
-    keys, numbers = [], []
-    for line in lines[1:count + 1]:
-        # The numbers are the last `dim` fields; what precedes them is the key.
-        parts = line.rsplit(" ", dim)
-        keys.append(parts[0])
-        numbers.extend(parts[1:])
-    vectors = np.array(numbers, dtype=np.float32).reshape(len(keys), dim)
+    lines = lines[1:count + 1]
+    if not lines:
+        return [], np.zeros((0, dim), np.float32)
+    # The numbers are the last `dim` fields, what precedes them is the key; when no key holds
+    # a space (the count says so), that is the first field, which is quicker to split off.
+    spaced_keys = text.count(" ") != count * dim + 1
+    keys, numbers = zip(*(_split_key(line, dim) if spaced_keys else line.split(" ", 1) for line in lines))
+    vectors = np.loadtxt(numbers, dtype=np.float32, ndmin=2, comments=None)
     log.debug("fetched %d rows of space %r", len(keys), space.name)
-    return keys, vectors
+    return list(keys), vectors
+
+
+def _split_key(line: str, dim: int) -> tuple[str, str]:
+    key, *numbers = line.rsplit(" ", dim)
+    return key, " ".join(numbers)
 
 
 class Rows:
