@@ -12,8 +12,11 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+CLIENT = Path(__file__).resolve().parents[1]
+# This checkout's client, not one installed elsewhere (an editable install of another checkout).
+for path in (ROOT, CLIENT):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
 
 from service.store import catalog  # noqa: E402
 from service.store.tables import read_kumo  # noqa: E402

@@ -4,10 +4,16 @@ server scans exactly: restrict_vocab, ranks); scores agree within 1e-4.
 """
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from gensim.models import KeyedVectors as GensimKeyedVectors
+from gensim.test.utils import datapath
 
+from service.store import catalog
+from service.store.tables import Table
+from tests.server import serve
 from wordspace_client import Client, UnknownWord
 
 pytestmark = pytest.mark.slow  # GloVe 20k behind HNSW, built and served
@@ -145,6 +151,55 @@ def test_missing_keys_raise_key_error_like_gensim(pair):
     assert "king" in e.value.suggestions
 
 
+def test_a_missing_key_carries_the_servers_suggestions(pair):
+    _, kv = pair
+    for call in (lambda: kv["kingzz"], lambda: kv[["dog", "kingzz"]], lambda: kv.get_index("kingzz"),
+                 lambda: kv.get_vector("kingzz", norm=True)):
+        with pytest.raises(KeyError) as e:
+            call()
+        assert isinstance(e.value, UnknownWord)
+        assert "king" in e.value.suggestions and e.value.word == "kingzz" and e.value.space == "glove"
+        assert str(e.value).startswith("Key 'kingzz' not present in space 'glove'; close keys: ")
+    with pytest.raises(UnknownWord) as e:
+        kv["King"]  # exact keys as in gensim; the server has it lower-cased
+    assert e.value.suggestions == ["king"]
+    with pytest.raises(UnknownWord) as e:
+        kv[10**9]
+    assert e.value.suggestions == []
+
+
+def test_vectors_and_normed_vectors_are_fetched_once(toy_pair, table):
+    gkv, kv = toy_pair
+    vectors = kv.vectors
+    assert vectors.shape == gkv.vectors.shape and vectors.dtype == np.float32
+    np.testing.assert_allclose(vectors, gkv.vectors, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(kv.get_normed_vectors(), gkv.get_normed_vectors(), atol=1e-6)
+    np.testing.assert_allclose(kv.norms, np.linalg.norm(gkv.vectors, axis=1), rtol=1e-6)
+    assert np.shares_memory(kv.vectors, vectors)  # kept, not fetched again
+    assert not vectors.flags.writeable
+    # index_to_key and key_to_index name the rows of vectors
+    assert list(kv.index_to_key) == gkv.index_to_key
+    for key in ("king", "Paris", "noise7", gkv.index_to_key[-1]):
+        assert kv.index_to_key[kv.key_to_index[key]] == key
+        np.testing.assert_allclose(kv.vectors[kv.key_to_index[key]], kv[key], atol=1e-6)
+
+
+def test_a_large_fetch_warns(toy_url, monkeypatch):
+    from wordspace_client import rows
+    with Client(toy_url) as client:
+        kv = client.space("toy").keyed_vectors()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            kv.get_normed_vectors()  # below the limits: no warning
+        monkeypatch.setattr(rows, "WARN_ROWS", 100)
+        kv = client.space("toy").keyed_vectors()
+        with pytest.warns(UserWarning, match=r"fetching 308 vectors of space 'toy'") as caught:
+            kv.vectors
+        assert caught[0].filename == __file__  # points at the caller's line
+        with pytest.warns(UserWarning, match="fetching 308 vectors"):
+            client.space("toy").keyed_vectors().evaluate_word_analogies(datapath("questions-words.txt"))
+
+
 def test_toy_space_closer_than_and_whole_table_calls(toy_pair):
     gkv, kv = toy_pair
     # pairs with no exact ties (orthogonal toy words tie at 0 up to float noise)
@@ -158,3 +213,16 @@ def test_toy_space_closer_than_and_whole_table_calls(toy_pair):
     got = kv.most_similar_cosmul(positive=[kv["king"]], negative=["man"], topn=5)
     assert [w for w, _ in got] == [w for w, _ in want]
     np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=TOL)
+
+
+def test_vectors_of_keys_holding_spaces(tmp_path):
+    """The export's word2vec text separates fields with spaces: a key may hold some too."""
+    keys = ["new york", "a b c", "plain", " lead", "x"]
+    vectors = np.random.default_rng(1).normal(size=(len(keys), 6)).astype(np.float32)
+    cat = tmp_path / "indexes"
+    catalog.write_space(cat, "spaced", Table(keys, vectors), source={"format": "test"},
+                        details={"kind": "test"})
+    with serve(cat, workers=1, log_level="warning") as server, Client(server.base) as client:
+        kv = client.space("spaced").keyed_vectors()
+        np.testing.assert_allclose(kv.vectors, vectors, rtol=1e-6)
+        assert list(kv.index_to_key) == keys and kv.key_to_index["a b c"] == 1

@@ -5,20 +5,22 @@ Signatures and return shapes are gensim 4's: lists of (word, float) tuples, nump
 numpy float32 scores, `KeyError` for a missing key (an `UnknownWord`, which is one). What the
 server computes (searches, exact ranks) is asked of it; what gensim computes from a handful of
 vectors (means, n_similarity, doesnt_match) is computed here from the vectors the server sends.
+What scans a whole table (`vectors`, `topn=None`, `distances(word)` with no other words, the
+analogy evaluation) fetches its rows once and keeps them (rows.py, evaluate.py).
 
 Differences, all documented on the methods: keys are exact for `in`, `key_to_index`,
 `get_vector` and `kv[key]` as in gensim, while the searches (`most_similar`, `similarity`,
-`rank`) also find a key lower-cased, as the server does; `topn=None` and `distances(word)` with
-no other words fetch the whole table; `topn` is at most the server's WORDSPACE_MAX_K.
+`rank`) also find a key lower-cased, as the server does; `topn` is at most WORDSPACE_MAX_K.
 """
 from __future__ import annotations
 
 import logging
 from numbers import Integral
 
-import numpy as np
-
 from wordspace_client.errors import UnknownWord
+from wordspace_client.evaluate import Evaluations
+from wordspace_client.optional import np
+from wordspace_client.rows import Rows, TableArrays
 from wordspace_client.vocabulary import IndexToKey, KeyToIndex
 
 log = logging.getLogger(__name__)
@@ -34,9 +36,7 @@ def _ensure_list(value) -> list:
         return []
     if isinstance(value, _KEY_TYPES) or (isinstance(value, np.ndarray) and value.ndim == 1):
         return [value]
-    if isinstance(value, np.ndarray) and value.ndim == 2:
-        return list(value)
-    return list(value)
+    return list(value)  # a list, or the rows of a 2-D array
 
 
 def _unitvec(v: np.ndarray) -> np.ndarray:
@@ -44,8 +44,9 @@ def _unitvec(v: np.ndarray) -> np.ndarray:
     return (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
 
 
-class KeyedVectors:
-    """gensim's KeyedVectors over a space of a wordspace server (see the module docstring)."""
+class KeyedVectors(TableArrays, Evaluations):
+    """gensim's KeyedVectors over a space of a wordspace server (see the module docstring);
+    `vectors`, `get_normed_vectors()` (rows.py) and the evaluations (evaluate.py) are mixed in."""
 
     def __init__(self, space):
         self._space = space
@@ -54,6 +55,11 @@ class KeyedVectors:
         self.vector_size = info.dimension
         self.index_to_key = IndexToKey(space, info.size, space._client.limits().max_page)
         self.key_to_index = KeyToIndex(space, self.index_to_key)
+        self._rows = Rows(space, info.size, info.dimension, on_fetch=self._fill)
+
+    def _fill(self, keys: list[str]) -> None:
+        self.index_to_key.fill(keys)
+        self.key_to_index.fill(keys)
 
     def __repr__(self) -> str:
         return f"<KeyedVectors of space {self._space.name!r}: {len(self)} keys x {self.vector_size}>"
@@ -79,15 +85,27 @@ class KeyedVectors:
         raise self._missing(key)
 
     def _missing(self, key) -> UnknownWord:
-        return UnknownWord(f"Key '{key}' not present in space '{self._space.name}'", status=404,
-                           problem={"word": str(key), "space": self._space.name})
+        """gensim's KeyError, with the keys the server suggests (a key it has in another case
+        is the suggestion when it found the key lower-cased)."""
+        problem = {"word": str(key), "space": self._space.name, "suggestions": []}
+        if isinstance(key, str):
+            try:
+                problem["suggestions"] = [self._space.vector(key).key]
+            except UnknownWord as e:
+                problem = {**e.problem, **problem, "suggestions": e.suggestions}
+        close = f"; close keys: {', '.join(problem['suggestions'])}" if problem["suggestions"] else ""
+        return UnknownWord(f"Key '{key}' not present in space '{self._space.name}'{close}", status=404,
+                           type="/problems/unknown-word", problem=problem)
 
     def _key(self, key) -> str:
-        return self.index_to_key[int(key)] if isinstance(key, (int, np.integer)) else key
+        if isinstance(key, (int, np.integer)):
+            return self.index_to_key[self.get_index(key)]
+        return key
 
     def _vectors(self, keys, norm: bool, ignore_missing: bool = False) -> dict:
         """key -> vector (raw, or unit with norm) for the keys the space has exactly."""
-        names = {k: self._key(k) for k in keys if isinstance(k, _KEY_TYPES)}
+        names = {k: self._key(k) for k in keys if isinstance(k, _KEY_TYPES)
+                 and not (ignore_missing and isinstance(k, (int, np.integer)) and not 0 <= k < len(self))}
         wanted = list(dict.fromkeys(names.values()))
         found = {v.word: v for v in (self._space.vectors(wanted) if wanted else [])
                  if v.found and v.key == v.word}
@@ -215,12 +233,6 @@ class KeyedVectors:
         best = np.argsort(-dists, kind="stable")
         return [(keys[i], float(dists[i])) for i in best if keys[i] not in exclude][:topn]
 
-    def _table(self, limit=None) -> tuple[list[str], np.ndarray]:
-        """The first `limit` keys (all by default) and their unit vectors: a whole-table read."""
-        keys = list(self.index_to_key[:limit or len(self)])
-        found = self._vectors(keys, norm=True)
-        return keys, np.vstack([found[k] for k in keys])
-
     # --- similarities ------------------------------------------------------------------------
 
     def similarity(self, w1, w2) -> np.float32:
@@ -291,7 +303,7 @@ class KeyedVectors:
         rows = self.key_to_index.lookup(found.words)
         return sorted(rows, key=rows.get)
 
-    # gensim names kept for code that calls them; vectors are normalised on the server.
+    # gensim names kept for code that calls them; norms are computed when the rows are fetched.
     def fill_norms(self, force: bool = False) -> None:
         pass
 

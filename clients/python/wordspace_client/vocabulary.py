@@ -32,6 +32,13 @@ class IndexToKey(Sequence):
         for p in range((self._size + self._page_size - 1) // self._page_size):
             yield from self._page(p)
 
+    def fill(self, keys: list[str]) -> None:
+        """Hold the first len(keys) words, fetched with the vectors, so that both agree."""
+        for p in range(0, len(keys), self._page_size):
+            page = keys[p:p + self._page_size]
+            if len(page) == self._page_size or p + len(page) == self._size:
+                self._pages[p // self._page_size] = page
+
     def _page(self, p: int) -> list[str]:
         if p not in self._pages:
             self._pages[p] = self._space.words(offset=p * self._page_size,
@@ -57,6 +64,10 @@ class KeyToIndex(Mapping):
             for v in self._space.vectors(todo):
                 self._known[v.word] = v.index if v.found and v.key == v.word else None
         return {k: self._known[k] for k in keys if isinstance(k, str) and self._known.get(k) is not None}
+
+    def fill(self, keys: list[str]) -> None:
+        """Hold the rows of the first len(keys) words, fetched with the vectors."""
+        self._known.update((k, i) for i, k in enumerate(keys))
 
     def __getitem__(self, key: str) -> int:
         found = self.lookup([key])
