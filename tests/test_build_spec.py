@@ -154,3 +154,12 @@ def test_build_index_is_cached_until_its_file_or_an_option_changes(tmp_path, cap
     assert cli.main(argv + ["--topk-rows", "5", "--kind", "vectors"]) == 0
     assert catalog.read_manifest(catalog.resolve(cat, "g"))["details"]["kind"] == "vectors"
     assert catalog.read_experiment(cat, catalog.LAST_BUILD) is None  # build-index is no build
+
+
+def test_the_contract_lists_the_kinds():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    contract = yaml.safe_load((ROOT / "openapi.yaml").read_text())
+    assert tuple(contract["components"]["schemas"]["Kind"]["enum"]) == KINDS
