@@ -79,6 +79,10 @@ kind = "task"
 source = "reviews.keras"
 task = "reviews"
 
+[spaces.my-model-untasked]
+kind = "task"
+source = "reviews.keras"
+
 [spaces.my-vectors]
 kind = "word2vec"
 source = "vectors.txt"
@@ -99,7 +103,7 @@ def test_a_user_spec_makes_the_keras_model_a_task_space(user_files, tmp_path, ca
             "--max-steps", "60", "--no-learning-curve", "--quiet"]
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
-    assert all(n in out for n in ("my-model", "my-vectors", "reviews-here"))
+    assert all(n in out for n in ("my-model", "my-model-untasked", "my-vectors", "reviews-here"))
 
     manifest = catalog.read_manifest(catalog.resolve(cat, "my-model"))
     d = manifest["details"]
@@ -108,6 +112,10 @@ def test_a_user_spec_makes_the_keras_model_a_task_space(user_files, tmp_path, ca
     card = json.loads((catalog.resolve(cat, "my-model") / "evaluation.json").read_text())
     assert card["task"]["computed"] and card["task"]["dataset"] == "reviews"
     assert card["task"]["probe"]["accuracy"] > 0.5
+    alone = catalog.resolve(cat, "my-model-untasked")
+    assert catalog.read_manifest(alone)["details"]["kind"] == "task"
+    assert "task" not in catalog.read_manifest(alone)["details"]
+    assert not json.loads((alone / "evaluation.json").read_text())["task"]["computed"]
     here = catalog.read_manifest(catalog.resolve(cat, "reviews-here"))["details"]
     assert (here["kind"], here["task"], here["init"]["start"]) == ("task", "reviews", "my-vectors")
     vectors = catalog.read_manifest(catalog.resolve(cat, "my-vectors"))["details"]
@@ -119,7 +127,7 @@ def test_a_user_spec_makes_the_keras_model_a_task_space(user_files, tmp_path, ca
     assert listed["my-model"]["details"]["task"] == "reviews"
 
     assert cli.main(argv) == 0  # nothing changed: every space is up to date
-    assert capsys.readouterr().out.count("cached") == 3
+    assert capsys.readouterr().out.count("cached") == 4
 
 
 @pytest.mark.slow

@@ -86,7 +86,10 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
                 made.details["kind"] = recipe.space.kind
                 if recipe.task:
                     made.details["task"] = recipe.task
-            manifest = publish(recipe.name, made, options, task_texts(recipe.task), recipe.space)
+            # A classifier named no task is not scored on another task's texts.
+            untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
+            texts = None if untasked else task_texts(recipe.task)
+            manifest = publish(recipe.name, made, options, texts, recipe.space)
             ctx.keep(recipe.name, made.table)
             status = "built"
         rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
