@@ -147,3 +147,15 @@ def test_the_learning_curve_of_a_spec_task(user_files, tmp_path, capsys):
     assert cli.main(["--catalog", str(cat), "experiment", "learning-curve", "--spec",
                      str(user_files / "my.toml"), "--task", "nope"]) == 2
     assert "choose from reviews" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_build_runs_the_curve_of_the_tasks_the_spec_marks(user_files, tmp_path, capsys):
+    cat = tmp_path / "c"
+    assert cli.main(["--catalog", str(cat), "build", "--spec", str(user_files / "my.toml"),
+                     "--spaces", "reviews-here", "--seeds", "1", "--max-steps", "30",
+                     "--jobs", "1", "--quiet"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("reviews: test accuracy") == 1 and "(curve reviews)" in out
+    curve = catalog.read_experiment(cat, "learning-curve-reviews")
+    assert curve["grid"]["inits"] == ["scratch", "word2vec"] and curve["runs"] == 8

@@ -85,12 +85,3 @@ def _vocabulary(model, keras, path) -> list[str]:
             "give a vocabulary file with --vocab"
         )
     return [str(w) for w in found[0].get_vocabulary()]
-
-
-def model_accuracy(path, texts, labels, *, standardize=None) -> float:  # LOCAL TEST ONLY
-    import keras
-    import tensorflow as tf
-    model = keras.saving.load_model(str(path), compile=False)
-    p = np.asarray(model.predict(tf.constant(texts)[:, None], verbose=0))
-    pred = (p[:, 0] > 0.5).astype(int) if p.shape[1] == 1 else p.argmax(1)
-    return float((pred == np.asarray(labels)).mean())
