@@ -163,3 +163,13 @@ def test_the_contract_lists_the_kinds():
 
     contract = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     assert tuple(contract["components"]["schemas"]["Kind"]["enum"]) == KINDS
+
+
+def test_spaces_published_before_kinds_were_fixed_get_one_of_them():
+    from service.store.kinds import kind_of
+
+    assert kind_of({"kind": "keras"}, {}) == "task"
+    assert kind_of({}, {"format": "kumo"}) == "glove"
+    assert kind_of({"kind": "gensim"}, {"format": "gensim"}) == "vectors"
+    assert kind_of({}, {}) == "vectors"
+    assert kind_of({"kind": "word2vec"}, {"format": "glove"}) == "word2vec"

@@ -16,9 +16,9 @@ KINDS = ("task", "word2vec", "glove", "vectors")
 
 def kind_of(details: dict, source: dict) -> str:
     """The kind of a published space. Spaces published before kinds were fixed recorded
-    the file's format (keras, gensim, kumo, ...) or nothing: those are `vectors`, except the
-    formats named like a kind."""
+    the file's format (keras, gensim, kumo, ...) or nothing: a Keras model's Embedding is a
+    `task` space, the kumo package `glove`, any other file `vectors`."""
     kind = details.get("kind") or source.get("format")
     if kind in KINDS:
         return kind
-    return "glove" if kind == "kumo" else "vectors"
+    return {"keras": "task", "kumo": "glove"}.get(kind, "vectors")
