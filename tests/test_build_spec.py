@@ -97,6 +97,10 @@ def test_a_mistake_in_the_spec_is_one_line_from_the_command(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "[spaces.x] kind = 'keras'" in err[0]
     assert KINDS == ("task", "word2vec", "glove", "vectors")
+    path = _spec(tmp_path, "[spaces.x]\nkind = \"vectors\"\nsource = \"gone.txt\"\nformat = \"glove\"")
+    assert cli.main(["--catalog", str(tmp_path / "c"), "build", "--spec", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"space x: {tmp_path / 'gone.txt'}: no such file" in err[0]
 
 
 def _args(**kw) -> argparse.Namespace:

@@ -30,6 +30,7 @@ from service.builder.spec import Spec, SpaceSpec, load_spec
 from service.builder.task_data import Dataset, Split, load_task, split
 from service.builder.vocabulary import Start
 from service.builder.word2vec import Word2VecSettings, train_word2vec
+from service.errors import MissingInput
 from service.store import formats
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
@@ -130,6 +131,9 @@ def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
         fmt, path = _resolved(s)
         files = ([p for p in sorted(kumo_root().glob("*")) if p.is_file()] if fmt == "kumo"
                  else [Path(p) for p in (path, s.vocab) if p])
+        for p in files:
+            if not p.is_file():
+                raise MissingInput(f"space {s.name}: {p}: no such file")
         out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
         if s.task and fmt == "keras":  # its own accuracy is measured on the task's test split
             out.update(task=s.task, data=ctx.task_data(s.task).sha256, limit=ctx.options.limit,
