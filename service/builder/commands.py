@@ -206,7 +206,12 @@ def run_build(args, settings=None) -> int:
     planned = {r.task for r in plan if r.task} | {r.name for r in plan}
     curves = []
     for task in (options.spec.curve_tasks() if options.curve else ()):
-        if task in planned and set(curve_starts(options).values()) <= planned:
+        try:
+            starts = set(curve_starts(options).values())
+        except InputError as e:
+            log.warning("no learning curve for task %s: %s", task, e)
+            continue
+        if task in planned and starts <= planned:
             t = time.perf_counter()
             curve, status = curve_artifact(options, task, jobs=args.jobs)
             curves.append(curve)
