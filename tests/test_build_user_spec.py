@@ -144,6 +144,11 @@ def test_the_learning_curve_of_a_spec_task(user_files, tmp_path, capsys):
     assert curve["grid"]["sizes"] == [40, 280] and curve["runs"] == 8
     assert curve["starts"] == {"word2vec": catalog.read_manifest(
         catalog.resolve(cat, "my-vectors"))["details"]["fingerprint"]}
+    client = create_app(Settings(catalog=cat)).test_client()  # served and drawn per task
+    served = client.get("/v1/experiments/learning-curve").get_json()
+    assert [c["task"] for c in served["tasks"]] == ["reviews"]
+    r = client.get("/v1/compare/plot/learning-curve?task=reviews&format=svg")
+    assert r.status_code == 200 and b"<svg" in r.data
     assert cli.main(["--catalog", str(cat), "experiment", "learning-curve", "--spec",
                      str(user_files / "my.toml"), "--task", "nope"]) == 2
     assert "choose from reviews" in capsys.readouterr().err
