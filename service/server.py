@@ -86,9 +86,9 @@ class WordspaceServer(BaseApplication):
         app = create_app(self.settings)
         app.extensions["wordspace.master_pid"] = os.getpid()
         if self.socket:
-            from werkzeug.middleware.proxy_fix import ProxyFix
+            from service.web import trust_proxy
 
-            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
+            trust_proxy(app)
         return app
 
     def _reload_spaces(self, arbiter) -> None:

@@ -47,3 +47,12 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(admin.bp)
     problems.register(app)
     return app
+
+
+def trust_proxy(app: Flask) -> None:
+    """Behind `serve --proxy`'s nginx: the client's address and scheme come from the one
+    proxy's X-Forwarded-For and X-Forwarded-Proto (werkzeug's ProxyFix, as Flask's
+    deployment documentation advises), so the access log names the client, not nginx."""
+    from werkzeug.middleware.proxy_fix import ProxyFix
+
+    app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
