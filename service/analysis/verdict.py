@@ -180,7 +180,7 @@ def sentence(rows: list[SpaceVerdict], meaning: list[str], tasks: dict[str, list
     only_meaning = [n for n in meaning if n not in on_task]
     only_task = [n for n in on_task if n not in meaning]
     both = [n for n in meaning if n in on_task]
-    no_data = [r.space for r in rows if r.places == "no task data"]
+    no_data = [r.space for r in rows if r.trained_for and r.probe is None]
     neither = [n for n in order if n not in meaning and n not in on_task and n not in no_data]
     parts = []
     if only_meaning:
