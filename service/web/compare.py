@@ -209,6 +209,13 @@ def _image(data: bytes, fmt: str) -> Response:
     return Response(data, mimetype=plots.FORMATS[fmt])
 
 
+def _said(image: Response, chosen: selection.Selection) -> Response:
+    """A picture has no field to say which spaces it left out: a header does."""
+    if chosen.omitted:
+        image.headers[OMITTED_HEADER] = ", ".join(chosen.omitted)
+    return image
+
+
 def _projections() -> tuple[list[projection.SpaceProjection], selection.Selection]:
     """`words=a,b,c` (those words in every space) or `word=W&k=N` (W and its own N nearest
     neighbours in each space), projected in every compared space, in their order."""
@@ -249,10 +256,7 @@ def plot_words():
         raise InvalidRequest(f"{labels} words to draw in {len(found)} spaces: at most "
                              f"{MAX_PLOT_LABELS} per picture (fewer words or spaces)",
                              parameter="words")
-    image = _image(plots.words_plot(found, fmt), fmt)
-    if chosen.omitted:  # a picture has no field to say it: a header does
-        image.headers[OMITTED_HEADER] = ", ".join(chosen.omitted)
-    return image
+    return _said(_image(plots.words_plot(found, fmt), fmt), chosen)
 
 
 @bp.get("/compare/plot/learning-curve")
@@ -265,7 +269,9 @@ def plot_learning_curve():
 def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
     evals = evaluations()
-    return _image(plots.scorecard_plot({s.name: evals.get(s) for s in selection.every()}, fmt), fmt)
+    chosen = selection.few()  # bars of more spaces than this are no longer legible
+    return _said(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces}, fmt),
+                        fmt), chosen)
 
 
 MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces

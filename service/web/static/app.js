@@ -115,7 +115,8 @@ async function loadScorecard() {
     $("#scorecard tbody").replaceChildren(...rows.map(([label, value]) =>
       el("tr", {}, el("td", {text: label}), ...body.spaces.map((e) => el("td", {text: value(e)})))));
     $("#scorecard").hidden = false;
-    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"));
+    const few = body.spaces.length > 8 ? el("p", {class: "note", text: "The bars show the 8 spaces the verdict ranks first (legible bars); the table above has every space."}) : "";
+    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"), few);
     status("#scorecard-status", "");
   } catch (e) {
     status("#scorecard-status", e.message, true);

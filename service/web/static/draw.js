@@ -22,12 +22,13 @@ const CHAR = 7;  // px per character of a 12 px label, for placing labels apart
 
 // Each label beside its dot: right, else left, else a line further up or down, whichever
 // first overlaps no label placed before it (labels are placed by `rank`, lowest first, then
-// top to bottom). With `hide`, a
-// label that finds no free place is left out (item.hidden) instead of drawn over another.
+// top to bottom). With `hide`, a label covers no other dot either, and a label that finds no
+// free place is left out (item.hidden) instead of drawn over another.
 function placeLabels(items, width, height, hide = false) {
   const placed = [];
   const box = (it) => ({l: it.anchor === "end" ? it.lx - it.w : it.lx, r: it.anchor === "end" ? it.lx : it.lx + it.w, y: it.ly});
   const clash = (a, b) => Math.abs(a.y - b.y) < 12 && a.l < b.r && b.l < a.r;
+  const dot = (d) => ({l: d.px - 5, r: d.px + 5, y: d.py + 4});  // a dot, as a label's box
   for (const item of [...items].sort((a, b) => (a.rank || 0) - (b.rank || 0) || a.py - b.py)) {
     item.w = item.label.length * CHAR;
     const sides = item.px + 6 + item.w > width - 4 ? ["end"] : item.px - 6 - item.w < 4 ? ["start"] : ["start", "end"];
@@ -36,7 +37,7 @@ function placeLabels(items, width, height, hide = false) {
     let free = false;
     for (const {anchor, dy} of tries) {
       Object.assign(item, {anchor, lx: anchor === "end" ? item.px - 6 : item.px + 6, ly: item.py + 4 + dy});
-      if ((free = !placed.some((o) => clash(box(o), box(item))))) break;
+      if ((free = !placed.some((o) => clash(box(o), box(item))) && !(hide && items.some((d) => d !== item && clash(dot(d), box(item)))))) break;
     }
     if (hide && !free) {
       item.hidden = true;
