@@ -25,7 +25,6 @@ MAX_PLOT_WORDS_PARAM = 800
 MAX_PLOT_NEIGHBORS = 30
 MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
 MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
-OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a plot's spaces left out by the default choice
 
 
 def _registry():
@@ -209,13 +208,6 @@ def _image(data: bytes, fmt: str) -> Response:
     return Response(data, mimetype=plots.FORMATS[fmt])
 
 
-def _said(image: Response, chosen: selection.Selection) -> Response:
-    """A picture has no field to say which spaces it left out: a header does."""
-    if chosen.omitted:
-        image.headers[OMITTED_HEADER] = ", ".join(chosen.omitted)
-    return image
-
-
 def _projections() -> tuple[list[projection.SpaceProjection], selection.Selection]:
     """`words=a,b,c` (those words in every space) or `word=W&k=N` (W and its own N nearest
     neighbours in each space), projected in every compared space, in their order."""
@@ -256,7 +248,7 @@ def plot_words():
         raise InvalidRequest(f"{labels} words to draw in {len(found)} spaces: at most "
                              f"{MAX_PLOT_LABELS} per picture (fewer words or spaces)",
                              parameter="words")
-    return _said(_image(plots.words_plot(found, fmt), fmt), chosen)
+    return chosen.mark(_image(plots.words_plot(found, fmt), fmt))
 
 
 @bp.get("/compare/plot/learning-curve")
@@ -270,8 +262,8 @@ def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
     evals = evaluations()
     chosen = selection.few()  # bars of more spaces than this are no longer legible
-    return _said(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces}, fmt),
-                        fmt), chosen)
+    return chosen.mark(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces},
+                                                   fmt), fmt))
 
 
 MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces

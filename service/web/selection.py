@@ -4,23 +4,26 @@
 comparison covers every loaded space, however many, wherever a space adds little work (the
 verdict, word-pair similarities, scorecards). Where each space adds a search over its whole
 vocabulary (a word's neighbours, ranked again in every other space and overlapped pair by
-pair; an analogy; sentence vectors; projections), a comparison takes at most MAX_SPACES:
+pair; an analogy; sentence vectors; projections), and in the pictures (bars or panels per
+space stay legible up to a few), a comparison takes at most MAX_SPACES:
 without `spaces`, the MAX_SPACES the verdict ranks first (service/analysis/verdict.py
 `ranked`: the leaders on meaning and on each task in turn, then the others in catalog order),
-and the answer lists the spaces it left out (`omitted`) with a sentence saying so (`note`).
+and the answer lists the spaces it left out (`omitted`) with a sentence saying so (`note`;
+a picture, in the OMITTED_HEADER header).
 Naming more is a 400 that lists the spaces there are and suggests the default few.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import current_app, request
+from flask import Response, current_app, request
 
 from service.analysis import verdict
 from service.errors import InvalidRequest
 from service.web import params
 
 MAX_SPACES = 8  # spaces per comparison whose work grows with each space's vocabulary
+OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a picture's way of saying what it left out
 # 64 names of at most 64 characters and their commas, percent-encoded: under gunicorn's
 # request-line limit (8190 characters, service/server.py).
 MAX_SPACES_PARAM = 4500
@@ -34,6 +37,12 @@ class Selection:
 
     def said(self) -> dict:
         return {"omitted": self.omitted, "note": self.note}
+
+    def mark(self, picture: Response) -> Response:
+        """A picture has no field to say which spaces it left out: a header does."""
+        if self.omitted:
+            picture.headers[OMITTED_HEADER] = ", ".join(self.omitted)
+        return picture
 
 
 def _registry():
