@@ -46,7 +46,8 @@ def write_many_catalog(cat: Path, tmp: Path, scored_extras: bool = True) -> Path
         if scored_extras and name not in NO_TASK_DATA:
             card = scorecard.evaluate_space(scorecard.as_space(table, name), (texts, labels),
                                             task_name=scored.DATASET, source="build")
-            extra = {scorecard.EVALUATION_FILE: scorecard.write_evaluation(card, tmp / f"{name}.json")}
+            path = scorecard.write_evaluation(card, tmp / f"{name}.json")
+            extra = {scorecard.EVALUATION_FILE: path}
         catalog.write_space(cat, name, table, source={"format": "test"}, details=details,
                             extra_files=extra)
     return cat

@@ -290,7 +290,8 @@ def test_sixteen_spaces_verdict_first_and_every_section_works(many_url, width, t
         for name in NO_TASK_DATA:  # task spaces without labelled texts: no task data, not "neither"
             row = page.locator(f"#verdict-table tbody tr[data-space='{name}']").inner_text()
             assert "no task data" in row and "neither" not in row
-        drawn = [s for s in verdict["spaces"] if s["probe"] and s["wordsim353"]["value"] is not None]
+        drawn = [s for s in verdict["spaces"]
+                 if s["probe"] and s["wordsim353"]["value"] is not None]
         assert page.locator("#verdict-chart svg circle").count() == len(drawn) == 14
         assert "without task data" in page.locator("#verdict-chart").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= width

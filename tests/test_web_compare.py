@@ -306,7 +306,8 @@ def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
     assert [s["space"] for s in verdict["spaces"]] == NAMES
     named, _ = ask("/v1/compare/verdict?spaces=" + ",".join(reversed(NAMES)), "/v1/compare/verdict")
     assert [s["space"] for s in named["spaces"]] == NAMES[::-1]  # 16 named: no limit here
-    pairs, _ = ask("/v1/compare/similarity?pairs=king:queen,alps:himalaya", "/v1/compare/similarity")
+    pairs, _ = ask("/v1/compare/similarity?pairs=king:queen,alps:himalaya",
+                   "/v1/compare/similarity")
     assert pairs["spaces"] == NAMES and set(pairs["results"][0]["scores"]) == set(NAMES)
     posted, _ = ask("/v1/compare/similarity", "/v1/compare/similarity",
                     body={"pairs": [["king", "queen"]], "spaces": NAMES[::-1]})

@@ -110,7 +110,8 @@ def similarity_batch():
     body = params.json_body()
     if not isinstance(body.get("spaces", []), list):
         raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    return _similarity(_pair_list(body.get("pairs"), query=False), selection.every(body.get("spaces", [])))
+    return _similarity(_pair_list(body.get("pairs"), query=False),
+                       selection.every(body.get("spaces", [])))
 
 
 def _similarity(pairs, spaces) -> dict:
