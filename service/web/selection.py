@@ -24,9 +24,10 @@ from service.web import params
 
 MAX_SPACES = 8  # spaces per comparison whose work grows with each space's vocabulary
 OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a picture's way of saying what it left out
-# 64 names of at most 64 characters and their commas, percent-encoded: under gunicorn's
-# request-line limit (8190 characters, service/server.py).
-MAX_SPACES_PARAM = 4500
+# Characters of `spaces` in a query: even percent-encoded (12 bytes for a 4-byte character)
+# the URL stays under gunicorn's request-line limit (8190 bytes, service/server.py). Enough
+# for 16 names of 31 characters; without `spaces` a comparison covers every space.
+MAX_SPACES_PARAM = 520
 
 
 @dataclass
