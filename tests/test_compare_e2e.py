@@ -131,5 +131,7 @@ def test_sixteen_real_spaces(sixteen):
     assert chosen <= leaders if len(leaders) >= 8 else leaders <= chosen
     pairs = client.get("/v1/compare/similarity?pairs=good:bad").get_json()
     assert pairs["spaces"] == names
+    cards = client.get("/v1/compare/evaluation").get_json()["spaces"]
+    assert [c["space"] for c in cards] == names  # as served, not as built
     r = client.get("/v1/compare/neighbors?word=good&spaces=" + ",".join(names[:9]))
     assert r.status_code == 400 and r.get_json()["spaces"] == names

@@ -152,10 +152,16 @@ def analogy():
             "spaces": [asdict(r) for r in results], **chosen.said()}
 
 
+def _card(space) -> dict:
+    """The scorecard under the name the space is served as (a copied folder keeps the
+    name it was built under)."""
+    return {**evaluations().get(space), "space": space.name}
+
+
 @bp.get("/spaces/<space>/evaluation")
 def space_evaluation(space):
     _no_refresh()
-    return evaluations().get(_registry().get(space))
+    return _card(_registry().get(space))
 
 
 @bp.get("/compare/evaluation")
@@ -163,7 +169,7 @@ def compare_evaluation():
     _no_refresh()
     spaces = selection.every()
     evals = evaluations()
-    body = {"spaces": [evals.get(s) for s in spaces], "shared": None}
+    body = {"spaces": [_card(s) for s in spaces], "shared": None}
     if len(spaces) > 1:
         # Computed when the spaces load, for all of them together (seconds of CPU); another
         # set of spaces is answered without, rather than holding a worker for seconds.
