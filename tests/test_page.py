@@ -326,6 +326,7 @@ def test_sixteen_spaces_verdict_first_and_every_section_works(many_url, width, t
         page.wait_for_function(
             "document.querySelector('#scorecard-plots img')?.complete && "
             "document.querySelector('#scorecard-plots img').naturalWidth > 0")
+        page.wait_for_selector("#scorecard-plots .note:has-text('left out')")
         check_fits(page, width)
         page.evaluate("window.scrollTo(0, 0)")
         shot = Path(os.environ.get("WORDSPACE_TEST_SCREENSHOTS", tmp_path)) / f"page-16-{width}.png"

@@ -115,8 +115,11 @@ async function loadScorecard() {
     $("#scorecard tbody").replaceChildren(...rows.map(([label, value]) =>
       el("tr", {}, el("td", {text: label}), ...body.spaces.map((e) => el("td", {text: value(e)})))));
     $("#scorecard").hidden = false;
-    const few = body.spaces.length > 8 ? el("p", {class: "note", text: "The bars show the 8 spaces the verdict ranks first (legible bars); the table above has every space."}) : "";
-    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"), few);
+    const few = el("p", {class: "note"});  // the spaces the picture left out, when it says so
+    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars", null, (r) => {
+      const omitted = r.headers.get("Wordspace-Omitted-Spaces");
+      if (omitted) few.textContent = `The bars show the spaces the verdict ranks first, to stay legible; left out: ${omitted} (the table above has every space).`;
+    }), few);
     status("#scorecard-status", "");
   } catch (e) {
     status("#scorecard-status", e.message, true);
