@@ -76,7 +76,7 @@ def write_scored_catalog(cat: Path, tmp: Path) -> Path:
         card = scorecard.evaluate_space(scorecard.as_space(table, name), (texts, labels),
                                         task_name=DATASET, source="build")
         path = scorecard.write_evaluation(card, tmp / f"{name}.json")
-        details = {"kind": kind, **({"dataset": DATASET} if kind == "task" else {})}
+        details = {"kind": kind, **({"task": DATASET, "dataset": DATASET} if kind == "task" else {})}
         catalog.write_space(cat, name, table, source={"format": "test"}, details=details,
                             extra_files={scorecard.EVALUATION_FILE: path})
     return cat

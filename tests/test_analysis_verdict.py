@@ -69,6 +69,39 @@ def test_probes_on_different_tasks_are_not_compared():
     assert rows[2].places == "meaning" and rows[2].task is None
 
 
+def test_a_task_space_without_task_data_is_not_neither():
+    rows = [row("w2v", .60, .65), row("mine", .10, None), row("tuned", .62, None),
+            row("clf", .10, .90), row("glove", .10, .62)]
+    rows[1].trained_for = rows[2].trained_for = "headlines"  # task spaces, no scorecard task
+    v = decide(rows, 500)
+    assert [r.places for r in rows] == ["meaning", "no task data", "meaning", "task", "neither"]
+    assert v.sentence == ("tuned and w2v place words by meaning (WordSim353 .62, .60); clf places "
+                          "them by the task (reviews probe .90; WordSim353 .10); glove leads on "
+                          "neither (WordSim353 .10; reviews probe .62); mine and tuned have no "
+                          "task data (WordSim353 .10, .62).")
+    # nobody leads: the sentence still says which task spaces have no task data
+    alone = [row("mine", .01, None, n=40)]
+    alone[0].trained_for = "headlines"
+    assert decide(alone, 40).sentence == "mine has no task data (WordSim353 .01)."
+    assert alone[0].places == "no task data"
+
+
+def test_ranked_takes_turns_between_meaning_and_each_task():
+    rows = [row("a", .10, None), row("b", .60, None), row("c", .58, None),
+            row("d", .10, .90, dataset="x"), row("e", .10, .89, dataset="x"),
+            row("f", .10, .80, dataset="y"), row("g", .10, None)]
+    v = decide(rows, 500)
+    assert v.meaning == ["b", "c"] and v.task == {"x": ["d", "e"], "y": ["f"]}
+    assert verdict.ranked(v) == ["b", "d", "f", "c", "e", "a", "g"]
+
+
+def test_task_of_reads_the_metadata_not_the_name():
+    assert verdict.task_of({"kind": "task", "details": {"task": "glosses"}}) == "glosses"
+    assert verdict.task_of({"kind": "task", "details": {}}) is None  # no task named
+    assert verdict.task_of({"kind": "keras", "details": {"task": "glosses"}}) is None
+    assert verdict.task_of({"kind": "word2vec", "details": {}}) is None
+
+
 @pytest.fixture
 def catalog_dir(tmp_path):
     return write_scored_catalog(tmp_path / "indexes", tmp_path)

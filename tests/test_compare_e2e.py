@@ -93,3 +93,45 @@ def test_compare_routes_on_the_real_spaces(client):
     assert fit["heldout_precision_at_1"] > 0.05  # 0.10 measured for word2vec -> glove
     drift = client.get("/v1/compare/drift?source=word2vec&target=sentiment&n=20").get_json()
     assert len(drift["words"]) == 20
+
+
+@pytest.fixture(scope="module")
+def sixteen(real_catalog, tmp_path_factory) -> tuple[Path, dict[str, str]]:
+    """16 spaces: the real ones under their names, then links to them under new names (a
+    user's catalog of the defaults plus their own; the copies keep their scorecards); and
+    each space's original."""
+    from service.store import catalog
+
+    cat = tmp_path_factory.mktemp("sixteen")
+    real = catalog.space_names(real_catalog)
+    origin = {}
+    for i in range(16):
+        source = real[i % len(real)]
+        name = source if i < len(real) else f"{source}-{i // len(real) + 1}"
+        (cat / name).symlink_to(catalog.resolve(real_catalog, source), target_is_directory=True)
+        origin[name] = source
+    return cat, origin
+
+
+def test_sixteen_real_spaces(sixteen):
+    cat, origin = sixteen
+    client = create_app(Settings(catalog=cat)).test_client()
+    names = client.application.extensions["wordspace"].names
+    assert sorted(origin) == names
+    verdict = client.get("/v1/compare/verdict").get_json()
+    places = {s["space"]: s["places"] for s in verdict["spaces"]}
+    assert list(places) == names
+    assert all(places[n] == places[origin[n]] for n in names), places  # a copy: as its original
+    started = time.perf_counter()
+    body = client.get("/v1/compare/neighbors?word=good&k=10").get_json()
+    seconds = time.perf_counter() - started
+    chosen = {s["space"] for s in body["spaces"]}
+    assert len(chosen) == 8 and len(body["omitted"]) == 8 and seconds < 10
+    leaders = set(verdict["meaning"]) | {n for group in verdict["task"].values() for n in group}
+    assert chosen <= leaders if len(leaders) >= 8 else leaders <= chosen
+    pairs = client.get("/v1/compare/similarity?pairs=good:bad").get_json()
+    assert pairs["spaces"] == names
+    cards = client.get("/v1/compare/evaluation").get_json()["spaces"]
+    assert [c["space"] for c in cards] == names  # as served, not as built
+    r = client.get("/v1/compare/neighbors?word=good&spaces=" + ",".join(names[:9]))
+    assert r.status_code == 400 and r.get_json()["spaces"] == names

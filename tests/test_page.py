@@ -4,6 +4,8 @@ the catalog of tests/scored.py (a meaning space, a task space, one that does bot
 the scorecard a build stores)."""
 from __future__ import annotations
 
+import contextlib
+import os
 import shutil
 import threading
 from pathlib import Path
@@ -48,6 +50,19 @@ def test_page_is_served(client, check_spec):
 KEY = "page-key"
 
 
+@contextlib.contextmanager
+def serving(app):
+    """The app served by werkzeug on a free loopback port; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(5)
+
+
 @pytest.fixture
 def base_url(request, app, settings):
     if request.node.get_closest_marker("with_api_key"):
@@ -56,12 +71,8 @@ def base_url(request, app, settings):
         from service import create_app
 
         app = create_app(dataclasses.replace(settings, api_keys=(KEY,)))
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(5)
+    with serving(app) as url:
+        yield url
 
 
 @pytest.fixture(params=[1280, 390], ids=["desktop", "phone"])
@@ -69,10 +80,11 @@ def width(request):
     return request.param
 
 
-@pytest.fixture
-def page(base_url, request):
+@contextlib.contextmanager
+def browsing(base_url: str, width: int):
+    """Debian's chromium at `width` px showing the page; after the test, no page error, no
+    console error and no request outside the service."""
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
-    width = request.getfixturevalue("width") if "width" in request.fixturenames else 1280
     with sync_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
         page = browser.new_page(viewport={"width": width, "height": 900})
@@ -91,6 +103,13 @@ def page(base_url, request):
         assert all(url.removeprefix("blob:").startswith(base_url) for url in requests), \
             "the page fetched from outside"
         browser.close()
+
+
+@pytest.fixture
+def page(base_url, request):
+    width = request.getfixturevalue("width") if "width" in request.fixturenames else 1280
+    with browsing(base_url, width) as page:
+        yield page
 
 
 def api(page, path: str):
@@ -237,3 +256,79 @@ def test_page_asks_for_the_api_key_once(page):
     page.click("#scorecard-button")
     page.wait_for_function("document.querySelector('#scorecard-plots img')?.src.startsWith('blob:')")
     assert len(dialogs) == 1 and "API key" in dialogs[0]
+
+
+# --- a catalog of 16 spaces (tests/many.py): the six defaults plus a user's ten, say ---
+
+@pytest.fixture(scope="module")
+def many_url(tmp_path_factory):
+    from service import create_app
+    from service.settings import Settings
+    from tests.many import write_many_catalog
+
+    tmp = tmp_path_factory.mktemp("many")
+    app = create_app(Settings(catalog=write_many_catalog(tmp / "indexes", tmp)))
+    with serving(app) as url:
+        yield url
+
+
+def test_sixteen_spaces_verdict_first_and_every_section_works(many_url, width, tmp_path):
+    from tests.many import NAMES, NO_TASK_DATA
+
+    with browsing(many_url, width) as page:
+        page.set_default_timeout(90_000)  # a busy machine: 8 spaces' projections at once
+        sentence = page.locator("#verdict-sentence")
+        sentence.wait_for()
+        page.wait_for_selector("#verdict-table:not([hidden])")
+        verdict = api(page, "/v1/compare/verdict").json()
+        assert [s["space"] for s in verdict["spaces"]] == NAMES  # every space, none refused
+        assert sentence.inner_text() == verdict["sentence"]
+        assert sentence.is_visible() and sentence.bounding_box()["y"] + 40 < 900  # first, no scroll
+        assert "16 spaces" in page.locator("#spaces").inner_text()
+        rows = page.locator("#verdict-table tbody tr")
+        assert rows.count() == 16
+        for name in NO_TASK_DATA:  # task spaces without labelled texts: no task data, not "neither"
+            row = page.locator(f"#verdict-table tbody tr[data-space='{name}']").inner_text()
+            assert "no task data" in row and "neither" not in row
+        drawn = [s for s in verdict["spaces"]
+                 if s["probe"] and s["wordsim353"]["value"] is not None]
+        assert page.locator("#verdict-chart svg circle").count() == len(drawn) == 14
+        assert "without task data" in page.locator("#verdict-chart").inner_text()
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+        page.click("[data-preset=polarity]")
+        page.wait_for_selector("#preset-status:has-text('Polarity'):has-text('answers below')")
+        compared = api(page, "/v1/compare/neighbors?word=good").json()
+        chosen = [s["space"] for s in compared["spaces"]]
+        assert len(chosen) == 8 and len(compared["omitted"]) == 8
+        shown = page.locator("#panels .panel").evaluate_all("ps => ps.map(p => p.dataset.space)")
+        assert shown == chosen == page.locator("#word-plot .panel").evaluate_all(
+            "ps => ps.map(p => p.dataset.space)")
+        assert "left out" in page.locator("#word-status").inner_text()
+        assert page.locator("#list-plot .panel").count() == 8
+        assert "left out" in page.locator("#plot-status").inner_text()
+        header = page.locator("#pairs-table thead th").all_inner_texts()
+        assert header == ["pair", *NAMES]  # word pairs: every space, one column each
+        check_fits(page, width)
+
+        page.click("[data-preset=seed]")
+        page.wait_for_selector("#preset-status:has-text('seed'):has-text('answers below')")
+        assert 0 < page.locator("#heatmaps .panel").count() <= 8
+        check_fits(page, width)
+
+        page.click("#analogy-form button")
+        page.wait_for_selector("#analogy-status:has-text('left out')")
+        assert page.locator("#analogies .panel").count() == 8
+
+        page.click("#scorecard-button")
+        page.wait_for_selector("#scorecard:not([hidden]) tbody tr", timeout=60_000)
+        assert page.locator("#scorecard thead th").count() == 17
+        page.wait_for_function(
+            "document.querySelector('#scorecard-plots img')?.complete && "
+            "document.querySelector('#scorecard-plots img').naturalWidth > 0")
+        page.wait_for_selector("#scorecard-plots .note:has-text('left out')")
+        check_fits(page, width)
+        page.evaluate("window.scrollTo(0, 0)")
+        shot = Path(os.environ.get("WORDSPACE_TEST_SCREENSHOTS", tmp_path)) / f"page-16-{width}.png"
+        page.screenshot(path=str(shot), full_page=True)
+        assert shot.stat().st_size > 10_000

@@ -271,3 +271,126 @@ def test_projection_of_a_word_and_each_space_own_neighbors(get):
 @pytest.mark.parametrize("query", ["word=king&k=31", "word=king&k=0", "word=", "basis=x&word=king"])
 def test_projection_errors(get, query):
     assert get(f"/v1/compare/projection?{query}", "/v1/compare/projection", 400)["status"] == 400
+
+
+# --- 16 spaces (tests/many.py): which spaces each comparison covers ---
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory):
+    """A client over 16 spaces; only the three of tests/scored.py carry scorecards (the build's),
+    so the five other task spaces have no task data."""
+    from service import create_app
+    from service.settings import Settings
+    from tests.many import write_many_catalog
+
+    tmp = tmp_path_factory.mktemp("many")
+    cat = write_many_catalog(tmp / "indexes", tmp, scored_extras=False)
+    return create_app(Settings(catalog=cat, max_batch=8)).test_client()
+
+
+@pytest.fixture
+def ask(many, check_spec):
+    def do(url, template, status=200, body=None):
+        r = many.post(url, json=body) if body is not None else many.get(url)
+        assert r.status_code == status, r.get_data(as_text=True)[:400]
+        data = r.get_json() if r.is_json else r.data
+        check_spec(template, "POST" if body is not None else "GET", status, data, r.content_type)
+        return data, r
+    return do
+
+
+def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
+    from tests.many import NAMES
+
+    verdict, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
+    assert [s["space"] for s in verdict["spaces"]] == NAMES
+    named, _ = ask("/v1/compare/verdict?spaces=" + ",".join(reversed(NAMES)), "/v1/compare/verdict")
+    assert [s["space"] for s in named["spaces"]] == NAMES[::-1]  # 16 named: no limit here
+    pairs, _ = ask("/v1/compare/similarity?pairs=king:queen,alps:himalaya",
+                   "/v1/compare/similarity")
+    assert pairs["spaces"] == NAMES and set(pairs["results"][0]["scores"]) == set(NAMES)
+    posted, _ = ask("/v1/compare/similarity", "/v1/compare/similarity",
+                    body={"pairs": [["king", "queen"]], "spaces": NAMES[::-1]})
+    assert posted["spaces"] == NAMES[::-1]
+    cards, _ = ask("/v1/compare/evaluation", "/v1/compare/evaluation")
+    assert [c["space"] for c in cards["spaces"]] == NAMES
+
+
+def test_sixteen_spaces_the_verdict_ranks_the_few_compared(ask):
+    from service.analysis import verdict as verdicts
+    from tests.many import NAMES
+
+    v, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
+    leaders = set(v["meaning"]) | {n for names in v["task"].values() for n in names}
+    assert {"meaning", "task", "blend"} <= leaders < set(NAMES) and len(leaders) <= 8
+    ranked = verdicts.ranked(verdicts.Verdict(v["sentence"], [verdicts.SpaceVerdict(
+        s["space"], s["kind"], None, None, None, None, None, s["places"]) for s in v["spaces"]],
+        v["vocabulary"], v["meaning"], v["task"]))
+    expected = [n for n in NAMES if n in ranked[:8]]  # the 8 ranked first, in catalog order
+
+    body, _ = ask("/v1/compare/neighbors?word=king&k=3", "/v1/compare/neighbors")
+    assert [s["space"] for s in body["spaces"]] == expected and leaders <= set(expected)
+    assert body["omitted"] == [n for n in NAMES if n not in expected] and body["absent"] == []
+    assert "8 of 16" in body["note"] and all(n in body["note"] for n in body["omitted"])
+    assert len(body["pairs"]) == 28  # every pair of the 8
+
+    for url, template, body in [
+            ("/v1/compare/analogy?a=man&b=king&c=woman", "/v1/compare/analogy", None),
+            ("/v1/compare/projection?words=king,queen,alps", "/v1/compare/projection", None),
+            ("/v1/compare/projection?word=king&k=3", "/v1/compare/projection", None),
+            ("/v1/compare/sentences", "/v1/compare/sentences", {"sentences": ["king", "queen"]})]:
+        answer, _ = ask(url, template, body=body)
+        assert [s["space"] for s in answer["spaces"]] == expected, url
+        assert answer["omitted"] == body_omitted(expected) and answer["note"], url
+    for url, template in [("/v1/compare/plot?words=king,queen", "/v1/compare/plot"),
+                          ("/v1/compare/plot/scorecard", "/v1/compare/plot/scorecard")]:
+        _, r = ask(url, template)
+        assert r.headers["Wordspace-Omitted-Spaces"] == ", ".join(body_omitted(expected)), url
+
+    # naming 8 is fine and says nothing was left out
+    eight, _ = ask("/v1/compare/neighbors?word=king&k=3&spaces=" + ",".join(NAMES[-8:]),
+                   "/v1/compare/neighbors")
+    assert [s["space"] for s in eight["spaces"]] == NAMES[-8:]
+    assert eight["omitted"] == [] and eight["note"] is None
+
+
+def body_omitted(expected: list[str]) -> list[str]:
+    from tests.many import NAMES
+
+    return [n for n in NAMES if n not in expected]
+
+
+@pytest.mark.parametrize("url,template,body", [
+    ("/v1/compare/neighbors?word=king&spaces={}", "/v1/compare/neighbors", None),
+    ("/v1/compare/analogy?a=man&b=king&c=woman&spaces={}", "/v1/compare/analogy", None),
+    ("/v1/compare/projection?words=king&spaces={}", "/v1/compare/projection", None),
+    ("/v1/compare/sentences", "/v1/compare/sentences", {"sentences": ["a b", "c"]}),
+])
+def test_naming_too_many_says_which_to_name(ask, url, template, body):
+    from tests.many import NAMES
+
+    nine = NAMES[:9]
+    if body is not None:
+        body = {**body, "spaces": nine}
+    problem, _ = ask(url.format(",".join(nine)), template, 400, body=body)
+    assert problem["parameter"] == "spaces" and problem["spaces"] == NAMES
+    assert "at most 8" in problem["detail"] and all(n in problem["detail"] for n in NAMES)
+    default, _ = ask("/v1/compare/neighbors?word=king", "/v1/compare/neighbors")
+    assert problem["suggestions"] == [s["space"] for s in default["spaces"]]
+
+
+def test_a_task_space_without_task_data_is_said_so(ask):
+    from tests.many import EXTRA
+
+    v, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
+    rows = {s["space"]: s for s in v["spaces"]}
+    untested = [n for n in EXTRA if n.startswith("user-classifier")]  # task spaces, no scorecard
+    for name in untested:
+        assert rows[name]["trained_for"] and rows[name]["probe"] is None
+        assert rows[name]["places"] in ("no task data", "meaning")
+    assert any(rows[n]["places"] == "no task data" for n in untested)
+    tail = v["sentence"].split("lead on neither")[-1]
+    assert "no task data" in tail
+    neither = v["sentence"].split("lead on neither")[0].rsplit(";", 1)[-1]
+    assert not any(n in neither for n in untested)  # never "leads on neither"
+    assert rows["meaning"]["trained_for"] is None and rows["task"]["trained_for"] == "toy-reviews"

@@ -7,8 +7,11 @@ and a task score (held-out accuracy of the linear probe on the task the build sc
 from the space's stored scorecard), each with a 95% interval. A space *leads* on meaning
 when its WordSim353 interval overlaps the best space's and lies above zero; it leads on a
 task when its probe interval overlaps the best one's on that task and lies above the
-majority-class share. The sentence is written from these numbers, never by hand; it rounds
-scores to two digits (the fields carry them unrounded).
+majority-class share. A task space (kind "task" with a `task` in its metadata, built-in or
+imported) that has no task score says "no task data" rather than "neither". The sentence is
+written from these numbers, never by hand; it rounds scores to two digits (the fields carry
+them unrounded). `ranked` orders the spaces for comparisons that take only a few: the
+leaders first, taking turns between meaning and each task, then the rest.
 """
 from __future__ import annotations
 
@@ -21,7 +24,8 @@ Z95 = 1.959964
 METHOD = ("meaning: WordSim353 Spearman ρ on the words all compared spaces share, 95% interval "
           "by Fisher's z with variance 1.06/(n-3); task: linear-probe held-out accuracy, 95% "
           "Wilson interval. A space leads on a score when its interval overlaps the best "
-          "space's and lies above zero (meaning) or above the majority-class share (task).")
+          "space's and lies above zero (meaning) or above the majority-class share (task). "
+          "A task space without a task score has no task data.")
 
 
 @dataclass
@@ -41,7 +45,8 @@ class SpaceVerdict:
     task: str | None          # dataset the probe was scored on; None: no task score
     probe: Score | None
     baseline: float | None    # majority-class share of the probe's held-out texts
-    places: str               # "meaning", "task", "both" or "neither"
+    places: str               # "meaning", "task", "both", "neither" or "no task data"
+    trained_for: str | None = None  # a task space's task (its metadata's `task`); else None
 
 
 @dataclass
@@ -77,17 +82,26 @@ def compute(spaces: list, evaluations: scorecard.Evaluations) -> Verdict:
     shared = evaluations.shared(spaces, analogies=False)
     rows = []
     for s in spaces:
+        described = s.describe()
         scores = shared["scores"][s.name]
         stored = evaluations.stored(s) or {}
         task = stored.get("task") or {}
         probe = task.get("probe") if task.get("computed") else None
         rows.append(SpaceVerdict(
-            s.name, s.describe()["kind"], _correlation(scores["wordsim353"]),
+            s.name, described["kind"], _correlation(scores["wordsim353"]),
             _correlation(scores["simlex999"]),
             task.get("dataset", "task") if probe else None,
             _accuracy(probe) if probe else None,
-            probe.get("baseline") if probe else None, "neither"))
+            probe.get("baseline") if probe else None, "neither", task_of(described)))
     return decide(rows, shared["vocabulary"])
+
+
+def task_of(described: dict) -> str | None:
+    """The task a space was trained for when it is a task space (kind "task" and a `task` in
+    its metadata, as the build writes for built-in and imported models alike), else None."""
+    details = described.get("details") or {}
+    task = details.get("task") if described.get("kind") == "task" else None
+    return str(task) if task else None
 
 
 def _correlation(c: dict) -> Score:
@@ -110,7 +124,17 @@ def decide(rows: list[SpaceVerdict], vocabulary: int) -> Verdict:
     for r in rows:
         r.places = {(True, True): "both", (True, False): "meaning", (False, True): "task",
                     (False, False): "neither"}[(r.space in meaning, r.space in on_task)]
+        if r.places == "neither" and r.trained_for and r.probe is None:
+            r.places = "no task data"
     return Verdict(sentence(rows, meaning, tasks, vocabulary), rows, vocabulary, meaning, tasks)
+
+
+def ranked(v: Verdict) -> list[str]:
+    """Every space of `v`, leaders first (the best on meaning, the best on each task, then
+    the second best of each, ...), then the others in the verdict's order."""
+    columns = [v.meaning, *v.task.values()]
+    turns = [c[i] for i in range(max(map(len, columns), default=0)) for c in columns if i < len(c)]
+    return list(dict.fromkeys(turns + [r.space for r in v.spaces]))
 
 
 def _leaders(scored: list[tuple[SpaceVerdict, Score | None]], floor) -> list[str]:
@@ -156,7 +180,8 @@ def sentence(rows: list[SpaceVerdict], meaning: list[str], tasks: dict[str, list
     only_meaning = [n for n in meaning if n not in on_task]
     only_task = [n for n in on_task if n not in meaning]
     both = [n for n in meaning if n in on_task]
-    neither = [n for n in order if n not in meaning and n not in on_task]
+    no_data = [r.space for r in rows if r.trained_for and r.probe is None]
+    neither = [n for n in order if n not in meaning and n not in on_task and n not in no_data]
     parts = []
     if only_meaning:
         parts.append(f"{names(only_meaning)} {verb(only_meaning, 'places', 'place')} words by "
@@ -171,7 +196,11 @@ def sentence(rows: list[SpaceVerdict], meaning: list[str], tasks: dict[str, list
         with_task = [n for n in neither if by_name[n].probe]
         detail = ws(neither) + (f"; {probe(with_task)}" if with_task else "")
         parts.append(f"{names(neither)} {verb(neither, 'leads', 'lead')} on neither ({detail})")
+    missing = (f"{names(no_data)} {verb(no_data, 'has', 'have')} no task data "
+               f"({ws(no_data)})") if no_data else ""
     if not parts:
-        return (f"No space stands out on meaning or on a task ({ws(order)}, over the "
-                f"{vocabulary:,} words all spaces share).")
-    return "; ".join(parts) + "."
+        scored = [n for n in order if n not in no_data]
+        lead = (f"No space stands out on meaning or on a task ({ws(scored)}, over the "
+                f"{vocabulary:,} words all spaces share)") if scored else ""
+        return "; ".join(p for p in (lead, missing) if p) + "."
+    return "; ".join(parts + ([missing] if missing else [])) + "."

@@ -1,6 +1,6 @@
 """/v1/compare/*: several spaces side by side (neighbours, word pairs, sentences, analogies),
 the verdict, their scorecards, alignments between two of them, projections and plots; plus
-/v1/spaces/{space}/evaluation.
+/v1/spaces/{space}/evaluation. Which spaces each compares: service/web/selection.py.
 
 Views read parameters, call service/analysis/sidebyside.py, verdict.py, scorecard.py,
 alignment.py, projection.py or plots.py, and shape JSON here. Caches of scorecards and
@@ -14,11 +14,10 @@ from flask import Blueprint, Response, current_app, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, UnknownWord
-from service.web import experiments, params
+from service.web import experiments, params, selection
 
 bp = Blueprint("compare", __name__, url_prefix="/v1")
 
-MAX_SPACES = 8
 MAX_SENTENCES = 16
 MAX_PLOT_WORDS = 40
 MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
@@ -41,35 +40,6 @@ def _alignments() -> alignment.Alignments:
     return current_app.extensions.setdefault("wordspace.alignments", alignment.Alignments())
 
 
-# 8 names of at most 64 characters and their commas: keeps every URL under gunicorn's
-# request-line limit even when percent-encoded.
-MAX_SPACES_PARAM = 520
-
-
-def _spaces(raw=None, *, minimum: int = 1) -> list:
-    """The spaces named in `spaces` (comma-separated or a JSON list), default all loaded."""
-    raw = request.args.get("spaces") if raw is None else raw
-    reg = _registry()
-    if raw is None or raw == "" or raw == []:
-        names = reg.names
-    elif isinstance(raw, str):
-        if len(raw) > MAX_SPACES_PARAM:
-            raise InvalidRequest(f"'spaces' is longer than {MAX_SPACES_PARAM} characters",
-                                 parameter="spaces")
-        names = [n.strip(params.SPACE) for n in raw.split(",") if n.strip(params.SPACE)]
-    elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
-        names = raw
-    else:
-        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    names = list(dict.fromkeys(names)) or reg.names  # "spaces=," names none: all, like "spaces="
-    if len(names) > MAX_SPACES:
-        raise InvalidRequest(f"at most {MAX_SPACES} spaces per comparison", parameter="spaces")
-    if len(names) < minimum:
-        raise InvalidRequest(f"compare at least {minimum} spaces; loaded: {', '.join(reg.names)}",
-                             parameter="spaces")
-    return [reg.get(n) for n in names]
-
-
 def _no_refresh() -> None:
     """Recomputing a scorecard takes seconds of CPU: only the admin route does it."""
     if "refresh" in request.args:
@@ -89,21 +59,21 @@ def _pair() -> tuple:
 @bp.get("/compare/neighbors")
 def neighbors():
     word, k = params.query_word("word"), params.k()
-    explicit = request.args.get("spaces")
-    spaces = _spaces()
-    absent = []
-    if not explicit:
-        absent = [s for s in spaces if s.find(word) is None]
-        spaces = [s for s in spaces if s not in absent]
-        if not spaces:
+    absent, candidates = [], None
+    if not selection.named():  # every space that has the word (at most MAX_SPACES of them)
+        loaded = [_registry().get(n) for n in _registry().names]
+        absent = [s for s in loaded if s.find(word) is None]
+        candidates = [s for s in loaded if s not in absent]
+        if not candidates:
             raise UnknownWord(f"'{word}' is in none of the spaces", word=word,
                               spaces=_registry().names,
                               suggestions=sidebyside.suggest_everywhere(absent, word))
-    result = sidebyside.compare_neighbors(spaces, word, k)
+    chosen = selection.few(candidates=candidates)
+    result = sidebyside.compare_neighbors(chosen.spaces, word, k)
     if absent:
         result.absent = [s.name for s in absent]
         result.suggestions = sidebyside.suggest_everywhere(absent, word)
-    return asdict(result)
+    return {**asdict(result), **chosen.said()}
 
 
 def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
@@ -132,7 +102,7 @@ def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
 
 @bp.get("/compare/similarity")
 def similarity():
-    return _similarity(_pair_list(request.args.get("pairs", ""), query=True), _spaces())
+    return _similarity(_pair_list(request.args.get("pairs", ""), query=True), selection.every())
 
 
 @bp.post("/compare/similarity")
@@ -140,7 +110,8 @@ def similarity_batch():
     body = params.json_body()
     if not isinstance(body.get("spaces", []), list):
         raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    return _similarity(_pair_list(body.get("pairs"), query=False), _spaces(body.get("spaces", [])))
+    return _similarity(_pair_list(body.get("pairs"), query=False),
+                       selection.every(body.get("spaces", [])))
 
 
 def _similarity(pairs, spaces) -> dict:
@@ -150,7 +121,7 @@ def _similarity(pairs, spaces) -> dict:
 
 @bp.get("/compare/verdict")
 def compare_verdict():
-    return asdict(verdict.compute(_spaces(), evaluations()))
+    return asdict(verdict.compute(selection.every(), evaluations()))
 
 
 @bp.post("/compare/sentences")
@@ -165,9 +136,9 @@ def sentences():
                              parameter="sentences")
     if not isinstance(body.get("spaces", []), list):
         raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    spaces = _spaces(body.get("spaces", []))
-    return {"sentences": texts,
-            "spaces": [asdict(r) for r in sidebyside.compare_sentences(spaces, texts)]}
+    chosen = selection.few(body.get("spaces", []))
+    return {"sentences": texts, **chosen.said(),
+            "spaces": [asdict(r) for r in sidebyside.compare_sentences(chosen.spaces, texts)]}
 
 
 @bp.get("/compare/analogy")
@@ -175,23 +146,30 @@ def analogy():
     a, b, c = (params.query_word(n) for n in "abc")
     k, method = params.k(), params.method()
     expected = params.word(request.args["expected"], "expected") if "expected" in request.args else None
-    results = sidebyside.compare_analogy(_spaces(), a, b, c, k, method, expected)
+    chosen = selection.few()
+    results = sidebyside.compare_analogy(chosen.spaces, a, b, c, k, method, expected)
     return {"a": a, "b": b, "c": c, "k": k, "method": method, "expected": expected,
-            "spaces": [asdict(r) for r in results]}
+            "spaces": [asdict(r) for r in results], **chosen.said()}
+
+
+def _card(space) -> dict:
+    """The scorecard under the name the space is served as (a copied folder keeps the
+    name it was built under)."""
+    return {**evaluations().get(space), "space": space.name}
 
 
 @bp.get("/spaces/<space>/evaluation")
 def space_evaluation(space):
     _no_refresh()
-    return evaluations().get(_registry().get(space))
+    return _card(_registry().get(space))
 
 
 @bp.get("/compare/evaluation")
 def compare_evaluation():
     _no_refresh()
-    spaces = _spaces()
+    spaces = selection.every()
     evals = evaluations()
-    body = {"spaces": [evals.get(s) for s in spaces], "shared": None}
+    body = {"spaces": [_card(s) for s in spaces], "shared": None}
     if len(spaces) > 1:
         # Computed when the spaces load, for all of them together (seconds of CPU); another
         # set of spaces is answered without, rather than holding a worker for seconds.
@@ -237,7 +215,7 @@ def _image(data: bytes, fmt: str) -> Response:
     return Response(data, mimetype=plots.FORMATS[fmt])
 
 
-def _projections() -> list[projection.SpaceProjection]:
+def _projections() -> tuple[list[projection.SpaceProjection], selection.Selection]:
     """`words=a,b,c` (those words in every space) or `word=W&k=N` (W and its own N nearest
     neighbours in each space), projected in every compared space, in their order."""
     basis = params.choice("basis", "words", ("words", "frequent"))
@@ -247,7 +225,8 @@ def _projections() -> list[projection.SpaceProjection]:
         raise InvalidRequest("give 'words', or 'word' with 'k', not both", parameter="word")
     if raw is None and "word" in request.args:
         word = params.query_word("word")
-        return [projection.project_neighbors(s, word, k, basis) for s in _spaces()]
+        chosen = selection.few()
+        return [projection.project_neighbors(s, word, k, basis) for s in chosen.spaces], chosen
     raw = raw or ""
     parts = [w.strip(params.SPACE) for w in raw.split(",")]
     if not any(parts) or len(raw) > MAX_PLOT_WORDS_PARAM:
@@ -256,25 +235,27 @@ def _projections() -> list[projection.SpaceProjection]:
     words = list(dict.fromkeys(params.word(w, "words") for w in parts if w))
     if not 1 <= len(words) <= MAX_PLOT_WORDS:
         raise InvalidRequest(f"'words' must name 1 to {MAX_PLOT_WORDS} words", parameter="words")
-    return [projection.project(s, words, basis) for s in _spaces()]
+    chosen = selection.few()
+    return [projection.project(s, words, basis) for s in chosen.spaces], chosen
 
 
 @bp.get("/compare/projection")
 def project():
-    found = _projections()
-    return {"spaces": [asdict(p) for p in found], "absent": projection.absent_from(found)}
+    found, chosen = _projections()
+    return {"spaces": [asdict(p) for p in found], "absent": projection.absent_from(found),
+            **chosen.said()}
 
 
 @bp.get("/compare/plot")
 def plot_words():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
-    found = _projections()
+    found, chosen = _projections()
     labels = sum(len(p.points) for p in found)
     if labels > MAX_PLOT_LABELS:
         raise InvalidRequest(f"{labels} words to draw in {len(found)} spaces: at most "
                              f"{MAX_PLOT_LABELS} per picture (fewer words or spaces)",
                              parameter="words")
-    return _image(plots.words_plot(found, fmt), fmt)
+    return chosen.mark(_image(plots.words_plot(found, fmt), fmt))
 
 
 @bp.get("/compare/plot/learning-curve")
@@ -287,7 +268,9 @@ def plot_learning_curve():
 def plot_scorecard():
     fmt = params.choice("format", "svg", tuple(plots.FORMATS))
     evals = evaluations()
-    return _image(plots.scorecard_plot({s.name: evals.get(s) for s in _spaces()}, fmt), fmt)
+    chosen = selection.few()  # bars of more spaces than this are no longer legible
+    return chosen.mark(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces},
+                                                   fmt), fmt))
 
 
 MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces

@@ -57,11 +57,15 @@ export const post = (url, body) => api(url, {method: "POST",
   headers: {"Content-Type": "application/json"}, body: JSON.stringify(body)});
 
 // An <img> cannot send the key: fetch the picture, then show it from a blob URL.
-// `missing(status)` gives what to show instead when the service has no such picture.
-export function image(url, alt, missing) {
+// `missing(status)` gives what to show instead when the service has no such picture;
+// `shown(response)` is called once it is shown (to read its headers).
+export function image(url, alt, missing, shown) {
   const node = el("img", {alt});
   authorized(url).then(async (response) => {
-    if (response.ok) node.src = URL.createObjectURL(await response.blob());
+    if (response.ok) {
+      node.src = URL.createObjectURL(await response.blob());
+      if (shown) shown(response);
+    }
     else node.replaceWith(missing ? missing(response.status) : el("p", {class: "error", text: `${alt}: ${response.status}`}));
   });
   return node;

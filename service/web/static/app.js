@@ -7,11 +7,18 @@ import {$, api, el, image, num, status} from "./api.js";
 import {PLACES, fit, scatter} from "./draw.js";
 import {compareAnalogy, comparePairs, compareSentences, compareWord, page, plotWords} from "./compare.js";
 
+// A task space: kind "task" and the task it was trained for in its metadata (built-in and
+// imported models alike).
+const isTask = (s) => s.kind === "task" && Boolean(s.details && s.details.task);
+
 async function loadSpaces() {
   const body = await api("/v1/spaces");
   page.spaces = body.spaces;
-  const names = body.spaces.map((s) => `${s.name} (${s.kind}${s.details && s.details.dataset ? ": " + s.details.dataset : ""}, ${s.size.toLocaleString()} words)`);
-  status("#spaces", names.length ? "Spaces: " + names.join(" · ") : "No space is loaded.");
+  const names = body.spaces.map((s) => `${s.name} (${s.kind}${isTask(s) ? ": " + s.details.task : ""}, ${s.size.toLocaleString()} words)`);
+  if (!names.length) return status("#spaces", "No space is loaded.");
+  if (names.length <= 6) return status("#spaces", "Spaces: " + names.join(" · "));
+  // Many spaces: one line, the list folded, so the verdict stays at the top of the page.
+  $("#spaces").replaceChildren(el("details", {}, el("summary", {text: `${names.length} spaces`}), names.join(" · ")));
 }
 
 async function loadVerdict() {
@@ -20,24 +27,28 @@ async function loadVerdict() {
   $("#verdict-sentence").textContent = v.sentence;
   const drawn = v.spaces.filter((s) => s.wordsim353.value !== null && s.probe);
   const baselines = [...new Map(drawn.map((s) => [s.task, s.baseline])).entries()];
+  const unlabelled = [];
   const chart = scatter(drawn.map((s) => ({x: s.wordsim353.value, y: s.probe.value, label: s.space,
-    color: PLACES[s.places], xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: s.probe.low, yhi: s.probe.high,
+    color: PLACES[s.places], rank: s.places === "neither" ? 1 : 0, xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: s.probe.low, yhi: s.probe.high,
     title: `${s.space}: WordSim353 ${num(s.wordsim353.value)}, ${s.task} probe ${num(s.probe.value)} (${s.places})`})),
   {...fit($("#verdict-chart"), 560, 0.62), axes: {x: "meaning: WordSim353 ρ →", y: "task: probe accuracy →"},
-    lines: baselines.map(([task, y]) => ({y, label: `majority class${baselines.length > 1 ? " (" + task + ")" : ""}`}))});
+    lines: baselines.map(([task, y]) => ({y, label: `majority class${baselines.length > 1 ? " (" + task + ")" : ""}`})), unlabelled});
   const legend = el("p", {class: "legend"}, ...Object.entries(PLACES).map(([k, c]) =>
-    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "leads on both" : k === "neither" ? "leads on neither" : `leads on ${k}`)));
-  const left = v.spaces.filter((s) => !drawn.includes(s)).map((s) => s.space);
+    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "leads on both" : k === "neither" ? "leads on neither" : k === "no task data" ? k : `leads on ${k}`)));
+  const noData = v.spaces.filter((s) => s.trained_for && !s.probe).map((s) => s.space);
+  const left = v.spaces.filter((s) => !drawn.includes(s) && !noData.includes(s.space)).map((s) => s.space);
   $("#verdict-chart").replaceChildren(chart, legend,
+    unlabelled.length ? el("p", {class: "note", text: `Not labelled where dots crowd (hover a dot; the table has them all): ${unlabelled.join(", ")}.`}) : "",
+    noData.length ? el("p", {class: "note", text: `Not drawn (task spaces without task data): ${noData.join(", ")}.`}) : "",
     left.length ? el("p", {class: "note", text: `Not drawn (no task score): ${left.join(", ")}.`}) : "");
   const rows = v.spaces.map((s) => el("tr", {"data-space": s.space},
     el("td", {}, el("i", {class: "dot", style: `background: ${PLACES[s.places]}`}), s.space,
-      el("div", {class: "note", text: s.kind})),
+      el("div", {class: "note", text: s.trained_for ? `${s.kind}: ${s.trained_for}` : s.kind})),
     el("td", {text: s.places}),
     el("td", {text: num(s.wordsim353.value), title: `95% ${num(s.wordsim353.low)} to ${num(s.wordsim353.high)}, ${s.wordsim353.n} pairs`}),
     el("td", {text: num(s.simlex999.value), title: `${s.simlex999.n} pairs`}),
     el("td", {title: s.probe ? `95% ${num(s.probe.low)} to ${num(s.probe.high)}, ${s.probe.n} held-out texts` : "no task score"},
-      s.probe ? num(s.probe.value) : "–",
+      s.probe ? num(s.probe.value) : s.trained_for ? el("span", {class: "note", text: "no task data"}) : "–",
       s.probe && baselines.length > 1 ? el("div", {class: "note", text: `${s.task}; majority ${num(s.baseline)}`}) : null)));
   $("#verdict-table tbody").replaceChildren(...rows);
   $("#verdict-table").hidden = false;
@@ -48,11 +59,11 @@ async function loadVerdict() {
 // The spaces of the seed's figure: the task spaces trained on the clickbait headlines (else
 // every task space) and the word2vec spaces (else every space that is not task-trained).
 function seedSpaces() {
-  const task = page.spaces.filter((s) => s.kind === "task");
-  const clickbait = task.filter((s) => /clickbait/i.test((s.details && s.details.dataset) || ""));
+  const task = page.spaces.filter(isTask);
+  const clickbait = task.filter((s) => /clickbait/i.test(s.details.task));
   const meaning = page.spaces.filter((s) => s.kind === "word2vec");
   const chosen = [...(clickbait.length ? clickbait : task),
-    ...(meaning.length ? meaning : page.spaces.filter((s) => s.kind !== "task"))];
+    ...(meaning.length ? meaning : page.spaces.filter((s) => !isTask(s)))];
   return chosen.slice(0, 8).map((s) => s.name);
 }
 
@@ -104,7 +115,11 @@ async function loadScorecard() {
     $("#scorecard tbody").replaceChildren(...rows.map(([label, value]) =>
       el("tr", {}, el("td", {text: label}), ...body.spaces.map((e) => el("td", {text: value(e)})))));
     $("#scorecard").hidden = false;
-    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars"));
+    const few = el("p", {class: "note"});  // the spaces the picture left out, when it says so
+    $("#scorecard-plots").replaceChildren(image("/v1/compare/plot/scorecard?format=svg", "scorecard bars", null, (r) => {
+      const omitted = r.headers.get("Wordspace-Omitted-Spaces");
+      if (omitted) few.textContent = `The bars show the spaces the verdict ranks first, to stay legible; left out: ${omitted} (the table above has every space).`;
+    }), few);
     status("#scorecard-status", "");
   } catch (e) {
     status("#scorecard-status", e.message, true);

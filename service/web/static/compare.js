@@ -19,6 +19,9 @@ function begin(kind) {
 
 const names = () => page.spaces.map((s) => s.name);
 const q = encodeURIComponent;
+// With many spaces, a comparison that searches every space takes the few the verdict ranks
+// first and says which it left out: the page repeats that sentence.
+const said = (body) => (body.note ? " " + body.note : "");
 
 function clickable(words, run) {
   return words.map((w) => el("button", {type: "button", class: "link", text: w, onclick: () => run(w)}));
@@ -49,8 +52,11 @@ export async function compareWord(word, k = $("#k").value || 10) {
   }
   drawOverlap(body.pairs);
   const missing = body.absent.length ? ` Not in ${list(body.absent)}.` : "";
-  status("#word-status", `In ${body.spaces.length} of ${body.spaces.length + body.absent.length} spaces; bold: in every list.${missing}`);
-  const drawn = await drawProjection(`/v1/compare/projection?word=${q(word)}&k=${Math.min(k, 12)}`, "#word-plot", current, word);
+  const have = body.spaces.length + body.omitted.length;
+  status("#word-status", `In ${have} of ${have + body.absent.length} spaces; bold: in every list.${missing}${said(body)}`);
+  // the spaces whose neighbours are listed, when the service chose a few of many
+  const few = body.omitted.length ? `&spaces=${q(body.spaces.map((s) => s.space).join(","))}` : "";
+  const drawn = await drawProjection(`/v1/compare/projection?word=${q(word)}&k=${Math.min(k, 12)}${few}`, "#word-plot", current, word);
   if (drawn !== null) $("#word-plot-title").hidden = false;
 }
 
@@ -74,7 +80,8 @@ function drawOverlap(pairs) {
 }
 
 // One picture per space, in the page's order; the words a space lacks are listed once, below.
-// Returns null, drawing nothing, when a newer question was asked meanwhile.
+// Returns the answer (its `absent` words, its `note`), or null, drawing nothing, when a newer
+// question was asked meanwhile.
 async function drawProjection(url, target, current, query = null) {
   const body = await api(url);
   if (!current()) return null;
@@ -91,7 +98,7 @@ async function drawProjection(url, target, current, query = null) {
     panels[i].append(scatter(p.points.map((pt) => ({x: pt.x, y: pt.y, label: pt.word,
       color: asked(pt) ? QUERY : colorOf(pt.word), bold: asked(pt)})), fit(panels[i], 420, 0.8)));
   });
-  return body.absent;
+  return body;
 }
 
 export async function plotWords(words) {
@@ -100,13 +107,14 @@ export async function plotWords(words) {
   for (const id of ["#list-plot", "#plot-absent"]) $(id).replaceChildren();
   status("#plot-status", "projecting…");
   try {
-    const absent = await drawProjection(`/v1/compare/projection?words=${q(words)}`, "#list-plot", current);
-    if (absent === null) return;
+    const drawn = await drawProjection(`/v1/compare/projection?words=${q(words)}`, "#list-plot", current);
+    if (drawn === null) return;
+    const absent = drawn.absent;
     const groups = new Map();  // the words lacking from the same spaces, listed together
     for (const [w, spaces] of Object.entries(absent)) groups.set(list(spaces), [...(groups.get(list(spaces)) || []), w]);
     const lines = [...groups].map(([spaces, words]) => `${words.join(", ")} (not in ${spaces})`);
     $("#plot-absent").textContent = lines.length ? "Not plotted: " + lines.join("; ") + "." : "";
-    status("#plot-status", "Each space projects the words it has (PCA over those words); a word keeps its colour across panels.");
+    status("#plot-status", "Each space projects the words it has (PCA over those words); a word keeps its colour across panels." + said(drawn));
   } catch (e) {
     if (current()) status("#plot-status", e.message, true);
   }
@@ -158,7 +166,7 @@ export async function compareAnalogy() {
       }
       $("#analogies").append(panel);
     }
-    status("#analogy-status", `${a} : ${b} :: ${c} : ? (3CosAdd) in every space${expected ? `; bold: ${expected}` : ""}.`);
+    status("#analogy-status", `${a} : ${b} :: ${c} : ? (3CosAdd) in every space${expected ? `; bold: ${expected}` : ""}.${said(body)}`);
   } catch (e) {
     if (current()) status("#analogy-status", e.message, true);
   }
@@ -173,7 +181,7 @@ export async function compareSentences(sentences, spaces = null) {
     const body = await post("/v1/compare/sentences", spaces ? {sentences, spaces} : {sentences});
     if (!current()) return;
     $("#heatmaps").append(...body.spaces.map((s) => heatmap(s, sentences)));
-    status("#sentence-status", "Cosine similarity of the sentence vectors. Each matrix is coloured over its own range of cosines (printed under it), so its structure shows even when all cosines are high; compare spaces by the digits.");
+    status("#sentence-status", "Cosine similarity of the sentence vectors. Each matrix is coloured over its own range of cosines (printed under it), so its structure shows even when all cosines are high; compare spaces by the digits." + said(body));
   } catch (e) {
     if (current()) status("#sentence-status", e.message, true);
   }

@@ -15,24 +15,33 @@ export function colorOf(word) {
   return wordColors.get(word);
 }
 
-export const PLACES = {meaning: "#1f77b4", task: "#d95f02", both: "#7570b3", neither: "#999999"};
+export const PLACES = {meaning: "#1f77b4", task: "#d95f02", both: "#7570b3", neither: "#999999",
+  "no task data": "#cccccc"};
 
 const CHAR = 7;  // px per character of a 12 px label, for placing labels apart
 
 // Each label beside its dot: right, else left, else a line further up or down, whichever
-// first overlaps no label placed before it (labels are placed top to bottom).
-function placeLabels(items, width, height) {
+// first overlaps no label placed before it (labels are placed by `rank`, lowest first, then
+// top to bottom). With `hide`, a label covers no other dot either, and a label that finds no
+// free place is left out (item.hidden) instead of drawn over another.
+function placeLabels(items, width, height, hide = false) {
   const placed = [];
   const box = (it) => ({l: it.anchor === "end" ? it.lx - it.w : it.lx, r: it.anchor === "end" ? it.lx : it.lx + it.w, y: it.ly});
   const clash = (a, b) => Math.abs(a.y - b.y) < 12 && a.l < b.r && b.l < a.r;
-  for (const item of [...items].sort((a, b) => a.py - b.py)) {
+  const dot = (d) => ({l: d.px - 5, r: d.px + 5, y: d.py + 4});  // a dot, as a label's box
+  for (const item of [...items].sort((a, b) => (a.rank || 0) - (b.rank || 0) || a.py - b.py)) {
     item.w = item.label.length * CHAR;
     const sides = item.px + 6 + item.w > width - 4 ? ["end"] : item.px - 6 - item.w < 4 ? ["start"] : ["start", "end"];
     const tries = [0, -12, 12, -24, 24, -36, 36].filter((dy) => item.py + 4 + dy > 12 && item.py + 4 + dy < height - 2)
       .flatMap((dy) => sides.map((anchor) => ({anchor, dy})));
+    let free = false;
     for (const {anchor, dy} of tries) {
       Object.assign(item, {anchor, lx: anchor === "end" ? item.px - 6 : item.px + 6, ly: item.py + 4 + dy});
-      if (!placed.some((o) => clash(box(o), box(item)))) break;
+      if ((free = !placed.some((o) => clash(box(o), box(item))) && !(hide && items.some((d) => d !== item && clash(dot(d), box(item)))))) break;
+    }
+    if (hide && !free) {
+      item.hidden = true;
+      continue;
     }
     if (item.ly !== item.py + 4) item.leader = true;
     placed.push(item);
@@ -46,8 +55,10 @@ export function fit(container, max, ratio) {
   return {width, height: Math.round(width * ratio)};
 }
 
-// points: {x, y, label, color, title, bold, xlo, xhi, ylo, yhi}; axes: {x, y} titles, or none.
-export function scatter(points, {width = 520, height = 330, axes = null, xRange, yRange, lines = []} = {}) {
+// points: {x, y, label, color, title, bold, rank, xlo, xhi, ylo, yhi}; axes: {x, y} titles, or none.
+// `unlabelled`: an array to receive the labels left out where dots crowd (else every label
+// is drawn, overlapping if it must).
+export function scatter(points, {width = 520, height = 330, axes = null, xRange, yRange, lines = [], unlabelled = null} = {}) {
   const pad = axes ? {l: 46, r: 12, t: 10, b: 38} : {l: 10, r: 10, t: 10, b: 10};
   const extent = (key, lo, hi, given, extra = []) => {
     if (given) return given;
@@ -83,15 +94,16 @@ export function scatter(points, {width = 520, height = 330, axes = null, xRange,
       svg("text", {x: width - pad.r - 2, y: py(line.y) - 3, class: "tick", "text-anchor": "end", text: line.label}));
   }
   const items = points.map((p) => ({...p, px: px(p.x), py: py(p.y)}));
-  placeLabels(items, width, height);
+  placeLabels(items, width, height, unlabelled !== null);
+  if (unlabelled) unlabelled.push(...items.filter((p) => p.hidden).map((p) => p.label));
   for (const p of items) {
     const g = svg("g", {class: "point"}, svg("title", {text: p.title || p.label}));
     if (p.xlo !== undefined && p.xlo !== null) g.append(svg("line", {x1: px(p.xlo), x2: px(p.xhi), y1: p.py, y2: p.py, stroke: p.color, class: "whisker"}));
     if (p.ylo !== undefined && p.ylo !== null) g.append(svg("line", {x1: p.px, x2: p.px, y1: py(p.ylo), y2: py(p.yhi), stroke: p.color, class: "whisker"}));
     if (p.leader) g.append(svg("line", {x1: p.px, y1: p.py, x2: p.lx, y2: p.ly - 4, stroke: p.color, class: "leader"}));
-    g.append(svg("circle", {cx: p.px, cy: p.py, r: p.bold ? 5 : 4, fill: p.color}),
-      svg("text", {x: p.lx, y: p.ly, fill: p.color, "text-anchor": p.anchor,
-        class: p.bold ? "label bold" : "label", text: p.label}));
+    g.append(svg("circle", {cx: p.px, cy: p.py, r: p.bold ? 5 : 4, fill: p.color}));
+    if (!p.hidden) g.append(svg("text", {x: p.lx, y: p.ly, fill: p.color, "text-anchor": p.anchor,
+      class: p.bold ? "label bold" : "label", text: p.label}));
     root.append(g);
   }
   return root;
