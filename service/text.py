@@ -42,3 +42,36 @@ def standardize(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """The tokens TextVectorization looks up for `clean(text)`."""
     return [t for t in _WHITESPACE.split(standardize(clean(text))) if t]
+
+
+# The other settings of a TextVectorization layer an imported model may use.
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none", "custom")
+SPLIT = ("whitespace", "character", "none")
+_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_STRIP = str.maketrans("", "", STRIP_CHARS)
+
+
+def tokenize_as(text: str, settings: dict) -> list[str]:
+    """The tokens a TextVectorization layer with these settings looks up for `text`:
+    {"standardize": one of STANDARDIZE, "split": one of SPLIT, "ngrams": None or N, "clean": ...}.
+    A "custom" standardization (a TensorFlow function this process cannot run) is taken as
+    lower_and_strip_punctuation; service/store/embed.py says so with every answer."""
+    if settings.get("clean"):
+        text = clean(text)
+    how = settings.get("standardize", "lower_and_strip_punctuation")
+    if how in ("lower_and_strip_punctuation", "lower", "custom"):
+        text = text.translate(_LOWER)
+    if how in ("lower_and_strip_punctuation", "strip_punctuation", "custom"):
+        text = text.translate(_STRIP)
+    split = settings.get("split", "whitespace")
+    if split == "whitespace":
+        tokens = [t for t in _WHITESPACE.split(text) if t]
+    elif split == "character":
+        tokens = list(text)  # tf.strings.unicode_split: every code point, spaces too
+    else:
+        tokens = [text]
+    ngrams = settings.get("ngrams")
+    if ngrams and ngrams > 1:  # tf.strings.ngrams(width=(1..N), separator=" "): 1-grams first
+        tokens = [" ".join(tokens[i:i + n]) for n in range(1, ngrams + 1)
+                  for i in range(len(tokens) - n + 1)]
+    return tokens
