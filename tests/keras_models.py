@@ -66,6 +66,14 @@ def vectorizer(texts, *, max_tokens=MAX_TOKENS, standardize="lower_and_strip_pun
     return layer
 
 
+def text_input(texts):
+    """Texts as a (n, 1) string tensor, what a model with keras.Input(shape=(1,), dtype="string")
+    takes (fit and predict refuse a numpy array of str)."""
+    import tensorflow as tf
+
+    return tf.constant([[t] for t in texts])
+
+
 def fit(model, x, labels):
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     model.fit(x, labels, epochs=2, batch_size=32, verbose=0)
@@ -111,8 +119,7 @@ def pooled(folder: Path, texts, labels, *, pooling="average", mask_zero=False, n
     x = layers.Dropout(0.2)(x)
     pool = layers.GlobalAveragePooling1D if pooling == "average" else layers.GlobalMaxPooling1D
     x = pool(name="pooling")(x)
-    model = fit(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)),
-                np.array(texts)[:, None], labels)
+    model = fit(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)), text_input(texts), labels)
     path = folder / f"{name}.keras"
     model.save(path)
     return path
