@@ -1,5 +1,5 @@
 """Load a Keras model as people save it (`model.save("x.keras")`), with the user's custom
-standardization function named as "module:function", and run it on labelled texts.
+standardization function named as "module:function".
 
 Imported at build time only: it imports TensorFlow.
 """
@@ -11,8 +11,6 @@ import re
 import sys
 import zipfile
 from pathlib import Path
-
-import numpy as np
 
 from service.errors import InputError, MissingInput
 
@@ -74,6 +72,7 @@ def load(path: str | Path, standardize: str | None = None):
         if missing:
             raise InputError(f"{path}: the model uses the custom function {missing.group(1)!r}, "
                              f"which is not given; name it with {OPTION}") from None
+        # Keras's own message quotes the whole config: one line names the file instead.
         raise InputError(f"{path}: not a Keras model ({type(e).__name__}; a .keras file "
                          "saved with model.save is expected)") from None
 
@@ -88,52 +87,3 @@ def layers(model):
 
 def input_is_text(model) -> bool:
     return "string" in str(model.inputs[0].dtype)
-
-
-def model_accuracy(path: str | Path, texts: list[str], labels, *, standardize: str | None = None,
-                   vocab: str | Path | None = None) -> float:
-    """The saved model's accuracy on `texts`: an end-to-end model gets the raw texts; a model
-    taking token ids gets them made from its vocabulary (the TextVectorization layer's, or
-    `vocab`, one word per line) with TextVectorization's default tokenizer. A one-unit output
-    is a sigmoid (threshold 0.5), a wider one is argmax. Labels are 0/1 or class ids.
-
-    Raises:
-        InputError: the model cannot be loaded, or its output does not fit the labels.
-    """
-    import tensorflow as tf
-
-    model = load(path, standardize)
-    if input_is_text(model):
-        shape = model.inputs[0].shape
-        x = tf.constant(texts if len(shape) == 1 else [[t] for t in texts])
-    else:
-        x = token_ids(model, texts, vocab, path)
-    scores = np.asarray(model.predict(x, batch_size=256, verbose=0))
-    if scores.ndim == 1 or scores.shape[-1] == 1:
-        predicted = (scores.reshape(len(texts)) > 0.5).astype(int)
-    else:
-        predicted = scores.argmax(axis=-1)
-    labels = np.asarray(labels).astype(int)
-    if labels.max(initial=0) > max(1, scores.shape[-1] - 1):
-        raise InputError(f"{path}: labels go up to {labels.max()} but the model has "
-                         f"{scores.shape[-1]} outputs")
-    return float((predicted == labels).mean())
-
-
-def token_ids(model, texts: list[str], vocab, path) -> np.ndarray:
-    """Texts as the int ids a model with its vectorizer outside expects: TextVectorization's
-    default tokenizer, [UNK] (row 1) for unknown words, zero padding to the input length."""
-    from service.builder.keras_text import vocabulary
-    from service.text import tokenize_as
-
-    words = vocabulary(model, vocab, path)
-    index = {w: i for i, w in enumerate(words)}
-    unk = index.get("[UNK]", 1)
-    ids = [[index.get(t, unk) for t in tokenize_as(text, {"standardize": "lower_and_strip_punctuation",
-                                                         "split": "whitespace"})] for text in texts]
-    length = model.inputs[0].shape[1] or max(1, max(len(i) for i in ids))
-    out = np.zeros((len(texts), length), dtype="int64")
-    for row, seq in enumerate(ids):
-        seq = seq[:length]
-        out[row, :len(seq)] = seq
-    return out

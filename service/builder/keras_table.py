@@ -3,7 +3,7 @@ TextVectorization layer (or a vocabulary file, one word per line, in row order),
 server needs to compute the model's sentence vectors (details["embed"], published as
 embed.json; service/builder/keras_text.py).
 
-The Keras modules (this one, keras_model.py, keras_text.py) are the only ones that read Keras
+The Keras modules (this one, keras_model.py, keras_text.py, keras_accuracy.py) are the only ones that read Keras
 models, and they run at build time: serving workers never import TensorFlow.
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from service.builder import keras_model, keras_text
-from service.builder.keras_model import model_accuracy
+from service.builder.keras_accuracy import model_accuracy
 from service.errors import InputError
 from service.store.tables import Table
 
