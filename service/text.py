@@ -69,7 +69,7 @@ def tokenize_as(text: str, settings: dict) -> list[str]:
     elif split == "character":
         tokens = list(text)  # tf.strings.unicode_split: every code point, spaces too
     else:
-        tokens = [text]
+        tokens = [text] if text else []  # "" is the padding token: Keras looks up row 0
     ngrams = settings.get("ngrams")
     if ngrams and ngrams > 1:  # tf.strings.ngrams(width=(1..N), separator=" "): 1-grams first
         tokens = [" ".join(tokens[i:i + n]) for n in range(1, ngrams + 1)
