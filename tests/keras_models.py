@@ -75,7 +75,9 @@ def text_input(texts):
 
 
 def fit(model, x, labels):
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    binary = model.outputs[0].shape[-1] == 1
+    model.compile(loss="binary_crossentropy" if binary else "sparse_categorical_crossentropy",
+                  optimizer="adam", metrics=["accuracy"])
     model.fit(x, labels, epochs=2, batch_size=32, verbose=0)
     return model
 
@@ -107,8 +109,9 @@ def tutorial(folder: Path, texts, labels, standardize) -> Path:
 
 
 def pooled(folder: Path, texts, labels, *, pooling="average", mask_zero=False, name="pooled",
-           max_tokens=MAX_TOKENS, rows=None) -> Path:
-    """Text in, TextVectorization, Embedding, Dropout, global pooling, Dense sigmoid."""
+           max_tokens=MAX_TOKENS, rows=None, classes=1) -> Path:
+    """Text in, TextVectorization, Embedding, Dropout, global pooling, Dense sigmoid (softmax
+    for `classes` > 1)."""
     import keras
     from keras import layers
 
@@ -119,7 +122,8 @@ def pooled(folder: Path, texts, labels, *, pooling="average", mask_zero=False, n
     x = layers.Dropout(0.2)(x)
     pool = layers.GlobalAveragePooling1D if pooling == "average" else layers.GlobalMaxPooling1D
     x = pool(name="pooling")(x)
-    model = fit(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)), text_input(texts), labels)
+    output = layers.Dense(classes, activation="sigmoid" if classes == 1 else "softmax")(x)
+    model = fit(keras.Model(inputs, output), text_input(texts), labels)
     path = folder / f"{name}.keras"
     model.save(path)
     return path

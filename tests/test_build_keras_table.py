@@ -42,9 +42,7 @@ def _all(model):
 
 def _keras_accuracy(model, x, labels) -> float:
     if isinstance(x, list):  # texts
-        import tensorflow as tf
-
-        x = tf.constant([[t] for t in x])
+        x = km.text_input(x)
     model.compile(loss="binary_crossentropy", metrics=["accuracy"])
     return float(model.evaluate(x, labels, verbose=0)[1])
 
@@ -136,6 +134,18 @@ def test_nested_end_to_end_model(tmp_path, data):
     assert table.details["embed"]["mask_zero"] is True
     want = _keras_accuracy(model, texts, labels)
     assert model_accuracy(path, texts, labels) == pytest.approx(want, abs=1e-6)
+
+
+@pytest.mark.slow
+def test_softmax_model_accuracy_is_argmax(tmp_path, data):
+    texts, labels = data
+    path = km.pooled(tmp_path, texts, labels, classes=2)
+    model = keras.saving.load_model(path, compile=False)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["sparse_categorical_accuracy"])
+    want = float(model.evaluate(km.text_input(texts), labels, verbose=0)[1])
+    assert model_accuracy(path, texts, labels) == pytest.approx(want, abs=1e-6)
+    with pytest.raises(ValueError, match="labels go up to 2 but the model has 2 outputs"):
+        model_accuracy(path, texts, np.full(len(texts), 2))
 
 
 @pytest.mark.slow
