@@ -30,6 +30,11 @@ def custom_standardization(input_data):
     return tf.strings.regex_replace(
         stripped_html, f"[{re.escape(string.punctuation)}]", ""
     )
+
+
+@keras.saving.register_keras_serializable()
+def first_characters(input_data):  # an op the server cannot replay
+    return tf.strings.substr(tf.strings.lower(input_data), 0, 60)
 '''
 
 
@@ -39,12 +44,12 @@ def headlines(n: int = 600, seed: int = 0) -> tuple[list[str], np.ndarray]:
     return [data.texts[i] for i in rows], data.labels[rows].astype("int64")
 
 
-def user_function(folder: Path, module: str = "usertext"):
+def user_function(folder: Path, module: str = "usertext", name: str = "custom_standardization"):
     """Write the user's module into `folder` (the folder the user builds from) and import it."""
     (folder / f"{module}.py").write_text(USER_MODULE)
     sys.path.insert(0, str(folder))
     try:
-        return importlib.import_module(module).custom_standardization
+        return getattr(importlib.import_module(module), name)
     finally:
         sys.path.remove(str(folder))
 
@@ -54,7 +59,8 @@ def forget_user_function(module: str = "usertext") -> None:
     import keras
 
     sys.modules.pop(module, None)
-    keras.saving.get_custom_objects().pop("Custom>custom_standardization", None)
+    for name in ("custom_standardization", "first_characters"):
+        keras.saving.get_custom_objects().pop(f"Custom>{name}", None)
 
 
 def vectorizer(texts, *, max_tokens=MAX_TOKENS, standardize="lower_and_strip_punctuation"):
@@ -109,13 +115,14 @@ def tutorial(folder: Path, texts, labels, standardize) -> Path:
 
 
 def pooled(folder: Path, texts, labels, *, pooling="average", mask_zero=False, name="pooled",
-           max_tokens=MAX_TOKENS, rows=None, classes=1) -> Path:
+           max_tokens=MAX_TOKENS, rows=None, classes=1,
+           standardize="lower_and_strip_punctuation") -> Path:
     """Text in, TextVectorization, Embedding, Dropout, global pooling, Dense sigmoid (softmax
     for `classes` > 1)."""
     import keras
     from keras import layers
 
-    vectorize = vectorizer(texts, max_tokens=max_tokens)
+    vectorize = vectorizer(texts, max_tokens=max_tokens, standardize=standardize)
     inputs = keras.Input(shape=(1,), dtype="string")
     x = layers.Embedding(rows or len(vectorize.get_vocabulary()), DIM, mask_zero=mask_zero,
                          name="embedding")(vectorize(inputs))

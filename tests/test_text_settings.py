@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from service.text import tokenize_as
+from service.text import replay, tokenize_as
 from tests.test_text import TRICKY
 
 SETTINGS = [(standardize, split, ngrams)
@@ -40,3 +40,24 @@ def test_tokens_match_textvectorization(standardize, split, ngrams):
         keras_tokens = [table[i] for i in ids if i != 0]
         assert "[UNK]" not in keras_tokens, text
         assert keras_tokens == tokenize_as(text, settings), text
+
+
+def test_replay_of_traced_string_ops():
+    steps = [{"op": "lower", "encoding": ""},
+             {"op": "regex_replace", "pattern": "<br />", "rewrite": " ", "global": True},
+             {"op": "regex_replace", "pattern": r"(\w+)@(\w+)", "rewrite": r"\2 at \1", "global": False}]
+    assert replay("ÉCOLE<br />Me@Here a@b", steps) == "École here at me a@b"  # ASCII lower, once
+    assert replay("x\\y", [{"op": "regex_replace", "pattern": r"\\", "rewrite": "\\\\", "global": True}]) == "x\\y"
+    settings = {"standardize": "steps", "split": "whitespace", "steps": steps}
+    assert tokenize_as("Best<br />Film", settings) == ["best", "film"]
+
+
+@pytest.mark.parametrize("steps", [None, [{"op": "upper"}], [{"op": "regex_replace", "pattern": "(",
+                                                              "rewrite": ""}]])
+def test_bad_steps_refused(steps):
+    from service.store.embed import EMBED_FORMAT, check_embed_config
+
+    config = {"format": EMBED_FORMAT, "pooling": "mean", "unk_vector": [0.0],
+              "tokenizer": {"standardize": "steps", "split": "whitespace", "steps": steps}}
+    with pytest.raises(ValueError, match="tokenizer steps"):
+        check_embed_config(config, "embed.json")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from service.builder.keras_standardize import traced_steps
 from service.errors import InputError, MissingInput
 from service.store.embed import EMBED_FORMAT
 
@@ -62,9 +63,14 @@ def text_settings(model) -> tuple[dict, int | None, str]:
         settings["standardize"] = standardize or "none"
     else:
         name = standardize if isinstance(standardize, str) else getattr(standardize, "__name__", "?")
-        settings["standardize"], settings["custom"] = "custom", str(name)
-        note = (f"the model's custom standardization {name!r} is not applied: lowercase and "
-                "punctuation stripping instead")
+        steps = traced_steps(standardize) if callable(standardize) else None
+        settings["standardize"] = "custom" if steps is None else "steps"
+        settings["custom"] = str(name)
+        if steps is not None:
+            settings["steps"] = steps
+        else:
+            note = (f"the model's custom standardization {name!r} is not applied: lowercase and "
+                    "punctuation stripping instead")
     split = config.get("split")
     if split is None or split in ("whitespace", "character"):
         settings["split"] = split or "none"

@@ -19,13 +19,14 @@ it is about to publish, so the scores use the same pooling the published space w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from service.text import SETTINGS as TOKENIZER
-from service.text import SPLIT, STANDARDIZE, tokenize, tokenize_as
+from service.text import SPLIT, STANDARDIZE, STEPS, tokenize, tokenize_as
 
 EMBED_FILE = "embed.json"
 EMBED_FORMAT = "wordspace-embed v1"
@@ -112,6 +113,9 @@ def check_embed_config(config: dict, where: str, dimension: int | None = None) -
             TOKENIZER["clean"]) or not _count_or_none(tokenizer.get("ngrams")):
         raise ValueError(f"{where}: tokenizer {tokenizer!r}; this service tokenizes with standardize "
                          f"in {STANDARDIZE}, split in {SPLIT}, ngrams a positive integer or null")
+    if tokenizer["standardize"] == "steps" and not _steps_ok(tokenizer.get("steps")):
+        raise ValueError(f"{where}: tokenizer steps must be a list of {', '.join(STEPS)} steps "
+                         "with valid regular expressions")
     if config.get("pooling") not in POOLING:
         raise ValueError(f"{where}: pooling {config.get('pooling')!r}; this service pools with "
                          f"{', '.join(POOLING)}")
@@ -127,6 +131,22 @@ def check_embed_config(config: dict, where: str, dimension: int | None = None) -
     if type(config.get("mask_zero", True)) is not bool or type(config.get("exact", True)) is not bool:
         raise ValueError(f"{where}: mask_zero and exact must be true or false")
     return config
+
+
+def _steps_ok(steps) -> bool:
+    if not isinstance(steps, list):
+        return False
+    for step in steps:
+        if not isinstance(step, dict) or step.get("op") not in STEPS:
+            return False
+        if step["op"] == "regex_replace":
+            if not isinstance(step.get("pattern"), str) or not isinstance(step.get("rewrite"), str):
+                return False
+            try:
+                re.compile(step["pattern"])
+            except re.error:
+                return False
+    return True
 
 
 def _count_or_none(value) -> bool:
