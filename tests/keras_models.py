@@ -63,11 +63,13 @@ def forget_user_function(module: str = "usertext") -> None:
         keras.saving.get_custom_objects().pop(f"Custom>{name}", None)
 
 
-def vectorizer(texts, *, max_tokens=MAX_TOKENS, standardize="lower_and_strip_punctuation"):
+def vectorizer(texts, *, max_tokens=MAX_TOKENS, standardize="lower_and_strip_punctuation",
+               split="whitespace", ngrams=None):
     import keras
 
     layer = keras.layers.TextVectorization(max_tokens=max_tokens, output_mode="int",
-                                           output_sequence_length=LENGTH, standardize=standardize)
+                                           output_sequence_length=LENGTH, standardize=standardize,
+                                           split=split, ngrams=ngrams)
     layer.adapt(texts)
     return layer
 
@@ -116,13 +118,14 @@ def tutorial(folder: Path, texts, labels, standardize) -> Path:
 
 def pooled(folder: Path, texts, labels, *, pooling="average", mask_zero=False, name="pooled",
            max_tokens=MAX_TOKENS, rows=None, classes=1,
-           standardize="lower_and_strip_punctuation") -> Path:
+           standardize="lower_and_strip_punctuation", split="whitespace", ngrams=None) -> Path:
     """Text in, TextVectorization, Embedding, Dropout, global pooling, Dense sigmoid (softmax
     for `classes` > 1)."""
     import keras
     from keras import layers
 
-    vectorize = vectorizer(texts, max_tokens=max_tokens, standardize=standardize)
+    vectorize = vectorizer(texts, max_tokens=max_tokens, standardize=standardize, split=split,
+                           ngrams=ngrams)
     inputs = keras.Input(shape=(1,), dtype="string")
     x = layers.Embedding(rows or len(vectorize.get_vocabulary()), DIM, mask_zero=mask_zero,
                          name="embedding")(vectorize(inputs))

@@ -78,6 +78,28 @@ def test_vectors_match_the_models_pooling_layer(tmp_path, data, pooling, mask_ze
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("settings", [{"split": "character"}, {"ngrams": 2, "max_tokens": 150},
+                                      {"standardize": "lower", "ngrams": 2}])
+def test_other_vectorizer_settings(tmp_path, data, settings):
+    """A character split (the space character is a token) and bigrams: the tokens with
+    whitespace travel in embed.json while they are few; many are counted as [UNK], said so."""
+    texts, labels, held_out = data
+    path = km.pooled(tmp_path, texts, labels, mask_zero=True, **settings)
+    table = read_keras(path)
+    extra = table.details["embed"]["extra_vectors"]
+    got = np.stack([e.vector for e in embed_texts(publish(tmp_path, "mine", table), held_out[:100])])
+    cos = cosines(got, pooling_output(path, held_out[:100]))
+    print(f"{settings}: {len(extra)} tokens with spaces in embed.json, min cosine {cos.min():.6f}")
+    if "max_tokens" in settings or settings.get("split") == "character":
+        assert extra and table.details["sentence_vectors"]["exact"] is True
+        assert cos.min() >= 0.999
+    else:
+        assert not extra and table.details["sentence_vectors"]["exact"] is False
+        assert "tokens with spaces (n-grams) are not in the space" in (
+            table.details["sentence_vectors"]["computed"])
+
+
+@pytest.mark.slow
 def test_custom_standardization_is_replayed_or_named(tmp_path, monkeypatch, data):
     """The tutorial's custom_standardization (lower, <br /> and punctuation by regex) gives the
     model's vectors exactly, <br /> included; a function the server cannot replay is named."""

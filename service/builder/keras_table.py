@@ -55,7 +55,8 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
     details = {"format": "keras", "layer": embedding.name, "unused_rows": unused,
                "sentence_vectors": {"computed": embed["computed"], "exact": embed["exact"]},
                "embed": embed}
-    return Table([words[i] for i in keep], weights[keep], details)
+    # Keys with whitespace (n-grams) are dropped as from every table; embed.json carries a few.
+    return Table([words[i] for i in keep], weights[keep], details).deduplicated()
 
 
 def find_embedding(model, name: str | None, path):

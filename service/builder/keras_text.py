@@ -18,6 +18,7 @@ _IDENTITY_AT_INFERENCE = ("Dropout", "SpatialDropout1D", "GaussianNoise", "Gauss
                           "AlphaDropout", "ActivityRegularization", "Masking")
 _POOLING = {"GlobalAveragePooling1D": "mean", "GlobalMaxPooling1D": "max"}
 _POOLING_WORDS = {"mean": "mean", "max": "element-wise max", "sum": "sum"}
+MAX_SPACED_TOKENS = 100
 _DEFAULTS = {"standardize": "lower_and_strip_punctuation", "split": "whitespace", "ngrams": None}
 
 
@@ -78,10 +79,11 @@ def text_settings(model) -> tuple[dict, int | None, str]:
         settings["split"] = "whitespace"
         note = "; ".join(filter(None, [note, "the model's custom split is not applied: whitespace instead"]))
     ngrams = config.get("ngrams")
-    if ngrams:
-        settings["ngrams"] = int(ngrams) if isinstance(ngrams, int) else max(ngrams)
-        note = "; ".join(filter(None, [note, f"the model's {settings['ngrams']}-grams are not looked "
-                                       "up (the space keeps single words): they count as unknown"]))
+    if isinstance(ngrams, int):
+        settings["ngrams"] = ngrams
+    elif ngrams:  # a tuple of widths: only those
+        note = "; ".join(filter(None, [note, f"the model's n-grams of widths {tuple(ngrams)} are not "
+                                       "computed: single words only"]))
     if config.get("output_mode", "int") != "int":
         raise InputError(f"TextVectorization {found[0].name!r} has output_mode "
                          f"{config.get('output_mode')!r}; an Embedding needs 'int'")
@@ -116,6 +118,13 @@ def embed_config(model, embedding, words: list[str], weights: np.ndarray) -> dic
     if layer:
         what = f"the model's {layer} output: {what}"
     notes = [note] if note else []
+    # Tokens with whitespace (n-grams, the space of a character split) are no keys of a space:
+    # a few travel in embed.json, more are counted as [UNK] and said so.
+    spaced = [i for i, w in enumerate(words) if any(c.isspace() for c in w)]
+    if len(spaced) > MAX_SPACED_TOKENS:
+        notes.append(f"{len(spaced)} tokens with spaces (n-grams) are not in the space: they count "
+                     "as [UNK]")
+        spaced = []
     if skipped:
         what = f"{_POOLING_WORDS[pooling]} of the word vectors"
         notes.append(f"the model's {', '.join(dict.fromkeys(skipped))} "
@@ -134,6 +143,7 @@ def embed_config(model, embedding, words: list[str], weights: np.ndarray) -> dic
         "unk_vector": [float(v) for v in (weights[unk] if unk is not None
                                           else np.zeros(weights.shape[1]))],
         "pad_vector": None if pad is None else [float(v) for v in weights[pad]],
+        "extra_vectors": {words[i]: [float(v) for v in weights[i]] for i in spaced},
         "computed": "; ".join([what] + notes),
         "exact": not notes,
     }

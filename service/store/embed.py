@@ -126,6 +126,13 @@ def check_embed_config(config: dict, where: str, dimension: int | None = None) -
         if not isinstance(vector, list) or not all(type(x) in (int, float) for x in vector) or (
                 dimension is not None and len(vector) != dimension) or not np.isfinite(vector).all():
             raise ValueError(f"{where}: {key} must be {dimension or 'the dimension'} finite numbers")
+    extra = config.get("extra_vectors", {})
+    if not isinstance(extra, dict) or not all(
+            isinstance(v, list) and all(type(x) in (int, float) for x in v)
+            and (dimension is None or len(v) == dimension) and np.isfinite(v).all()
+            for v in extra.values()):
+        raise ValueError(f"{where}: extra_vectors must map tokens to {dimension or 'dimension'} "
+                         "finite numbers")
     if not _count_or_none(config.get("sequence_length")):
         raise ValueError(f"{where}: sequence_length must be a positive integer or null")
     if type(config.get("mask_zero", True)) is not bool or type(config.get("exact", True)) is not bool:
@@ -162,22 +169,24 @@ class Pooling:
     length: int | None           # TextVectorization's output_sequence_length
     unk: np.ndarray              # the [UNK] row
     pad: np.ndarray | None       # the padding row (row 0), when the model sees it
+    extra: dict                  # rows of tokens no space holds as keys (with whitespace)
 
     @classmethod
     def from_config(cls, config: dict) -> "Pooling":
         pad = config.get("pad_vector")
         return cls(config["tokenizer"], config["pooling"], config.get("mask_zero", True),
                    config.get("sequence_length"), np.asarray(config["unk_vector"], dtype="float64"),
-                   None if pad is None else np.asarray(pad, dtype="float64"))
+                   None if pad is None else np.asarray(pad, dtype="float64"),
+                   {k: np.asarray(v, dtype="float64") for k, v in config.get("extra_vectors", {}).items()})
 
     def pool(self, space, text: str) -> Embedding:
         tokens = tokenize_as(text, self.tokenizer)
         if self.length:
             tokens = tokens[:self.length]  # TextVectorization truncates to output_sequence_length
         rows = [space.key_to_index.get(t) for t in tokens]
-        missing = [t for t, r in zip(tokens, rows) if r is None]
-        vectors = [self.unk if r is None else np.asarray(space.raw_vector(r), dtype="float64")
-                   for r in rows]
+        missing = [t for t, r in zip(tokens, rows) if r is None and t not in self.extra]
+        vectors = [np.asarray(space.raw_vector(r), dtype="float64") if r is not None
+                   else self.extra.get(t, self.unk) for t, r in zip(tokens, rows)]
         # Padding positions: the model pads to its sequence length. A mean or sum leaves them
         # out when the Embedding masks zeros; GlobalMaxPooling1D takes no mask and sees them.
         padding = (self.length - len(tokens)) if self.length and self.pad is not None else 0
