@@ -177,3 +177,24 @@ def test_not_a_keras_file_is_one_line(tmp_path, content):
 def test_missing_model_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="no such file"):
         read_table("keras", tmp_path / "none.keras")
+
+
+def test_a_lambda_or_an_unknown_class_is_one_line(tmp_path):
+    inputs = keras.Input(shape=(4,), dtype="int64")
+    x = keras.layers.Embedding(10, 3)(inputs)
+    lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(x))
+    lambda_model.save(tmp_path / "lambda.keras")
+
+    @keras.saving.register_keras_serializable(package="mine")
+    class Doubled(keras.layers.Layer):
+        def call(self, t):
+            return t * 2
+
+    inputs = keras.Input(shape=(4,), dtype="int64")
+    keras.Model(inputs, Doubled()(keras.layers.Embedding(10, 3)(inputs))).save(tmp_path / "class.keras")
+    keras.saving.get_custom_objects().pop("mine>Doubled")
+    for name, reason in (("lambda", "holds Python code (a Lambda layer)"),
+                         ("class", "uses the custom class 'Doubled', which is not known here")):
+        with pytest.raises(ValueError) as refused:
+            read_keras(tmp_path / f"{name}.keras")
+        assert reason in str(refused.value) and "\n" not in str(refused.value)

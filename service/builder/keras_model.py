@@ -18,7 +18,7 @@ from service.errors import InputError, MissingInput
 # KeyError for a zip without config.json, TypeError for a class or function it cannot find,
 # OSError from h5py.
 _LOAD_ERRORS = (ValueError, KeyError, TypeError, OSError, zipfile.BadZipFile)
-_NOT_FOUND = re.compile(r"Could not locate (?:function|class) '([^']+)'")
+_NOT_FOUND = re.compile(r"Could not locate (function|class) '([^']+)'")
 OPTION = "--standardize module:function (spec key: standardize)"
 
 
@@ -68,13 +68,22 @@ def load(path: str | Path, standardize: str | None = None):
     try:
         return keras.saving.load_model(str(path), custom_objects=custom, compile=False)
     except _LOAD_ERRORS as e:
-        missing = _NOT_FOUND.search(str(e))
-        if missing:
-            raise InputError(f"{path}: the model uses the custom function {missing.group(1)!r}, "
-                             f"which is not given; name it with {OPTION}") from None
-        # Keras's own message quotes the whole config: one line names the file instead.
-        raise InputError(f"{path}: not a Keras model ({type(e).__name__}; a .keras file "
-                         "saved with model.save is expected)") from None
+        raise InputError(f"{path}: {_why(str(e))}") from None
+
+
+def _why(message: str) -> str:
+    """Keras's error (which quotes the whole model config) as one short reason."""
+    missing = _NOT_FOUND.search(message)
+    if missing and missing.group(1) == "function":
+        return (f"the model uses the custom function {missing.group(2)!r}, which is not given; "
+                f"name it with {OPTION}")
+    if missing:
+        return (f"the model uses the custom class {missing.group(2)!r}, which is not known here "
+                "(Keras finds it once the module defining it is imported)")
+    if "safe_mode" in message:
+        return ("the model holds Python code (a Lambda layer), which Keras loads only from a "
+                "trusted file with safe_mode=False; rebuild it without the Lambda")
+    return "not a Keras model (a .keras file saved with model.save is expected)"
 
 
 def layers(model):
