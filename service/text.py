@@ -42,3 +42,63 @@ def standardize(text: str) -> str:
 def tokenize(text: str) -> list[str]:
     """The tokens TextVectorization looks up for `clean(text)`."""
     return [t for t in _WHITESPACE.split(standardize(clean(text))) if t]
+
+
+# The other settings of a TextVectorization layer an imported model may use.
+STANDARDIZE = ("lower_and_strip_punctuation", "lower", "strip_punctuation", "none", "steps", "custom")
+STEPS = ("lower", "regex_replace")
+SPLIT = ("whitespace", "character", "none")
+_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
+_STRIP = str.maketrans("", "", STRIP_CHARS)
+
+
+def tokenize_as(text: str, settings: dict) -> list[str]:
+    """The tokens a TextVectorization layer with these settings looks up for `text`:
+    {"standardize": one of STANDARDIZE, "split": one of SPLIT, "ngrams": None or N, "clean": ...}.
+    "steps" replays a custom standardization traced into string ops (`replay`); a "custom" one
+    (a TensorFlow function this process cannot run) is taken as lower_and_strip_punctuation,
+    and service/store/embed.py says so with every answer."""
+    if settings.get("clean"):
+        text = clean(text)
+    how = settings.get("standardize", "lower_and_strip_punctuation")
+    if how == "steps":
+        text = replay(text, settings["steps"])
+    if how in ("lower_and_strip_punctuation", "lower", "custom"):
+        text = text.translate(_LOWER)
+    if how in ("lower_and_strip_punctuation", "strip_punctuation", "custom"):
+        text = text.translate(_STRIP)
+    split = settings.get("split", "whitespace")
+    if split == "whitespace":
+        tokens = [t for t in _WHITESPACE.split(text) if t]
+    elif split == "character":
+        tokens = list(text)  # tf.strings.unicode_split: every code point, spaces too
+    else:
+        tokens = [text] if text else []  # "" is the padding token: Keras looks up row 0
+    ngrams = settings.get("ngrams")
+    if ngrams and ngrams > 1:  # tf.strings.ngrams(width=(1..N), separator=" "): 1-grams first
+        tokens = [" ".join(tokens[i:i + n]) for n in range(1, ngrams + 1)
+                  for i in range(len(tokens) - n + 1)]
+    return tokens
+
+
+def replay(text: str, steps: list[dict]) -> str:
+    """A custom standardization as the chain of TensorFlow string ops it was traced into:
+    {"op": "lower", "encoding": "" (ASCII, tf.strings.lower's default) or "utf-8"} and
+    {"op": "regex_replace", "pattern", "rewrite", "global"} (RE2 patterns; the build checks
+    the replay gives the function's output on sample texts before recording it)."""
+    for step in steps:
+        if step["op"] == "lower":
+            text = text.translate(_LOWER) if not step.get("encoding") else text.lower()
+        else:
+            # re.ASCII: RE2's \w, \d, \s and \b are ASCII classes, as they are with this flag.
+            text = re.sub(step["pattern"], _rewrite(step["rewrite"]), text,
+                          count=0 if step.get("global", True) else 1, flags=re.ASCII)
+    return text
+
+
+def _rewrite(template: str):
+    """RE2's rewrite string (\\0-\\9 for groups, \\\\ for a backslash) as a re.sub function."""
+    if "\\" not in template:
+        return lambda match: template
+    return lambda match: re.sub(r"\\(\d)|\\\\", lambda t: (match.group(int(t.group(1))) or "")
+                                if t.group(1) else "\\", template)

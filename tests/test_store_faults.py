@@ -44,7 +44,7 @@ def task_space(cat, config: dict, name: str = "task"):
 
 @pytest.mark.parametrize("config, says", [
     (embed_config(format="other v9"), "format"),
-    (embed_config(pooling="max"), "pooling"),
+    (embed_config(pooling="median"), "pooling"),
     (embed_config(unk_vector=[0.0] * 3), "unk_vector"),
     (embed_config(unk_vector=[True] * 16), "unk_vector"),
     (embed_config(unk_vector="zeros"), "unk_vector"),

@@ -98,7 +98,7 @@ def test_missing_file(tmp_path):
         read_table("word2vec", tmp_path / "nope.bin")
 
 
-@pytest.mark.parametrize("spec, error", [("fasttext:x.bin", "unknown format"), ("word2vec", "names no file")])
+@pytest.mark.parametrize("spec, error", [("starspace:x.tsv", "unknown format"), ("word2vec", "names no file")])
 def test_parse_source_errors(spec, error):
     with pytest.raises(ValueError, match=error):
         parse_source(spec)

@@ -14,6 +14,7 @@ import numpy as np
 
 from service.analysis.overlap import RBO_P, jaccard, ranks_of, rbo
 from service.analysis.sentence_vectors import cosine_matrix, embed
+from service.store.embed import describe
 from service.store.space import Neighbor
 
 
@@ -175,6 +176,8 @@ class SpaceSentences:
     similarity: list[list[float | None]]
     missing: list[list[str]]
     found: list[int]
+    computed: str          # what a sentence vector of this space is (service/store/embed.py)
+    exact: bool | None     # exactly the model's pooled vector; null for a word space
 
 
 def compare_sentences(spaces: list, sentences: list[str]) -> list[SpaceSentences]:
@@ -182,6 +185,7 @@ def compare_sentences(spaces: list, sentences: list[str]) -> list[SpaceSentences
     results = []
     for s in spaces:
         e = embed(s, sentences)
+        what = describe(s)
         results.append(SpaceSentences(s.name, e.vectors.tolist(), cosine_matrix(e.vectors),
-                                      e.missing, e.found))
+                                      e.missing, e.found, what["computed"], what["exact"]))
     return results

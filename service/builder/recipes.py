@@ -32,7 +32,7 @@ from service.builder.vocabulary import Start
 from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats
-from service.store.embed import EMBED_FILE
+from service.store.embed import EMBED_FILE, write_embed_config
 from service.store.space import Space
 from service.store.tables import Table, kumo_root
 
@@ -154,9 +154,15 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
         source = {"format": fmt, "path": shown, **({"limit": s.limit} if s.limit else {})}
         details = {**table.details, "algorithm": "pretrained", "path": shown,
                    "vocabulary": len(table.index_to_key)}
+        extra = {}
+        embed_config = details.pop("embed", None)  # a Keras model's: published as embed.json
+        if embed_config is not None:
+            folder = ctx.options.cache / "embed"
+            folder.mkdir(parents=True, exist_ok=True)
+            extra[EMBED_FILE] = write_embed_config(folder / f"{s.name}.json", embed_config)
         if fmt == "keras" and s.task:
             details.update(_model_accuracy(ctx, s, path))
-        return Made(table, source, details)
+        return Made(table, source, details, extra)
     return make
 
 
@@ -182,7 +188,7 @@ def _model_accuracy(ctx: Context, s: SpaceSpec, path: str) -> dict:
     labels = [int(test.classes[i]) if numeric else int(i) for i in test.labels]
     with steps.step(f"run model {s.name} on {len(test)} test texts of {s.task}"):
         accuracy = model_accuracy(Path(path), list(test.texts), labels,
-                                  standardize=s.standardize)
+                                  standardize=s.standardize, vocab=s.vocab)
     return {**data_split.describe(), "test_accuracy": round(float(accuracy), 4),
             "test_accuracy_source": "the imported model, run on the task's test split"}
 
@@ -234,8 +240,9 @@ def make_task(s: SpaceSpec) -> Callable[[Context], Made]:
         with steps.step(f"train classifier {s.name} on {len(data_split.train)} texts"):
             result = train_classifier(data_split, o.cache / "models" / s.name, o.classifier, start)
         table = read_keras(result.model_path)
+        own = {k: v for k, v in table.details.items() if k != "embed"}  # embed.json: below
         details = {"task_description": o.spec.tasks[s.task].description or s.task,
-                   **table.details, **data_split.describe(), **result.describe(),
+                   **own, **data_split.describe(), **result.describe(),
                    "model_path": str(result.model_path),
                    "classifier": dataclasses.asdict(dataclasses.replace(o.classifier, verbose=0))}
         if s.start:

@@ -9,8 +9,11 @@ from service.store.tables import Table
 
 
 def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None,
-               layer: str | None = None, vocab: str | Path | None = None) -> Table:
-    """Read a table in the named format (see service.store.tables.FORMATS).
+               layer: str | None = None, vocab: str | Path | None = None,
+               standardize: str | None = None) -> Table:
+    """Read a table in the named format (see service.store.tables.FORMATS). For a Keras model,
+    `standardize` names its custom standardization function ("module:function"), and the
+    table's details["embed"] is the embed.json to publish with the space.
 
     Raises:
         FileNotFoundError: the file is missing.
@@ -19,5 +22,5 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None,
     if fmt == "keras":
         from service.builder.keras_table import read_keras  # imports TensorFlow: only here
 
-        return read_keras(Path(path), layer=layer, vocab=vocab).deduplicated()
+        return read_keras(Path(path), layer=layer, vocab=vocab, standardize=standardize).deduplicated()
     return tables.read_table(fmt, path, limit=limit)

@@ -1,12 +1,16 @@
 """Sentence vectors from a loaded space, in numpy: serving never imports TensorFlow.
 
-- A task space (its folder holds `embed.json`, written by the build) gives exactly what the
-  classifier's GlobalAveragePooling1D layer outputs: the mean of the Embedding rows of the
-  text's tokens, unknown tokens taking the [UNK] row, padding left out, the text cut to
-  the model's sequence length. The rows are the space's raw vectors (unit vector * norm).
+- A task space or an imported Keras model (its folder holds `embed.json`, written by the
+  build) gives what the model's pooling layer outputs: the Embedding rows of the text's
+  tokens (unknown tokens taking the [UNK] row, the text cut to the model's sequence length,
+  padding rows where the model sees them), pooled by mean, max or sum. The rows are the
+  space's raw vectors (unit vector * norm). The tokens are those of the model's
+  TextVectorization settings (service/text.py's `tokenize_as`).
 - A word space gives the mean of the normalised vectors of the tokens it has.
 
-Both tokenize with service/text.py, the tokenizer of Keras TextVectorization.
+Where the model does more between its Embedding and its pooling than numpy can do here (a
+Conv1D, an LSTM) or standardizes text with its own TensorFlow function, embed.json says what
+is computed instead (`computed`, `exact`: false), and `describe` hands that to every answer.
 
 The build scores a task space before publishing it: it hands over a view of the table
 (service/analysis/scorecard.py's `as_space`) whose `embed_config` attribute holds the embed.json
@@ -15,16 +19,21 @@ it is about to publish, so the scores use the same pooling the published space w
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from service.text import SETTINGS as TOKENIZER
-from service.text import tokenize
+from service.text import SPLIT, STANDARDIZE, STEPS, tokenize, tokenize_as
 
 EMBED_FILE = "embed.json"
 EMBED_FORMAT = "wordspace-embed v1"
+POOLING = ("mean", "max", "sum")
+WORD_SPACE = "mean of the normalised vectors of the tokens the space has"
+TASK_SPACE = ("the classifier's pooling output: mean of the Embedding rows of the tokens "
+              "(unknown tokens take the [UNK] row)")
 
 
 @dataclass(frozen=True)
@@ -44,9 +53,18 @@ def embed_texts(space, texts: list[str]) -> list[Embedding]:
     config = read_embed_config(space)
     if config is None:
         return [word_mean(space, text) for text in texts]
-    unk = np.asarray(config["unk_vector"], dtype="float32")
-    length = config.get("sequence_length")
-    return [_pooled(space, text, unk, length) for text in texts]
+    pooling = Pooling.from_config(config)
+    return [pooling.pool(space, text) for text in texts]
+
+
+def describe(space) -> dict:
+    """What a sentence vector of this space is: {"computed": a sentence, "exact": true when it
+    is exactly the model's pooled vector, false when something else is computed instead,
+    null for a word space (no model)}."""
+    config = read_embed_config(space)
+    if config is None:
+        return {"computed": WORD_SPACE, "exact": None}
+    return {"computed": config.get("computed", TASK_SPACE), "exact": config.get("exact", True)}
 
 
 def read_embed_config(space) -> dict | None:
@@ -75,37 +93,120 @@ def load_embed_config(path: Path) -> dict:
     return check_embed_config(json.loads(path.read_text(encoding="utf-8")), str(path))
 
 
+def write_embed_config(path: Path, config: dict) -> Path:
+    """Write `config` (checked) as embed.json."""
+    check_embed_config(config, str(path))
+    path.write_text(json.dumps(config) + "\n", encoding="utf-8")
+    return path
+
+
 def check_embed_config(config: dict, where: str, dimension: int | None = None) -> dict:
     """Raises: ValueError naming what in `config` this code cannot honour: format, tokenizer,
-    pooling, an [UNK] vector that is not `dimension` finite numbers, a bad sequence length."""
+    pooling, an [UNK] or padding vector that is not `dimension` finite numbers, a bad
+    sequence length."""
     if not isinstance(config, dict) or config.get("format") != EMBED_FORMAT:
         got = config.get("format") if isinstance(config, dict) else type(config).__name__
         raise ValueError(f"{where}: format {got!r}, expected {EMBED_FORMAT!r}")
-    if config.get("tokenizer") != TOKENIZER or config.get("pooling") != "mean":
-        raise ValueError(f"{where}: tokenizer {config.get('tokenizer')} with pooling "
-                         f"{config.get('pooling')!r}; this service embeds with {TOKENIZER} and mean")
-    unk = config.get("unk_vector")
-    if not isinstance(unk, list) or not all(type(x) in (int, float) for x in unk) or (
-            dimension is not None and len(unk) != dimension) or not np.isfinite(unk).all():
-        raise ValueError(f"{where}: unk_vector must be {dimension or 'the dimension'} finite numbers")
-    length = config.get("sequence_length")
-    if length is not None and (type(length) is not int or length < 1):
+    tokenizer = config.get("tokenizer")
+    if not isinstance(tokenizer, dict) or tokenizer.get("standardize") not in STANDARDIZE or (
+            tokenizer.get("split") not in SPLIT) or tokenizer.get("clean", TOKENIZER["clean"]) != (
+            TOKENIZER["clean"]) or not _count_or_none(tokenizer.get("ngrams")):
+        raise ValueError(f"{where}: tokenizer {tokenizer!r}; this service tokenizes with standardize "
+                         f"in {STANDARDIZE}, split in {SPLIT}, ngrams a positive integer or null")
+    if tokenizer["standardize"] == "steps" and not _steps_ok(tokenizer.get("steps")):
+        raise ValueError(f"{where}: tokenizer steps must be a list of {', '.join(STEPS)} steps "
+                         "with valid regular expressions")
+    if config.get("pooling") not in POOLING:
+        raise ValueError(f"{where}: pooling {config.get('pooling')!r}; this service pools with "
+                         f"{', '.join(POOLING)}")
+    for key, required in (("unk_vector", True), ("pad_vector", False)):
+        vector = config.get(key)
+        if vector is None and not required:
+            continue
+        if not isinstance(vector, list) or not all(type(x) in (int, float) for x in vector) or (
+                dimension is not None and len(vector) != dimension) or not np.isfinite(vector).all():
+            raise ValueError(f"{where}: {key} must be {dimension or 'the dimension'} finite numbers")
+    extra = config.get("extra_vectors", {})
+    if not isinstance(extra, dict) or not all(
+            isinstance(v, list) and all(type(x) in (int, float) for x in v)
+            and (dimension is None or len(v) == dimension) and np.isfinite(v).all()
+            for v in extra.values()):
+        raise ValueError(f"{where}: extra_vectors must map tokens to {dimension or 'dimension'} "
+                         "finite numbers")
+    if not _count_or_none(config.get("sequence_length")):
         raise ValueError(f"{where}: sequence_length must be a positive integer or null")
+    if type(config.get("mask_zero", True)) is not bool or type(config.get("exact", True)) is not bool:
+        raise ValueError(f"{where}: mask_zero and exact must be true or false")
     return config
 
 
-def _pooled(space, text: str, unk: np.ndarray, length: int | None) -> Embedding:
-    tokens = tokenize(text)
-    if length:
-        tokens = tokens[:length]  # TextVectorization truncates to output_sequence_length
-    rows = [space.key_to_index.get(t) for t in tokens]
-    missing = [t for t, r in zip(tokens, rows) if r is None]
-    if not tokens:
-        return Embedding(np.zeros(space.vector_size, dtype="float32"), 0, [])
-    total = np.zeros(space.vector_size, dtype="float64")
-    for row in rows:
-        total += unk if row is None else space.raw_vector(row)
-    return Embedding((total / len(tokens)).astype("float32"), len(tokens), missing)
+def _steps_ok(steps) -> bool:
+    if not isinstance(steps, list):
+        return False
+    for step in steps:
+        if not isinstance(step, dict) or step.get("op") not in STEPS:
+            return False
+        if step["op"] == "regex_replace":
+            if not isinstance(step.get("pattern"), str) or not isinstance(step.get("rewrite"), str):
+                return False
+            try:
+                re.compile(step["pattern"])
+            except re.error:
+                return False
+    return True
+
+
+def _count_or_none(value) -> bool:
+    return value is None or (type(value) is int and value >= 1)
+
+
+@dataclass(frozen=True)
+class Pooling:
+    """What a model does from its text input to its pooled vector, as embed.json records it."""
+    tokenizer: dict
+    pooling: str                 # mean, max or sum over the sequence
+    mask_zero: bool              # padding positions left out of a mean or sum
+    length: int | None           # TextVectorization's output_sequence_length
+    unk: np.ndarray              # the [UNK] row
+    pad: np.ndarray | None       # the padding row (row 0), when the model sees it
+    extra: dict                  # rows of tokens no space holds as keys (with whitespace)
+
+    @classmethod
+    def from_config(cls, config: dict) -> "Pooling":
+        pad = config.get("pad_vector")
+        return cls(config["tokenizer"], config["pooling"], config.get("mask_zero", True),
+                   config.get("sequence_length"), np.asarray(config["unk_vector"], dtype="float64"),
+                   None if pad is None else np.asarray(pad, dtype="float64"),
+                   {k: np.asarray(v, dtype="float64") for k, v in config.get("extra_vectors", {}).items()})
+
+    def pool(self, space, text: str) -> Embedding:
+        tokens = tokenize_as(text, self.tokenizer)
+        if self.length:
+            tokens = tokens[:self.length]  # TextVectorization truncates to output_sequence_length
+        rows = [space.key_to_index.get(t) for t in tokens]
+        missing = [t for t, r in zip(tokens, rows) if r is None and t not in self.extra]
+        vectors = [np.asarray(space.raw_vector(r), dtype="float64") if r is not None
+                   else self.extra.get(t, self.unk) for t, r in zip(tokens, rows)]
+        # Padding positions: the model pads to its sequence length. A mean or sum leaves them
+        # out when the Embedding masks zeros; GlobalMaxPooling1D takes no mask and sees them.
+        padding = (self.length - len(tokens)) if self.length and self.pad is not None else 0
+        if padding and (self.pooling == "max" or not self.mask_zero):
+            vectors.append(self.pad)
+        else:
+            padding = 0
+        if not tokens:
+            return Embedding(np.zeros(space.vector_size, dtype="float32"), 0, missing)
+        stacked = np.stack(vectors)
+        if self.pooling == "max":
+            vector = stacked.max(axis=0)
+        else:
+            weights = np.ones(len(stacked))
+            if padding:
+                weights[-1] = padding
+            vector = weights @ stacked
+            if self.pooling == "mean":
+                vector = vector / weights.sum()
+        return Embedding(vector.astype("float32"), len(tokens), missing)
 
 
 def word_mean(space, text: str) -> Embedding:

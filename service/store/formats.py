@@ -9,11 +9,12 @@ import gzip
 from pathlib import Path
 
 from service.errors import InputError, MissingInput
-from service.store.tables import FORMATS
+from service.store.tables import FASTTEXT_MAGIC, FORMATS
 
 _DESCRIBE = {
     "word2vec": "word2vec (a header line 'rows dimension' first)",
     "glove": "GloVe text (a word and its numbers on the first line, no header)",
+    "fasttext": "fastText (a .bin model, or .vec text with a header line)",
     "gensim": "a saved gensim model (a Python pickle)",
     "keras": "a Keras model (a .keras zip)",
     "kumo": "the kumo GloVe package folder (.npy and .parquet)",
@@ -51,11 +52,25 @@ def resolve(spec: str) -> tuple[str, str, bool]:
 
 
 def check(fmt: str, path: Path) -> None:
-    """Raises: ValueError when `path` holds the other of word2vec and GloVe, naming its prefix."""
+    """Raises: ValueError when `path` holds another of the word2vec, GloVe and fastText formats,
+    naming its prefix. fastText's .vec is word2vec text, and the fasttext reader reads word2vec
+    files too: only a fastText .bin given as word2vec is refused between those two."""
     found = sniff(path)
-    if fmt in ("word2vec", "glove") and found in ("word2vec", "glove") and found != fmt:
-        raise InputError(f"{path} is not {fmt}: it looks like {_DESCRIBE[found]}; "
-                         f"write {found}:{path}")
+    if fmt not in _TEXT_OR_FASTTEXT or found not in _TEXT_OR_FASTTEXT or found == fmt:
+        return
+    if {fmt, found} == {"word2vec", "fasttext"} and not (fmt == "word2vec" and _fasttext_bin(path)):
+        return
+    raise InputError(f"{path} is not {fmt}: it looks like {_DESCRIBE[found]}; write {found}:{path}")
+
+
+_TEXT_OR_FASTTEXT = ("word2vec", "glove", "fasttext")
+
+
+def _fasttext_bin(path: Path) -> bool:
+    if path.is_dir():
+        return False
+    with path.open("rb") as f:
+        return f.read(4) == FASTTEXT_MAGIC
 
 
 def sniff(path: Path) -> str | None:
@@ -69,20 +84,23 @@ def sniff(path: Path) -> str | None:
         return "keras" if path.suffix == ".keras" else None
     if head[:1] == b"\x80":
         return "gensim"
+    if head == FASTTEXT_MAGIC:
+        return "fasttext"
     tokens = _first_line(path).split()
     if len(tokens) == 2 and all(t.isdigit() for t in tokens):
-        return "word2vec"
+        return "fasttext" if path.suffix == ".vec" else "word2vec"  # .vec: fastText's text output
     if len(tokens) >= 2 and all(_is_number(t) for t in tokens[1:]):
         return "glove"
     return None
 
 
 def dimension(fmt: str, path: str) -> int | None:
-    """The vectors' dimension, when the first line tells it (word2vec, GloVe); else None."""
-    if fmt not in ("word2vec", "glove") or not path or not Path(path).is_file():
+    """The vectors' dimension, when the first line tells it (word2vec, GloVe, fastText .vec);
+    else None."""
+    if fmt not in _TEXT_OR_FASTTEXT or not path or not Path(path).is_file() or _fasttext_bin(Path(path)):
         return None
     tokens = _first_line(Path(path)).split()
-    if fmt == "word2vec" and len(tokens) == 2 and all(t.isdigit() for t in tokens):
+    if fmt in ("word2vec", "fasttext") and len(tokens) == 2 and all(t.isdigit() for t in tokens):
         return int(tokens[1])
     return len(tokens) - 1 if fmt == "glove" and len(tokens) > 1 else None
 

@@ -1,4 +1,5 @@
-"""Read embedding tables from the formats people have: word2vec, GloVe, gensim, kumo, Keras.
+"""Read embedding tables from the formats people have: word2vec, GloVe, fastText, gensim, kumo,
+Keras.
 
 A table is just keys and float32 vectors; indexes are built from it by service/store/catalog.py.
 `read_table("word2vec", path)` picks the reader by format name. Keras models are read by the
@@ -18,7 +19,9 @@ from service.errors import InputError, MissingInput
 
 log = logging.getLogger(__name__)
 
-FORMATS = ("word2vec", "glove", "gensim", "kumo", "keras")
+FORMATS = ("word2vec", "glove", "fasttext", "gensim", "kumo", "keras")
+# The first four bytes of a fastText .bin model (its magic number 793712314, little-endian).
+FASTTEXT_MAGIC = b"\xba\x16\x4f\x2f"
 
 
 @dataclass
@@ -85,6 +88,8 @@ def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> 
             table = read_word2vec(path, limit=limit)
         elif fmt == "glove":
             table = read_word2vec(path, limit=limit, no_header=True)
+        elif fmt == "fasttext":
+            table = read_fasttext(path, limit=limit)
         elif fmt == "gensim":
             table = read_gensim(path)
         else:
@@ -106,6 +111,30 @@ def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = Fal
         kind = "GloVe text" if no_header else "word2vec " + ("binary" if binary else "text")
         raise InputError(f"{path}: not a {kind} file ({e})") from e
     return Table(list(kv.index_to_key), kv.vectors, {"format": "glove" if no_header else "word2vec"})
+
+
+def read_fasttext(path: Path, *, limit: int | None = None) -> Table:
+    """fastText's .vec (word2vec text) or its .bin model, whose full-word vectors (each word's
+    own vector plus its character n-grams', as fastText gives them) gensim's loader reads."""
+    with path.open("rb") as f:
+        binary = f.read(4) == FASTTEXT_MAGIC
+    if not binary:
+        table = read_word2vec(path, limit=limit)
+        return Table(table.index_to_key, table.vectors, {"format": "fasttext"})
+    import struct
+
+    from gensim.models.fasttext import load_facebook_vectors
+
+    try:
+        kv = load_facebook_vectors(str(path))
+    except (ValueError, EOFError, OSError, struct.error, NotImplementedError, UnicodeDecodeError,
+            AssertionError) as e:
+        raise InputError(f"{path}: not a fastText .bin model ({type(e).__name__}: {e})") from e
+    keys, vectors = list(kv.index_to_key), kv.vectors
+    if limit:
+        keys, vectors = keys[:limit], vectors[:limit]
+    return Table(keys, vectors, {"format": "fasttext", "bucket": int(kv.bucket),
+                                 "min_n": int(kv.min_n), "max_n": int(kv.max_n)})
 
 
 # What unpickling bad or foreign data raises (the pickle module's documentation names

@@ -177,14 +177,15 @@ def similarity_batch(space):
 @bp.post("/spaces/<space>/embed")
 def embed(space):
     """Sentence vectors: a task space gives its classifier's pooling output, a word space
-    the mean of the normalised vectors of the tokens it has (service/store/embed.py)."""
-    from service.store.embed import embed_texts
+    the mean of the normalised vectors of the tokens it has, an imported model what its
+    embed.json says (service/store/embed.py); `computed` and `exact` say which."""
+    from service.store.embed import describe, embed_texts
 
     s = _space(space)
     texts = params.texts(params.json_body(), "texts")
     results = [{"vector": [float(x) for x in e.vector], "tokens": e.tokens, "missing": e.missing}
                for e in embed_texts(s, texts)]
-    return {"space": s.name, "kind": s.describe()["kind"], "results": results}
+    return {"space": s.name, "kind": s.describe()["kind"], **describe(s), "results": results}
 
 
 @bp.get("/spaces/<space>/vectors/<path:word>")
