@@ -296,3 +296,34 @@ def test_unbounded_integers_take_any_size(client):
     assert r.status_code == 200
     r = client.get(f"/v1/spaces/toy/words?limit=1&offset={'9' * 30}")
     assert r.status_code == 200 and r.get_json()["words"] == []
+
+
+def test_unknown_http_methods_are_one_metrics_label(client):
+    """5,000 made-up methods leave /metrics as it was after the first few: the method label
+    takes the standard methods and "other" only (issue 19: it grew to 10.7 MB)."""
+    import random
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    rng = random.Random(0)
+
+    def made_up():
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(rng.randint(3, 12)))
+
+    def series():
+        text = client.get("/metrics").get_data(as_text=True)
+        return {(s.name, tuple(sorted(s.labels.items())))
+                for family in text_string_to_metric_families(text) for s in family.samples
+                if s.name.startswith("wordspace_request") and s.labels["route"] != "/metrics"}, len(text)
+
+    for method in ("GET", "POST", "BREW", "PROPFIND"):
+        client.open("/v1/spaces/toy", method=method)
+        client.open("/no/such/route", method=method)
+    series()
+    before, size = series()
+    for _ in range(5000):
+        client.open(rng.choice(["/v1/spaces/toy", "/no/such/route"]), method=made_up())
+    after, grown = series()
+    assert after == before and grown < size + 1000
+    methods = {dict(labels).get("method") for _, labels in after} - {None}
+    assert methods == {"GET", "POST", "other"}
