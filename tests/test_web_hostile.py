@@ -327,3 +327,32 @@ def test_unknown_http_methods_are_one_metrics_label(client):
     assert after == before and grown < size + 1000
     methods = {dict(labels).get("method") for _, labels in after} - {None}
     assert methods == {"GET", "POST", "other"}
+
+
+@pytest.mark.parametrize("extra, parameter", [
+    ('"restrict_vocab": 200', "restrict_vocab"),
+    ('"restrict_vocab": 1' + "0" * 30, "restrict_vocab"),  # clamped to the space's 308 rows
+    ('"candidates": [' + ",".join(f'"noise{i}"' for i in range(200)) + "]", "candidates"),
+])
+def test_restricted_scans_are_bounded(settings, check_spec, extra, parameter):
+    """Issue 19: restrict_vocab=400000 for 1,000 words cost 5.3 s. Rows allowed times words
+    is held to WORDSPACE_MAX_SCAN_ROWS (here 1,000), with a problem saying the limit."""
+    import json
+
+    client = create_app(replace(settings, max_scan_rows=1000)).test_client()
+    words = ["alps", "king", "queen", "man", "woman", "Paris", "pyrenees", "himalaya"]
+
+    def ask(items):
+        return '{"k": 2, %s, %s}' % (items, extra)
+
+    body = problem(client, check_spec, "POST", NEIGHBORS, SP + "/neighbors", 400,
+                   data=ask('"words": ' + json.dumps(words)), content_type="application/json")
+    assert body["parameter"] == parameter
+    assert "at most 1000" in body["detail"] and "WORDSPACE_MAX_SCAN_ROWS" in body["detail"]
+    vectors = client.post(NEIGHBORS, data=ask('"vectors": ' + json.dumps([[1.0] * 16] * 8)),
+                          content_type="application/json")
+    assert vectors.status_code == 400 and vectors.get_json()["parameter"] == parameter
+    within = client.post(NEIGHBORS, data=ask('"words": ' + json.dumps(words[:3])),
+                         content_type="application/json")  # 3 x at most 308 rows
+    assert within.status_code == 200, within.get_data(as_text=True)
+    assert client.get("/v1/spaces").get_json()["limits"]["max_scan_rows"] == 1000
