@@ -98,10 +98,32 @@ class WordspaceServer(BaseApplication):
             self.callable.extensions["wordspace"].reload()
 
 
+DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)
+
+
 def _mark_worker_dead(server, worker) -> None:
+    """prometheus-client's clean-up for a dead worker (its live gauges), then the files of
+    all but the DEAD_WORKERS_COUNTED workers that died last: their counts stay in /metrics through a reload
+    or a replaced worker, and churn cannot make /metrics read ever more files."""
     from prometheus_client import multiprocess
 
     multiprocess.mark_process_dead(worker.pid)
+    folder = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if not folder:
+        return
+    alive = {os.getpid(), *server.WORKERS}
+    dead: dict[int, list[Path]] = {}
+    for path in Path(folder).glob("*_*.db"):
+        pid = path.stem.rsplit("_", 1)[-1]
+        if pid.isdigit() and int(pid) not in alive:
+            dead.setdefault(int(pid), []).append(path)
+
+    def last_written(pid: int) -> float:
+        return max((f.stat().st_mtime for f in dead[pid] if f.exists()), default=0.0)
+
+    for pid in sorted(dead, key=last_written, reverse=True)[DEAD_WORKERS_COUNTED:]:
+        for path in dead[pid]:
+            path.unlink(missing_ok=True)
 
 
 def run(settings: Settings, socket: Path | None = None) -> None:

@@ -242,3 +242,133 @@ def test_the_mmap_fallback_is_logged(tmp_path, caplog, monkeypatch):
     with caplog.at_level(logging.INFO, "service.store.index"):
         assert ix.read(str(path)).ntotal == 4
     assert "cannot memory-map" in caplog.text and "mmap failed" in caplog.text
+
+
+# Issue 19: nothing in a catalog stops the server. Each case damages space "bad" (or adds an
+# odd entry) beside the good space "toy"; `shown` is the name /readyz lists it under.
+def edit_manifest(change):
+    def damage(cat):
+        path = catalog.resolve(cat, "bad") / "manifest.json"
+        manifest = json.loads(path.read_text())
+        change(manifest)
+        path.write_text(json.dumps(manifest))
+    return damage
+
+
+def odd_folder_name(cat):
+    """A link with the byte 0xFF in its name, and a version folder whose path has it (faiss
+    cannot take that path: TypeError)."""
+    folder = catalog.resolve(cat, "bad")
+    odd = folder.with_name("bad\udcff." + folder.name.split(".")[-1])
+    os.rename(folder, odd)
+    os.unlink(cat / "bad")
+    os.symlink(os.path.relpath(odd, cat), cat / "bad")
+    os.symlink(os.path.relpath(odd, cat), cat / "odd\udcff")
+
+
+def repeated_key(cat):
+    folder = catalog.resolve(cat, "bad")
+    keys = (folder / "keys.txt").read_text().split("\n")
+    keys[5] = keys[2]
+    (folder / "keys.txt").write_text("\n".join(keys))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    manifest["files"]["keys.txt"] = catalog._file_entry(folder / "keys.txt")
+    (folder / "manifest.json").write_text(json.dumps(manifest))
+
+
+def link_outside(cat):
+    elsewhere = cat.parent / "elsewhere"
+    shutil.move(catalog.resolve(cat, "bad"), elsewhere)  # no version left inside to fall back to
+    os.unlink(cat / "bad")
+    os.symlink(elsewhere, cat / "bad")
+    os.symlink("/etc", cat / "etc")
+
+
+def link_loop(cat):
+    os.unlink(cat / "bad")
+    os.symlink("bad", cat / "bad")
+
+
+BAD_SPACES = {
+    "manifest without rows": (edit_manifest(lambda m: m.pop("rows")), {"bad": "'rows' is missing"}),
+    "manifest without metric": (edit_manifest(lambda m: m.pop("metric")), {"bad": "'metric'"}),
+    "manifest not JSON": (lambda cat: (catalog.resolve(cat, "bad") / "manifest.json").write_text("{"),
+                          {"bad": "unreadable"}),
+    "manifest a folder": (lambda cat: (catalog.resolve(cat, "bad") / "manifest.json").unlink()
+                          or (catalog.resolve(cat, "bad") / "manifest.json").mkdir(),
+                          {"bad": "unreadable"}),
+    "search_params a list": (edit_manifest(lambda m: m.update(search_params=[1])),
+                             {"bad": "AttributeError"}),
+    "faiss refuses a parameter": (edit_manifest(lambda m: m.update(search_params={"nope": 1})),
+                                  {"bad": "faiss"}),
+    "topk entry without rows": (edit_manifest(lambda m: m["topk"].pop("rows")), {"bad": "KeyError"}),
+    "byte 0xFF in folder names": (odd_folder_name, {"bad": "TypeError",
+                                                    "odd\\xff": "not UTF-8"}),
+    "a key twice": (repeated_key, {"bad": "appears twice"}),
+    "links out of the catalog": (link_outside, {"bad": "out of the catalog",
+                                                "etc": "out of the catalog"}),
+    "a link loop": (link_loop, {"bad": "cannot be loaded"}),
+}
+
+
+def bad_catalog(tmp_path, case):
+    cat = tmp_path / "indexes"
+    catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
+    catalog.write_space(cat, "bad", toy_table(n_noise=20), source={"format": "test"})
+    BAD_SPACES[case][0](cat)
+    return cat
+
+
+@pytest.mark.parametrize("case", BAD_SPACES)
+def test_a_bad_space_is_refused_alone_naming_it_without_paths(tmp_path, case):
+    cat = bad_catalog(tmp_path, case)
+    client = create_app(Settings(catalog=cat, api_keys=("k",))).test_client()
+    assert client.get("/v1/spaces/toy/neighbors?word=alps", headers=KEY).status_code == 200
+    r = client.get("/readyz", headers=KEY)
+    assert r.status_code == 503
+    spaces = r.get_json()["spaces"]
+    assert spaces["toy"]["state"] == "loaded"
+    for name, says in BAD_SPACES[case][1].items():
+        assert spaces[name]["state"] in ("failed", "missing") and says in spaces[name]["error"], spaces
+    text = r.get_data(as_text=True)
+    assert str(tmp_path) not in text and "/etc" not in text and "/tmp" not in text, text
+    assert client.get("/v1/spaces/bad/neighbors?word=alps", headers=KEY).status_code == 503
+    assert client.get("/metrics").status_code == 200
+    # and on reload, in-process: the good space stays, the bad one stays refused
+    again = client.post("/v1/admin/reload", headers=KEY).get_json()["spaces"]
+    assert again["toy"]["state"] == "loaded" and again["bad"]["state"] != "loaded"
+
+
+def test_a_served_space_damaged_then_reloaded_keeps_serving(tmp_path):
+    cat = tmp_path / "indexes"
+    catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
+    catalog.write_space(cat, "bad", toy_table(n_noise=20), source={"v": 1})
+    registry = Registry(cat).load()
+    catalog.write_space(cat, "bad", toy_table(n_noise=30), source={"v": 2})
+    edit_manifest(lambda m: m.pop("rows"))(cat)
+    registry.reload()
+    assert registry.spaces["bad"].manifest["source"] == {"v": 1}
+    assert registry.states["bad"].fallback and "'rows' is missing" in registry.states["bad"].error
+
+
+def test_reload_never_raises(tmp_path, caplog):
+    cat = tmp_path / "indexes"
+    catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
+
+    def broken(spaces, states):
+        raise ZeroDivisionError("a bug in a hook")
+
+    registry = Registry(cat, on_change=broken).load()
+    assert registry.reload().spaces["toy"]
+    assert "updating metrics or scorecards failed" in caplog.text
+
+
+def test_a_table_with_a_repeated_key_is_refused_at_build(tmp_path):
+    table = toy_table(n_noise=5)
+    table.index_to_key[3] = table.index_to_key[1]
+    with pytest.raises(InputError, match="'woman' appears twice"):
+        catalog.write_space(tmp_path, "toy", table, source={})
+    assert not (tmp_path / "toy").exists()
+    table.index_to_key[3] = "two\nlines"
+    with pytest.raises(InputError, match="line break"):
+        catalog.write_space(tmp_path, "toy", table, source={})

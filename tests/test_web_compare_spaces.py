@@ -2,6 +2,8 @@
 word's neighbourhood, checked against a brute-force count in numpy."""
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 
@@ -121,3 +123,33 @@ def test_compare_spaces_bad_parameters(client, query, check_spec):
     r = client.get(f"/v1/compare/spaces?{query}")
     check_spec("/v1/compare/spaces", "GET", r.status_code, r.json, r.content_type)
     assert r.status_code in (400, 404)
+
+
+def test_compare_spaces_computes_each_pair_once_whatever_the_seed(two_spaces):
+    """Issue 19: each new seed cost a whole computation even without `sample`. Now the pair's
+    whole vocabulary is computed once per k; seeds without a sample share one answer, and a
+    sample with any seed is a selection of those lists, equal to computing the sample alone."""
+    from service import create_app
+    from service.analysis.neighborhoods import compare_spaces
+    from service.settings import Settings
+    from service.store.space import Space
+
+    app = create_app(Settings(catalog=two_spaces[0]))
+    client = app.test_client()
+    first = client.get("/v1/compare/spaces?a=a&b=b&k=5&seed=1").json
+    comparisons = app.extensions["wordspace.space-comparisons"]
+    assert comparisons.computed == 1 and len(comparisons.answers) == 1
+    again = client.get("/v1/compare/spaces?a=a&b=b&k=5&seed=2").json
+    assert again is first or again == first
+    assert len(comparisons.answers) == 1 and first["seed"] is None
+    for seed in (3, 4, 5):
+        sampled = client.get(f"/v1/compare/spaces?a=a&b=b&k=5&sample=40&seed={seed}&n=7").json
+        assert sampled["compared"] == 40 and sampled["seed"] == seed
+    assert comparisons.computed == 1  # every sample came from the lists computed once
+    alone = compare_spaces(Space.load(two_spaces[0], "a"), Space.load(two_spaces[0], "b"),
+                           k=5, sample=40, seed=5, n=7)
+    for field in ("mean_jaccard", "median_jaccard", "histogram", "most_similar", "least_similar"):
+        assert sampled[field] == [asdict(x) for x in getattr(alone, field)] \
+            if isinstance(sampled[field], list) else sampled[field] == getattr(alone, field)
+    client.get("/v1/compare/spaces?a=a&b=b&k=6")
+    assert comparisons.computed == 2  # another k is another computation

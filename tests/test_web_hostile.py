@@ -217,7 +217,7 @@ def test_readyz_tells_states_to_anyone_and_details_with_a_key(settings, check_sp
     assert wrong == public
     keyed = client.get("/readyz", headers={"Authorization": "Bearer k"}).get_json()
     check_spec("/readyz", "GET", 200, keyed, "application/json")
-    assert keyed["spaces"]["toy"]["path"].startswith(str(settings.catalog))
+    assert keyed["spaces"]["toy"]["path"].startswith(".versions/toy.")  # relative to the catalog
     assert keyed["spaces"]["toy"]["version"].startswith("toy.")
 
 
@@ -296,3 +296,63 @@ def test_unbounded_integers_take_any_size(client):
     assert r.status_code == 200
     r = client.get(f"/v1/spaces/toy/words?limit=1&offset={'9' * 30}")
     assert r.status_code == 200 and r.get_json()["words"] == []
+
+
+def test_unknown_http_methods_are_one_metrics_label(client):
+    """5,000 made-up methods leave /metrics as it was after the first few: the method label
+    takes the standard methods and "other" only (issue 19: it grew to 10.7 MB)."""
+    import random
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    rng = random.Random(0)
+
+    def made_up():
+        return "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ") for _ in range(rng.randint(3, 12)))
+
+    def series():
+        text = client.get("/metrics").get_data(as_text=True)
+        return {(s.name, tuple(sorted(s.labels.items())))
+                for family in text_string_to_metric_families(text) for s in family.samples
+                if s.name.startswith("wordspace_request") and s.labels["route"] != "/metrics"}, len(text)
+
+    for method in ("GET", "POST", "BREW", "PROPFIND"):
+        client.open("/v1/spaces/toy", method=method)
+        client.open("/no/such/route", method=method)
+    series()
+    before, size = series()
+    for _ in range(5000):
+        client.open(rng.choice(["/v1/spaces/toy", "/no/such/route"]), method=made_up())
+    after, grown = series()
+    assert after == before and grown < size + 1000
+    methods = {dict(labels).get("method") for _, labels in after} - {None}
+    assert methods == {"GET", "POST", "other"}
+
+
+@pytest.mark.parametrize("extra, parameter", [
+    ('"restrict_vocab": 200', "restrict_vocab"),
+    ('"restrict_vocab": 1' + "0" * 30, "restrict_vocab"),  # clamped to the space's 308 rows
+    ('"candidates": [' + ",".join(f'"noise{i}"' for i in range(200)) + "]", "candidates"),
+])
+def test_restricted_scans_are_bounded(settings, check_spec, extra, parameter):
+    """Issue 19: restrict_vocab=400000 for 1,000 words cost 5.3 s. Rows allowed times words
+    is held to WORDSPACE_MAX_SCAN_ROWS (here 1,000), with a problem saying the limit."""
+    import json
+
+    client = create_app(replace(settings, max_scan_rows=1000)).test_client()
+    words = ["alps", "king", "queen", "man", "woman", "Paris", "pyrenees", "himalaya"]
+
+    def ask(items):
+        return '{"k": 2, %s, %s}' % (items, extra)
+
+    body = problem(client, check_spec, "POST", NEIGHBORS, SP + "/neighbors", 400,
+                   data=ask('"words": ' + json.dumps(words)), content_type="application/json")
+    assert body["parameter"] == parameter
+    assert "at most 1000" in body["detail"] and "WORDSPACE_MAX_SCAN_ROWS" in body["detail"]
+    vectors = client.post(NEIGHBORS, data=ask('"vectors": ' + json.dumps([[1.0] * 16] * 8)),
+                          content_type="application/json")
+    assert vectors.status_code == 400 and vectors.get_json()["parameter"] == parameter
+    within = client.post(NEIGHBORS, data=ask('"words": ' + json.dumps(words[:3])),
+                         content_type="application/json")  # 3 x at most 308 rows
+    assert within.status_code == 200, within.get_data(as_text=True)
+    assert client.get("/v1/spaces").get_json()["limits"]["max_scan_rows"] == 1000

@@ -8,8 +8,10 @@ own index with an ID selector that admits only the shared words.
 """
 from __future__ import annotations
 
+import threading
 import time
-from dataclasses import dataclass, field
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -57,37 +59,142 @@ class SpaceComparison:
 
 def compare_spaces(a: Space, b: Space, k: int = 10, sample: int | None = None, seed: int = 0,
                    n: int = 20, exact_limit: int = EXACT_LIMIT) -> SpaceComparison:
-    """Raises: InvalidRequest when the spaces share fewer than k + 1 words."""
+    """The comparison of the sample's words alone (all shared words without one); Comparisons
+    answers the web from each pair's whole vocabulary instead.
+
+    Raises: InvalidRequest when the spaces share fewer than k + 1 words."""
     started = time.perf_counter()
+    shared = shared_words(a, b, k)
+    queries = sample_rows(len(shared), sample, seed)
+    found = neighbor_lists(a, b, shared, queries, k, exact_limit)
+    return summarize(found, queries, np.arange(len(queries)), sample, seed, n, started)
+
+
+@dataclass
+class NeighborLists:
+    """Each query word's k nearest shared words in two spaces (ids into `shared`, -1 where
+    fewer were found), and how many of them the two lists share."""
+    a: str
+    b: str
+    k: int
+    shared: list[str]
+    na: np.ndarray  # (queries, k) int32
+    nb: np.ndarray
+    overlap: np.ndarray  # (queries,) int16
+    union: np.ndarray  # (queries,) int16
+    search: str
+    seconds: dict[str, float]
+
+    @property
+    def nbytes(self) -> int:
+        return self.na.nbytes + self.nb.nbytes + self.overlap.nbytes + self.union.nbytes
+
+
+def shared_words(a: Space, b: Space, k: int) -> list[str]:
+    """The words both spaces have, in a's row order (Raises: InvalidRequest, k + 1 needed)."""
     shared = sorted(set(a.key_to_index) & set(b.key_to_index), key=a.key_to_index.__getitem__)
     if len(shared) <= k:
         raise InvalidRequest(f"'{a.name}' and '{b.name}' share {len(shared)} words; "
-                         f"comparing {k} neighbours needs at least {k + 1}")
-    queries = np.arange(len(shared))
-    if sample is not None and sample < len(shared):
-        queries = np.sort(np.random.default_rng(seed).choice(len(shared), sample, replace=False))
-    lists, seconds = {}, {}
+                             f"comparing {k} neighbours needs at least {k + 1}")
+    return shared
+
+
+def sample_rows(shared: int, sample: int | None, seed: int) -> np.ndarray:
+    """The positions in the shared words compared: all of them, or `sample` drawn with `seed`."""
+    if sample is not None and sample < shared:
+        return np.sort(np.random.default_rng(seed).choice(shared, sample, replace=False))
+    return np.arange(shared)
+
+
+def neighbor_lists(a: Space, b: Space, shared: list[str], queries: np.ndarray, k: int,
+                   exact_limit: int = EXACT_LIMIT) -> NeighborLists:
+    lists, seconds = [], {}
     search = "exact" if len(shared) <= exact_limit else "index"
     for space in (a, b):
         t = time.perf_counter()
-        lists[space.name] = _neighbor_ids(space, shared, queries, k, search)
+        lists.append(_neighbor_ids(space, shared, queries, k, search).astype("int32"))
         seconds[space.name] = round(time.perf_counter() - t, 3)
-    na, nb = lists[a.name], lists[b.name]
-    overlap, jac = _jaccard(na, nb)
+    overlap, union = _overlap(*lists)
+    return NeighborLists(a.name, b.name, k, shared, lists[0], lists[1], overlap, union, search,
+                         seconds)
+
+
+def summarize(found: NeighborLists, queries: np.ndarray, at: np.ndarray, sample: int | None,
+              seed: int, n: int, started: float) -> SpaceComparison:
+    """The comparison over the shared words `queries`, whose lists are found's rows `at`."""
+    k, shared = found.k, found.shared
+    overlap, union = found.overlap[at].astype("int64"), found.union[at]
+    jac = np.where(union > 0, overlap / np.maximum(union, 1), 1.0)
     order = np.lexsort((queries, -jac))  # most similar first, then the more frequent word
     least = np.lexsort((queries, jac))
 
     def agreement(i: int) -> WordAgreement:
+        row = at[i]
         return WordAgreement(shared[queries[i]], round(float(jac[i]), 4),
-                             [shared[j] for j in na[i] if j >= 0], [shared[j] for j in nb[i] if j >= 0])
+                             [shared[j] for j in found.na[row] if j >= 0],
+                             [shared[j] for j in found.nb[row] if j >= 0])
 
     counts = np.bincount(overlap, minlength=k + 1)
     histogram = [HistogramBin(o, round(o / (2 * k - o), 4), int(c)) for o, c in enumerate(counts)]
     return SpaceComparison(
-        a.name, b.name, k, len(shared), len(queries), sample, seed if sample else None,
+        found.a, found.b, k, len(shared), len(queries), sample, seed if sample else None,
         round(float(jac.mean()), 4), round(float(np.median(jac)), 4), histogram,
         [agreement(i) for i in order[:n]], [agreement(i) for i in least[:n]],
-        round(time.perf_counter() - started, 3), seconds, search)
+        round(time.perf_counter() - started, 3), found.seconds, found.search)
+
+
+class Comparisons:
+    """GET /v1/compare/spaces answers. Each pair's neighbour lists over its whole shared
+    vocabulary are computed once per k (one computation at a time per process) and kept
+    while they fit in `budget` bytes; a sample with any seed is then a selection of rows,
+    and answers are kept by the parameters that change them (`seed` only with a `sample`)."""
+
+    def __init__(self, budget: int = 256 * 1024 * 1024, answers: int = 64):
+        self.budget, self.max_answers = budget, answers
+        self.lists: OrderedDict[tuple, NeighborLists] = OrderedDict()
+        self.answers: OrderedDict[tuple, dict] = OrderedDict()
+        self.computed = 0  # whole-vocabulary computations made (what costs seconds of CPU)
+        self._lock = threading.Lock()  # guards `answers`
+        self._computing = threading.Lock()  # guards `lists` and the CPU
+
+    def get(self, a: Space, b: Space, k: int, sample: int | None, seed: int, n: int) -> dict:
+        pair = (a.name, str(a.folder), b.name, str(b.folder), k)
+        key = (*pair, sample, seed if sample is not None else None, n)  # what changes the answer
+        answer = self._answer(key)
+        if answer is not None:
+            return answer
+        with self._computing:  # one at a time: each may take seconds of CPU and much memory
+            answer = self._answer(key)  # made by another request meanwhile?
+            if answer is not None:
+                return answer
+            started = time.perf_counter()
+            found = self._lists(pair, a, b, k)
+            queries = sample_rows(len(found.shared), sample, seed)
+            answer = asdict(summarize(found, queries, queries, sample, seed, n, started))
+        with self._lock:
+            self.answers[key] = answer
+            while len(self.answers) > self.max_answers:
+                self.answers.popitem(last=False)
+        return answer
+
+    def _answer(self, key: tuple) -> dict | None:
+        with self._lock:
+            if key in self.answers:
+                self.answers.move_to_end(key)
+            return self.answers.get(key)
+
+    def _lists(self, pair: tuple, a: Space, b: Space, k: int) -> NeighborLists:
+        if pair in self.lists:
+            self.lists.move_to_end(pair)
+            return self.lists[pair]
+        shared = shared_words(a, b, k)
+        found = neighbor_lists(a, b, shared, np.arange(len(shared)), k)
+        self.computed += 1
+        if found.nbytes <= self.budget:
+            self.lists[pair] = found
+            while sum(f.nbytes for f in self.lists.values()) > self.budget:
+                self.lists.popitem(last=False)
+        return found
 
 
 def _neighbor_ids(space: Space, shared: list[str], queries: np.ndarray, k: int,
@@ -106,12 +213,12 @@ def _neighbor_ids(space: Space, shared: list[str], queries: np.ndarray, k: int,
     return np.where(np.take_along_axis(keep, first, axis=1), picked, -1)
 
 
-def _jaccard(na: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(overlap counts, Jaccard values) of each row's two neighbour lists (-1 = none)."""
-    overlap = np.empty(len(na), dtype="int64")
+def _overlap(na: np.ndarray, nb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(overlap, union) sizes of each row's two neighbour lists (-1 = none)."""
+    overlap = np.empty(len(na), dtype="int16")
     for start in range(0, len(na), _CHUNK):
         a, b = na[start:start + _CHUNK], nb[start:start + _CHUNK]
         same = (a[:, :, None] == b[:, None, :]) & (a[:, :, None] >= 0)
         overlap[start:start + _CHUNK] = same.any(axis=2).sum(axis=1)
-    union = (na >= 0).sum(axis=1) + (nb >= 0).sum(axis=1) - overlap
-    return overlap, np.where(union > 0, overlap / np.maximum(union, 1), 1.0)
+    union = ((na >= 0).sum(axis=1) + (nb >= 0).sum(axis=1) - overlap).astype("int16")
+    return overlap, union

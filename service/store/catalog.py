@@ -56,8 +56,11 @@ def space_names(catalog: Path) -> list[str]:
 
 
 def versions(catalog: Path, name: str) -> list[Path]:
-    """The published version folders of `name` in .versions, newest first."""
-    found = [f for f in (catalog / VERSIONS).glob(f"{name}.*") if f.is_dir()]
+    """The published version folders of `name` in .versions, newest first (none that leads
+    out of the catalog)."""
+    root = catalog.resolve()
+    found = [f for f in (catalog / VERSIONS).glob(f"{name}.*")
+             if f.is_dir() and f.resolve().is_relative_to(root)]
     return sorted(found, key=lambda f: f.name.rsplit(".", 1)[-1], reverse=True)
 
 
@@ -78,6 +81,7 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
     check_name(name)
     if not table.index_to_key:
         raise InputError(f"space {name!r}: the table has no rows")
+    table.check_keys(name)
     started = time.perf_counter()
     factory = factory or ix.default_factory(len(table.index_to_key))
     versions = catalog / VERSIONS
@@ -128,11 +132,16 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
     return catalog / name
 
 
+# What a manifest must hold for the space to load and be described (each with its type).
+REQUIRED = {"rows": int, "dimension": int, "files": dict, "source": dict, "factory": str,
+            "metric": str, "exact": bool}
+
+
 def read_manifest(folder: Path) -> dict:
-    """The manifest of a space folder, format checked (no checksums).
+    """The manifest of a space folder, format and required entries checked (no checksums).
 
     Raises:
-        BadIndex: missing, unreadable or of another format version.
+        BadIndex: missing, unreadable, of another format version, or lacking an entry.
     """
     path = folder / MANIFEST
     try:
@@ -146,6 +155,12 @@ def read_manifest(folder: Path) -> dict:
     if manifest.get("format_version") != FORMAT_VERSION:
         raise BadIndex(path, f"format version {manifest.get('format_version')!r}, "
                              f"this service reads {FORMAT_VERSION}; rebuild the space")
+    for key, kind in REQUIRED.items():
+        value = manifest.get(key)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise BadIndex(path, f"'{key}' is {'missing' if value is None else 'not a ' + kind.__name__}")
+    if not isinstance(manifest.get("details", {}), dict):
+        raise BadIndex(path, "'details' is not an object")
     return manifest
 
 
@@ -185,6 +200,23 @@ def verify(folder: Path, full: bool = True) -> dict:
 def resolve(catalog: Path, name: str) -> Path:
     """The folder a space name points at now (following the published symlink)."""
     return (catalog / name).resolve()
+
+
+def space_folder(catalog: Path, name: str) -> Path:
+    """The folder a space name points at, which must lie inside the catalog.
+
+    Raises:
+        BadIndex: the name leads out of the catalog (a link to elsewhere), or nowhere.
+    """
+    link = catalog / name
+    folder = resolve(catalog, name)
+    if not folder.is_relative_to(catalog.resolve()):
+        raise BadIndex(link, "leads out of the catalog; only folders inside it are served")
+    if not folder.is_dir():
+        if link.is_symlink():
+            raise BadIndex(link, f"links to {folder.name}, which is gone")
+        raise BadIndex(link, "no such space folder")
+    return folder
 
 
 def _publish(catalog: Path, name: str, final: Path) -> None:

@@ -1,7 +1,9 @@
 """The spaces a running service holds, and the state of each configured one.
 
 A space that fails to load is refused with a log line naming the bad file; the others
-still serve. At start, a space whose current version is refused falls back to the newest
+still serve. Whatever loading one space raises (a partial manifest, an odd folder name, an
+unreadable file, a faiss or numpy error) refuses that space alone; a folder or link that leads
+out of the catalog is refused; a reload never raises. At start, a space whose current version is refused falls back to the newest
 older version in the catalog's .versions that passes its checks, with a warning (a restart
 never loses a space that has a good version). `reload` re-reads the catalog: new and rebuilt
 spaces come in, removed ones go out, and a space whose new version fails its checks keeps
@@ -14,6 +16,7 @@ registry tried to load must be.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -61,6 +64,8 @@ class Registry:
     def load(self) -> "Registry":
         """(Re)read the catalog; the new maps replace the old ones in one assignment each."""
         names = self.configured or tuple(catalog.space_names(self.catalog))
+        odd = [n for n in names if not _printable(n)]
+        names = tuple(n for n in names if _printable(n))
         if not names:
             log.warning("no spaces in catalog %s; build one with `wordspace build-index`", self.catalog)
         for name in self.required:
@@ -68,37 +73,86 @@ class Registry:
                 log.error("required space %s is not among the spaces to load (%s)", name,
                           ", ".join(names) or "none")
         spaces, states = {}, {}
+        for name in odd:
+            shown = _printable_form(name)
+            log.error("space %s refused: its folder name is not UTF-8 text", shown)
+            states[shown] = SpaceState(shown, "failed", "the folder name is not UTF-8 text; "
+                                       "rename it (letters, digits, '-' and '_')",
+                                       summary="the folder name is not UTF-8 text")
         for name in names:
-            space, states[name] = self._load_one(name, self.spaces.get(name))
+            current = self.spaces.get(name)
+            try:
+                space, states[name] = self._load_one(name, current)
+            except Exception as e:  # a fault outside Space.load (a link loop, ...): this space only
+                space, states[name] = current, self._refused(name, current, self._as_bad(name, e))
             if space is not None:
                 spaces[name] = space
         for gone in set(self.spaces) - set(spaces):
             log.info("space %s removed from the catalog; no longer served", gone)
         self.spaces, self.states = spaces, states
         if self.on_change:
-            self.on_change(spaces, states)
+            try:
+                self.on_change(spaces, states)
+            except Exception:  # metrics and scorecards are extras; the spaces serve without
+                log.exception("the spaces loaded, but updating metrics or scorecards failed")
         return self
 
-    reload = load
+    def reload(self) -> "Registry":
+        """`load`, run by the server's master on SIGHUP: it must never raise out of it (the
+        master would stop), so anything not caught per space keeps the spaces served before."""
+        try:
+            return self.load()
+        except Exception:
+            log.exception("reload failed; still serving the spaces loaded before")
+            return self
 
     def _load_one(self, name: str, current: Space | None) -> tuple[Space | None, SpaceState]:
         link = self.catalog / name
         if not link.exists() and not link.is_symlink():
             log.error("space %s: no folder %s in the catalog", name, link)
-            return None, SpaceState(name, "missing", f"{link} does not exist",
+            return None, SpaceState(name, "missing", f"{name} does not exist",
                                     summary="not in the catalog")
         if current is not None and catalog.resolve(self.catalog, name) == current.folder:
-            return current, _loaded(current)
+            return current, self._loaded(current)
         try:
-            space = Space.load(self.catalog, name, self.full_checksums)
+            space = self._open(name)
         except BadIndex as e:
-            if current is not None:
-                log.error("space %s: new version refused, still serving %s: %s", name, current.folder, e)
-                return current, _loaded(current, refused=e, newer=link)
-            return self._fall_back(name, e)
+            return self._refuse(name, current, e)
         if current is not None:
             log.info("space %s: now serving %s (was %s)", name, space.folder, current.folder)
-        return space, _loaded(space)
+        return space, self._loaded(space)
+
+    def _open(self, name: str, folder: Path | None = None) -> Space:
+        """Space.load (or load_folder), with any exception turned into the BadIndex that
+        refuses this space alone, naming the folder and the reason."""
+        try:
+            if folder is None:
+                return Space.load(self.catalog, name, self.full_checksums)
+            return Space.load_folder(name, folder, self.full_checksums)
+        except BadIndex:
+            raise
+        except Exception as e:  # the one per-space load boundary: nothing here stops the server
+            log.debug("space %s: load failed", name, exc_info=True)
+            raise self._as_bad(name, e, folder) from e
+
+    def _as_bad(self, name: str, e: Exception, folder: Path | None = None) -> BadIndex:
+        if isinstance(e, BadIndex):
+            return e
+        return BadIndex(folder or self.catalog / name,
+                        f"cannot be loaded ({type(e).__name__}: {_last_line(e)})")
+
+    def _refused(self, name: str, current: Space | None, e: BadIndex) -> SpaceState:
+        """The state of a space whose loading failed outside Space.load (no fallback tried)."""
+        log.error("space %s refused: %s", name, e)
+        if current is not None:
+            return self._loaded(current, refused=e)
+        return SpaceState(name, "failed", self._error(e), self._shown(e.path), summary=_brief(e))
+
+    def _refuse(self, name: str, current: Space | None, e: BadIndex) -> tuple[Space | None, SpaceState]:
+        if current is not None:
+            log.error("space %s: new version refused, still serving %s: %s", name, current.folder, e)
+            return current, self._loaded(current, refused=e, newer=self.catalog / name)
+        return self._fall_back(name, e)
 
     def _fall_back(self, name: str, refused: BadIndex) -> tuple[Space | None, SpaceState]:
         """The newest older version that passes its checks, or the refusal."""
@@ -108,16 +162,39 @@ class Registry:
             if folder == current:
                 continue
             try:
-                space = Space.load_folder(name, folder, self.full_checksums)
+                space = self._open(name, folder)
             except BadIndex as e:
                 log.error("space %s: older version %s refused too: %s", name, folder.name, e)
                 continue
             log.warning("space %s: current version %s refused (%s); serving the older version %s",
                         name, current.name, refused, folder.name)
-            return space, _loaded(space, refused=refused, newer=link)
+            return space, self._loaded(space, refused=refused, newer=link)
         log.error("space %s refused: %s", name, refused)
         state = "missing" if not current.is_dir() else "failed"
-        return None, SpaceState(name, state, str(refused), refused.path, summary=_brief(refused))
+        return None, SpaceState(name, state, self._error(refused), self._shown(refused.path),
+                                summary=_brief(refused))
+
+    def _shown(self, path) -> str:
+        """A path as answers show it: relative to the catalog, or only its name when it lies
+        elsewhere (an answer never shows where the server's files are)."""
+        path = Path(path)
+        for root in (self.catalog.resolve(), self.catalog.absolute(), self.catalog):
+            if path.is_relative_to(root):
+                return str(path.relative_to(root))
+        return path.name
+
+    def _error(self, e: BadIndex) -> str:
+        return f"{self._shown(e.path)}: {_no_paths(e.reason)}"
+
+    def _loaded(self, space: Space, refused: BadIndex | None = None,
+                newer: Path | None = None) -> SpaceState:
+        state = SpaceState(space.name, "loaded", path=self._shown(space.folder),
+                           version=space.folder.name)
+        if refused is not None:
+            state.fallback = True
+            state.error = f"new version refused: {self._error(refused)}"
+            state.refused = newer.resolve().name if newer is not None else None
+        return state
 
     @property
     def ready(self) -> bool:
@@ -142,14 +219,33 @@ class Registry:
         return sorted(self.spaces)
 
 
-def _loaded(space: Space, refused: BadIndex | None = None, newer: Path | None = None) -> SpaceState:
-    state = SpaceState(space.name, "loaded", path=str(space.folder), version=space.folder.name)
-    if refused is not None:
-        state.fallback = True
-        state.error = f"new version refused: {refused}"
-        state.refused = newer.resolve().name if newer is not None else None
-    return state
-
-
 def _brief(e: BadIndex) -> str:
-    return f"{Path(e.path).name}: {e.reason}"
+    return f"{Path(e.path).name}: {_no_paths(e.reason)}"
+
+
+# An absolute path in a message (an OSError's, a faiss error's): only its last part is shown.
+_ABSOLUTE = re.compile(r"(?<![\w.~-])/(?:[^\s'\"/:,()]+/)*([^\s'\"/:,()]*)")
+
+
+def _no_paths(reason: str) -> str:
+    return _ABSOLUTE.sub(lambda m: m.group(1) or "/", reason)
+
+
+def _last_line(e: Exception) -> str:
+    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
+    return _no_paths(lines[-1]) if lines else "no message"
+
+
+def _printable(name: str) -> bool:
+    """A name that can be logged and answered: UTF-8 text without control characters."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return name.isprintable()
+
+
+def _printable_form(name: str) -> str:
+    """An odd folder name as it can be shown: undecodable bytes and controls escaped."""
+    raw = name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return raw.encode("unicode_escape").decode("ascii") if not raw.isprintable() else raw

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.errors import BadIndex, InvalidRequest, UnknownWord
+from service.errors import BadIndex, InvalidRequest, UnknownWord, shorten
 from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
@@ -80,13 +80,7 @@ class Space:
         Raises:
             BadIndex: naming the missing or corrupt file.
         """
-        link = catalog_dir / name
-        folder = catalog.resolve(catalog_dir, name)
-        if not folder.is_dir():
-            if link.is_symlink():
-                raise BadIndex(link, f"links to {folder.name}, which is gone")
-            raise BadIndex(link, "no such space folder")
-        return cls.load_folder(name, folder, full_checksums)
+        return cls.load_folder(name, catalog.space_folder(catalog_dir, name), full_checksums)
 
     @classmethod
     def load_folder(cls, name: str, folder: Path, full_checksums: bool = False) -> "Space":
@@ -132,8 +126,13 @@ class Space:
                 check_embed_config(embed_config, EMBED_FILE, dimension)
             except ValueError as e:
                 raise BadIndex(folder / EMBED_FILE, str(e)) from None
-        return cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
-                   _load_topk(folder, manifest))
+        space = cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
+                    _load_topk(folder, manifest))
+        if len(space.key_to_index) != len(index_to_key):
+            seen = set()
+            repeated = next(k for k in index_to_key if k in seen or seen.add(k))
+            raise BadIndex(folder / "keys.txt", f"the key {shorten(repeated)!r} appears twice")
+        return space
 
     @classmethod
     def from_table(cls, table: Table, name: str = "table",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.errors import InputError, MissingInput
+from service.errors import InputError, MissingInput, shorten
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +40,22 @@ class Table:
     @property
     def vector_size(self) -> int:
         return int(self.vectors.shape[1])
+
+    def check_keys(self, name: str) -> None:
+        """Every key once and on one line, or a published space would have a row no word
+        reaches (or keys.txt would shift the rows).
+
+        Raises:
+            InputError: naming a repeated key or one with a line break.
+        """
+        seen: set[str] = set()
+        for key in self.index_to_key:
+            if key in seen:
+                raise InputError(f"space {name!r}: the key {shorten(key)!r} appears twice; "
+                                 "keep one row per key (Table.deduplicated)")
+            if "\n" in key or "\r" in key:
+                raise InputError(f"space {name!r}: the key {shorten(key)!r} holds a line break")
+            seen.add(key)
 
     def deduplicated(self) -> "Table":
         """Drop empty keys, keys with whitespace, and repeated keys (the first one wins)."""

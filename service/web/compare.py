@@ -280,8 +280,6 @@ MAX_LISTED = 100  # most and least similar words listed by /v1/compare/spaces
 @bp.get("/compare/spaces")
 def spaces_overlap():
     """Jaccard overlap of the k nearest neighbours of every shared word in two spaces."""
-    from service.analysis.neighborhoods import compare_spaces
-
     reg = _registry()
     a, b = reg.get(params.query_word("a")), reg.get(params.query_word("b"))
     if a is b:
@@ -290,10 +288,11 @@ def spaces_overlap():
     sample = params.integer("sample", 1, 2**31) if "sample" in request.args else None
     seed = params.whole("seed", 0, 0, 2**31)
     n = params.integer("n", 20, MAX_LISTED)
-    cache = current_app.extensions.setdefault("wordspace.space-comparisons", {})
-    key = (a.folder, b.folder, k, sample, seed, n)
-    if key not in cache:
-        cache[key] = asdict(compare_spaces(a, b, k, sample, seed, n))
-        while len(cache) > 16:
-            cache.pop(next(iter(cache)))
-    return cache[key]
+    return _comparisons().get(a, b, k, sample, seed, n)
+
+
+def _comparisons():
+    """Each pair's whole-vocabulary neighbour lists, computed once per k, and the answers."""
+    from service.analysis.neighborhoods import Comparisons
+
+    return current_app.extensions.setdefault("wordspace.space-comparisons", Comparisons())

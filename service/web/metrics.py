@@ -1,4 +1,4 @@
-"""Prometheus metrics at GET /metrics: requests and latency by route, space and status,
+"""Prometheus metrics at GET /metrics: requests and latency by route, method, space and status,
 index search latency, loaded spaces and their rows, spaces serving an older version because
 the newer one was refused (wordspace_space_fallback), build info.
 
@@ -21,6 +21,9 @@ from prometheus_client import (
     generate_latest,
 )
 
+# The HTTP methods counted by name; any other method a caller sends is counted as "other",
+# so label values stay bounded whatever callers send.
+METHODS = frozenset(("GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"))
 _BUCKETS = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10)
 
 
@@ -90,7 +93,8 @@ def register(app: Flask, version: str) -> Metrics:
         if space and space not in current_app.extensions["wordspace"].states:
             space = "unknown"  # keep label values bounded whatever callers send
         started = g.get("metrics_started")
-        metrics.count((route, req.method, space, str(response.status_code)),
+        method = req.method if req.method in METHODS else "other"
+        metrics.count((route, method, space, str(response.status_code)),
                       time.perf_counter() - started if started is not None else 0.0)
         return response
 

@@ -253,6 +253,20 @@ def restrict_vocab(value=_QUERY) -> int | None:
     return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, None), None)
 
 
+def scan(allowed, queries: int, body: dict | None = None) -> None:
+    """Bound an exact scan: the rows `allowed` (by restrict_vocab or candidates) times the
+    queries, at most WORDSPACE_MAX_SCAN_ROWS."""
+    if allowed is None:
+        return
+    limit, rows = settings().max_scan_rows, len(allowed)
+    if rows * queries > limit:
+        name = "candidates" if body is not None and "candidates" in body else "restrict_vocab"
+        raise InvalidRequest(f"{name} allows {rows} words for each of {queries} queries: "
+                             f"{rows * queries} scored; at most {limit} per request "
+                             f"(WORDSPACE_MAX_SCAN_ROWS): lower {name} or split the batch",
+                             parameter=name)
+
+
 def candidates(body: dict) -> list[str] | None:
     """The body's "candidates": the only words that may answer; None when absent (null is
     not a list)."""

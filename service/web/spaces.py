@@ -45,7 +45,7 @@ def _limits() -> dict:
     return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
             "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
             "max_page": params.MAX_PAGE, "max_results": s.max_results,
-            "max_analogy_words": params.MAX_ANALOGY_WORDS}
+            "max_analogy_words": params.MAX_ANALOGY_WORDS, "max_scan_rows": s.max_scan_rows}
 
 
 def _allowed(s, body: dict | None = None):
@@ -102,6 +102,7 @@ def neighbors_batch(space):
     if "vectors" in body:
         vectors = params.vectors(body)
         params.results(k, len(vectors))
+        params.scan(allowed, len(vectors), body)
         xq = s.check_vectors(vectors)
         found = (s.search_hits(xq, k) if allowed is None
                  else [as_hits(f) for f in s.scan(xq, k, allowed)])
@@ -109,6 +110,7 @@ def neighbors_batch(space):
         return {"space": s.name, "k": k, "results": results, **extra}
     words = params.words(body, "words")
     params.results(k, len(words))
+    params.scan(allowed, len(words), body)
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
     found = iter(s.neighbor_hits(present, k, allowed) if present else [])
