@@ -1,10 +1,10 @@
-"""`make screenshot`: the page and the README's figures, from the catalog as built here.
+"""`make screenshot`: the page and the figures of README.md and docs/results.md, from the catalog.
 
 Serves the catalog with `wordspace serve` on a free loopback port, drives Debian's chromium
 (Playwright; its own browser downloads are never used) to screenshot the page at 1280 px
 (after the polarity preset) and at 390 px, reads the verdict, the seed's figure and the
-examples from the API, and rewrites the README between its `<!-- figures:NAME -->` and
-`<!-- /figures:NAME -->` markers. Every number comes from the API: scores in the tables are
+examples from the API, and rewrites README.md and docs/results.md between their
+`<!-- figures:NAME -->` and `<!-- /figures:NAME -->` markers. Every number comes from the API: scores in the tables are
 rounded to 3 digits, the curl answers are quoted as returned.
 
     .venv/bin/python docs/figures.py [--catalog indexes] [--build-seconds S] [--no-readme]
@@ -215,11 +215,21 @@ def first_screen(svc: Service, spaces: list[dict]) -> str:
         "},{", "},\n  {") + "\n```"
 
 
-def replace(readme: str, name: str, content: str) -> str:
+# The pages whose `<!-- figures:NAME -->` blocks this script fills.
+FIGURE_PAGES = (ROOT / "README.md", ROOT / "docs" / "results.md")
+
+
+def page_with(pages: dict, name: str) -> Path:
+    for path, text in pages.items():
+        if f"<!-- figures:{name} -->" in text:
+            return path
+    raise SystemExit(f"no <!-- figures:{name} --> ... <!-- /figures:{name} --> block in "
+                     + ", ".join(p.name for p in pages))
+
+
+def replace(page: str, name: str, content: str) -> str:
     pattern = re.compile(rf"(<!-- figures:{name} -->\n)(?:.*?\n)?(<!-- /figures:{name} -->)", re.S)
-    if not pattern.search(readme):
-        raise SystemExit(f"README.md has no <!-- figures:{name} --> ... <!-- /figures:{name} --> block")
-    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), readme)
+    return pattern.sub(lambda m: m.group(1) + content + "\n" + m.group(2), page)
 
 
 def main() -> None:
@@ -235,15 +245,17 @@ def main() -> None:
         print(f"docs/page.png, docs/page-390.png\nverdict as the page printed it:\n  {printed}")
         if args.no_readme:
             return
-        readme = (ROOT / "README.md").read_text(encoding="utf-8")
+        pages = {path: path.read_text(encoding="utf-8") for path in FIGURE_PAGES}
         for name, content in (("first-screen", first_screen(svc, spaces)),
                               ("verdict", verdict_section(svc.get("/v1/compare/verdict"), printed)),
                               ("seed", seed_section(svc, spaces)), ("pairs", pairs_section(svc)),
                               ("build", build_section(args.catalog, args.build_seconds)),
                               ("curl", curl_section(svc, spaces))):
-            readme = replace(readme, name, content)
-        (ROOT / "README.md").write_text(readme, encoding="utf-8")
-        print("README.md: figures rewritten")
+            path = page_with(pages, name)
+            pages[path] = replace(pages[path], name, content)
+        for path, text in pages.items():
+            path.write_text(text, encoding="utf-8")
+        print(", ".join(str(p.relative_to(ROOT)) for p in pages) + ": figures rewritten")
 
 
 if __name__ == "__main__":
