@@ -81,10 +81,11 @@ class WordspaceServer(BaseApplication):
 
     def load(self):
         from service import create_app
+        from service.web.state import state
 
         configure_logging(self.settings.log_level, self.settings.log_json)
         app = create_app(self.settings)
-        app.extensions["wordspace.master_pid"] = os.getpid()
+        state(app).master_pid = os.getpid()
         if self.socket:
             from service.web import trust_proxy
 
@@ -94,8 +95,10 @@ class WordspaceServer(BaseApplication):
     def _reload_spaces(self, arbiter) -> None:
         """Runs in the master on SIGHUP, before the new workers are forked."""
         if self.callable is not None:
+            from service.web.state import state
+
             log.info("SIGHUP: re-reading the catalog")
-            self.callable.extensions["wordspace"].reload()
+            state(self.callable).registry.reload()
 
 
 DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)

@@ -12,6 +12,7 @@ from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.registry import Registry
 from service.version import package_version
+from service.web.state import KEY, AppState
 
 
 def create_app(settings: Settings | None = None) -> Flask:
@@ -25,11 +26,10 @@ def create_app(settings: Settings | None = None) -> Flask:
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json = OrjsonProvider(app)
-    app.extensions["wordspace.settings"] = settings
     logs.register(app, settings.access_log)
     counters = metrics.register(app, package_version())
-    auth.register(app, settings)
-    evaluations = app.extensions["wordspace.evaluations"] = Evaluations()
+    keys = auth.register(app, settings)
+    evaluations = Evaluations()
 
     def spaces_changed(spaces: dict, states: dict) -> None:
         counters.spaces_changed(spaces, states)
@@ -37,7 +37,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     registry = Registry(settings.catalog, settings.spaces, on_change=spaces_changed,
                         full_checksums=settings.full_checksums, required=settings.required_spaces)
-    app.extensions["wordspace"] = registry.load()
+    app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(spaces.bp)

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, UnknownWord
 from service.web import experiments, params, selection
+from service.web.state import state
 
 bp = Blueprint("compare", __name__, url_prefix="/v1")
 
@@ -28,16 +29,16 @@ MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
 
 
 def _registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def evaluations() -> scorecard.Evaluations:
     """The scorecards, made by create_app and warmed whenever the spaces (re)load."""
-    return current_app.extensions["wordspace.evaluations"]
+    return state().evaluations
 
 
 def _alignments() -> alignment.Alignments:
-    return current_app.extensions.setdefault("wordspace.alignments", alignment.Alignments())
+    return state().alignments
 
 
 def _no_refresh() -> None:
@@ -293,6 +294,4 @@ def spaces_overlap():
 
 def _comparisons():
     """Each pair's whole-vocabulary neighbour lists, computed once per k, and the answers."""
-    from service.analysis.neighborhoods import Comparisons
-
-    return current_app.extensions.setdefault("wordspace.space-comparisons", Comparisons())
+    return state().comparisons

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response
 
 from service.store.registry import SpaceState
 from service.web.auth import has_key
+from service.web.state import state
 
 bp = Blueprint("health", __name__)
 
@@ -24,7 +25,7 @@ def healthz():
 def readyz():
     """Names and states for anyone (probes need no key); the version served, paths and the
     reasons a version was refused only for a caller with an API key (and in the logs)."""
-    registry = current_app.extensions["wordspace"]
+    registry = state().registry
     view = SpaceState.details if has_key() else SpaceState.public
     states = {name: view(s) for name, s in sorted(registry.states.items())}
     body = {"ready": registry.ready, "spaces": states}

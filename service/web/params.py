@@ -13,9 +13,10 @@ import re
 
 import numpy as np
 import orjson
-from flask import current_app, request
+from flask import request
 
 from service.errors import InvalidRequest, shorten
+from service.web.state import state
 
 METHODS = ("3cosadd", "3cosmul")
 # Whitespace as ECMAScript's \s (the regex dialect of openapi.yaml) defines it; the spec's
@@ -40,7 +41,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
 def settings():
-    return current_app.extensions["wordspace.settings"]
+    return state().settings
 
 
 def json_body() -> dict:

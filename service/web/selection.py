@@ -16,11 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from service.analysis import verdict
 from service.errors import InvalidRequest
 from service.web import params
+from service.web.state import state
 
 MAX_SPACES = 8  # spaces per comparison whose work grows with each space's vocabulary
 OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a picture's way of saying what it left out
@@ -47,7 +48,7 @@ class Selection:
 
 
 def _registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def named(raw=None) -> list[str]:
@@ -108,7 +109,7 @@ def ranked_names(among: list[str] | None = None) -> list[str]:
     """Loaded spaces (those in `among`, when given) in the verdict's order: leaders first."""
     reg = _registry()
     loaded = [reg.get(n) for n in reg.names]
-    order = verdict.ranked(verdict.compute(loaded, current_app.extensions["wordspace.evaluations"]))
+    order = verdict.ranked(verdict.compute(loaded, state().evaluations))
     return [n for n in order if among is None or n in among]
 
 

@@ -6,9 +6,7 @@ hold no try/except (errors are turned into problem+json by service/errors.py).
 """
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
@@ -16,12 +14,13 @@ from service.store import export as exports
 from service.store import restrict, vocabulary
 from service.store.space import as_hits
 from service.web import params
+from service.web.state import state
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
 
 
 def registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def _space(name: str):
@@ -217,7 +216,7 @@ def vectors(space):
 
 def _prefixes(s) -> vocabulary.PrefixIndex:
     """The space's sorted keys, made on the first prefix request and kept with the space."""
-    cache = current_app.extensions.setdefault("wordspace.prefixes", WeakKeyDictionary())
+    cache = state().prefixes
     if s not in cache:
         cache[s] = vocabulary.PrefixIndex(s.index_to_key)
     return cache[s]
