@@ -49,6 +49,8 @@ def register(app: Flask, settings) -> list[bytes]:
                     response.headers["Access-Control-Max-Age"] = "600"
             return response
 
+    return keys
+
 
 def has_key() -> bool:
     """Whether this request carries a valid API key (never true when none is configured)."""

@@ -5,7 +5,6 @@ Views reach it through `state()`; nothing else is stored on the app.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 from weakref import WeakKeyDictionary
 
 from flask import Flask, current_app
@@ -16,9 +15,6 @@ from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.registry import Registry
 
-if TYPE_CHECKING:  # prometheus-client is imported after the server sets its folder
-    from service.web.metrics import Metrics
-
 KEY = "wordspace"
 
 
@@ -27,7 +23,7 @@ class AppState:
     settings: Settings
     registry: Registry            # the loaded spaces and every space's state
     evaluations: Evaluations      # scorecards, warmed whenever the spaces (re)load
-    metrics: "Metrics"
+    metrics: object               # service/web/metrics.py's Metrics (imported by create_app)
     keys: list[bytes]             # API keys, compared in constant time (service/web/auth.py)
     master_pid: int | None = None  # gunicorn's master (service/server.py); None in one process
     alignments: Alignments = field(default_factory=Alignments)  # pairs of spaces aligned
