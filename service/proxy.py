@@ -37,7 +37,7 @@ import os
 import sys
 from pathlib import Path
 
-from service.settings import Settings
+from service.settings import CONNECT_TIMEOUT, KEEPALIVE_TIMEOUT, Settings
 
 CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
 PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
@@ -103,8 +103,8 @@ http {{
   upstream gunicorn {{
     server unix:{rt / SOCKET};
     keepalive 32;
-    # Shorter than gunicorn's keepalive (5 s), so nginx closes an idle connection first.
-    keepalive_timeout 4s;
+    # Shorter than gunicorn's keepalive, so nginx closes an idle connection first.
+    keepalive_timeout {KEEPALIVE_TIMEOUT - 1}s;
   }}
 
   server {{
@@ -120,7 +120,7 @@ http {{
       # Whole requests to gunicorn, whole answers from it: slow clients cost nginx, not threads.
       proxy_request_buffering on;
       proxy_buffering on;
-      proxy_connect_timeout 5s;
+      proxy_connect_timeout {CONNECT_TIMEOUT}s;
       proxy_read_timeout {settings.timeout}s;
       proxy_send_timeout {settings.timeout}s;
     }}

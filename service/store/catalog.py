@@ -24,6 +24,7 @@ import faiss
 import numpy as np
 
 from service.errors import BadIndex, InputError
+from service.settings import SPACE_NAME_LENGTH
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.tables import Table
@@ -245,10 +246,11 @@ def _prune(catalog: Path, name: str, keep: set) -> None:
 
 
 def check_name(name: str) -> None:
-    ok = name and len(name) <= 64 and name[0].isalnum() and all(c.isalnum() or c in "-_" for c in name)
+    ok = (name and len(name) <= SPACE_NAME_LENGTH and name[0].isalnum()
+          and all(c.isalnum() or c in "-_" for c in name))
     if not ok:
-        raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
-                         "starting with a letter or digit")
+        raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max "
+                         f"{SPACE_NAME_LENGTH}), starting with a letter or digit")
 
 
 def _file_entry(path: Path) -> dict:

@@ -14,18 +14,13 @@ from flask import Blueprint, Response, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, UnknownWord
+from service.settings import (MAX_DRIFT, MAX_LISTED, MAX_PAIRS_PARAM, MAX_PLOT_LABELS,
+                              MAX_PLOT_NEIGHBORS, MAX_PLOT_WORDS, MAX_PLOT_WORDS_PARAM,
+                              MAX_SENTENCES, MAX_SPACE_K)
 from service.web import experiments, params, selection
 from service.web.state import state
 
 bp = Blueprint("compare", __name__, url_prefix="/v1")
-
-MAX_SENTENCES = 16
-MAX_PLOT_WORDS = 40
-MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
-MAX_PLOT_WORDS_PARAM = 800
-MAX_PLOT_NEIGHBORS = 30
-MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
-MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
 
 
 def _registry():
@@ -272,10 +267,6 @@ def plot_scorecard():
     chosen = selection.few()  # bars of more spaces than this are no longer legible
     return chosen.mark(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces},
                                                    fmt), fmt))
-
-
-MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces
-MAX_LISTED = 100  # most and least similar words listed by /v1/compare/spaces
 
 
 @bp.get("/compare/spaces")

@@ -1,8 +1,6 @@
 """Probes and the API contract: /healthz, /readyz and /openapi.yaml (no /v1 prefix, no auth)."""
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import Blueprint, Response
 
 from service.store.registry import SpaceState
@@ -10,11 +8,6 @@ from service.web.auth import has_key
 from service.web.state import state
 
 bp = Blueprint("health", __name__)
-
-# service/openapi.yaml is a link to the repository's openapi.yaml, so the installed
-# package carries the same file.
-OPENAPI = Path(__file__).resolve().parent.parent / "openapi.yaml"
-
 
 @bp.get("/healthz")
 def healthz():
@@ -36,4 +29,5 @@ def readyz():
 
 @bp.get("/openapi.yaml")
 def openapi():
-    return Response(OPENAPI.read_text(encoding="utf-8"), mimetype="application/yaml")
+    """openapi.yaml with the bounds this server enforces (service/web/contract.py)."""
+    return Response(state().openapi, mimetype="application/yaml")

@@ -20,15 +20,11 @@ from flask import Response, request
 
 from service.analysis import verdict
 from service.errors import InvalidRequest
+from service.settings import MAX_SPACES, MAX_SPACES_PARAM
 from service.web import params
 from service.web.state import state
 
-MAX_SPACES = 8  # spaces per comparison whose work grows with each space's vocabulary
 OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a picture's way of saying what it left out
-# Characters of `spaces` in a query: even percent-encoded (12 bytes for a 4-byte character)
-# the URL stays under gunicorn's request-line limit (8190 bytes, service/server.py). Enough
-# for 16 names of 31 characters; without `spaces` a comparison covers every space.
-MAX_SPACES_PARAM = 520
 
 
 @dataclass

@@ -39,12 +39,9 @@ def _hits(hits) -> list[dict]:
 
 
 def _limits() -> dict:
-    """What one request may hold, so clients can split long lists to fit."""
-    s = params.settings()
-    return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
-            "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
-            "max_page": params.MAX_PAGE, "max_results": s.max_results,
-            "max_analogy_words": params.MAX_ANALOGY_WORDS, "max_scan_rows": s.max_scan_rows}
+    """What one request may hold (every limit, service/settings.py), so clients can split long
+    lists to fit."""
+    return params.settings().limits()
 
 
 def _allowed(s, body: dict | None = None):
@@ -137,7 +134,7 @@ def analogy(space):
 def analogy_post(space):
     s = _space(space)
     body = params.json_body()
-    limit = params.MAX_ANALOGY_WORDS
+    limit = params.settings().max_analogy_words
     positive = params.words(body, "positive", limit=limit)
     negative = params.words(body, "negative", required=False, empty=True, limit=limit)
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
@@ -230,7 +227,7 @@ def words(space):
         raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
                              "characters", parameter="prefix")
     offset = params.whole("offset", 0, 0, None)
-    limit = params.whole("limit", 1000, 1, params.MAX_PAGE)
+    limit = params.whole("limit", 1000, 1, params.settings().max_page)
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
     return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
