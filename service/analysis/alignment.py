@@ -18,7 +18,7 @@ import numpy as np
 
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
-from service.store.space import Neighbor
+from service.store.search import Neighbor
 
 MAX_WORDS = 20_000
 HOLDOUT = 0.1

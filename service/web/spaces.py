@@ -12,7 +12,7 @@ from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
 from service.store import export as exports
 from service.store import restrict, vocabulary
-from service.store.space import as_hits
+from service.store.search import as_hits
 from service.web import params
 from service.web.state import state
 
