@@ -130,3 +130,22 @@ def test_limits_are_defined_in_settings_only():
                 found += [f"{path.relative_to(ROOT)}:{node.lineno} {t.id}" for t in node.targets
                           if isinstance(t, ast.Name) and t.id.startswith("MAX_")]
     assert not found, found
+
+
+def test_refusals_state_the_configured_numbers(settings, tmp_path):
+    """A body over the limit is refused by the app (alone) or by nginx (`serve --proxy`) with
+    a problem that says the number this server enforces, and names the variable."""
+    from dataclasses import replace
+
+    from service import proxy
+
+    configured = replace(settings, max_body_bytes=3000, max_header_line=5000, read_timeout=7)
+    r = create_app(configured).test_client().post("/v1/spaces/toy/neighbors",
+                                                  json={"words": ["x" * 4000]})
+    assert r.status_code == 413
+    assert "3000 bytes (WORDSPACE_MAX_BODY_BYTES)" in r.json["detail"]
+    proxy.write_config(configured, tmp_path)
+    said = {code: (tmp_path / proxy.PROBLEMS / f"{code}.json").read_text() for code in proxy.REFUSALS}
+    assert "3000 bytes" in said[413] and "5000 bytes" in said[414] and "5000 bytes" in said[494]
+    assert "7 s" in said[408]
+    assert not [text for text in said.values() if "{" in text[1:-1]]  # every name filled in
