@@ -1,5 +1,6 @@
-"""The web layer: the Flask app factory, routes by resource, request parameters, auth,
-admin, health, page, logs, metrics and the one problem+json handler.
+"""The web layer: the Flask app factory, its one state object (state.py), routes by resource,
+request parameters, auth, admin, health and the served contract, page, logs, metrics and the
+one problem+json handler.
 
 It only translates HTTP to calls on the store and the analyses and back.
 May import: service.store, service.analysis, and the top-level settings, errors, text.
