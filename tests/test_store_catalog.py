@@ -40,8 +40,8 @@ def test_default_factory_by_size():
 def test_large_files_are_sampled_at_load_and_fully_checked_by_verify(tmp_path, table, monkeypatch, capsys):
     from service import cli
 
-    monkeypatch.setattr(catalog, "SAMPLE_ABOVE", 4096)  # every core file counts as large here
-    monkeypatch.setattr(catalog, "SAMPLE_BLOCK", 64)
+    monkeypatch.setattr(checksums, "SAMPLE_ABOVE", 4096)  # every core file counts as large here
+    monkeypatch.setattr(checksums, "SAMPLE_BLOCK", 64)
     folder = catalog.write_space(tmp_path, "t", table, source={}).resolve()
     entry = catalog.read_manifest(folder)["files"]["vectors.npy"]
     assert "sample_sha256" in entry and "sha256" in entry
