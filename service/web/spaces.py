@@ -227,7 +227,8 @@ def words(space):
         raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
                              "characters", parameter="prefix")
     offset = params.whole("offset", 0, 0, None)
-    limit = params.whole("limit", 1000, 1, params.settings().max_page)
+    most = params.settings().max_page
+    limit = params.whole("limit", min(1000, most), 1, most)
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
     return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
