@@ -29,7 +29,7 @@ def test_served_spec_follows_wordspace_max_batch(settings):
     configured = Settings.from_env({"WORDSPACE_MAX_BATCH": "2048"}, catalog=settings.catalog)
     spec = served_spec(create_app(configured).test_client())
     batches = [s for s in marked(spec) if s["x-limit"] == "max_batch"]
-    assert len(batches) == 6  # words, vectors, pairs (similarity and compare), texts, vocabulary
+    assert len(batches) == 6  # neighbours (words, vectors), similarity, embed, vectors, compare
     assert all(s["maxItems"] == 2048 for s in batches)
     assert "1024" not in yaml.safe_dump([s for s in batches])
 
