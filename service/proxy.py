@@ -37,22 +37,25 @@ import os
 import sys
 from pathlib import Path
 
-from service.settings import Settings
+from service.settings import CONNECT_TIMEOUT, KEEPALIVE_TIMEOUT, Settings
 
 CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
 PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-# What nginx refuses itself: its status -> (the status answered, title, detail).
+# What nginx refuses itself: its status -> (the status answered, title, detail); a detail's
+# {names} are the server's limits (Settings.limits()), filled in when the config is written.
 REFUSALS = {
     400: (400, "Bad Request", "the HTTP request is malformed"),
-    408: (408, "Request Timeout", "the request did not arrive in time (WORDSPACE_READ_TIMEOUT)"),
-    413: (413, "Content Too Large", "the request body is larger than WORDSPACE_MAX_BODY_BYTES"),
-    414: (414, "URI Too Long", "the request line is longer than WORDSPACE_MAX_HEADER_LINE bytes; "
-                               "send long inputs in a POST body"),
+    408: (408, "Request Timeout", "the request did not arrive in time: {read_timeout} s to send the "
+                                   "headers, and between two reads of the body (WORDSPACE_READ_TIMEOUT)"),
+    413: (413, "Content Too Large", "the request body is larger than {max_body_bytes} bytes "
+                                    "(WORDSPACE_MAX_BODY_BYTES)"),
+    414: (414, "URI Too Long", "the request line is longer than {max_header_line} bytes "
+                               "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
     # nginx's own code for headers over its buffers (it would answer 400).
     494: (431, "Request Header Fields Too Large",
-          "a header field is longer than WORDSPACE_MAX_HEADER_LINE bytes, or the headers are "
-          "too large together"),
+          "a header field is longer than {max_header_line} bytes (WORDSPACE_MAX_HEADER_LINE), "
+          "or the headers are too large together"),
     # A Transfer-Encoding other than chunked (nginx would answer 501): the client's error.
     501: (400, "Bad Request", "Transfer-Encoding must be chunked (or absent, with a Content-Length)"),
     502: (502, "Bad Gateway", "the service behind the proxy is not answering; it may be starting"),
@@ -103,8 +106,8 @@ http {{
   upstream gunicorn {{
     server unix:{rt / SOCKET};
     keepalive 32;
-    # Shorter than gunicorn's keepalive (5 s), so nginx closes an idle connection first.
-    keepalive_timeout 4s;
+    # Shorter than gunicorn's keepalive, so nginx closes an idle connection first.
+    keepalive_timeout {KEEPALIVE_TIMEOUT - 1}s;
   }}
 
   server {{
@@ -120,7 +123,7 @@ http {{
       # Whole requests to gunicorn, whole answers from it: slow clients cost nginx, not threads.
       proxy_request_buffering on;
       proxy_buffering on;
-      proxy_connect_timeout 5s;
+      proxy_connect_timeout {CONNECT_TIMEOUT}s;
       proxy_read_timeout {settings.timeout}s;
       proxy_send_timeout {settings.timeout}s;
     }}
@@ -137,8 +140,9 @@ http {{
 """
 
 
-def _problem(code: int) -> str:
+def _problem(code: int, settings: Settings) -> str:
     shown, title, detail = REFUSALS[code]
+    detail = detail.format_map(settings.limits())
     return json.dumps({"type": "about:blank", "title": title, "status": shown, "detail": detail},
                       separators=(",", ":"))
 
@@ -151,7 +155,7 @@ def write_config(settings: Settings, runtime: Path) -> Path:
         runtime.chmod(0o755)  # nginx's workers (nobody) reach the socket and temp folders
     (runtime / PROBLEMS).mkdir(exist_ok=True)
     for code in REFUSALS:
-        (runtime / PROBLEMS / f"{code}.json").write_text(_problem(code), encoding="utf-8")
+        (runtime / PROBLEMS / f"{code}.json").write_text(_problem(code, settings), encoding="utf-8")
     path = runtime / CONFIG
     path.write_text(render(settings, runtime), encoding="utf-8")
     return path

@@ -28,7 +28,7 @@ from gunicorn.app.base import BaseApplication
 
 from service.logconfig import configure as configure_logging
 from service.logconfig import gunicorn_logconfig
-from service.settings import Settings
+from service.settings import KEEPALIVE_TIMEOUT, MAX_HEADER_FIELDS, Settings
 
 log = logging.getLogger(__name__)
 
@@ -51,12 +51,12 @@ class WordspaceServer(BaseApplication):
             # bounded by the limits (max_k, max_batch, max_results, ...) instead.
             "timeout": s.timeout,
             "graceful_timeout": s.timeout,
-            "keepalive": 5,
+            "keepalive": KEEPALIVE_TIMEOUT,
             "limit_request_line": s.max_header_line,
             "limit_request_field_size": s.max_header_line,
             # Behind nginx its header buffers bound the headers' size (service/proxy.py), so
-            # the count is not limited again; alone, gunicorn's default count (100) stands.
-            "limit_request_fields": 32768 if self.socket else 100,
+            # the count is not limited again (gunicorn's most); alone, MAX_HEADER_FIELDS.
+            "limit_request_fields": 32768 if self.socket else MAX_HEADER_FIELDS,
             # The scheme headers (X-Forwarded-Proto) are trusted from loopback and the unix
             # socket only (gunicorn's default, said here).
             "forwarded_allow_ips": "127.0.0.1,::1",
@@ -81,10 +81,11 @@ class WordspaceServer(BaseApplication):
 
     def load(self):
         from service import create_app
+        from service.web.state import state
 
         configure_logging(self.settings.log_level, self.settings.log_json)
         app = create_app(self.settings)
-        app.extensions["wordspace.master_pid"] = os.getpid()
+        state(app).master_pid = os.getpid()
         if self.socket:
             from service.web import trust_proxy
 
@@ -94,8 +95,10 @@ class WordspaceServer(BaseApplication):
     def _reload_spaces(self, arbiter) -> None:
         """Runs in the master on SIGHUP, before the new workers are forked."""
         if self.callable is not None:
+            from service.web.state import state
+
             log.info("SIGHUP: re-reading the catalog")
-            self.callable.extensions["wordspace"].reload()
+            state(self.callable).registry.reload()
 
 
 DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)

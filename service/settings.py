@@ -1,7 +1,11 @@
-"""All configuration in one place: one frozen dataclass read from WORDSPACE_* variables.
+"""All configuration in one place: one frozen dataclass read from WORDSPACE_* variables, and
+the fixed limits beside it.
 
 Every setting has a commented default here and a line in the README. Nothing else in the
-code reads the environment.
+code reads the environment. Every limit a request meets is here, once: a Settings field when
+an operator may change it (WORDSPACE_MAX_*, the timeouts), else a named constant below the
+class; `Settings.limits()` lists them all (GET /v1/spaces `limits`, and the bounds of the
+served openapi.yaml, service/web/contract.py).
 """
 from __future__ import annotations
 
@@ -46,6 +50,13 @@ class Settings:
     max_word_length: int = 200
     # Longest text (sentence) accepted by the embed and compare routes, in characters.
     max_text_length: int = 10000
+    # Most words in each list of an analogy (positive, negative): 3CosMul reads the whole
+    # space once per word, so this bounds its work.
+    max_analogy_words: int = 10
+    # Most candidate words in one request (the body limit applies too).
+    max_candidates: int = 100_000
+    # Most words in one page of GET /v1/spaces/{space}/words.
+    max_page: int = 10_000
     # API keys (comma-separated). When set, every /v1 route needs `Authorization: Bearer KEY`;
     # admin routes need one always and are off when none is set.
     api_keys: tuple[str, ...] = ()
@@ -100,6 +111,55 @@ class Settings:
     @property
     def bind(self) -> str:
         return f"{self.host}:{self.port}"
+
+    def limits(self) -> dict[str, int]:
+        """Every limit a request meets, by name: the MAX_* settings and timeouts, then the
+        fixed limits (lower-cased)."""
+        found = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
+                 if f.name.startswith("max_") or f.name.endswith("timeout")}
+        return found | {name.lower(): value for name, value in FIXED_LIMITS.items()}
+
+
+# Fixed limits: the API's shape, a picture's legibility or a stock part sets them, so they are
+# not configured. Each is defined here only and imported where it is enforced.
+# Deepest JSON body read (service/web/params.py); the deepest any route needs is 3.
+MAX_JSON_DEPTH = 20
+# Longest space name, in characters (a catalog folder: service/store/catalog.py).
+SPACE_NAME_LENGTH = 64
+# Spaces per comparison whose work grows with each space's vocabulary (a search of each),
+# and bars or panels in one picture (service/web/selection.py).
+MAX_SPACES = 8
+# Characters of `spaces` in a query: MAX_SPACES of the longest names and their commas. Even
+# percent-encoded (12 bytes for a 4-byte character) the URL stays under the request line's
+# default limit (max_header_line).
+MAX_SPACES_PARAM = MAX_SPACES * (SPACE_NAME_LENGTH + 1)
+# Texts in one POST /v1/compare/sentences (each pair is scored in every space).
+MAX_SENTENCES = 16
+# Words in one plot, and words x spaces drawn in one picture (40 words in 4 spaces, 20 in 8).
+MAX_PLOT_WORDS = 40
+MAX_PLOT_LABELS = 4 * MAX_PLOT_WORDS
+# Characters of a plot's `words` query.
+MAX_PLOT_WORDS_PARAM = 800
+# Neighbours drawn around a plot's `word`.
+MAX_PLOT_NEIGHBORS = 30
+# Characters of `pairs` in a query: with `spaces`, the URL stays under the request line's limit.
+MAX_PAIRS_PARAM = 300
+# Words in /v1/compare/drift (each costs a neighbour search in both spaces).
+MAX_DRIFT = 100
+# Neighbours per word, and words listed, in /v1/compare/spaces.
+MAX_SPACE_K = 100
+MAX_LISTED = 100
+# Header fields in one request when gunicorn faces clients itself (its default); behind
+# nginx its header buffers bound the headers instead (service/server.py).
+MAX_HEADER_FIELDS = 100
+# Seconds gunicorn keeps an idle connection open; nginx closes its end a second sooner, so
+# it never sends on a connection gunicorn is closing (service/proxy.py).
+KEEPALIVE_TIMEOUT = 5
+# Seconds nginx waits to connect to gunicorn's socket.
+CONNECT_TIMEOUT = 5
+
+FIXED_LIMITS = {name: value for name, value in dict(globals()).items()
+                if name.startswith("MAX_") or name.endswith("_TIMEOUT") or name == "SPACE_NAME_LENGTH"}
 
 
 _BOOLEANS = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False,

@@ -14,6 +14,7 @@ from service.store.embed import EMBED_FORMAT, load_embed_config
 from service.store.space import Space
 from service.store.tables import Table
 from service.text import SETTINGS as TOKENIZER
+from service.web.state import state
 
 DIM = 256
 
@@ -251,8 +252,8 @@ def test_shared_scores_are_computed_at_load_never_by_a_request(catalog_dir, sett
 
     catalog.write_space(catalog_dir, "bench-other", bench_table(seed=2)[0], source={"format": "test"})
     app = create_app(settings)
-    evals = app.extensions["wordspace.evaluations"]
-    spaces = sorted(app.extensions["wordspace"].spaces.values(), key=lambda s: s.name)
+    evals = state(app).evaluations
+    spaces = sorted(state(app).registry.spaces.values(), key=lambda s: s.name)
     assert evals.shared(spaces, compute=False) is not None  # warmed at load
     client = app.test_client()
     every = client.get("/v1/compare/evaluation").get_json()

@@ -14,7 +14,7 @@ from service.builder import runner
 from service.builder.recipes import BuildOptions, Made, Recipe
 from service.builder.task_data import CLICKBAIT_DIR
 from service.settings import Settings
-from service.store import catalog
+from service.store import catalog, experiments
 from service.store.embed import embed_texts
 from service.store.space import Space
 from service.store.tables import Table
@@ -106,13 +106,13 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
     assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
 
-    last = catalog.read_experiment(tmp_path, catalog.LAST_BUILD)
+    last = experiments.read_experiment(tmp_path, experiments.LAST_BUILD)
     assert [r["space"] for r in last["spaces"]] == ["base", "child"] and last["seconds"] >= 0
 
     made.clear()
     rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
     assert made == [] and {r["status"] for r in rows} == {"cached"}
-    assert catalog.read_experiment(tmp_path, catalog.LAST_BUILD) == last  # nothing built: kept
+    assert experiments.read_experiment(tmp_path, experiments.LAST_BUILD) == last  # nothing built: kept
 
     settings["size"] = 2  # base's inputs change: base and what is made from it are rebuilt
     runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)

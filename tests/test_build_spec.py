@@ -13,7 +13,7 @@ from service import cli
 from service.builder import commands
 from service.builder.recipes import BuildOptions, recipes_for
 from service.builder.spec import DEFAULT_SPEC, SpecError, load_spec
-from service.store import catalog
+from service.store import catalog, experiments
 from service.store.kinds import KINDS
 from tests.conftest import toy_table
 
@@ -157,7 +157,7 @@ def test_build_index_is_cached_until_its_file_or_an_option_changes(tmp_path, cap
     assert second != first and catalog.read_manifest(second)["topk"]["rows"] == 5
     assert cli.main(argv + ["--topk-rows", "5", "--kind", "vectors"]) == 0
     assert catalog.read_manifest(catalog.resolve(cat, "g"))["details"]["kind"] == "vectors"
-    assert catalog.read_experiment(cat, catalog.LAST_BUILD) is None  # build-index is no build
+    assert experiments.read_experiment(cat, experiments.LAST_BUILD) is None  # build-index is no build
 
 
 def test_the_contract_lists_the_kinds():

@@ -14,7 +14,7 @@ import pytest
 
 from service import cli, create_app
 from service.settings import Settings
-from service.store import catalog
+from service.store import catalog, experiments
 from tests.conftest import toy_table
 
 keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
@@ -140,7 +140,7 @@ def test_the_learning_curve_of_a_spec_task(user_files, tmp_path, capsys):
     assert cli.main(argv) == 0
     out = capsys.readouterr().out
     assert out.count("reviews: test accuracy") == 1  # the tables print once
-    curve = catalog.read_experiment(cat, "learning-curve-reviews")
+    curve = experiments.read_experiment(cat, "learning-curve-reviews")
     assert curve["grid"]["sizes"] == [40, 280] and curve["runs"] == 8
     assert curve["starts"] == {"word2vec": catalog.read_manifest(
         catalog.resolve(cat, "my-vectors"))["details"]["fingerprint"]}
@@ -162,5 +162,5 @@ def test_build_runs_the_curve_of_the_tasks_the_spec_marks(user_files, tmp_path, 
                      "--jobs", "1", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert out.count("reviews: test accuracy") == 1 and "(curve reviews)" in out
-    curve = catalog.read_experiment(cat, "learning-curve-reviews")
+    curve = experiments.read_experiment(cat, "learning-curve-reviews")
     assert curve["grid"]["inits"] == ["scratch", "word2vec"] and curve["runs"] == 8

@@ -16,6 +16,7 @@ import pytest
 from service import create_app
 from service.analysis.overlap import ranks_of
 from service.settings import Settings
+from service.web.state import state
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,7 +42,7 @@ def client(real_catalog):
 
 def _rank(client, a: str, b: str) -> dict[str, int]:
     """Exact rank of b among a's neighbours and of a among b's; the better of the two."""
-    registry = client.application.extensions["wordspace"]
+    registry = state(client.application).registry
     ranks = {}
     for name in NEEDED:
         space = registry.get(name)
@@ -116,7 +117,7 @@ def sixteen(real_catalog, tmp_path_factory) -> tuple[Path, dict[str, str]]:
 def test_sixteen_real_spaces(sixteen):
     cat, origin = sixteen
     client = create_app(Settings(catalog=cat)).test_client()
-    names = client.application.extensions["wordspace"].names
+    names = state(client.application).registry.names
     assert sorted(origin) == names
     verdict = client.get("/v1/compare/verdict").get_json()
     places = {s["space"]: s["places"] for s in verdict["spaces"]}

@@ -36,11 +36,25 @@ def test_spec_is_valid_openapi_31(spec):
             assert op.get("responses"), f"{method} {path} has no responses"
 
 
-def test_served_spec_is_the_file(client, spec):
+def test_served_spec_is_the_file_with_the_servers_bounds(client, settings, spec):
+    """The served spec is openapi.yaml, except that each bound marked x-limit holds the value
+    this server enforces (the fixture's max_k=50, max_batch=8), not the file's default."""
+    import copy
+
     import yaml
 
+    from service.web.contract import bound, marked
+
     r = client.get("/openapi.yaml")
-    assert r.status_code == 200 and yaml.safe_load(r.get_data(as_text=True)) == spec
+    assert r.status_code == 200 and r.mimetype == "application/yaml"
+    served = yaml.safe_load(r.get_data(as_text=True))
+    limits = settings.limits()
+    assert [s[bound(s)] for s in marked(served)] == [limits[s["x-limit"]] for s in marked(spec)]
+    assert served["components"]["schemas"]["K"]["maximum"] == 50
+    expected = copy.deepcopy(spec)
+    for schema in marked(expected):
+        schema[bound(schema)] = limits[schema["x-limit"]]
+    assert served == expected
 
 
 def test_readme_documents_every_setting():

@@ -10,6 +10,7 @@ import pytest
 from service import create_app
 from service.logconfig import JsonFormatter
 from service.store import catalog
+from service.web.state import state
 from tests.conftest import toy_table
 
 
@@ -89,7 +90,7 @@ def test_metrics_count_requests_searches_and_spaces(client):
 
 
 def test_reload_brings_in_new_keeps_old_on_corruption_drops_removed(app, catalog_dir):
-    registry = app.extensions["wordspace"]
+    registry = state(app).registry
     old_toy = registry.spaces["toy"]
     catalog.write_space(catalog_dir, "fresh", toy_table(n_noise=10), source={})
     rebuilt = catalog.write_space(catalog_dir, "toy", toy_table(n_noise=20), source={}).resolve()

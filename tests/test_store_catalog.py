@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from service.errors import BadIndex
-from service.store import catalog
+from service.store import catalog, checksums
 from service.store.space import Space
 from service.store.tables import Table
 
@@ -40,14 +40,14 @@ def test_default_factory_by_size():
 def test_large_files_are_sampled_at_load_and_fully_checked_by_verify(tmp_path, table, monkeypatch, capsys):
     from service import cli
 
-    monkeypatch.setattr(catalog, "SAMPLE_ABOVE", 4096)  # every core file counts as large here
-    monkeypatch.setattr(catalog, "SAMPLE_BLOCK", 64)
+    monkeypatch.setattr(checksums, "SAMPLE_ABOVE", 4096)  # every core file counts as large here
+    monkeypatch.setattr(checksums, "SAMPLE_BLOCK", 64)
     folder = catalog.write_space(tmp_path, "t", table, source={}).resolve()
     entry = catalog.read_manifest(folder)["files"]["vectors.npy"]
     assert "sample_sha256" in entry and "sha256" in entry
     path = folder / "vectors.npy"
     data = bytearray(path.read_bytes())
-    blocks = {max(0, len(data) - 64) * i // (catalog.SAMPLE_BLOCKS - 1) for i in range(catalog.SAMPLE_BLOCKS)}
+    blocks = {max(0, len(data) - 64) * i // (checksums.SAMPLE_BLOCKS - 1) for i in range(checksums.SAMPLE_BLOCKS)}
     outside = next(i for i in range(len(data) - 1, 0, -1) if not any(b <= i < b + 64 for b in blocks))
     data[outside] ^= 0xFF  # a flip the samples do not cover: only the full check sees it
     path.write_bytes(bytes(data))

@@ -18,7 +18,7 @@ import pytest
 from service import create_app
 from service.errors import BadIndex, InputError
 from service.settings import Settings
-from service.store import catalog
+from service.store import catalog, checksums
 from service.store.embed import EMBED_FORMAT
 from service.store.registry import Registry
 from service.store.space import Space
@@ -90,7 +90,7 @@ def test_every_file_is_checked_at_load(tmp_path, damage, file):
     damage(folder)
     manifest = json.loads((folder / "manifest.json").read_text())
     for name in manifest["files"]:
-        manifest["files"][name] = catalog._file_entry(folder / name)
+        manifest["files"][name] = checksums.file_entry(folder / name)
     (folder / "manifest.json").write_text(json.dumps(manifest))
     with pytest.raises(BadIndex) as e:
         Space.load(cat, "toy")
@@ -272,7 +272,7 @@ def repeated_key(cat):
     keys[5] = keys[2]
     (folder / "keys.txt").write_text("\n".join(keys))
     manifest = json.loads((folder / "manifest.json").read_text())
-    manifest["files"]["keys.txt"] = catalog._file_entry(folder / "keys.txt")
+    manifest["files"]["keys.txt"] = checksums.file_entry(folder / "keys.txt")
     (folder / "manifest.json").write_text(json.dumps(manifest))
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from service.store import catalog
+from service.web.state import state
 from tests.conftest import toy_table
 
 
@@ -137,7 +138,7 @@ def test_compare_spaces_computes_each_pair_once_whatever_the_seed(two_spaces):
     app = create_app(Settings(catalog=two_spaces[0]))
     client = app.test_client()
     first = client.get("/v1/compare/spaces?a=a&b=b&k=5&seed=1").json
-    comparisons = app.extensions["wordspace.space-comparisons"]
+    comparisons = state(app).comparisons
     assert comparisons.computed == 1 and len(comparisons.answers) == 1
     again = client.get("/v1/compare/spaces?a=a&b=b&k=5&seed=2").json
     assert again is first or again == first

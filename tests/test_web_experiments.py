@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.builder.experiment import SLICES, summarize
-from service.store import catalog
+from service.store import experiments
 
 URL = "/v1/experiments/learning-curve"
 
@@ -27,10 +27,10 @@ def synthetic_curve(task: str, gain: float) -> dict:
 
 
 def write_curves(cat) -> None:
-    catalog.write_experiment(cat, f"{catalog.LEARNING_CURVE}-clickbait", synthetic_curve("clickbait", 0.05))
-    catalog.write_experiment(cat, f"{catalog.LEARNING_CURVE}-sentiment", synthetic_curve("sentiment", 0.0))
+    experiments.write_experiment(cat, f"{experiments.LEARNING_CURVE}-clickbait", synthetic_curve("clickbait", 0.05))
+    experiments.write_experiment(cat, f"{experiments.LEARNING_CURVE}-sentiment", synthetic_curve("sentiment", 0.0))
     # A curve in the format before one file per task: not a task's curve, left alone.
-    catalog.write_experiment(cat, catalog.LEARNING_CURVE, {"rows": [{"size": 1}]})
+    experiments.write_experiment(cat, experiments.LEARNING_CURVE, {"rows": [{"size": 1}]})
 
 
 @pytest.fixture(autouse=True)
@@ -57,8 +57,8 @@ def test_unknown_task_and_no_curve(get, catalog_dir):
     body = get(f"{URL}?task=nope", URL, 404)
     assert body["tasks"] == ["clickbait", "sentiment"] and "nope" in body["detail"]
     assert get(f"{URL}?task=%20", URL, 400)["parameter"] == "task"
-    for name in catalog.experiments(catalog_dir):
-        (catalog_dir / catalog.EXPERIMENTS / f"{name}.json").unlink()
+    for name in experiments.experiments(catalog_dir):
+        (catalog_dir / experiments.EXPERIMENTS / f"{name}.json").unlink()
     assert "learning curve" in get(URL, URL, 404)["detail"]
     assert "learning curve" in get("/v1/compare/plot/learning-curve",
                                    "/v1/compare/plot/learning-curve", 404)["detail"]

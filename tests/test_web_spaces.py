@@ -6,6 +6,7 @@ from dataclasses import replace
 import pytest
 
 from service.store.catalog import resolve
+from service.web.state import state
 
 SP = "/v1/spaces/{space}"
 
@@ -185,7 +186,7 @@ def test_embed_word_space_mean_of_normalised_vectors(call, app):
 
     body = call("POST", "/v1/spaces/toy/embed", SP + "/embed",
                 json={"texts": ["Alps, pyrenees!", "zzz qqq", ""]})
-    space = app.extensions["wordspace"].spaces["toy"]
+    space = state(app).registry.spaces["toy"]
     expected = (space.vectors[space.lookup("alps")] + space.vectors[space.lookup("pyrenees")]) / 2
     first, unknown, empty = body["results"]
     assert first["tokens"] == 2 and first["missing"] == []

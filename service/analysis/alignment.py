@@ -6,7 +6,7 @@ unit vectors) with W orthogonal, or semi-orthogonal when the dimensions differ: 
 from the SVD of X^T Y (Schönemann 1966). It uses the MAX_WORDS most frequent shared words;
 a seeded HOLDOUT share of them is kept out of the fit to measure how well the map
 generalises (precision@1 on PRECISION_QUERIES of them). Fitted maps are kept per pair of space versions in `Alignments`
-(app.extensions["wordspace.alignments"]).
+(the app state's `alignments`).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import numpy as np
 
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
-from service.store.space import Neighbor
+from service.store.search import Neighbor
 
 MAX_WORDS = 20_000
 HOLDOUT = 0.1

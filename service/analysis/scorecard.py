@@ -6,7 +6,7 @@ The build (service/builder/recipes.py) scores each table it is about to publish:
 `write_evaluation`, then catalog.write_space(extra_files={"evaluation.json": ...}). The
 result is a plain dict (the format of evaluation.json, version EVALUATION_VERSION); each
 section records the seconds it took, `source` says where it was computed. `Evaluations` (on
-the app as app.extensions["wordspace.evaluations"]) serves them: from the space's
+the app state as `evaluations`) serves them: from the space's
 evaluation.json when there is one, else computed once per space version and kept in memory
 (spaces built before scorecards existed, without the task section: serving never reads
 training data; the build scores the task section on the texts it trained on). `refresh` recomputes the cheap sections (word

@@ -15,7 +15,7 @@ import numpy as np
 from service.analysis.overlap import RBO_P, jaccard, ranks_of, rbo
 from service.analysis.sentence_vectors import cosine_matrix, embed
 from service.store.embed import describe
-from service.store.space import Neighbor
+from service.store.search import Neighbor
 
 
 @dataclass

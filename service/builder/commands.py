@@ -24,7 +24,7 @@ from service.builder.experiment import (FULL_GRID, INITS, CurveSettings, experim
 from service.builder.recipes import BuildOptions, Context, recipes_for
 from service.builder.spec import DEFAULT_SPEC, Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import InputError
-from service.store import catalog, formats
+from service.store import experiments, formats
 
 log = logging.getLogger("wordspace.build")
 
@@ -184,7 +184,7 @@ def curve_artifact(options: BuildOptions, task: str, jobs: int = 1) -> tuple[dic
                                 fingerprints, options.classifier, options.curve,
                                 options.cache / "experiments" / f"{experiment_name(task)}.jsonl",
                                 jobs=jobs)
-    catalog.write_experiment(options.catalog, experiment_name(task), result)
+    experiments.write_experiment(options.catalog, experiment_name(task), result)
     return result, "built" if result["ran"] else "cached"
 
 

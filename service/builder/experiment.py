@@ -30,12 +30,12 @@ from service.builder.intervals import mean_interval, paired_difference
 from service.builder.task_data import Split
 from service.builder.vocabulary import Start, training_words, unseen_share
 from service.errors import InputError
-from service.store import catalog
+from service.store import experiments
 from service.store.tables import Table
 
 log = logging.getLogger(__name__)
 
-CURVE = catalog.LEARNING_CURVE  # published as .experiments/learning-curve-TASK.json
+CURVE = experiments.LEARNING_CURVE  # published as .experiments/learning-curve-TASK.json
 # name -> (the kind of space it starts from, vocabulary, trainable); the start of a kind is
 # the spec's first space of that kind (service/builder/spec.py)
 INITS = {

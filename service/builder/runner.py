@@ -19,7 +19,7 @@ from service.analysis import scorecard
 from service.builder import steps
 from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
 from service.errors import InputError
-from service.store import catalog
+from service.store import catalog, experiments
 from service.store.embed import EMBED_FILE, load_embed_config
 
 log = logging.getLogger("wordspace.build")
@@ -96,7 +96,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     seconds = time.perf_counter() - started
     log.info("build finished in %.1fs", seconds)
     if options.record and any(r["status"] == "built" for r in rows):  # the README quotes how long a build takes
-        catalog.write_experiment(options.catalog, catalog.LAST_BUILD, {
+        experiments.write_experiment(options.catalog, experiments.LAST_BUILD, {
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(seconds, 1), "spaces": rows})
     return rows

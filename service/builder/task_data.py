@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import InputError, MissingInput
-from service.store.catalog import sha256
+from service.store.checksums import sha256
 
 log = logging.getLogger(__name__)
 

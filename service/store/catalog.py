@@ -7,23 +7,26 @@
 A space is built in a temporary folder, then published by replacing its symlink with
 os.replace: a reader sees the old version or the new one, never a half-written folder.
 A plain folder put in the catalog by hand (no symlink) loads just the same.
+
+Checksums: service/store/checksums.py; results published beside the spaces (experiments,
+learning curves, the last build): service/store/experiments.py.
 """
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
 import shutil
 import time
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import faiss
 import numpy as np
 
 from service.errors import BadIndex, InputError
+from service.settings import SPACE_NAME_LENGTH
+from service.store import checksums
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.tables import Table
@@ -35,15 +38,6 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 CORE_FILES = ("keys.txt", "vectors.npy", "norms.npy", "index.faiss")
 VERSIONS = ".versions"
-EXPERIMENTS = ".experiments"  # results of `wordspace experiment`, one JSON file each
-LEARNING_CURVE = "learning-curve"  # learning-curve-TASK there, one file per task
-LAST_BUILD = "last-build"  # there too: the duration and summary of the last build that made a space
-# Files above this size also get a sampled checksum (their size and 64 blocks of 1 MiB), which
-# the server checks at load instead of reading every byte: a 3M x 300 catalog is 7 GB, and
-# hashing it from a cold disk takes longer than the whole start-up may.
-# `wordspace verify` (or WORDSPACE_FULL_CHECKSUMS=true) checks the full sha256.
-SAMPLE_ABOVE = 256 * 1024 * 1024
-SAMPLE_BLOCKS, SAMPLE_BLOCK = 64, 1 << 20
 
 
 def space_names(catalog: Path) -> list[str]:
@@ -118,9 +112,9 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
             "built_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "build_seconds": round(time.perf_counter() - started, 2),
             "details": details or {},
-            "files": {f.name: _file_entry(f) for f in sorted(tmp.iterdir())},
+            "files": {f.name: checksums.file_entry(f) for f in sorted(tmp.iterdir())},
         }
-        _write_json(tmp / MANIFEST, manifest)
+        write_json(tmp / MANIFEST, manifest)
         final = versions / f"{name}.{stamp}"
         os.rename(tmp, final)
     except BaseException:
@@ -182,18 +176,7 @@ def verify(folder: Path, full: bool = True) -> dict:
             raise BadIndex(path, "missing")
         if path.stat().st_size != entry.get("bytes"):
             raise BadIndex(path, f"size {path.stat().st_size}, manifest says {entry.get('bytes')}")
-    def check(fname: str) -> tuple[str, bool]:
-        entry, path = files[fname], folder / fname
-        if not full and "sample_sha256" in entry:
-            return "sampled sha256", sample_sha256(path) == entry["sample_sha256"]
-        return "sha256", sha256(path) == entry.get("sha256")
-
-    # hashlib releases the GIL on large buffers: hash the files side by side.
-    with ThreadPoolExecutor(max_workers=min(4, len(files))) as pool:
-        results = list(pool.map(check, files))
-    for fname, (kind, ok) in zip(files, results):
-        if not ok:
-            raise BadIndex(folder / fname, f"{kind} does not match the manifest (corrupt or changed)")
+    checksums.check(folder, files, full)
     return manifest
 
 
@@ -245,87 +228,16 @@ def _prune(catalog: Path, name: str, keep: set) -> None:
 
 
 def check_name(name: str) -> None:
-    ok = name and len(name) <= 64 and name[0].isalnum() and all(c.isalnum() or c in "-_" for c in name)
+    ok = (name and len(name) <= SPACE_NAME_LENGTH and name[0].isalnum()
+          and all(c.isalnum() or c in "-_" for c in name))
     if not ok:
-        raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max 64), "
-                         "starting with a letter or digit")
+        raise InputError(f"space name {name!r}: use letters, digits, '-' and '_' (max "
+                         f"{SPACE_NAME_LENGTH}), starting with a letter or digit")
 
 
-def _file_entry(path: Path) -> dict:
-    entry = {"bytes": path.stat().st_size, "sha256": sha256(path)}
-    if entry["bytes"] > SAMPLE_ABOVE:
-        entry["sample_sha256"] = sample_sha256(path)
-    return entry
-
-
-def sample_sha256(path: Path) -> str:
-    """sha256 of a file's size and of SAMPLE_BLOCKS evenly spaced blocks: catches truncation
-    and damage in the blocks read, at a cost that does not grow with the file."""
-    size = path.stat().st_size
-    h = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as f:
-        for i in range(SAMPLE_BLOCKS):
-            f.seek(max(0, size - SAMPLE_BLOCK) * i // (SAMPLE_BLOCKS - 1))
-            h.update(f.read(SAMPLE_BLOCK))
-    return h.hexdigest()
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file, read in 4 MiB chunks."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while chunk := f.read(1 << 22):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
     with open(path, "w", encoding="utf-8") as f:
         json.dump(data, f, indent=2, ensure_ascii=False)
         f.write("\n")
         f.flush()
         os.fsync(f.fileno())
-
-
-def write_experiment(catalog: Path, name: str, data: dict) -> Path:
-    """Publish an experiment's result as EXPERIMENTS/NAME.json, atomically (a reader sees the
-    old file or the new one, never half of one)."""
-    check_name(name)
-    folder = catalog / EXPERIMENTS
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{name}.json"
-    tmp = folder / f".{name}.json.{os.getpid()}"
-    _write_json(tmp, data)
-    os.replace(tmp, final)
-    return final
-
-
-def read_experiment(catalog: Path, name: str) -> dict | None:
-    """An experiment's published result, or None when there is none (or it is unreadable,
-    which is logged)."""
-    path = catalog / EXPERIMENTS / f"{name}.json"
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as e:
-        log.error("experiment %s: unreadable %s (%s)", name, path, e)
-        return None
-
-
-def experiments(catalog: Path, prefix: str = "") -> list[str]:
-    """The names of the published experiments that start with `prefix`, sorted."""
-    folder = catalog / EXPERIMENTS
-    if not folder.is_dir():
-        return []
-    return sorted(p.stem for p in folder.glob(f"{prefix}*.json") if not p.name.startswith("."))
-
-
-def learning_curves(catalog: Path) -> dict[str, dict]:
-    """The published learning curves by task (learning-curve-TASK.json), readable ones only."""
-    curves = {}
-    for name in experiments(catalog, LEARNING_CURVE + "-"):
-        curve = read_experiment(catalog, name)
-        if curve and curve.get("rows"):
-            curves[name[len(LEARNING_CURVE) + 1:]] = curve
-    return curves

@@ -8,7 +8,7 @@ older version in the catalog's .versions that passes its checks, with a warning 
 never loses a space that has a good version). `reload` re-reads the catalog: new and rebuilt
 spaces come in, removed ones go out, and a space whose new version fails its checks keeps
 serving the version it had. Requests in flight keep the Space object they started with.
-Lives on the app as app.extensions["wordspace"].
+Lives on the app's state (service/web/state.py) as `registry`.
 
 Readiness: every space in `required` must be loaded; with none named, every space the
 registry tried to load must be.

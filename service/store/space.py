@@ -1,16 +1,16 @@
 """A loaded space: keys, normalised vectors and a FAISS index, answering word queries.
 
-Results are small dataclasses; JSON is made in service/web/spaces.py. Arrays are read-only and
-memory-mapped, so gunicorn workers share their pages.
+Here: loading, lookup and spelling suggestions, query vectors, description. Reading and
+checking the files: service/store/folder.py; neighbours, scans and analogies:
+service/store/search.py (`Search`, a part of `Space`). Results are small dataclasses; JSON is
+made in service/web/spaces.py. Arrays are read-only and memory-mapped, so gunicorn workers
+share their pages.
 """
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
-from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -19,37 +19,16 @@ from service.errors import BadIndex, InvalidRequest, UnknownWord, shorten
 from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
-from service.store.embed import EMBED_FILE, check_embed_config
+from service.store.folder import read_folder
 from service.store.kinds import kind_of
+from service.store.search import Search
 from service.store.suggest import Suggester
 from service.store.tables import Table
 
-
 log = logging.getLogger(__name__)
 
-# Scores computed at once in an exact scan: queries x allowed rows (64 MiB of float32).
-_SCAN_CELLS = 16 * 1024 * 1024
 
-
-@dataclass(slots=True)  # not frozen: a frozen dataclass costs twice as much to make, and
-class Neighbor:          # a batch answer makes 10,000 of them
-    word: str
-    score: float
-    rank: int
-
-
-Hits = tuple[list[str], list[float]]  # keys and their cosines, best first
-
-
-def as_neighbors(hits: Hits) -> list[Neighbor]:
-    return [Neighbor(w, d, r) for r, (w, d) in enumerate(zip(*hits), 1)]
-
-
-def as_hits(found: list[Neighbor]) -> Hits:
-    return [n.word for n in found], [n.score for n in found]
-
-
-class Space:
+class Space(Search):
     """Keys, unit vectors with their norms, and a faiss index over the unit vectors.
 
     `Space.load` maps a published space from the catalog; `Space.from_table` wraps a table
@@ -95,39 +74,14 @@ class Space:
 
     @classmethod
     def open(cls, name: str, folder: Path, manifest: dict) -> "Space":
-        """Map the files of a verified space folder and check them against the manifest.
+        """Map the files of a verified space folder and check them against the manifest
+        (service/store/folder.py).
 
         Raises:
             BadIndex: naming the file that disagrees with the manifest.
         """
-        try:
-            index_to_key = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
-        except UnicodeDecodeError as e:
-            raise BadIndex(folder / "keys.txt", f"not UTF-8 text ({e})") from None
-        vectors = _load_npy(folder / "vectors.npy", ndim=2)
-        norms = _load_npy(folder / "norms.npy", ndim=1)
-        try:
-            index = ix.read(str(folder / "index.faiss"))
-            ix.set_params(index, manifest.get("search_params") or {})
-        except RuntimeError as e:
-            raise BadIndex(folder / "index.faiss", f"faiss cannot read it ({_last_line(e)})") from None
-        rows, dimension = manifest["rows"], manifest["dimension"]
-        for what, n in (("keys.txt", len(index_to_key)), ("vectors.npy", len(vectors)),
-                        ("norms.npy", len(norms)), ("index.faiss", index.ntotal)):
-            if n != rows:
-                raise BadIndex(folder / what, f"{n} rows, manifest says {rows}")
-        for what, d in (("vectors.npy", vectors.shape[1]), ("index.faiss", index.d)):
-            if d != dimension:
-                raise BadIndex(folder / what, f"dimension {d}, manifest says {dimension}")
-        documents = _json_files(folder, manifest)
-        embed_config = documents.get(EMBED_FILE)
-        if embed_config is not None:
-            try:
-                check_embed_config(embed_config, EMBED_FILE, dimension)
-            except ValueError as e:
-                raise BadIndex(folder / EMBED_FILE, str(e)) from None
-        space = cls(name, index_to_key, vectors, norms, index, manifest, folder, embed_config,
-                    _load_topk(folder, manifest))
+        space = cls(name, manifest=manifest, folder=folder, **read_folder(folder, manifest))
+        index_to_key = space.index_to_key
         if len(space.key_to_index) != len(index_to_key):
             seen = set()
             repeated = next(k for k in index_to_key if k in seen or seen.add(k))
@@ -187,79 +141,6 @@ class Space:
     def raw_vector(self, row: int) -> np.ndarray:
         return self.vectors[row] * self.norms[row]
 
-    def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
-        """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
-        return [as_neighbors(h) for h in self.search_hits(xq, k, exclude)]
-
-    def search_hits(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[Hits]:
-        """`search` as (keys, scores) per query: what the HTTP layer writes out, without an
-        object per neighbour (a 1,000-word batch makes 10,000)."""
-        xq = np.ascontiguousarray(xq, dtype="float32")
-        extra = max((len(e) for e in exclude), default=0) if exclude else 0
-        ix.single_thread()
-        started = time.perf_counter()
-        D, I = self.index.search(xq, min(k + extra, len(self)))
-        if self.observe_search:
-            self.observe_search(time.perf_counter() - started)
-        keys, results = self.index_to_key, []
-        for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
-            if skip or (ids and ids[-1] < 0):  # faiss pads with -1 when it finds fewer
-                kept = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
-                ids, scores = [i for i, _ in kept], [d for _, d in kept]
-            results.append(([keys[i] for i in ids[:k]], scores[:k]))
-        return results
-
-    def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
-        """The k nearest words of each row, the row itself left out; among the `allowed` rows
-        only (an exact scan) if given. Otherwise from the stored exact table for frequent words
-        (when k fits), from the index for the others."""
-        return [as_neighbors(h) for h in self.neighbor_hits(rows, k, allowed)]
-
-    def neighbor_hits(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[Hits]:
-        """`neighbors` as (keys, scores) per row."""
-        if allowed is not None:
-            return [as_hits(found) for found in self.scan(self.vectors[rows], k, allowed,
-                                                          [{r} for r in rows])]
-        topk = self.topk
-        covered = [row for row in rows if topk is not None and topk.covers(row, k)]
-        if not covered:
-            return self.search_hits(self.vectors[rows], k, exclude=[{r} for r in rows])
-        keys, results, rest = self.index_to_key, [], []
-        stored = iter(zip(*topk.get(covered, k)))
-        for row in rows:
-            if topk.covers(row, k):
-                ids, scores = next(stored)
-                results.append(([keys[i] for i in ids], scores))
-            else:
-                results.append(None)
-                rest.append(row)
-        if rest:
-            found = iter(self.search_hits(self.vectors[rest], k, exclude=[{r} for r in rest]))
-            results = [r if r is not None else next(found) for r in results]
-        return results
-
-    def scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
-             exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
-        """Exact search among the `allowed` rows (sorted): the k highest cosines to each unit
-        query, best first, ties in row order; `exclude[q]` rows are left out for query q.
-        What restrict_vocab and candidates use, so those answers are exactly gensim's."""
-        xq = np.ascontiguousarray(xq, dtype="float32")
-        if len(allowed) == 0:
-            return [[] for _ in xq]
-        contiguous = allowed[-1] - allowed[0] + 1 == len(allowed)
-        base = np.asarray(self.vectors[allowed[0]:allowed[-1] + 1] if contiguous else self.vectors[allowed])
-        step = max(1, _SCAN_CELLS // len(allowed))
-        results = []
-        for start in range(0, len(xq), step):
-            for q, scores in enumerate(xq[start:start + step] @ base.T, start):
-                skip = exclude[q] if exclude else set()
-                take = min(k + len(skip), len(allowed))
-                top = np.argpartition(-scores, take - 1)[:take] if take < len(allowed) else np.arange(take)
-                top = top[np.lexsort((top, -scores[top]))]
-                hits = [(int(allowed[i]), float(scores[i])) for i in top if int(allowed[i]) not in skip][:k]
-                results.append([Neighbor(self.index_to_key[r], s, n) for n, (r, s) in enumerate(hits, 1)])
-        return results
-
     def check_vectors(self, vectors) -> np.ndarray:
         """Coerce query vectors once, at the boundary, and normalise them.
 
@@ -281,36 +162,6 @@ class Space:
             raise InvalidRequest("a zero vector has no direction to search from")
         return unit
 
-    def analogy(self, positive: list[int], negative: list[int], k: int, method: str,
-                allowed: np.ndarray | None = None) -> list[Neighbor]:
-        """Levy and Goldberg (2014): 3CosAdd searches the index with the normalised
-        sum; 3CosMul scores every row with cosines shifted to [0, 1]. With `allowed`, only
-        those rows can answer (searched exactly)."""
-        exclude = set(positive) | set(negative)
-        if method == "3cosadd":
-            query = self.vectors[positive].sum(axis=0) - self.vectors[negative].sum(axis=0)
-            norm = np.linalg.norm(query)
-            if norm == 0:
-                raise InvalidRequest("the positive and negative words cancel out")
-            if allowed is not None:
-                return self.scan((query / norm)[None, :], k, allowed, exclude=[exclude])[0]
-            return self.search((query / norm)[None, :], k, exclude=[exclude])[0]
-        eps = 1e-3
-        score = np.ones(len(self), dtype="float32")
-        for row in positive:
-            score *= (self.vectors @ self.vectors[row] + 1) / 2
-        for row in negative:
-            score /= (self.vectors @ self.vectors[row] + 1) / 2 + eps
-        score[list(exclude)] = -np.inf
-        if allowed is not None:
-            outside = np.ones(len(self), dtype=bool)
-            outside[allowed] = False
-            score[outside] = -np.inf
-        top = np.argpartition(-score, min(k, len(score) - 1))[:k]
-        top = top[np.argsort(-score[top])]
-        return [Neighbor(self.index_to_key[i], float(score[i]), r)
-                for r, i in enumerate(top, 1) if np.isfinite(score[i])]
-
     def similarity(self, a: int, b: int) -> float:
         return float(self.vectors[a] @ self.vectors[b])
 
@@ -330,63 +181,3 @@ class Space:
             "built_at": m.get("built_at"),
             "details": m.get("details", {}),
         }
-
-
-def _load_topk(folder: Path, manifest: dict) -> tk.TopK | None:
-    """The stored exact neighbours of the frequent words, when the space has them.
-
-    Raises:
-        BadIndex: a file missing, unreadable or of another shape than the manifest says.
-    """
-    entry = manifest.get("topk")
-    if not entry:
-        return None
-    ids = _load_npy(folder / tk.IDS, ndim=2, dtype=np.int32)
-    scores = _load_npy(folder / tk.SCORES, ndim=2)
-    shape = (entry["rows"], entry["k"])
-    for path, arr in ((tk.IDS, ids), (tk.SCORES, scores)):
-        if arr.shape != shape:
-            raise BadIndex(folder / path, f"shape {arr.shape}, manifest says {shape}")
-    if ids.size and (ids.min() < 0 or ids.max() >= manifest["rows"]):
-        raise BadIndex(folder / tk.IDS, "row numbers outside the space")
-    return tk.TopK(ids, scores)
-
-
-def _load_npy(path: Path, ndim: int, dtype=np.float32) -> np.ndarray:
-    try:
-        arr = np.load(path, mmap_mode="r", allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise BadIndex(path, f"unreadable ({e})") from None
-    if arr.dtype != dtype or arr.ndim != ndim:
-        raise BadIndex(path, f"{arr.dtype} array of {arr.ndim} dimensions; expected "
-                             f"{np.dtype(dtype).name} with {ndim}")
-    return arr
-
-
-def _last_line(e: Exception) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return lines[-1] if lines else type(e).__name__
-
-
-def _json_files(folder: Path, manifest: dict) -> dict[str, dict]:
-    """Every JSON file the space carries besides its manifest (embed.json, evaluation.json),
-    parsed now so that a bad one refuses the space at load, not a request later.
-
-    Raises:
-        BadIndex: naming a file that is not a JSON object.
-    """
-    found = {}
-    for fname in manifest.get("files") or {}:
-        if not fname.endswith(".json") or fname == catalog.MANIFEST:
-            continue
-        path = folder / fname
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as e:
-            raise BadIndex(path, f"not valid JSON ({e})") from None
-        if not isinstance(data, dict):
-            raise BadIndex(path, f"holds a JSON {type(data).__name__}, not an object")
-        found[fname] = data
-    if (folder / EMBED_FILE).is_file() and EMBED_FILE not in found:
-        raise BadIndex(folder / EMBED_FILE, "not listed in the manifest")
-    return found

@@ -1,5 +1,6 @@
-"""The web layer: the Flask app factory, routes by resource, request parameters, auth,
-admin, health, page, logs, metrics and the one problem+json handler.
+"""The web layer: the Flask app factory, its one state object (state.py), routes by resource,
+request parameters, auth, admin, health and the served contract, page, logs, metrics and the
+one problem+json handler.
 
 It only translates HTTP to calls on the store and the analyses and back.
 May import: service.store, service.analysis, and the top-level settings, errors, text.
@@ -12,24 +13,24 @@ from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.registry import Registry
 from service.version import package_version
+from service.web.state import KEY, AppState
 
 
 def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # Imported here: prometheus-client picks its multiprocess mode when first imported,
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
-    from service.web import (admin, auth, compare, experiments, health, logs, metrics, page,
-                             problems, spaces)
+    from service.web import (admin, auth, compare, contract, experiments, health, logs, metrics,
+                             page, problems, spaces)
     from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     app.json = OrjsonProvider(app)
-    app.extensions["wordspace.settings"] = settings
     logs.register(app, settings.access_log)
     counters = metrics.register(app, package_version())
-    auth.register(app, settings)
-    evaluations = app.extensions["wordspace.evaluations"] = Evaluations()
+    keys = auth.register(app, settings)
+    evaluations = Evaluations()
 
     def spaces_changed(spaces: dict, states: dict) -> None:
         counters.spaces_changed(spaces, states)
@@ -37,7 +38,8 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     registry = Registry(settings.catalog, settings.spaces, on_change=spaces_changed,
                         full_checksums=settings.full_checksums, required=settings.required_spaces)
-    app.extensions["wordspace"] = registry.load()
+    app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
+                                   contract.render(settings))
 
     app.register_blueprint(health.bp)
     app.register_blueprint(spaces.bp)

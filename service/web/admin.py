@@ -10,22 +10,23 @@ from __future__ import annotations
 import os
 import signal
 
-from flask import Blueprint, current_app
+from flask import Blueprint
 
 from service.web.compare import evaluations
+from service.web.state import state
 
 bp = Blueprint("admin", __name__, url_prefix="/v1/admin")
 
 
 @bp.post("/reload")
 def reload():
-    master = current_app.extensions.get("wordspace.master_pid")
+    master = state().master_pid
     if master and master != os.getpid():
         os.kill(master, signal.SIGHUP)
         return {"status": "reloading",
                 "detail": "the server re-reads the catalog and replaces its workers; "
                           "GET /readyz shows each space's state"}, 202
-    registry = current_app.extensions["wordspace"].reload()
+    registry = state().registry.reload()
     return {"status": "reloaded",
             "spaces": {name: state.details() for name, state in sorted(registry.states.items())}}
 
@@ -34,4 +35,4 @@ def reload():
 def refresh_evaluation(space):
     """Recompute the space's cheap scorecard sections (seconds of CPU, one at a time), in the
     worker that answers; GET /v1/spaces/{space}/evaluation serves the stored scorecard."""
-    return evaluations().get(current_app.extensions["wordspace"].get(space), refresh=True)
+    return evaluations().get(state().registry.get(space), refresh=True)

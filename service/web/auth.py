@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, current_app, request
+from flask import Flask, request
 
 from service.errors import Unauthorized
+from service.web.state import state
 
 
-def register(app: Flask, settings) -> None:
+def register(app: Flask, settings) -> list[bytes]:
+    """Adds the checks to `app`; returns the keys (as bytes) for the app's state."""
     keys = [k.encode() for k in settings.api_keys]
     origins = set(settings.cors_origins)
-    app.extensions["wordspace.keys"] = keys
 
     @app.before_request
     def _authenticate():
@@ -48,10 +49,12 @@ def register(app: Flask, settings) -> None:
                     response.headers["Access-Control-Max-Age"] = "600"
             return response
 
+    return keys
+
 
 def has_key() -> bool:
     """Whether this request carries a valid API key (never true when none is configured)."""
-    keys = current_app.extensions.get("wordspace.keys") or []
+    keys = state().keys
     if not keys:
         return False
     try:

@@ -10,34 +10,30 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, UnknownWord
+from service.settings import (MAX_DRIFT, MAX_LISTED, MAX_PAIRS_PARAM, MAX_PLOT_LABELS,
+                              MAX_PLOT_NEIGHBORS, MAX_PLOT_WORDS, MAX_PLOT_WORDS_PARAM,
+                              MAX_SENTENCES, MAX_SPACE_K)
 from service.web import experiments, params, selection
+from service.web.state import state
 
 bp = Blueprint("compare", __name__, url_prefix="/v1")
 
-MAX_SENTENCES = 16
-MAX_PLOT_WORDS = 40
-MAX_PLOT_LABELS = 160  # words x spaces drawn in one picture: 40 words in 4 spaces, 20 in 8
-MAX_PLOT_WORDS_PARAM = 800
-MAX_PLOT_NEIGHBORS = 30
-MAX_PAIRS_PARAM = 300  # with `spaces`, keeps the URL under gunicorn's request-line limit
-MAX_DRIFT = 100  # each word costs a neighbour search in both spaces
-
 
 def _registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def evaluations() -> scorecard.Evaluations:
     """The scorecards, made by create_app and warmed whenever the spaces (re)load."""
-    return current_app.extensions["wordspace.evaluations"]
+    return state().evaluations
 
 
 def _alignments() -> alignment.Alignments:
-    return current_app.extensions.setdefault("wordspace.alignments", alignment.Alignments())
+    return state().alignments
 
 
 def _no_refresh() -> None:
@@ -273,10 +269,6 @@ def plot_scorecard():
                                                    fmt), fmt))
 
 
-MAX_SPACE_K = 100  # neighbours per word in /v1/compare/spaces
-MAX_LISTED = 100  # most and least similar words listed by /v1/compare/spaces
-
-
 @bp.get("/compare/spaces")
 def spaces_overlap():
     """Jaccard overlap of the k nearest neighbours of every shared word in two spaces."""
@@ -293,6 +285,4 @@ def spaces_overlap():
 
 def _comparisons():
     """Each pair's whole-vocabulary neighbour lists, computed once per k, and the answers."""
-    from service.analysis.neighborhoods import Comparisons
-
-    return current_app.extensions.setdefault("wordspace.space-comparisons", Comparisons())
+    return state().comparisons

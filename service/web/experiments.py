@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Blueprint, request
 
 from service.errors import NotFound
-from service.store import catalog
+from service.store import experiments
 from service.web import params
 
 bp = Blueprint("experiments", __name__, url_prefix="/v1")
@@ -19,7 +19,7 @@ def curves() -> dict[str, dict]:
     Raises:
         NotFound: none published, or none for that task (the detail lists the tasks).
     """
-    found = catalog.learning_curves(params.settings().catalog)
+    found = experiments.learning_curves(params.settings().catalog)
     if not found:
         raise NotFound("no learning curve in the catalog; `wordspace build` (or `wordspace "
                        "experiment learning-curve --task TASK`) publishes one")
@@ -35,4 +35,4 @@ def curves() -> dict[str, dict]:
 
 @bp.get("/experiments/learning-curve")
 def learning_curve():
-    return {"experiment": catalog.LEARNING_CURVE, "tasks": list(curves().values())}
+    return {"experiment": experiments.LEARNING_CURVE, "tasks": list(curves().values())}

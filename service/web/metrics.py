@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import time
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -20,6 +20,8 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+
+from service.web.state import state
 
 # The HTTP methods counted by name; any other method a caller sends is counted as "other",
 # so label values stay bounded whatever callers send.
@@ -79,7 +81,6 @@ class Metrics:
 def register(app: Flask, version: str) -> Metrics:
     metrics = Metrics()
     metrics.info.labels(version=version).set(1)
-    app.extensions["wordspace.metrics"] = metrics
 
     @app.before_request
     def _start():
@@ -90,7 +91,7 @@ def register(app: Flask, version: str) -> Metrics:
         req = request._get_current_object()  # once: each read through the proxy is a lookup
         route = req.url_rule.rule if req.url_rule else "unmatched"
         space = (req.view_args or {}).get("space", "")
-        if space and space not in current_app.extensions["wordspace"].states:
+        if space and space not in state().registry.states:
             space = "unknown"  # keep label values bounded whatever callers send
         started = g.get("metrics_started")
         method = req.method if req.method in METHODS else "other"

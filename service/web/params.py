@@ -13,9 +13,11 @@ import re
 
 import numpy as np
 import orjson
-from flask import current_app, request
+from flask import request
 
 from service.errors import InvalidRequest, shorten
+from service.settings import MAX_JSON_DEPTH
+from service.web.state import state
 
 METHODS = ("3cosadd", "3cosmul")
 # Whitespace as ECMAScript's \s (the regex dialect of openapi.yaml) defines it; the spec's
@@ -23,16 +25,11 @@ METHODS = ("3cosadd", "3cosmul")
 SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
         "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _VISIBLE = re.compile(f"[^{re.escape(SPACE)}]")
-# Deepest body any route reads is 3 ({"vectors": [[...]]}); the margin is for extra members.
-MAX_JSON_DEPTH = 20
 # orjson reads integers past 64 bits as floats; bodies with one take the standard library
 # path, which keeps them integers (and an unbounded parameter is then clamped).
 # (A run of digits after a point or in an exponent is not an integer.)
 _LONG_INTEGER = re.compile(rb"(?<![0-9.eE+\-])-?[0-9]{19}")
 _FAILED = object()
-# Most words in each list of an analogy (positive, negative): 3CosMul reads the whole space
-# once per word, so this bounds its work (20 words: see the README's bounded requests).
-MAX_ANALOGY_WORDS = 10
 _INTEGER = re.compile(r"-?[0-9]{1,4000}")  # Python reads at most 4,300 digits
 # Integers the spec leaves unbounded (offsets, limits) mean the same above this.
 _BIG = 2**62
@@ -40,7 +37,7 @@ _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
 def settings():
-    return current_app.extensions["wordspace.settings"]
+    return state().settings
 
 
 def json_body() -> dict:
@@ -236,12 +233,6 @@ def texts(body: dict, name: str) -> list[str]:
     return values
 
 
-# Most candidate words in one request; the body limit (WORDSPACE_MAX_BODY_BYTES) applies too.
-MAX_CANDIDATES = 100_000
-# Most words in one page of GET /v1/spaces/{space}/words.
-MAX_PAGE = 10_000
-
-
 def restrict_vocab(value=_QUERY) -> int | None:
     """restrict_vocab=N from the query (or the given body value): only the N most frequent
     words may answer (gensim's meaning); None when absent. Typed like every integer here:
@@ -275,9 +266,10 @@ def candidates(body: dict) -> list[str] | None:
     value = body["candidates"]
     if not isinstance(value, list) or not value:
         raise InvalidRequest("'candidates' must be a non-empty list of words", parameter="candidates")
-    if len(value) > MAX_CANDIDATES:
-        raise InvalidRequest(f"'candidates' has {len(value)} words; at most {MAX_CANDIDATES}",
-                             parameter="candidates")
+    limit = settings().max_candidates
+    if len(value) > limit:
+        raise InvalidRequest(f"'candidates' has {len(value)} words; at most {limit} "
+                             "(WORDSPACE_MAX_CANDIDATES)", parameter="candidates")
     return [word(v, "candidates") for v in value]
 
 

@@ -12,6 +12,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
+from service.web.state import state
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +38,9 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(e: HTTPException):
         detail = e.description or e.name
+        if e.code == 413:
+            detail = (f"the request body is larger than {state().settings.max_body_bytes} bytes "
+                      "(WORDSPACE_MAX_BODY_BYTES)")
         response = problem(e.code or 500, e.name, detail)
         if e.code == 405 and e.valid_methods:
             response.headers["Allow"] = ", ".join(e.valid_methods)

@@ -16,18 +16,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, current_app, request
+from flask import Response, request
 
 from service.analysis import verdict
 from service.errors import InvalidRequest
+from service.settings import MAX_SPACES, MAX_SPACES_PARAM
 from service.web import params
+from service.web.state import state
 
-MAX_SPACES = 8  # spaces per comparison whose work grows with each space's vocabulary
 OMITTED_HEADER = "Wordspace-Omitted-Spaces"  # a picture's way of saying what it left out
-# Characters of `spaces` in a query: even percent-encoded (12 bytes for a 4-byte character)
-# the URL stays under gunicorn's request-line limit (8190 bytes, service/server.py). Enough
-# for 16 names of 31 characters; without `spaces` a comparison covers every space.
-MAX_SPACES_PARAM = 520
 
 
 @dataclass
@@ -47,7 +44,7 @@ class Selection:
 
 
 def _registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def named(raw=None) -> list[str]:
@@ -108,7 +105,7 @@ def ranked_names(among: list[str] | None = None) -> list[str]:
     """Loaded spaces (those in `among`, when given) in the verdict's order: leaders first."""
     reg = _registry()
     loaded = [reg.get(n) for n in reg.names]
-    order = verdict.ranked(verdict.compute(loaded, current_app.extensions["wordspace.evaluations"]))
+    order = verdict.ranked(verdict.compute(loaded, state().evaluations))
     return [n for n in order if among is None or n in among]
 
 

@@ -6,22 +6,21 @@ hold no try/except (errors are turned into problem+json by service/errors.py).
 """
 from __future__ import annotations
 
-from weakref import WeakKeyDictionary
-
-from flask import Blueprint, Response, current_app, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
 from service.store import export as exports
 from service.store import restrict, vocabulary
-from service.store.space import as_hits
+from service.store.search import as_hits
 from service.web import params
+from service.web.state import state
 
 bp = Blueprint("v1", __name__, url_prefix="/v1")
 
 
 def registry():
-    return current_app.extensions["wordspace"]
+    return state().registry
 
 
 def _space(name: str):
@@ -40,12 +39,9 @@ def _hits(hits) -> list[dict]:
 
 
 def _limits() -> dict:
-    """What one request may hold, so clients can split long lists to fit."""
-    s = params.settings()
-    return {"max_k": s.max_k, "max_batch": s.max_batch, "max_body_bytes": s.max_body_bytes,
-            "max_word_length": s.max_word_length, "max_text_length": s.max_text_length,
-            "max_page": params.MAX_PAGE, "max_results": s.max_results,
-            "max_analogy_words": params.MAX_ANALOGY_WORDS, "max_scan_rows": s.max_scan_rows}
+    """What one request may hold (every limit, service/settings.py), so clients can split long
+    lists to fit."""
+    return params.settings().limits()
 
 
 def _allowed(s, body: dict | None = None):
@@ -138,7 +134,7 @@ def analogy(space):
 def analogy_post(space):
     s = _space(space)
     body = params.json_body()
-    limit = params.MAX_ANALOGY_WORDS
+    limit = params.settings().max_analogy_words
     positive = params.words(body, "positive", limit=limit)
     negative = params.words(body, "negative", required=False, empty=True, limit=limit)
     k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
@@ -217,7 +213,7 @@ def vectors(space):
 
 def _prefixes(s) -> vocabulary.PrefixIndex:
     """The space's sorted keys, made on the first prefix request and kept with the space."""
-    cache = current_app.extensions.setdefault("wordspace.prefixes", WeakKeyDictionary())
+    cache = state().prefixes
     if s not in cache:
         cache[s] = vocabulary.PrefixIndex(s.index_to_key)
     return cache[s]
@@ -231,7 +227,8 @@ def words(space):
         raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
                              "characters", parameter="prefix")
     offset = params.whole("offset", 0, 0, None)
-    limit = params.whole("limit", 1000, 1, params.MAX_PAGE)
+    most = params.settings().max_page
+    limit = params.whole("limit", min(1000, most), 1, most)
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
     return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
