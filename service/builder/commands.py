@@ -63,6 +63,9 @@ def _data_options(p) -> None:
                    help="use these vectors instead of training word2vec (word2vec:FILE.bin, glove:FILE, ...)")
     p.add_argument("--corpus", type=Path, action="append", default=[], metavar="FILE",
                    help="extra plain text for word2vec, one sentence per line (repeatable)")
+    p.add_argument("--postprocess", metavar="abtt:D[:norm]",
+                   help="all-but-the-top on word2vec's rows: remove the mean and the top D "
+                        "principal directions (':norm' keeps each row's norm); off by default")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for split, init and shuffling")
     p.add_argument("--max-steps", type=int, default=d.max_steps,
                    help="classifier optimizer steps, at most (early stopping ends most runs sooner)")
@@ -86,6 +89,7 @@ def options_from_args(args, *, spaces: tuple[str, ...] = (),
         grid, seeds=tuple(range(args.seed, args.seed + args.curve_seeds)), glove_rows=args.glove_rows)
     return BuildOptions(catalog=Path(args.catalog), spaces=spaces, task_data=args.task_data,
                         limit=args.limit, word2vec=args.word2vec, corpus=tuple(args.corpus),
+                        postprocess=args.postprocess,
                         classifier=classifier, curve=curve, force=getattr(args, "force", False))
 
 

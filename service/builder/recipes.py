@@ -28,6 +28,7 @@ from service.builder import corpus as corpora
 from service.builder import steps
 from service.builder.classifier import ClassifierSettings, train_classifier
 from service.builder.experiment import CurveSettings
+from service.builder.postprocess import PostProcess
 from service.builder.sources import read_table
 from service.builder.task_data import TASKS, Dataset, Split, load_task, load_task_data, split
 from service.builder.vocabulary import Start
@@ -46,6 +47,7 @@ class BuildOptions:
     limit: int | None = None            # use at most this many labelled texts
     word2vec: str | None = None         # FORMAT:PATH of the user's vectors instead of training
     corpus: tuple[Path, ...] = ()       # extra plain-text files for word2vec
+    postprocess: str | None = None      # abtt:D[:norm]: all-but-the-top on word2vec's rows; off
     classifier: ClassifierSettings = ClassifierSettings()
     word2vec_settings: Word2VecSettings = Word2VecSettings()
     curve: CurveSettings | None = CurveSettings()  # the build's reduced grid; None: none
@@ -127,9 +129,13 @@ def word2vec_inputs(ctx: Context) -> dict:
         fmt, path = parse_source(o.word2vec)
         if path and not Path(path).is_file():
             raise MissingInput(f"--word2vec {o.word2vec}: no such file")
-        return {"word2vec": o.word2vec, "file": steps.file_facts(Path(path)) if path else fmt}
-    return {"corpus": corpora.fingerprint(_word2vec_sources(o)),
-            "settings": dataclasses.asdict(o.word2vec_settings)}
+        inputs = {"word2vec": o.word2vec, "file": steps.file_facts(Path(path)) if path else fmt}
+    else:
+        inputs = {"corpus": corpora.fingerprint(_word2vec_sources(o)),
+                  "settings": dataclasses.asdict(o.word2vec_settings)}
+    if o.postprocess:  # only when set: a default catalog keeps its fingerprint
+        inputs["postprocess"] = PostProcess.parse(o.postprocess).describe()
+    return inputs
 
 
 def make_word2vec(ctx: Context) -> Made:
@@ -144,6 +150,10 @@ def make_word2vec(ctx: Context) -> Made:
         with steps.step(f"train word2vec on {text.tokens} tokens"):
             table = train_word2vec(text, o.word2vec_settings)
         source = {"format": "word2vec", "trained": "gensim"}
+    if o.postprocess:
+        post = PostProcess.parse(o.postprocess)
+        with steps.step(f"post-process word2vec: {post.name}"):
+            table = post.apply(table)
     return Made(table, source, {"kind": "word2vec", **table.details})
 
 

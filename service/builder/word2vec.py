@@ -61,6 +61,7 @@ def train_word2vec(corpus: Corpus, settings: Word2VecSettings = Word2VecSettings
                    "sources": corpus.counts},
         "vocabulary": len(model.wv),
         "train_seconds": seconds,
+        "postprocess": None,  # service/builder/postprocess.py replaces it when asked
     }
     return Table(list(model.wv.index_to_key), model.wv.vectors, details)
 
@@ -78,7 +79,7 @@ def load_word2vec(spec: str) -> Table:
     log.info("word2vec: read %d words x %d from %s in %.1fs", len(table.index_to_key),
              table.vector_size, spec, time.perf_counter() - started)
     table.details = {**table.details, "algorithm": "pretrained", "path": path,
-                     "vocabulary": len(table.index_to_key)}
+                     "vocabulary": len(table.index_to_key), "postprocess": None}
     return table
 
 
