@@ -118,3 +118,20 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(space.vectors, expected, atol=1e-4)
     assert runner.run(post)[0]["status"] == "cached"
+
+
+def test_option_overrides_the_trained_default(tmp_path):
+    """--postprocess replaces Word2VecSettings.postprocess for the trained word2vec, and the
+    fingerprint's settings say which was used."""
+    from service.builder.recipes import Context, word2vec_inputs
+
+    def settings(postprocess):
+        ctx = Context(BuildOptions(catalog=tmp_path, postprocess=postprocess))
+        return word2vec_inputs(ctx)["settings"]["postprocess"]
+
+    assert settings(None) == "abtt:1:norm"
+    assert settings("none") is None
+    assert settings("abtt:2") == "abtt:2"
+    with pytest.raises(InputError):
+        settings("abtt:two")
+    assert PostProcess.option(None) is PostProcess.option("none") is None

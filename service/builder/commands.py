@@ -65,7 +65,8 @@ def _data_options(p) -> None:
                    help="extra plain text for word2vec, one sentence per line (repeatable)")
     p.add_argument("--postprocess", metavar="abtt:D[:norm]",
                    help="all-but-the-top on word2vec's rows: remove the mean and the top D "
-                        "principal directions (':norm' keeps each row's norm); off by default")
+                        "principal directions (':norm' keeps each row's norm), or 'none'; "
+                        "default abtt:1:norm for the trained word2vec, none for --word2vec FILE")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for split, init and shuffling")
     p.add_argument("--max-steps", type=int, default=d.max_steps,
                    help="classifier optimizer steps, at most (early stopping ends most runs sooner)")

@@ -5,8 +5,9 @@ rare words into one dense cone. All-but-the-top subtracts the mean row and the p
 on the top D principal directions, both computed on the `n_frequent` most frequent rows
 (rows come in frequency order), from every row. On the default corpus it raises WordSim353
 from 0.59 to 0.66-0.69 and lowers the analogies a little; as the start of a classifier it
-measured worse than the raw rows (docs/word2vec.md), so it is off by default: an option for
-a user's vectors (`--postprocess abtt:D`, `abtt:D:norm` to give each row its norm back).
+measured worse than the raw rows unless each row keeps its norm (docs/word2vec.md). The
+trained word2vec uses D=1 with the norms kept (Word2VecSettings.postprocess); a user's
+vectors are left as they are unless asked (`--postprocess abtt:D`, `abtt:D:norm`, `none`).
 """
 from __future__ import annotations
 
@@ -65,6 +66,11 @@ class PostProcess:
             raise InputError(f"--postprocess {spec!r}: expected abtt:D or abtt:D:norm "
                              "(D principal directions removed, e.g. abtt:3)")
         return cls(int(parts[1]), keep_norm=len(parts) == 3)
+
+    @classmethod
+    def option(cls, spec: str | None) -> "PostProcess | None":
+        """None for None, '' and 'none'; else `parse(spec)`."""
+        return None if not spec or spec.strip().lower() == "none" else cls.parse(spec)
 
     @property
     def name(self) -> str:

@@ -47,7 +47,8 @@ class BuildOptions:
     limit: int | None = None            # use at most this many labelled texts
     word2vec: str | None = None         # FORMAT:PATH of the user's vectors instead of training
     corpus: tuple[Path, ...] = ()       # extra plain-text files for word2vec
-    postprocess: str | None = None      # abtt:D[:norm]: all-but-the-top on word2vec's rows; off
+    postprocess: str | None = None      # abtt:D[:norm] | none: instead of the default (trained:
+                                        # Word2VecSettings.postprocess; --word2vec FILE: none)
     classifier: ClassifierSettings = ClassifierSettings()
     word2vec_settings: Word2VecSettings = Word2VecSettings()
     curve: CurveSettings | None = CurveSettings()  # the build's reduced grid; None: none
@@ -123,6 +124,14 @@ def _word2vec_sources(o: BuildOptions) -> list:
     return corpora.default_sources() + corpora.user_sources(list(o.corpus))
 
 
+def _trained_settings(o: BuildOptions) -> Word2VecSettings:
+    """The settings to train with: --postprocess, when given, replaces the default one."""
+    if o.postprocess is None:
+        return o.word2vec_settings
+    post = PostProcess.option(o.postprocess)
+    return dataclasses.replace(o.word2vec_settings, postprocess=post and o.postprocess)
+
+
 def word2vec_inputs(ctx: Context) -> dict:
     o = ctx.options
     if o.word2vec:
@@ -130,12 +139,11 @@ def word2vec_inputs(ctx: Context) -> dict:
         if path and not Path(path).is_file():
             raise MissingInput(f"--word2vec {o.word2vec}: no such file")
         inputs = {"word2vec": o.word2vec, "file": steps.file_facts(Path(path)) if path else fmt}
-    else:
-        inputs = {"corpus": corpora.fingerprint(_word2vec_sources(o)),
-                  "settings": dataclasses.asdict(o.word2vec_settings)}
-    if o.postprocess:  # only when set: a default catalog keeps its fingerprint
-        inputs["postprocess"] = PostProcess.parse(o.postprocess).describe()
-    return inputs
+        if post := PostProcess.option(o.postprocess):  # only when asked
+            inputs["postprocess"] = post.describe()
+        return inputs
+    return {"corpus": corpora.fingerprint(_word2vec_sources(o)),
+            "settings": dataclasses.asdict(_trained_settings(o))}
 
 
 def make_word2vec(ctx: Context) -> Made:
@@ -144,16 +152,15 @@ def make_word2vec(ctx: Context) -> Made:
         with steps.step(f"read vectors {o.word2vec}"):
             table = load_word2vec(o.word2vec)
         source = {"format": parse_source(o.word2vec)[0], "path": o.word2vec}
+        if post := PostProcess.option(o.postprocess):
+            with steps.step(f"post-process word2vec: {post.name}"):
+                table = post.apply(table)
     else:
         with steps.step("read word2vec corpus"):
             text = corpora.load_corpus(_word2vec_sources(o))
         with steps.step(f"train word2vec on {text.tokens} tokens"):
-            table = train_word2vec(text, o.word2vec_settings)
+            table = train_word2vec(text, _trained_settings(o))
         source = {"format": "word2vec", "trained": "gensim"}
-    if o.postprocess:
-        post = PostProcess.parse(o.postprocess)
-        with steps.step(f"post-process word2vec: {post.name}"):
-            table = post.apply(table)
     return Made(table, source, {"kind": "word2vec", **table.details})
 
 
