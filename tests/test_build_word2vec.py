@@ -19,7 +19,9 @@ def _corpus(n=600, seed=0) -> Corpus:
 
 
 def test_train_word2vec_table_and_details():
-    settings = Word2VecSettings(vector_size=16, min_count=1, epochs=5, workers=1, window=3)
+    # The raw rows: on two topics, all-but-the-top would remove the topic axis itself.
+    settings = Word2VecSettings(vector_size=16, min_count=1, epochs=5, workers=1, window=3,
+                                postprocess=None)
     corpus = _corpus()
     started = time.perf_counter()
     table = train_word2vec(corpus, settings)
@@ -35,6 +37,23 @@ def test_train_word2vec_table_and_details():
     # The training's own wall time, rounded to 0.1 s: within the call's, never more.
     assert isinstance(d["train_seconds"], float)
     assert 0 <= d["train_seconds"] <= round(elapsed, 1) + 0.05
+    assert d["postprocess"] is None and d["hyperparameters"]["postprocess"] is None
+
+
+def test_default_settings_post_process_and_record_it():
+    settings = Word2VecSettings(vector_size=16, min_count=1, epochs=1, workers=1)
+    assert settings.postprocess == "abtt:1:norm"
+    raw = train_word2vec(_corpus(), Word2VecSettings(vector_size=16, min_count=1, epochs=1,
+                                                     workers=1, postprocess=None))
+    table = train_word2vec(_corpus(), settings)
+    assert table.index_to_key == raw.index_to_key
+    assert table.details["postprocess"] == {"d": 1, "keep_norm": True, "n_frequent": 20000,
+                                            "method": "all-but-the-top"}
+    assert table.details["hyperparameters"]["postprocess"] == "abtt:1:norm"
+    # Each row keeps its norm; the rows' mean is gone.
+    np.testing.assert_allclose(np.linalg.norm(table.vectors, axis=1),
+                               np.linalg.norm(raw.vectors, axis=1), rtol=1e-4)
+    assert np.linalg.norm(table.vectors.mean(axis=0)) < 0.5 * np.linalg.norm(raw.vectors.mean(axis=0))
 
 
 def test_load_user_vectors(tmp_path):

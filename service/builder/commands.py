@@ -83,6 +83,10 @@ def _data_options(p) -> None:
                    help="use these vectors instead of training word2vec (word2vec:FILE.bin, glove:FILE, ...)")
     p.add_argument("--corpus", type=Path, action="append", default=[], metavar="FILE",
                    help="extra plain text for word2vec, one sentence per line (repeatable)")
+    p.add_argument("--postprocess", metavar="abtt:D[:norm]",
+                   help="all-but-the-top on word2vec's rows: remove the mean and the top D "
+                        "principal directions (':norm' keeps each row's norm), or 'none'; "
+                        "default abtt:1:norm for the trained word2vec, none for --word2vec FILE")
     p.add_argument("--seed", type=int, default=d.seed, help="seed for split, init and shuffling")
     p.add_argument("--max-steps", type=int, default=d.max_steps,
                    help="classifier optimizer steps, at most (early stopping ends most runs sooner)")
@@ -143,7 +147,8 @@ def options_from_args(args, *, spaces: tuple[str, ...] = (),
         grid, seeds=tuple(range(args.seed, args.seed + args.curve_seeds)), glove_rows=args.glove_rows)
     return BuildOptions(catalog=Path(args.catalog), spec=spec_from_args(args), spaces=spaces,
                         limit=args.limit, classifier=classifier, curve=curve,
-                        force=getattr(args, "force", False))
+                        force=getattr(args, "force", False),
+                        postprocess=args.postprocess)
 
 
 def curve_starts(options: BuildOptions) -> dict[str, str]:

