@@ -6,7 +6,7 @@ PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
 
-.PHONY: serve test test-fast build deps test-deps bench bench-deps soak screenshot clean
+.PHONY: serve serve-proxy test test-fast build deps test-deps proxy-deps bench bench-deps soak screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,16 @@ test-deps:
 	  (apt-get install -y -q chromium || (apt-get update -q && apt-get install -y -q chromium)); \
 	else echo "no chromium and cannot install it: the browser test will say so"; fi
 
+# Debian's nginx, in front of gunicorn in `wordspace serve --proxy` (and in tests/test_edge.py).
+# Only its binary is used, with the config service/proxy.py writes; never the system service.
+proxy-deps:
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing Debian's nginx for serve --proxy"; \
+	  (apt-get install -y -q nginx || (apt-get update -q && apt-get install -y -q nginx)); \
+	  (service nginx stop || nginx -s quit) >/dev/null 2>&1 || true; \
+	else echo "no nginx and cannot install it: serve --proxy and its tests will say so"; fi
+
 # The service, and the Python client (clients/python) whose tests run with the rest.
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[train,test]' -e './clients/python[numpy]'
@@ -36,10 +46,14 @@ $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
 build: $(VENV)/.installed deps
 	$(BIN)/wordspace build
 
+# gunicorn alone, for local use; serve-proxy is the production stack (nginx in front).
 serve: build
 	$(BIN)/wordspace serve
 
-test: $(VENV)/.installed deps test-deps
+serve-proxy: build proxy-deps
+	$(BIN)/wordspace serve --proxy
+
+test: $(VENV)/.installed deps test-deps proxy-deps
 	$(BIN)/python -m pytest
 
 # The fast part (no real data, no training, no browser): under 2 minutes.

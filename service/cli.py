@@ -62,13 +62,19 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="*", help="spaces to check (default all)")
     p.set_defaults(func=verify)
 
-    p = sub.add_parser("serve", help="run the service under gunicorn",
+    p = sub.add_parser("serve", help="run the service under gunicorn (--proxy: behind nginx)",
                        formatter_class=argparse.RawDescriptionHelpFormatter,
                        epilog=_environment_help(settings))
     p.add_argument("--host", help=f"address to bind (WORDSPACE_HOST, now {settings.host})")
     p.add_argument("--port", type=int, help=f"port (WORDSPACE_PORT, now {settings.port})")
     p.add_argument("--workers", type=int, help=f"gunicorn worker processes (WORDSPACE_WORKERS, "
                                                f"now {settings.workers})")
+    p.add_argument("--proxy", action="store_true",
+                   help="the production stack: nginx on HOST:PORT in front of gunicorn on a unix "
+                        "socket (needs Debian's nginx; see service/proxy.py)")
+    p.add_argument("--socket", type=Path, metavar="PATH",
+                   help="bind this unix socket instead of HOST:PORT, behind a proxy: the client "
+                        "address comes from the X-Forwarded-For it appends")
     p.set_defaults(func=serve)
 
     p = sub.add_parser("export", help="write a space for other tools (Embedding Projector, word2vec)")
@@ -169,11 +175,16 @@ _ANY_DIMENSION = 960
 
 
 def serve(args, settings: Settings) -> int:
-    from service.server import run
-
     overrides = {name: getattr(args, name) for name in ("catalog", "host", "port", "workers")
                  if getattr(args, name) is not None and getattr(args, name) != getattr(settings, name)}
-    run(Settings.from_env(**overrides) if overrides else settings)
+    settings = Settings.from_env(**overrides) if overrides else settings
+    if args.proxy:
+        from service import supervise
+
+        return supervise.run(settings)
+    from service.server import run
+
+    run(settings, socket=args.socket)
     return 0
 
 

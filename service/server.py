@@ -1,16 +1,21 @@
-"""Run the app under gunicorn with settings from the Settings object (no config file).
+"""Run the app under gunicorn's stock gthread worker, configured from the Settings object
+through gunicorn's documented settings and hooks (no config file).
 
 Like `gunicorn --preload -k gthread -w N --threads T -b HOST:PORT 'service:create_app()'`,
-plus four things the plain command lacks:
-- the worker (service/worker.py) reads each request whole before a thread takes it, so slow
-  clients hold no thread, and answers gunicorn's own errors (414, 431, 400, 408) as
-  problem+json;
+plus:
 - the app is created once in the master (preload): spaces are verified and mapped once,
   and forked workers share those pages;
 - SIGHUP (or POST /v1/admin/reload) re-reads the catalog in the master, then gunicorn forks
   fresh workers and lets the old ones finish their requests: zero-downtime index updates;
 - prometheus-client runs in multiprocess mode over a fresh folder, so /metrics adds up
-  every worker.
+  every worker;
+- bound to a unix socket (`serve --socket`, which `serve --proxy` uses behind nginx), the
+  client address comes from the X-Forwarded-For nginx appends (werkzeug's ProxyFix, one hop):
+  only processes on this machine can reach the socket.
+
+gthread hands a connection to a thread as soon as it is readable, so slow clients can hold
+every thread: gunicorn's deployment docs put a buffering proxy in front, and `serve --proxy`
+does (service/proxy.py). `serve` alone is for local use.
 """
 from __future__ import annotations
 
@@ -24,32 +29,37 @@ from gunicorn.app.base import BaseApplication
 from service.logconfig import configure as configure_logging
 from service.logconfig import gunicorn_logconfig
 from service.settings import Settings
-from service.worker import BufferingWorker
 
 log = logging.getLogger(__name__)
 
 
 class WordspaceServer(BaseApplication):
-    def __init__(self, settings: Settings):
+    def __init__(self, settings: Settings, socket: Path | None = None):
         self.settings = settings
+        self.socket = socket
         super().__init__()
 
     def load_config(self):
         s = self.settings
         options = {
-            "bind": s.bind,
+            "bind": f"unix:{self.socket}" if self.socket else s.bind,
             "workers": s.workers,
             "threads": s.threads,
-            "worker_class": BufferingWorker,
+            "worker_class": "gthread",
             # gthread's main loop tells the master it is alive about once a second whatever
             # its threads do, so this kills a hung worker, never a busy request: requests are
             # bounded by the limits (max_k, max_batch, max_results, ...) instead.
             "timeout": s.timeout,
             "graceful_timeout": s.timeout,
             "keepalive": 5,
-            # The longest request line gunicorn allows (its default is 4094): every query
-            # parameter is bounded well below this, so the app answers overlong ones itself.
-            "limit_request_line": 8190,
+            "limit_request_line": s.max_header_line,
+            "limit_request_field_size": s.max_header_line,
+            # Behind nginx its header buffers bound the headers' size (service/proxy.py), so
+            # the count is not limited again; alone, gunicorn's default count (100) stands.
+            "limit_request_fields": 32768 if self.socket else 100,
+            # The scheme headers (X-Forwarded-Proto) are trusted from loopback and the unix
+            # socket only (gunicorn's default, said here).
+            "forwarded_allow_ips": "127.0.0.1,::1",
             "preload_app": True,
             "loglevel": s.log_level,
             "accesslog": None,  # service/web/logs.py writes one JSON access line per request
@@ -75,6 +85,10 @@ class WordspaceServer(BaseApplication):
         configure_logging(self.settings.log_level, self.settings.log_json)
         app = create_app(self.settings)
         app.extensions["wordspace.master_pid"] = os.getpid()
+        if self.socket:
+            from werkzeug.middleware.proxy_fix import ProxyFix
+
+            app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
         return app
 
     def _reload_spaces(self, arbiter) -> None:
@@ -90,9 +104,10 @@ def _mark_worker_dead(server, worker) -> None:
     multiprocess.mark_process_dead(worker.pid)
 
 
-def run(settings: Settings) -> None:
+def run(settings: Settings, socket: Path | None = None) -> None:
+    """Serve on settings.host:settings.port, or on the unix socket `socket` behind a proxy."""
     _metrics_folder()
-    WordspaceServer(settings).run()
+    WordspaceServer(settings, socket).run()
 
 
 def _metrics_folder() -> None:

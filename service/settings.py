@@ -56,9 +56,16 @@ class Settings:
     # kills and replaces it; also how long a stopping worker lets its requests finish.
     # Requests themselves are bounded by the limits above, not cut off by this.
     timeout: int = 60
-    # Seconds a client has to send a whole request (headers and body); the request is read
-    # before a thread takes it, so a slow client holds no thread, and one slower gets a 408.
+    # Seconds nginx (`serve --proxy`) gives a client to send its headers, and at most between
+    # two reads of its body or two writes of the answer; a slower client is cut off. nginx
+    # buffers each request whole before gunicorn sees it, so a slow client holds no thread.
     read_timeout: int = 10
+    # Longest request line (method, path, query) and longest header field, in bytes: gunicorn's
+    # limit_request_line and limit_request_field_size (8190 at most), nginx's header buffers.
+    max_header_line: int = 8190
+    # Folder for `serve --proxy`'s nginx config, pid, temp files and gunicorn's socket;
+    # empty: a fresh temporary folder, removed at exit.
+    runtime_dir: str = ""
     # Python logging level name.
     log_level: str = "info"
     # Log lines as JSON objects (one per line) instead of plain text.

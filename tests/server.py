@@ -1,4 +1,5 @@
-"""Start the real service (`wordspace serve`, gunicorn) on a free loopback port for tests."""
+"""Start the real service (`wordspace serve`, gunicorn; or `serve --proxy`, nginx in front) on a
+free loopback port for tests."""
 from __future__ import annotations
 
 import contextlib
@@ -35,16 +36,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(catalog: Path, *, ready_timeout: float = 60, **settings):
-    """Run `wordspace serve` with WORDSPACE_<KEY>=value for each keyword; yield a Server once
-    /healthz answers; stop it (SIGTERM, then SIGKILL) and fail on a traceback in its log."""
+def serve(catalog: Path, *, ready_timeout: float = 60, proxy: bool = False, **settings):
+    """Run `wordspace serve` (`--proxy`: behind nginx) with WORDSPACE_<KEY>=value for each
+    keyword; yield a Server once /healthz answers; stop it (SIGTERM, then SIGKILL) and fail on
+    a traceback in its log."""
     port = free_port()
     env = {**os.environ, "WORDSPACE_CATALOG": str(catalog), "WORDSPACE_PORT": str(port)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update({f"WORDSPACE_{k.upper()}": str(v) for k, v in settings.items()})
     # A file, not a pipe: an undrained pipe fills up and blocks the server's logging.
     logfile = tempfile.TemporaryFile(mode="w+")
-    proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
+    command = [sys.executable, "-m", "service.cli", "serve"] + (["--proxy"] if proxy else [])
+    proc = subprocess.Popen(command, env=env,
                             stdout=logfile, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", proc, logfile)
@@ -54,7 +57,7 @@ def serve(catalog: Path, *, ready_timeout: float = 60, **settings):
             try:
                 requests.get(server.url("/healthz"), timeout=1)
                 break
-            except requests.ConnectionError:
+            except requests.ConnectionError:  # (behind nginx: it starts once gunicorn listens)
                 if proc.poll() is not None or time.monotonic() > deadline:
                     _stop(proc)
                     raise RuntimeError("server did not start:\n" + server.log())

@@ -135,3 +135,71 @@ def test_the_rule_catches_a_wrong_way_import(tmp_path):
     assert "service.web.params" in found and "flask" in found
     assert package(target("service.web.params")) == "web"
     assert "web" not in ALLOWED["store"]
+
+
+# gunicorn is used through its documented interface only: BaseApplication ("Custom
+# Application" in its docs), its settings and server hooks. Nothing of its workers' or HTTP
+# parser's internals, no private name (a home-made worker on gthread's internals broke on
+# hostile input, issue 19).
+GUNICORN_DOCUMENTED = {"gunicorn.app.base"}
+GUNICORN_INTERNALS = {"TConn", "ThreadWorker", "PollableMethodQueue", "poller", "enqueue_req",
+                      "finish_request", "keepalived_conns", "take_buffered", "unreader",
+                      "handle_error", "Response", "futures", "nr_conns"}
+
+
+def gunicorn_misuse(path: Path) -> list[str]:
+    """Each use of a gunicorn name outside its documented interface, as 'line N: what'."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    bound, wrong = set(), []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                if a.name.split(".")[0] == "gunicorn":
+                    bound.add((a.asname or a.name).split(".")[0])
+                    if a.name != "gunicorn" and a.name not in GUNICORN_DOCUMENTED:
+                        wrong.append(f"line {node.lineno}: import {a.name}")
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").split(".")[0] == "gunicorn":
+            for a in node.names:
+                bound.add(a.asname or a.name)
+                if node.module not in GUNICORN_DOCUMENTED or a.name.startswith("_"):
+                    wrong.append(f"line {node.lineno}: from {node.module} import {a.name}")
+    if not bound:
+        return wrong
+    for node in ast.walk(tree):  # in a module that uses gunicorn
+        name = node.attr if isinstance(node, ast.Attribute) else getattr(node, "id", None)
+        if name in GUNICORN_INTERNALS:
+            wrong.append(f"line {node.lineno}: {name} (a gunicorn internal)")
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            root = node.value
+            while isinstance(root, ast.Attribute):
+                root = root.value
+            if isinstance(root, ast.Name) and root.id in bound:
+                wrong.append(f"line {node.lineno}: {root.id}...{node.attr} (private)")
+    return wrong
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_no_private_gunicorn_name(module):
+    wrong = gunicorn_misuse(MODULES[module])
+    assert not wrong, f"{module}: " + "; ".join(wrong)
+
+
+def test_the_gunicorn_check_catches_a_home_made_worker(tmp_path):
+    bad = tmp_path / "worker.py"
+    bad.write_text("from gunicorn.http import wsgi\n"
+                   "from gunicorn.workers.gthread import TConn, ThreadWorker\n"
+                   "import gunicorn.util as util\n"
+                   "from gunicorn.app.base import BaseApplication\n"
+                   "class W(ThreadWorker):\n"
+                   "    def init_process(self):\n"
+                   "        wsgi.Response._emit_body = None\n"
+                   "        self.poller.register(1)\n"
+                   "        BaseApplication._private()\n")
+    found = " ".join(gunicorn_misuse(bad))
+    for expected in ("from gunicorn.http import wsgi", "gunicorn.workers.gthread import TConn",
+                     "import gunicorn.util", "poller", "_emit_body", "BaseApplication..._private"):
+        assert expected in found, (expected, found)
+    good = tmp_path / "server.py"
+    good.write_text("from gunicorn.app.base import BaseApplication\n"
+                    "class S(BaseApplication):\n    def load(self):\n        return self.cfg.set('bind', 'x')\n")
+    assert gunicorn_misuse(good) == []

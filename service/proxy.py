@@ -1,0 +1,153 @@
+"""The nginx configuration in front of gunicorn, rendered from Settings (the one source of the
+limits both enforce).
+
+Interface (`wordspace serve --proxy`, service/supervise.py):
+- command: `wordspace serve --proxy` (Debian's nginx must be installed: `apt-get install nginx`,
+  or `make proxy-deps` as root). It runs until SIGTERM/SIGINT (both children stop cleanly,
+  exit 0); SIGHUP re-reads the catalog in gunicorn; if nginx or gunicorn dies it stops the
+  other and exits 1.
+- nginx listens on WORDSPACE_HOST:WORDSPACE_PORT (the clients' address, as `serve` alone).
+- gunicorn (stock gthread, `wordspace serve --socket RUNTIME/gunicorn.sock`) listens only on
+  that unix socket; nginx keeps connections to it alive.
+- RUNTIME is WORDSPACE_RUNTIME_DIR (created if missing, must be writable) or a fresh temporary
+  folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid, gunicorn.sock, nginx's temp folders
+  (request bodies being received are buffered there, on disk) and refused.log (nginx's
+  access log, 4xx/5xx answers only). nginx's error log goes to stderr; the app's JSON access
+  log (with the client address from X-Forwarded-For) to stdout/stderr as with `serve`.
+  Nothing else is written, so the root filesystem may be read-only and the user non-root.
+- Every other WORDSPACE_* variable means what it means for `serve`; these reach nginx:
+  MAX_BODY_BYTES (client_max_body_size), READ_TIMEOUT (client header/body and send timeouts),
+  MAX_HEADER_LINE (large_client_header_buffers), TIMEOUT (proxy_read_timeout).
+- `python -m service.proxy RUNTIME` only writes RUNTIME/nginx.conf (for an nginx run apart,
+  e.g. a sidecar sharing RUNTIME); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME`.
+
+nginx answers what it refuses itself (400, 408, 413, 414, 431, 502, 503, 504) as
+application/problem+json, as the app does.
+"""
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from service.settings import Settings
+
+CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
+PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
+TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+# The statuses nginx answers itself; 494 is its "request header too large", sent as 431.
+REFUSALS = {
+    400: ("Bad Request", "the HTTP request is malformed"),
+    408: ("Request Timeout", "the request did not arrive in time (WORDSPACE_READ_TIMEOUT)"),
+    413: ("Content Too Large", "the request body is larger than WORDSPACE_MAX_BODY_BYTES"),
+    414: ("URI Too Long", "the request line is longer than WORDSPACE_MAX_HEADER_LINE bytes; "
+                          "send long inputs in a POST body"),
+    431: ("Request Header Fields Too Large",
+          "a header field is longer than WORDSPACE_MAX_HEADER_LINE bytes, or the headers "
+          "are too large together"),
+    502: ("Bad Gateway", "the service behind the proxy is not answering; it may be starting"),
+    503: ("Service Unavailable", "the service behind the proxy is not answering"),
+    504: ("Gateway Timeout", "the service behind the proxy did not answer in time"),
+}
+INTERNAL = {494: 431}
+# nginx's header buffers: four of them, each one line (the request line or a header field).
+HEADER_BUFFERS = 4
+
+
+def render(settings: Settings, runtime: Path) -> str:
+    """nginx.conf for a server on settings.host:settings.port in front of RUNTIME/gunicorn.sock."""
+    rt = Path(runtime).resolve()
+    host = f"[{settings.host}]" if ":" in settings.host else settings.host
+    # As root nginx drops its workers to a user; as anyone else they run as that user.
+    user = "user nobody nogroup;\n" if os.geteuid() == 0 else ""
+    temp = "".join(f"  {name}_temp_path {rt / name};\n" for name in TEMP_FOLDERS)
+    # Static files, not named locations: a request line refused before its URI is known
+    # (400, 414) can only be redirected to a URI.
+    shown = {code: INTERNAL.get(code, code) for code in (*REFUSALS, *INTERNAL)}
+    pages = "".join(f"    error_page {code} ={to} /{PROBLEMS}/{to}.json;\n" for code, to in shown.items())
+    t = settings.read_timeout
+    return f"""# Written by wordspace (service/proxy.py) from its settings at each start: do not edit.
+daemon off;
+master_process on;
+worker_processes auto;
+pid {rt / PID};
+error_log stderr warn;
+{user}
+events {{
+  worker_connections 8192;
+}}
+
+http {{
+  server_tokens off;
+  map $status $refused {{
+    ~^[45] 1;
+    default 0;
+  }}
+  access_log {rt / LOG} combined if=$refused;
+{temp}
+  client_max_body_size {settings.max_body_bytes};
+  client_header_timeout {t}s;
+  client_body_timeout {t}s;
+  send_timeout {t}s;
+  large_client_header_buffers {HEADER_BUFFERS} {settings.max_header_line + 2};
+
+  upstream gunicorn {{
+    server unix:{rt / SOCKET};
+    keepalive 32;
+    # Shorter than gunicorn's keepalive (5 s), so nginx closes an idle connection first.
+    keepalive_timeout 4s;
+  }}
+
+  server {{
+    listen {host}:{settings.port} default_server;
+
+    location / {{
+      proxy_pass http://gunicorn;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+      proxy_set_header X-Forwarded-Proto $scheme;
+      # Whole requests to gunicorn, whole answers from it: slow clients cost nginx, not threads.
+      proxy_request_buffering on;
+      proxy_buffering on;
+      proxy_connect_timeout 5s;
+      proxy_read_timeout {settings.timeout}s;
+      proxy_send_timeout {settings.timeout}s;
+    }}
+
+{pages}
+    location ^~ /{PROBLEMS}/ {{
+      internal;
+      root {rt};
+      default_type application/problem+json;
+      types {{ }}
+    }}
+  }}
+}}
+"""
+
+
+def _problem(code: int) -> str:
+    title, detail = REFUSALS[code]
+    return json.dumps({"type": "about:blank", "title": title, "status": code, "detail": detail},
+                      separators=(",", ":"))
+
+
+def write_config(settings: Settings, runtime: Path) -> Path:
+    """Write RUNTIME/nginx.conf (creating RUNTIME); return its path."""
+    runtime = Path(runtime)
+    runtime.mkdir(parents=True, exist_ok=True)
+    if os.geteuid() == 0:
+        runtime.chmod(0o755)  # nginx's workers (nobody) reach the socket and temp folders
+    (runtime / PROBLEMS).mkdir(exist_ok=True)
+    for code in REFUSALS:
+        (runtime / PROBLEMS / f"{code}.json").write_text(_problem(code), encoding="utf-8")
+    path = runtime / CONFIG
+    path.write_text(render(settings, runtime), encoding="utf-8")
+    return path
+
+
+if __name__ == "__main__":
+    print(write_config(Settings.from_env(), Path(sys.argv[1])))
