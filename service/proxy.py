@@ -10,19 +10,25 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
 - gunicorn (stock gthread, `wordspace serve --socket RUNTIME/gunicorn.sock`) listens only on
   that unix socket; nginx keeps connections to it alive.
 - RUNTIME is WORDSPACE_RUNTIME_DIR (created if missing, must be writable) or a fresh temporary
-  folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid, gunicorn.sock, nginx's temp folders
-  (request bodies being received are buffered there, on disk) and refused.log (nginx's
-  access log, 4xx/5xx answers only). nginx's error log goes to stderr; the app's JSON access
-  log (with the client address from X-Forwarded-For) to stdout/stderr as with `serve`.
-  Nothing else is written, so the root filesystem may be read-only and the user non-root.
+  folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid,
+  gunicorn.sock, nginx's temp folders (request bodies being received are buffered there, on
+  disk) and refused.log (nginx's access log, 4xx/5xx answers only). nginx's error log goes
+  to stderr; the app's JSON access log (with the client address from X-Forwarded-For) to
+  stdout/stderr as with `serve`.
+  Nothing else is written (but gunicorn's metrics folder, a temporary folder unless
+  PROMETHEUS_MULTIPROC_DIR is set), so the root filesystem may be read-only and the user
+  non-root, given a writable TMPDIR (an emptyDir or tmpfs on /tmp) or WORDSPACE_RUNTIME_DIR.
+  nginx runs WORDSPACE_WORKERS worker processes (as many as gunicorn); as root it drops
+  them to nobody:nogroup.
 - Every other WORDSPACE_* variable means what it means for `serve`; these reach nginx:
   MAX_BODY_BYTES (client_max_body_size), READ_TIMEOUT (client header/body and send timeouts),
   MAX_HEADER_LINE (large_client_header_buffers), TIMEOUT (proxy_read_timeout).
 - `python -m service.proxy RUNTIME` only writes RUNTIME/nginx.conf (for an nginx run apart,
-  e.g. a sidecar sharing RUNTIME); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME`.
+  e.g. a sidecar sharing RUNTIME with a container running `wordspace serve --socket
+  RUNTIME/gunicorn.sock`); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME/`.
 
 nginx answers what it refuses itself (400, 408, 413, 414, 431, 502, 503, 504) as
-application/problem+json, as the app does.
+application/problem+json, as the app does (REFUSALS).
 """
 from __future__ import annotations
 
@@ -36,21 +42,23 @@ from service.settings import Settings
 CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
 PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-# The statuses nginx answers itself; 494 is its "request header too large", sent as 431.
+# What nginx refuses itself: its status -> (the status answered, title, detail).
 REFUSALS = {
-    400: ("Bad Request", "the HTTP request is malformed"),
-    408: ("Request Timeout", "the request did not arrive in time (WORDSPACE_READ_TIMEOUT)"),
-    413: ("Content Too Large", "the request body is larger than WORDSPACE_MAX_BODY_BYTES"),
-    414: ("URI Too Long", "the request line is longer than WORDSPACE_MAX_HEADER_LINE bytes; "
-                          "send long inputs in a POST body"),
-    431: ("Request Header Fields Too Large",
-          "a header field is longer than WORDSPACE_MAX_HEADER_LINE bytes, or the headers "
-          "are too large together"),
-    502: ("Bad Gateway", "the service behind the proxy is not answering; it may be starting"),
-    503: ("Service Unavailable", "the service behind the proxy is not answering"),
-    504: ("Gateway Timeout", "the service behind the proxy did not answer in time"),
+    400: (400, "Bad Request", "the HTTP request is malformed"),
+    408: (408, "Request Timeout", "the request did not arrive in time (WORDSPACE_READ_TIMEOUT)"),
+    413: (413, "Content Too Large", "the request body is larger than WORDSPACE_MAX_BODY_BYTES"),
+    414: (414, "URI Too Long", "the request line is longer than WORDSPACE_MAX_HEADER_LINE bytes; "
+                               "send long inputs in a POST body"),
+    # nginx's own code for headers over its buffers (it would answer 400).
+    494: (431, "Request Header Fields Too Large",
+          "a header field is longer than WORDSPACE_MAX_HEADER_LINE bytes, or the headers are "
+          "too large together"),
+    # A Transfer-Encoding other than chunked (nginx would answer 501): the client's error.
+    501: (400, "Bad Request", "Transfer-Encoding must be chunked (or absent, with a Content-Length)"),
+    502: (502, "Bad Gateway", "the service behind the proxy is not answering; it may be starting"),
+    503: (503, "Service Unavailable", "the service behind the proxy is not answering"),
+    504: (504, "Gateway Timeout", "the service behind the proxy did not answer in time"),
 }
-INTERNAL = {494: 431}
 # nginx's header buffers: four of them, each one line (the request line or a header field).
 HEADER_BUFFERS = 4
 
@@ -64,15 +72,15 @@ def render(settings: Settings, runtime: Path) -> str:
     temp = "".join(f"  {name}_temp_path {rt / name};\n" for name in TEMP_FOLDERS)
     # Static files, not named locations: a request line refused before its URI is known
     # (400, 414) can only be redirected to a URI.
-    shown = {code: INTERNAL.get(code, code) for code in (*REFUSALS, *INTERNAL)}
-    pages = "".join(f"    error_page {code} ={to} /{PROBLEMS}/{to}.json;\n" for code, to in shown.items())
+    pages = "".join(f"    error_page {code} ={shown} /{PROBLEMS}/{code}.json;\n"
+                    for code, (shown, _, _) in REFUSALS.items())
     t = settings.read_timeout
     return f"""# Written by wordspace (service/proxy.py) from its settings at each start: do not edit.
 daemon off;
 master_process on;
-worker_processes auto;
+worker_processes {settings.workers};
 pid {rt / PID};
-error_log stderr warn;
+error_log stderr error;
 {user}
 events {{
   worker_connections 8192;
@@ -130,8 +138,8 @@ http {{
 
 
 def _problem(code: int) -> str:
-    title, detail = REFUSALS[code]
-    return json.dumps({"type": "about:blank", "title": title, "status": code, "detail": detail},
+    shown, title, detail = REFUSALS[code]
+    return json.dumps({"type": "about:blank", "title": title, "status": shown, "detail": detail},
                       separators=(",", ":"))
 
 

@@ -36,21 +36,26 @@ def run(settings: Settings) -> int:
     nginx = find_nginx()
     made = not settings.runtime_dir
     runtime = Path(tempfile.mkdtemp(prefix="wordspace-") if made else settings.runtime_dir)
+    started: list[subprocess.Popen] = []
     try:
-        return _serve(settings, nginx, runtime)
+        return _serve(settings, nginx, runtime, started)
     finally:
+        if len(started) == 2:
+            try:
+                os.killpg(started[1].pid, signal.SIGKILL)  # what is left of nginx's group
+            except ProcessLookupError:
+                pass
         if made:
             shutil.rmtree(runtime, ignore_errors=True)
 
 
-def _serve(settings: Settings, nginx: str, runtime: Path) -> int:
+def _serve(settings: Settings, nginx: str, runtime: Path, started: list[subprocess.Popen]) -> int:
     conf = proxy.write_config(settings, runtime)
     nginx_cmd = [nginx, "-e", "stderr", "-c", str(conf), "-p", f"{runtime.resolve()}/"]
     checked = subprocess.run(nginx_cmd + ["-t", "-q"], capture_output=True, text=True)
     if checked.returncode:
         raise InputError(f"nginx refuses {conf}: {checked.stderr.strip()}")
     socket = runtime / proxy.SOCKET
-    started: list[subprocess.Popen] = []
     stopping: list[int] = []
 
     def stop(signum, frame):
@@ -70,7 +75,11 @@ def _serve(settings: Settings, nginx: str, runtime: Path) -> int:
     # nginx starts once gunicorn listens, so its first clients are not answered 502.
     while not socket.exists() and started[0].poll() is None and not stopping:
         time.sleep(0.05)
-    started.append(subprocess.Popen(nginx_cmd))
+    if started[0].poll() is not None:
+        log.error("gunicorn exited (status %d) before it listened", started[0].returncode)
+        return 0 if stopping else 1
+    # Its own process group: nginx's workers outlive a killed master, and are stopped with it.
+    started.append(subprocess.Popen(nginx_cmd, process_group=0))
     if stopping:  # a signal came while the children were starting
         stop(stopping[0], None)
     gunicorn, front = started

@@ -201,5 +201,6 @@ def test_the_gunicorn_check_catches_a_home_made_worker(tmp_path):
         assert expected in found, (expected, found)
     good = tmp_path / "server.py"
     good.write_text("from gunicorn.app.base import BaseApplication\n"
-                    "class S(BaseApplication):\n    def load(self):\n        return self.cfg.set('bind', 'x')\n")
+                    "class S(BaseApplication):\n"
+                    "    def load(self):\n        return self.cfg.set('bind', 'x')\n")
     assert gunicorn_misuse(good) == []
