@@ -102,8 +102,9 @@ def parse_args(argv):
     p.add_argument("--catalog", type=Path, default=defaults.catalog,
                    help=f"catalog folder; glove is built there if missing (default {defaults.catalog})")
     p.add_argument("--rounds", type=int, default=3, help="measured windows per workload, interleaved")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured window")
-    p.add_argument("--warmup", type=float, default=2.0, help="seconds of load per workload before round 1")
+    # Whole seconds: wrk reads no fractions.
+    p.add_argument("--duration", type=int, default=10, help="seconds per measured window")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of load per workload before round 1")
     p.add_argument("--connections", type=int, default=4, help="wrk keep-alive connections")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
     p.add_argument("--words", type=int, default=2000, help="distinct query words (and vectors)")
