@@ -1,4 +1,5 @@
-# wordspace: the similarity service under gunicorn, serving the catalog at /data/indexes.
+# wordspace: the similarity service, nginx in front of gunicorn (`wordspace serve --proxy`)
+# under tini as PID 1, serving the catalog at /data/indexes on port 8000 (nginx).
 #
 #   docker build -t wordspace .                          # serving image (no TensorFlow)
 #   docker build -t wordspace:train --build-arg EXTRAS=train \
@@ -36,21 +37,24 @@ RUN /opt/venv/bin/pip install --no-deps . \
  && /opt/venv/bin/pip uninstall -y -q pip setuptools
 
 FROM ${BASE}
-# Debian packages the final image needs, e.g. "wordnet-base dict-gcide" for the word2vec corpus.
+# More Debian packages for the final image, e.g. "wordnet-base dict-gcide" for the word2vec
+# corpus. nginx buffers requests in front of gunicorn; tini is PID 1: it reaps orphans and
+# passes signals to the supervisor, which starts and stops nginx and gunicorn.
 ARG APT_PACKAGES=""
-RUN if [ -n "$APT_PACKAGES" ]; then \
-      apt-get update && apt-get install -y --no-install-recommends $APT_PACKAGES \
-      && rm -rf /var/lib/apt/lists/*; \
-    fi \
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends nginx tini $APT_PACKAGES \
+ && rm -rf /var/lib/apt/lists/* \
  && groupadd --system --gid 10001 wordspace \
  && useradd --system --uid 10001 --gid wordspace --no-create-home --home-dir /nonexistent \
       --shell /usr/sbin/nologin wordspace \
  && mkdir -p /data/indexes && chown wordspace:wordspace /data/indexes
 COPY --from=builder /opt/venv /opt/venv
 COPY deploy/entrypoint.sh /usr/local/bin/wordspace-entrypoint
-# /tmp is the only writable place besides the catalog (the root may be read-only): gunicorn's
-# control socket goes to $XDG_RUNTIME_DIR, matplotlib's cache to $MPLCONFIGDIR.
-ENV PATH=/opt/venv/bin:$PATH \
+# /tmp is the only writable place besides the catalog (the root may be read-only): the proxy's
+# runtime folder (nginx's config, pid, logs and temp files, gunicorn's socket) and
+# prometheus-client's files go there, matplotlib's cache to $MPLCONFIGDIR.
+# PATH is spelled out: a base image made with debootstrap sets none, and nginx is in /usr/sbin.
+ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
     PYTHONUNBUFFERED=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     XDG_RUNTIME_DIR=/tmp \
@@ -62,8 +66,9 @@ ENV PATH=/opt/venv/bin:$PATH \
 VOLUME /data/indexes
 USER 10001:10001
 EXPOSE 8000
-# Liveness only: /readyz says whether the spaces are loaded.
+# Liveness only, through nginx (it listens on WORDSPACE_PORT): /readyz says whether the
+# spaces are loaded.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=120s --retries=3 \
   CMD ["/opt/venv/bin/python", "-c", "import os, urllib.request; urllib.request.urlopen('http://127.0.0.1:%s/healthz' % os.environ.get('WORDSPACE_PORT', '8000'), timeout=4)"]
-ENTRYPOINT ["/usr/local/bin/wordspace-entrypoint"]
+ENTRYPOINT ["/usr/bin/tini", "--", "/usr/local/bin/wordspace-entrypoint"]
 CMD ["serve"]

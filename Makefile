@@ -61,7 +61,7 @@ test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"
 
 # Debian's wrk drives the load; the bench extra brings chromadb (its server is a contender).
-bench-deps: $(VENV)/.installed
+bench-deps: $(VENV)/.installed proxy-deps
 	$(PIP) install -q -e '.[bench]'
 	@if command -v wrk >/dev/null; then :; \
 	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

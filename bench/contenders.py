@@ -1,7 +1,10 @@
 """The contenders of bench/neighbors.py, each started here on loopback and stopped by its pid:
 
-- wordspace: the service through its CLI (`python -m service.cli serve`), with the settings
-  it would serve with (WORDSPACE_* from the environment, else the defaults);
+- wordspace: the service through its CLI (`python -m service.cli serve`: gunicorn alone,
+  clients straight to it), with the settings it would serve with (WORDSPACE_* from the
+  environment, else the defaults);
+- proxy: the production stack, `python -m service.cli serve --proxy` (nginx in front of the
+  same gunicorn on a unix socket), on the same catalog with the same settings;
 - gensim: `most_similar` behind one Flask route (baseline_app.py) under gunicorn, with the
   service's workers and threads, one BLAS thread per request thread;
 - chroma: a Chroma server (`chroma run --path DIR`, HNSW, inner product) holding the same
@@ -60,14 +63,17 @@ def _port(ports) -> int:
     return free_port(*ports) if ports else free_port()
 
 
-def start_wordspace(catalog: Path, q: Queries, logs: Path, ports=None) -> Contender:
+def start_wordspace(catalog: Path, q: Queries, logs: Path, ports=None, proxy: bool = False,
+                    workloads: list[str] | None = None) -> Contender:
+    """The service on `catalog`: gunicorn alone, or (`proxy`) nginx in front listening on the
+    port; `workloads` keeps only those named (default: all)."""
     port = _port(ports)
+    name = "proxy" if proxy else "wordspace"
     env = {"WORDSPACE_CATALOG": str(catalog), "WORDSPACE_SPACES": SPACE,
            "WORDSPACE_HOST": "127.0.0.1", "WORDSPACE_PORT": str(port),
            "WORDSPACE_API_KEYS": ""}  # the bench sends no Authorization header
-    proc = Process("wordspace", [sys.executable, "-m", "service.cli", "serve"], env, port,
-                   logs / "wordspace.log")
-    c = Contender("wordspace", proc)
+    cmd = [sys.executable, "-m", "service.cli", "serve"] + (["--proxy"] if proxy else [])
+    c = Contender(name, Process(name, cmd, env, port, logs / f"{name}.log"))
     _ready(c, "/readyz")
     route = f"/v1/spaces/{SPACE}/neighbors"
     c.workloads = {
@@ -80,6 +86,8 @@ def start_wordspace(catalog: Path, q: Queries, logs: Path, ports=None) -> Conten
                                                                 "k": q.k}))
                              for i in range(0, len(q.words) - q.batch + 1, q.batch)],
     }
+    if workloads is not None:
+        c.workloads = {w: r for w, r in c.workloads.items() if w in workloads}
     return c
 
 

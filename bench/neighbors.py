@@ -1,15 +1,19 @@
-"""Neighbours benchmark on GloVe 400k x 50: the service against its own ceiling, a Chroma
-server and gensim, side by side in one run.
+"""Neighbours benchmark on GloVe 400k x 50: the service against its own ceiling, through
+its production stack (nginx in front), against a Chroma server and gensim, side by side in
+one run.
 
 Starts every contender itself on loopback (bench/contenders.py): the service through its CLI,
-gensim `most_similar` behind Flask, and `chroma run` on a folder loaded with the same
-normalised table. The same load (wrk, a fixed number of keep-alive connections) runs against
+gunicorn alone (`serve`, clients straight to it) and behind nginx (`serve --proxy`), gensim
+`most_similar` behind Flask, and `chroma run` on a folder loaded with the same normalised
+table. The same load (wrk, a fixed number of keep-alive connections) runs against
 each workload, interleaved over `--rounds` rounds, so a change in other load on the box hits
 all alike:
 
 - wordspace: `/healthz` (the server's ceiling), by word (GET), by word past the stored
   top-k table (GET, rows after 50,100), by vector (POST one vector), batch (POST 1,000
   words; reported in words/s);
+- proxy (`serve --proxy`, same catalog, workers and threads): `/healthz`, by word, by vector
+  (`--proxy-workloads`);
 - chroma: its heartbeat, by vector (POST `query`) on the same vectors;
 - gensim: by word.
 
@@ -19,12 +23,14 @@ per worker, and writes JSON and a Markdown table under bench/out/.
 
     python bench/neighbors.py [--catalog indexes] [--rounds 3] [--duration 10] [--connections 4]
 
-Needs Debian's `wrk` and the bench extra (`pip install -e '.[bench]'`, for chromadb).
+Needs Debian's `wrk` and `nginx` and the bench extra (`pip install -e '.[bench]'`, for
+chromadb).
 """
 from __future__ import annotations
 
 import argparse
 import json
+import shutil
 import sys
 import tempfile
 import time
@@ -46,6 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if not wrk.available():
         raise SystemExit("wrk is not installed: `apt-get install wrk` (Debian), or `make bench` as root")
+    if "proxy" in args.contenders and not shutil.which("nginx"):
+        raise SystemExit("nginx is not installed (the proxy contender runs `wordspace serve --proxy`): "
+                         "`apt-get install nginx` (Debian), or leave it out with --contenders chroma,gensim")
     folder = ensure_space(args.catalog)
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     keys = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
@@ -71,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"  {c.name:<9} {w:<10} {windows[(c.name, w)][-1]['rps']:>9.1f} req/s", flush=True)
         recalls = measure_recalls(targets, keys, unit, queries, load_rows, args)
         memory = targets["wordspace"].process.memory()
+        if "proxy" in targets:
+            memory["proxy"] = targets["proxy"].process.memory()
         ready = {name: round(c.process.ready, 3) for name, c in targets.items()}
     out = report.build(args, manifest, windows, recalls, memory, ready,
                        {"start": started_load, "rounds": loads, "end": machine_load()},
@@ -91,14 +102,19 @@ def parse_args(argv):
     p.add_argument("--catalog", type=Path, default=defaults.catalog,
                    help=f"catalog folder; glove is built there if missing (default {defaults.catalog})")
     p.add_argument("--rounds", type=int, default=3, help="measured windows per workload, interleaved")
-    p.add_argument("--duration", type=float, default=10.0, help="seconds per measured window")
-    p.add_argument("--warmup", type=float, default=2.0, help="seconds of load per workload before round 1")
+    # Whole seconds: wrk reads no fractions.
+    p.add_argument("--duration", type=int, default=10, help="seconds per measured window")
+    p.add_argument("--warmup", type=int, default=2, help="seconds of load per workload before round 1")
     p.add_argument("--connections", type=int, default=4, help="wrk keep-alive connections")
     p.add_argument("--wrk-threads", type=int, default=1, help="wrk threads")
     p.add_argument("--words", type=int, default=2000, help="distinct query words (and vectors)")
     p.add_argument("--recall-queries", type=int, default=1000, help="held-out rows for recall@10")
-    p.add_argument("--contenders", default="chroma,gensim",
-                   help="the others to run beside wordspace: chroma, gensim, both or none")
+    p.add_argument("--contenders", default="proxy,chroma,gensim",
+                   help="the others to run beside wordspace (gunicorn alone): proxy (nginx in "
+                        "front), chroma, gensim; any of them, or none")
+    p.add_argument("--proxy-workloads", default="healthz,by-word,by-vector",
+                   help="the proxy's workloads, of wordspace's: healthz, by-word, by-word-rare, "
+                        "by-vector, batch-1000")
     p.add_argument("--chroma-path", type=Path,
                    help="Chroma's folder; reused when this bench already loaded the table there "
                         "(default: a fresh temporary folder, loaded every run)")
@@ -108,6 +124,7 @@ def parse_args(argv):
     args = p.parse_args(argv)
     args.catalog = args.catalog.resolve()
     args.contenders = [n.strip() for n in args.contenders.split(",") if n.strip()]
+    args.proxy_workloads = [n.strip() for n in args.proxy_workloads.split(",") if n.strip()]
     args.ports = tuple(int(x) for x in args.ports.split("-")) if args.ports else None
     args.settings = defaults
     return args
@@ -148,6 +165,11 @@ def start_all(args, folder, manifest, keys, unit, queries, logs, stack) -> dict:
     stack.callback(targets["wordspace"].process.stop)
     print(f"wordspace: ready on 127.0.0.1:{targets['wordspace'].port} in "
           f"{targets['wordspace'].process.ready:.2f}s", flush=True)
+    if "proxy" in args.contenders:
+        targets["proxy"] = c = cs.start_wordspace(args.catalog, queries, logs, args.ports, proxy=True,
+                                                  workloads=args.proxy_workloads)
+        stack.callback(c.process.stop)
+        print(f"proxy: nginx on 127.0.0.1:{c.port}, ready in {c.process.ready:.2f}s", flush=True)
     if "chroma" in args.contenders:
         # Entered before the server's stop, so the folder goes after the server (last in, first out).
         path = args.chroma_path or Path(stack.enter_context(

@@ -40,15 +40,21 @@ def available() -> bool:
 
 
 def script(requests: list[Request]) -> str:
-    """A wrk Lua script sending `requests` in turn, over and over."""
-    lines = ["local r = {}"]
+    """A wrk Lua script sending `requests` in turn, over and over.
+
+    The requests are formatted in `init`, which wrk calls after it has set the Host header:
+    formatted when the script loads, they would have none (HTTP/1.1 requires it; gunicorn
+    lets it pass, nginx answers 400)."""
+    lines = ["local r = {}", "init = function(args)"]
     for n, q in enumerate(requests, 1):
         if q.body is None:
-            lines.append(f"r[{n}] = wrk.format({_lua(q.method)}, {_lua(q.path)})")
+            lines.append(f"  r[{n}] = wrk.format({_lua(q.method)}, {_lua(q.path)})")
         else:
-            lines.append(f"r[{n}] = wrk.format({_lua(q.method)}, {_lua(q.path)}, "
-                         f"{{[\"Content-Type\"] = \"application/json\"}}, {_lua(q.body)})")
-    lines += ["local i = 0",
+            lines.append(f"  r[{n}] = wrk.format({_lua(q.method)}, {_lua(q.path)}, "
+                         f"{{[\"Host\"] = wrk.headers[\"Host\"], [\"Content-Type\"] = \"application/json\"}}, "
+                         f"{_lua(q.body)})")
+    lines += ["end",
+              "local i = 0",
               "request = function()",
               "  i = i % #r + 1",
               "  return r[i]",

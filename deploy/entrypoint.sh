@@ -1,7 +1,10 @@
 #!/bin/sh
-# The container's entry point: serve the catalog, or build the default spaces first.
+# The container's entry point (under tini, PID 1): serve the catalog, or build the default
+# spaces first.
 #
-#   serve (the default)  serve the spaces in $WORDSPACE_CATALOG; the catalog may be mounted
+#   serve (the default)  serve the spaces in $WORDSPACE_CATALOG with nginx in front of
+#                        gunicorn (`wordspace serve --proxy`: nginx listens on
+#                        $WORDSPACE_HOST:$WORDSPACE_PORT); the catalog may be mounted
 #                        read-only, and is never written
 #   build [OPTIONS]      `wordspace build OPTIONS` into the catalog, then serve. It builds the
 #                        default spaces that are missing or out of date and skips the rest, so
@@ -17,7 +20,7 @@ catalog=${WORDSPACE_CATALOG:-/data/indexes}
 
 case "${1:-serve}" in
 serve)
-    exec wordspace serve
+    exec wordspace serve --proxy
     ;;
 build)
     shift
@@ -33,7 +36,7 @@ build)
         exit 73
     fi
     wordspace build "$@"
-    exec wordspace serve
+    exec wordspace serve --proxy
     ;;
 *)
     exec wordspace "$@"

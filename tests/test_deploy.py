@@ -4,10 +4,13 @@ Every manifest in deploy/kubernetes/ is checked against the Kubernetes schemas t
 kubernetes-validate package ships (strict: unknown fields are errors; no network), and the
 facts that could drift are checked against their source: probe paths against openapi.yaml,
 ConfigMap keys and values against service/settings.py, ports, the grace period against the
-gunicorn timeout, the user and the catalog path against the Dockerfile.
+gunicorn timeout, the user and the catalog path against the Dockerfile; and the shape of the
+edge: the image runs `wordspace serve --proxy` (nginx in front of gunicorn) under tini, and
+the Deployment's probes reach the service through nginx's port.
 """
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -175,6 +178,47 @@ def test_the_build_job_reads_the_catalog_spec_from_its_configmap(resources, tmp_
     assert spec.spaces and not any(s.made_here for s in spec.spaces.values())
 
 
+# --- the edge: nginx in front, tini as PID 1 ---
+
+def test_image_installs_nginx_and_tini_and_runs_under_tini(dockerfile):
+    runtime = dockerfile[max(i for i, (instr, _) in enumerate(dockerfile) if instr == "FROM"):]
+    installs = [args for instr, args in runtime if instr == "RUN" and "apt-get install" in args]
+    assert len(installs) == 1
+    words = installs[0].split()
+    assert {"nginx", "tini", "--no-install-recommends"} <= set(words)
+    assert "rm -rf /var/lib/apt/lists/*" in installs[0]
+    entrypoint = json.loads(instructions(dockerfile, "ENTRYPOINT")[-1])
+    assert entrypoint == ["/usr/bin/tini", "--", "/usr/local/bin/wordspace-entrypoint"]
+    # nginx is in /usr/sbin; the venv's commands come first.
+    path = dockerfile_env(dockerfile)["PATH"].split(":")
+    assert path[0] == "/opt/venv/bin" and "/usr/sbin" in path
+
+
+def test_deployment_serves_through_nginx(resources, container, config):
+    pod = resources["Deployment"]["spec"]["template"]["spec"]
+    # The image's entry point (tini, then `wordspace serve --proxy`) is kept.
+    assert "command" not in container and container["args"] == ["serve"]
+    assert len(pod["containers"]) == 1, "one image: nginx and gunicorn in the same container"
+    # nginx listens on WORDSPACE_PORT; every probe and the metrics scrape go to that port.
+    port = int(config["WORDSPACE_PORT"])
+    by_name = {p["name"]: p["containerPort"] for p in container["ports"]}
+    for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
+        target = container[probe]["httpGet"]["port"]
+        assert by_name.get(target, target) == port
+    annotations = resources["Deployment"]["spec"]["template"]["metadata"]["annotations"]
+    assert int(annotations["prometheus.io/port"]) == port
+
+
+def test_nginx_buffers_bodies_on_disk_not_in_the_memory_limit(resources, config):
+    pod = resources["Deployment"]["spec"]["template"]["spec"]
+    tmp = next(v for v in pod["volumes"] if v["name"] == "tmp")
+    assert tmp["emptyDir"].get("medium") != "Memory", \
+        "nginx writes request bodies under /tmp: a memory-backed /tmp counts against the memory limit"
+    size = tmp["emptyDir"]["sizeLimit"]
+    assert size.endswith("Gi") and int(size[:-2]) * 2**30 >= \
+        1000 * Settings.from_env(config).max_body_bytes, "room for 1,000 bodies being received"
+
+
 # --- the catalog volume ---
 
 def mounts(pod: dict, claim: str) -> list[dict]:
@@ -272,10 +316,10 @@ def fake_wordspace(tmp_path):
     return run
 
 
-def test_entrypoint_serves_by_default(fake_wordspace):
+def test_entrypoint_serves_behind_nginx_by_default(fake_wordspace):
     for args in ((), ("serve",)):
         done = fake_wordspace(*args)
-        assert done.returncode == 0 and done.stdout == "wordspace serve\n"
+        assert done.returncode == 0 and done.stdout == "wordspace serve --proxy\n"
 
 
 def test_entrypoint_passes_other_commands_to_wordspace(fake_wordspace):
@@ -286,7 +330,7 @@ def test_entrypoint_passes_other_commands_to_wordspace(fake_wordspace):
 def test_entrypoint_builds_then_serves(fake_wordspace):
     done = fake_wordspace("build", "--spaces", "glove")
     assert done.returncode == 0
-    assert done.stdout == "wordspace build --spaces glove\nwordspace serve\n"
+    assert done.stdout == "wordspace build --spaces glove\nwordspace serve --proxy\n"
 
 
 def test_entrypoint_build_says_what_is_missing(fake_wordspace, tmp_path):
