@@ -176,7 +176,7 @@ def build_section(catalog: Path, given: float | None) -> str:
             f"({seconds / 60:.1f} min) on this 2-core machine, shared with other jobs"
             + (f": {parts}" if parts else "")
             + "; the install and the build's learning curve come on top (see "
-            "[How long the default build takes](#how-long-the-default-build-takes)).")
+            "[How long the default build takes](build.md#how-long-the-default-build-takes)).")
 
 
 def curl_section(svc: Service, spaces: list[dict]) -> str:
