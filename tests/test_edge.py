@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.server import children, serve
 
 pytestmark = pytest.mark.slow
 READ_TIMEOUT = 3  # seconds nginx gives a client (WORDSPACE_READ_TIMEOUT)

@@ -21,8 +21,9 @@ import requests
 from service.settings import Settings
 from service.store import catalog
 from service.store.tables import read_table
-from tests.conftest import ROOT, toy_table
-from tests.server import children, serve
+from tests.support import ROOT
+from tests.support.tables import toy_table
+from tests.support.server import children, serve
 
 sys.path.insert(0, str(ROOT / "bench"))
 import soak  # noqa: E402  (bench/ is not a package)

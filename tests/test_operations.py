@@ -10,7 +10,7 @@ import pytest
 from service import create_app
 from service.logconfig import JsonFormatter
 from service.store import catalog
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 @pytest.fixture

@@ -9,8 +9,8 @@ import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.server import children, serve
 
 pytestmark = pytest.mark.slow
 KEY = {"Authorization": "Bearer test-key"}

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from service.store import catalog
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 def test_similarity_table_over_every_space(client, table, check_spec):

@@ -18,8 +18,7 @@ import numpy as np
 from service.analysis import scorecard
 from service.store import catalog
 from service.store.tables import Table
-from tests.conftest import toy_table
-from tests.test_analysis_scorecard import bench_table, task_table, task_texts
+from tests.support.tables import bench_table, task_table, task_texts, toy_table
 
 DATASET = "toy-reviews"
 POLARITY = ("terrible", "boring")  # near "bad", beside task_table's good/great/... bad/awful/...

@@ -16,8 +16,8 @@ import numpy as np
 from service.analysis import scorecard
 from service.store import catalog
 from service.store.tables import Table
-from tests import scored
-from tests.test_analysis_scorecard import task_texts
+from tests.support import scored
+from tests.support.tables import task_texts
 
 KINDS = ("task", "word2vec", "glove")
 PREFIX = {"task": "user-classifier", "word2vec": "w2v-variant", "glove": "glove-variant"}
