@@ -1,5 +1,6 @@
-"""Start the real service (`wordspace serve`, gunicorn; or `serve --proxy`, nginx in front) on a
-free loopback port for tests."""
+"""The one way to start the real service (`wordspace serve`, gunicorn; or `serve --proxy`, nginx
+in front) on a free loopback port, for the tests, the benches (bench/soak.py, scale.py,
+bounds.py) and docs/figures.py; and the process ids of its workers."""
 from __future__ import annotations
 
 import contextlib
@@ -20,6 +21,11 @@ class Server:
     base: str
     proc: subprocess.Popen
     logfile: object
+    ready_seconds: float = 0.0      # from the command's start to the ready answer
+
+    @property
+    def port(self) -> int:
+        return int(self.base.rsplit(":", 1)[1])
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -36,38 +42,47 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(catalog: Path, *, ready_timeout: float = 60, proxy: bool = False, **settings):
+def serve(catalog: Path, *, ready_timeout: float = 60, proxy: bool = False,
+          ready: str = "/healthz", python: str = sys.executable, cwd: Path | None = None,
+          port: int | None = None, **settings):
     """Run `wordspace serve` (`--proxy`: behind nginx) with WORDSPACE_<KEY>=value for each
-    keyword; yield a Server once /healthz answers; stop it (SIGTERM, then SIGKILL) and fail on
-    a traceback in its log."""
-    port = free_port()
+    keyword, with `python` in `cwd` (default: this interpreter, here); yield a Server once
+    `ready` answers 200 (/readyz: every space loaded); stop it (SIGTERM, then SIGKILL) and fail
+    on a traceback in its log."""
+    port = port or free_port()
     env = {**os.environ, "WORDSPACE_CATALOG": str(catalog), "WORDSPACE_PORT": str(port)}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     env.update({f"WORDSPACE_{k.upper()}": str(v) for k, v in settings.items()})
     # A file, not a pipe: an undrained pipe fills up and blocks the server's logging.
     logfile = tempfile.TemporaryFile(mode="w+")
-    command = [sys.executable, "-m", "service.cli", "serve"] + (["--proxy"] if proxy else [])
-    proc = subprocess.Popen(command, env=env,
+    command = [python, "-m", "service.cli", "serve"] + (["--proxy"] if proxy else [])
+    started = time.monotonic()
+    proc = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=logfile, stderr=subprocess.STDOUT, text=True,
                             start_new_session=True)
     server = Server(f"http://127.0.0.1:{port}", proc, logfile)
     try:
-        deadline = time.monotonic() + ready_timeout
-        while True:
-            try:
-                requests.get(server.url("/healthz"), timeout=1)
-                break
-            except requests.ConnectionError:  # (behind nginx: it starts once gunicorn listens)
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    _stop(proc)
-                    raise RuntimeError("server did not start:\n" + server.log())
-                time.sleep(0.1)
+        deadline = started + ready_timeout
+        while not _answers(server.url(ready)):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                _stop(proc)
+                raise RuntimeError("server did not start:\n" + server.log()[-5000:])
+            time.sleep(0.05)  # polls another process's state: it sends no event
+        server.ready_seconds = time.monotonic() - started
         yield server
     finally:
         _stop(proc)
         log = server.log()
         logfile.close()
     assert "Traceback" not in log, log[-5000:]
+
+
+def _answers(url: str) -> bool:
+    """200 from `url` (behind nginx: a 502 until gunicorn listens)."""
+    try:
+        return requests.get(url, timeout=5).status_code == 200
+    except requests.ConnectionError:
+        return False
 
 
 def _stop(proc: subprocess.Popen) -> None:
@@ -81,7 +96,7 @@ def _stop(proc: subprocess.Popen) -> None:
 
 
 def children(pid: int) -> list[int]:
-    """Process ids whose parent is `pid` (gunicorn workers of a master)."""
+    """Process ids whose parent is `pid` (gunicorn workers of a master), in order."""
     found = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
@@ -90,4 +105,12 @@ def children(pid: int) -> list[int]:
             continue
         if int(fields[1]) == pid:
             found.append(int(stat.parent.name))
+    return sorted(found)
+
+
+def wait_for_workers(master: int, n: int, timeout: float = 30) -> list[int]:
+    """The workers once gunicorn has forked `n` of them (it forks them one after another)."""
+    deadline = time.monotonic() + timeout
+    while len(found := children(master)) < n and time.monotonic() < deadline:
+        time.sleep(0.05)  # polls /proc: gunicorn sends no event when a worker is up
     return found
