@@ -114,3 +114,13 @@ def wait_for_workers(master: int, n: int, timeout: float = 30) -> list[int]:
     while len(found := children(master)) < n and time.monotonic() < deadline:
         time.sleep(0.05)  # polls /proc: gunicorn sends no event when a worker is up
     return found
+
+
+def until(condition, timeout: float = 30, what: str = "the condition") -> None:
+    """Poll `condition()` until it is true; fail after `timeout` seconds. For state another
+    process or thread changes without telling (requests answered, workers replaced)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout} s")
+        time.sleep(0.05)
