@@ -299,6 +299,7 @@ def ask(many, check_spec):
     return do
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
     from tests.support.many import NAMES
 
@@ -316,6 +317,7 @@ def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
     assert [c["space"] for c in cards["spaces"]] == NAMES
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_sixteen_spaces_the_verdict_ranks_the_few_compared(ask):
     from service.analysis import verdict as verdicts
     from tests.support.many import NAMES
@@ -360,6 +362,7 @@ def body_omitted(expected: list[str]) -> list[str]:
     return [n for n in NAMES if n not in expected]
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 @pytest.mark.parametrize("url,template,body", [
     ("/v1/compare/neighbors?word=king&spaces={}", "/v1/compare/neighbors", None),
     ("/v1/compare/analogy?a=man&b=king&c=woman&spaces={}", "/v1/compare/analogy", None),
@@ -379,6 +382,7 @@ def test_naming_too_many_says_which_to_name(ask, url, template, body):
     assert problem["suggestions"] == [s["space"] for s in default["spaces"]]
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_a_task_space_without_task_data_is_said_so(ask):
     from tests.support.many import EXTRA
 

@@ -60,6 +60,15 @@ def is_syntactic(section: str) -> bool:
     return section.startswith("gram")
 
 
+@lru_cache(maxsize=1)
+def analogy_totals() -> dict[str, int]:
+    """How many questions there are, overall and of each kind (counted once per process)."""
+    questions = analogy_questions()
+    syntactic = sum(is_syntactic(s) for s, _ in questions)
+    return {"overall": len(questions), "semantic": len(questions) - syntactic,
+            "syntactic": syntactic}
+
+
 @dataclass
 class Correlation:
     spearman: float | None  # None when fewer than 3 pairs are covered
@@ -161,9 +170,7 @@ def analogies(space, rows: np.ndarray | None = None) -> AnalogyScores:
             for part, mask in (("overall", np.ones_like(syntactic)), ("semantic", ~syntactic),
                                ("syntactic", syntactic)):
                 counts[method][part] = [int(right[mask].sum()), int(mask.sum())]
-    totals = {"overall": len(questions),
-              "semantic": sum(not is_syntactic(s) for s, _ in questions),
-              "syntactic": sum(is_syntactic(s) for s, _ in questions)}
+    totals = analogy_totals()
     methods = {m: {part: Accuracy(c / n if n else None, c, n, totals[part])
                    for part, (c, n) in parts.items()} for m, parts in counts.items()}
     return AnalogyScores(methods, len(rows), round(time.perf_counter() - started, 3))
