@@ -1,5 +1,5 @@
 """The verdict: intervals, who leads on what, the sentence written from the numbers, and the
-route over a catalog whose answer is known by construction (tests/scored.py)."""
+route over a catalog whose answer is known by construction (tests/support/scored.py)."""
 from __future__ import annotations
 
 import pytest

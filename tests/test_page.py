@@ -1,6 +1,6 @@
 """GET / in a real headless browser: Debian's chromium driven by Playwright (its own browser
 downloads are never used), against the app served by werkzeug on a free loopback port, over
-the catalog of tests/scored.py (a meaning space, a task space, one that does both; each with
+the catalog of tests/support/scored.py (a meaning space, a task space, one that does both; each with
 the scorecard a build stores)."""
 from __future__ import annotations
 
@@ -241,7 +241,7 @@ def test_page_asks_for_the_api_key_once(page):
     assert len(dialogs) == 1 and "API key" in dialogs[0]
 
 
-# --- a catalog of 16 spaces (tests/many.py): the six defaults plus a user's ten, say ---
+# --- a catalog of 16 spaces (tests/support/many.py): the six defaults plus a user's ten, say ---
 
 @pytest.fixture(scope="module")
 def many_url(tmp_path_factory):

@@ -273,11 +273,11 @@ def test_projection_errors(get, query):
     assert get(f"/v1/compare/projection?{query}", "/v1/compare/projection", 400)["status"] == 400
 
 
-# --- 16 spaces (tests/many.py): which spaces each comparison covers ---
+# --- 16 spaces (tests/support/many.py): which spaces each comparison covers ---
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory):
-    """A client over 16 spaces; only the three of tests/scored.py carry scorecards (the build's),
+    """A client over 16 spaces; only the three of tests/support/scored.py carry scorecards (the build's),
     so the five other task spaces have no task data."""
     from service import create_app
     from service.settings import Settings

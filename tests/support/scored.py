@@ -6,7 +6,7 @@ would store (computed here, on a synthetic task):
 - `task` (kind task): the WordSim353 words at random; sentiment words split along one axis.
 - `blend` (kind task): both.
 
-All three also hold the toy words of conftest.toy_table (king, queen, alps, pyrenees, ...,
+All three also hold the toy words of tests/support/tables.py toy_table (king, queen, alps, pyrenees, ...,
 `task` lacks himalaya) and the polarity words of the page's preset.
 """
 from __future__ import annotations
