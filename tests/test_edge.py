@@ -34,7 +34,6 @@ def stack(tmp_path_factory):
     cat = tmp_path_factory.mktemp("edge") / "indexes"
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
     with serve(cat, proxy=True, read_timeout=READ_TIMEOUT, api_keys="") as s:
-        s.port = int(s.base.rsplit(":", 1)[1])
         yield s
 
 
