@@ -24,7 +24,7 @@ from service.store import catalog
 from service.store.tables import read_table
 from tests.support.tables import toy_table
 from tests.support import load
-from tests.support.server import children, serve, wait_for_workers
+from tests.support.server import children, serve, until, wait_for_workers
 
 pytestmark = pytest.mark.slow
 DEFAULTS = Settings()
@@ -163,13 +163,8 @@ def test_corrupt_index_is_refused_on_reload_and_others_serve(tmp_path):
     def replace_workers(master, send):
         old = set(children(master))
         send()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            now = set(children(master))
-            if len(now) == len(old) and not now & old:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"workers not replaced: before {old}, now {set(children(master))}")
+        until(lambda: len(now := set(children(master))) == len(old) and not now & old,
+              what=f"workers {old} replaced")
 
     with serve(tmp_path, **{**POOL, "api_keys": KEY}) as server:
         master = server.proc.pid
