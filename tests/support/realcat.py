@@ -18,7 +18,9 @@ SPACES = ("word2vec", "glove", "sentiment", "clickbait", "clickbait-w2v")
 # Labelled texts of each task (stratified): all of sentiment's 10,662, whose vocabulary the
 # meaning-relation pairs of tests/test_compare_e2e.py need; 11,000 of clickbait's 32,000.
 TEXTS = 11_000
-CLASSIFIER = ClassifierSettings(min_steps=150, patience=150, max_steps=900)
+CLASSIFIER = ClassifierSettings(min_steps=100, patience=100, max_steps=600)
+# Five epochs, as the default: with three, word2vec -> glove held-out precision@1 drops from
+# 0.036 to 0.004 and tests/test_compare_e2e.py's alignment check fails.
 WORD2VEC = Word2VecSettings(sg=0)
 
 
