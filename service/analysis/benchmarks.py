@@ -125,6 +125,17 @@ class AnalogyScores:
     settings: dict = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
+def _question_arrays() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The four-word questions as indexes into their distinct words, and which are syntactic
+    (made once per process; a space's load then looks up only the distinct words)."""
+    four = [(sec, q) for sec, q in analogy_questions() if len(q) == 4]
+    words = sorted({w for _, q in four for w in q})
+    number = {w: i for i, w in enumerate(words)}
+    return (words, np.array([[number[w] for w in q] for _, q in four], dtype=np.int64).reshape(-1, 4),
+            np.array([is_syntactic(sec) for sec, _ in four], dtype=bool))
+
+
 def candidate_rows(space, limit: int = CANDIDATES) -> np.ndarray:
     return np.arange(min(limit, len(space)))
 
@@ -135,18 +146,19 @@ def analogies(space, rows: np.ndarray | None = None) -> AnalogyScores:
     started = time.perf_counter()
     rows = candidate_rows(space) if rows is None else np.asarray(rows)
     position = {space.index_to_key[r]: i for i, r in enumerate(rows)}
-    questions = analogy_questions()
-    kept = [(sec, [position[w] for w in q]) for sec, q in questions
-            if len(q) == 4 and all(w in position for w in q)]
+    words, question_words, question_syntactic = _question_arrays()
+    at = np.array([position.get(w, -1) for w in words], dtype=np.int64)[question_words]
+    covered = (at >= 0).all(axis=1)
+    kept = at[covered]  # the questions whose four words are candidates, in file order
     counts = {m: {"overall": [0, 0], "semantic": [0, 0], "syntactic": [0, 0]}
               for m in ("3cosadd", "3cosmul")}
-    if kept:
-        idx = np.array([q for _, q in kept])
+    if len(kept):
+        idx = kept
         used = np.unique(idx)
         where = np.searchsorted(used, idx)  # question words -> rows of S
         cand = np.ascontiguousarray(space.vectors[rows])
         S = cand[used] @ cand.T           # (distinct question words, candidates)
-        syntactic = np.array([is_syntactic(sec) for sec, _ in kept])
+        syntactic = question_syntactic[covered]
         for method in counts:
             right = np.zeros(len(kept), dtype=bool)
             if method == "3cosadd":
