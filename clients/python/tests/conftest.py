@@ -89,18 +89,6 @@ def _build_index(cat: Path, name: str, source: str, *args: str) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def publish(cat: Path, name: str, table: Vectors, *args: str) -> None:
-    """Write `table` as a saved gensim model (keys may hold spaces) and publish it."""
-    from gensim.models import KeyedVectors
-
-    kv = KeyedVectors(table.vector_size)
-    kv.add_vectors(list(table.index_to_key), table.vectors)
-    cat.mkdir(parents=True, exist_ok=True)
-    path = cat.parent / f"{name}.kv"
-    kv.save(str(path))
-    _build_index(cat, name, f"gensim:{path}", *args)
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -165,32 +153,44 @@ def build_index():
 
 
 @pytest.fixture(scope="session")
-def publish_table():
-    """publish_table(catalog, name, table, *build_index_args)."""
-    return publish
-
-
-@pytest.fixture(scope="session")
 def table():
     return toy_vectors()
 
 
 @pytest.fixture(scope="session")
-def toy_url(tmp_path_factory, table):
-    """toy (exact) and toy-hnsw, small limits so batches must be split: 8 items and 4 KiB."""
-    cat = tmp_path_factory.mktemp("client-toy") / "indexes"
-    publish(cat, "toy", table)
-    publish(cat, "toy-hnsw", table, "--index", "HNSW32")
-    with serving(cat, workers=1, max_batch=8, max_body_bytes=4096, log_level="warning") as url:
+def toy_catalog(tmp_path_factory, table) -> Path:
+    """toy (exact index) and toy-hnsw (HNSW32), published by one `wordspace build --spec`."""
+    from gensim.models import KeyedVectors
+
+    folder = tmp_path_factory.mktemp("client-toy")
+    kv = KeyedVectors(table.vector_size)
+    kv.add_vectors(list(table.index_to_key), table.vectors)
+    kv.save(str(folder / "toy.kv"))
+    (folder / "toy.toml").write_text(
+        '[spaces.toy]\nkind = "vectors"\nformat = "gensim"\nsource = "toy.kv"\n\n'
+        '[spaces.toy-hnsw]\nkind = "vectors"\nformat = "gensim"\nsource = "toy.kv"\n'
+        'factory = "HNSW32"\n')
+    cat = folder / "indexes"
+    run = subprocess.run([wordspace_command(), "--catalog", str(cat), "build", "--spec",
+                          str(folder / "toy.toml"), "--no-learning-curve", "--quiet"],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return cat
+
+
+@pytest.fixture(scope="session")
+def toy_url(toy_catalog):
+    """toy and toy-hnsw, small limits so batches must be split: 8 items and 4 KiB."""
+    with serving(toy_catalog, workers=1, max_batch=8, max_body_bytes=4096,
+                 log_level="warning") as url:
         yield url
 
 
 @pytest.fixture(scope="session")
-def keyed_url(tmp_path_factory, table):
+def keyed_url(toy_catalog):
     """The toy space behind an API key."""
-    cat = tmp_path_factory.mktemp("client-key") / "indexes"
-    publish(cat, "toy", table)
-    with serving(cat, workers=1, api_keys=API_KEY, log_level="warning") as url:
+    with serving(toy_catalog, workers=1, spaces="toy", api_keys=API_KEY,
+                 log_level="warning") as url:
         yield url
 
 
