@@ -53,10 +53,13 @@ serve: build
 serve-proxy: build proxy-deps
 	$(BIN)/wordspace serve --proxy
 
+# Everything, the end-to-end tests on a small real catalog built once per session
+# (tests/support/realcat.py).
 test: $(VENV)/.installed deps test-deps proxy-deps
 	$(BIN)/python -m pytest
 
-# The fast part (no real data, no training, no browser): under 2 minutes.
+# The fast part (no real data, no training, no browser, no load run; the client's tests against a
+# toy server included).
 test-fast: $(VENV)/.installed
 	$(BIN)/python -m pytest -m "not slow"
 

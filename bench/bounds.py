@@ -13,13 +13,11 @@ batch the limits allow, with /healthz latency meanwhile. Loopback only; bounded 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -31,33 +29,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 from suggest import misspellings  # noqa: E402
 
-from tests.server import children  # noqa: E402
+from tests.support.server import children, serve  # noqa: E402
 
 
-def start(python: str, catalog: Path, port: int, cwd: Path) -> subprocess.Popen:
-    env = {**os.environ, "WORDSPACE_CATALOG": str(catalog), "WORDSPACE_PORT": str(port),
-           "WORDSPACE_LOG_LEVEL": "warning", "WORDSPACE_ACCESS_LOG": "false"}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    log = tempfile.TemporaryFile()
-    proc = subprocess.Popen([python, "-m", "service.cli", "serve"], env=env, cwd=cwd, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code in (200, 503):
-                return proc
-        except requests.ConnectionError:
-            time.sleep(0.5)
-    proc.terminate()
-    raise RuntimeError(f"server on {port} did not start")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    proc.terminate()
-    try:
-        proc.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
+def start(python: str, catalog: Path, port: int, cwd: Path):
+    """`wordspace serve` of the checkout in `cwd` (run by `python`), ready once /readyz is 200."""
+    return serve(catalog, python=python, cwd=cwd, port=port, ready="/readyz", ready_timeout=180,
+                 log_level="warning", access_log="false")
 
 
 def timed(session, method, url, **kw) -> tuple[float, int, int]:
@@ -201,21 +179,15 @@ def main() -> None:
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     keys = (args.catalog / "glove" / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
-    servers = {"this": start(sys.executable, args.catalog, args.port, ROOT)}
-    bases = {"this": f"http://127.0.0.1:{args.port}"}
-    try:
-        if args.before_python:
-            servers["before"] = start(args.before_python, args.catalog, args.before_port,
-                                      args.before_cwd or ROOT)
-            bases["before"] = f"http://127.0.0.1:{args.before_port}"
-        result = {"unknown_word": unknown_words(bases, keys, args.unknown)}
-        if "before" in servers:
-            stop(servers.pop("before"))
+    with start(sys.executable, args.catalog, args.port, ROOT) as this:
+        bases = {"this": this.base}
+        with contextlib.ExitStack() as before:
+            if args.before_python:
+                bases["before"] = before.enter_context(start(
+                    args.before_python, args.catalog, args.before_port, args.before_cwd or ROOT)).base
+            result = {"unknown_word": unknown_words(bases, keys, args.unknown)}
         result["heaviest"] = heaviest(bases["this"], keys)
-        result["eight_max_neighbour_batches"] = eight_max_requests(bases["this"], servers["this"].pid, keys)
-    finally:
-        for proc in servers.values():
-            stop(proc)
+        result["eight_max_neighbour_batches"] = eight_max_requests(bases["this"], this.proc.pid, keys)
     text = json.dumps(result, indent=1)
     print(text)
     if args.json:

@@ -10,9 +10,16 @@ from __future__ import annotations
 import multiprocessing
 import os
 import socket
+import sys
 import threading
 import time
 from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # the load generator's HTTP exchange is tests/support's
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.load import exchange  # noqa: E402
 
 
 def busy_cpu_seconds() -> float:
@@ -72,7 +79,7 @@ def _connection(port, paths, first, stride, t_start, t_end, out) -> None:
             if sock is None:
                 sock = socket.create_connection(("127.0.0.1", port), timeout=60)
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            status, close = _exchange(sock, request)
+            status, close = exchange(sock, request)
         except OSError:
             status, close = 0, True
         done = time.monotonic()
@@ -86,27 +93,3 @@ def _connection(port, paths, first, stride, t_start, t_end, out) -> None:
     if sock is not None:
         sock.close()
     out.append((latencies, errors, last))
-
-
-def _exchange(sock: socket.socket, request: bytes) -> tuple[int, bool]:
-    """Send one GET and read its whole response: (status, whether the server closes)."""
-    sock.sendall(request)
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed before the headers")
-        data += chunk
-    head, _, body = data.partition(b"\r\n\r\n")
-    head = head.lower()
-    at = head.find(b"content-length:")
-    if at < 0:
-        raise ConnectionError("no content-length")
-    end = head.find(b"\r\n", at)
-    length = int(head[at + 15:end if end >= 0 else None])
-    while len(body) < length:
-        chunk = sock.recv(65536)
-        if not chunk:
-            raise ConnectionError("closed in the body")
-        body += chunk
-    return int(head[9:12]), b"connection: close" in head

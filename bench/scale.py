@@ -33,14 +33,20 @@ import logging
 import os
 import resource
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-from neighbors import Server, exact_top10, free_port, http_recall  # bench/ is on sys.path
+from neighbors import exact_top10, http_recall  # bench/ is on sys.path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests/support: the server and the load generator
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.load import drive, http_request, summarize  # noqa: E402
+from tests.support.server import children, serve as served, wait_for_workers  # noqa: E402
 
 SPACE = "synthetic"
 TARGETS = {"ready_seconds": 5.0, "p50_ms": 10.0, "recall_at_10": 0.95}
@@ -280,33 +286,16 @@ def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
             "search_params": chosen, "measured_at_search_params": at and at["recall_at_10"]}
 
 
-def start_server(catalog_dir: Path, args, log_path: Path) -> Server:
-    port = free_port()
-    env = {**os.environ, "WORDSPACE_CATALOG": str(catalog_dir), "WORDSPACE_SPACES": SPACE,
-           "WORDSPACE_HOST": "127.0.0.1", "WORDSPACE_PORT": str(port),
-           "WORDSPACE_WORKERS": str(args.workers), "WORDSPACE_THREADS": str(args.threads),
-           "WORDSPACE_API_KEYS": ""}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    with open(log_path, "ab") as log_file:
-        started = time.monotonic()
-        proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
-                                stdout=log_file, stderr=log_file, stdin=subprocess.DEVNULL,
-                                start_new_session=True)
-    server = Server("wordspace", proc, port, f"/v1/spaces/{SPACE}/neighbors", None)
-    try:
-        server.ready = server.wait_ready("/readyz", started, log_path, timeout=300)
-    except BaseException:
-        server.stop()
-        raise
-    return server
+def start_server(catalog_dir: Path, args):
+    """`wordspace serve` over the synthetic space, ready once /readyz answers 200."""
+    return served(catalog_dir, ready="/readyz", ready_timeout=300, host="127.0.0.1", spaces=SPACE,
+                 workers=args.workers, threads=args.threads, api_keys="")
 
 
 def pss(master: int) -> dict:
     """PSS (and its anonymous and file parts) of the master and its workers, in MB."""
-    from soak import workers
-
     total = {"pss": 0, "pss_anon": 0, "pss_file": 0, "rss": 0}
-    pids = [master, *workers(master)]
+    pids = [master, *children(master)]
     for pid in pids:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
             key, _, value = line.partition(":")
@@ -318,8 +307,6 @@ def pss(master: int) -> dict:
 
 def serve(catalog_dir: Path, folder: Path, args) -> dict:
     """Ready times (cold, then warm), memory, latency windows and recall through HTTP."""
-    import soak
-
     out = {"ready_seconds": {}}
     keys = (folder / "keys.txt").read_text().split("\n")[:-1]
     rng = np.random.default_rng(2)
@@ -328,30 +315,27 @@ def serve(catalog_dir: Path, folder: Path, args) -> dict:
     vectors = np.asarray(unit[np.sort(rng.choice(len(unit), 500, replace=False))])
     vectors += rng.normal(0, 0.01, vectors.shape).astype("float32")  # not stored rows
     route = f"/v1/spaces/{SPACE}/neighbors"
-    by_word = [("word", soak.http_request("GET", f"{route}?word={w}&k=10")) for w in words]
-    by_vector = [("vector", soak.http_request("POST", route, {"vectors": [[round(float(x), 6) for x in v]],
+    by_word = [("word", http_request("GET", f"{route}?word={w}&k=10")) for w in words]
+    by_vector = [("vector", http_request("POST", route, {"vectors": [[round(float(x), 6) for x in v]],
                                                               "k": 10})) for v in vectors]
-    with tempfile.TemporaryDirectory(prefix="wordspace-scale-logs-") as logs:
-        log_path = Path(logs) / "serve.log"
-        for state in ("cold", "warm"):
+    for state in ("cold", "warm"):
+        if state == "cold":
+            drop_cache(folder)
+        with start_server(catalog_dir, args) as server:
+            out["ready_seconds"][state] = round(server.ready_seconds, 2)
+            wait_for_workers(server.proc.pid, args.workers)
+            print(f"ready ({state} cache): {server.ready_seconds:.2f}s from `wordspace serve` start "
+                  f"to /readyz 200", flush=True)
             if state == "cold":
-                drop_cache(folder)
-            server = start_server(catalog_dir, args, log_path)
-            out["ready_seconds"][state] = round(server.ready, 2)
-            _wait_for_workers(server.proc.pid, args.workers)
-            print(f"ready ({state} cache): {server.ready:.2f}s from `wordspace serve` start to "
-                  f"/readyz 200", flush=True)
-            if state == "cold":
-                server.stop()
-        try:
+                continue
             out["memory_mb"] = {"after_start": pss(server.proc.pid)}
             windows = {}
             for name, requests in (("by_word", by_word), ("by_vector", by_vector)):
                 for conc in (1, 16):
                     n = args.requests // (4 if conc == 1 else 1)
-                    result = soak.drive(server.port, _cycle(requests, n), concurrency=conc,
-                                        clients=1 if conc == 1 else 2, timeout=300)
-                    windows[f"{name}_c{conc}"] = s = soak.summarize(result)
+                    result = drive(server.port, _cycle(requests, n), concurrency=conc,
+                                   clients=1 if conc == 1 else 2, timeout=300)
+                    windows[f"{name}_c{conc}"] = s = summarize(result)
                     print(f"{name}, {conc} connection(s): {s['requests']} requests, "
                           f"{s['errors']} errors, {s['rps']} req/s, p50 {s['p50_ms']} ms, "
                           f"p99 {s['p99_ms']} ms", flush=True)
@@ -359,18 +343,7 @@ def serve(catalog_dir: Path, folder: Path, args) -> dict:
             out["memory_mb"]["after_load"] = pss(server.proc.pid)
             print("recall@10 through HTTP (200 words vs exact search) ...", flush=True)
             out["http_recall_at_10"] = http_recall(server, words[:200], keys, folder)
-        finally:
-            server.stop()
     return out
-
-
-def _wait_for_workers(master: int, n: int, timeout: float = 30) -> None:
-    """gunicorn forks its workers one after another: wait for all before measuring memory."""
-    from soak import workers
-
-    deadline = time.monotonic() + timeout
-    while len(workers(master)) < n and time.monotonic() < deadline:
-        time.sleep(0.05)
 
 
 def _cycle(items: list, n: int) -> list:

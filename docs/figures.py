@@ -16,17 +16,17 @@ import json
 import os
 import re
 import shutil
-import signal
-import socket
-import subprocess
 import sys
-import tempfile
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # tests/support starts the server
+    sys.path.insert(0, str(ROOT))
+
+from tests.support.server import serve  # noqa: E402
+
 DOCS = ROOT / "docs"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 HEADLINES = ["Here are 21 healthy fall soups to stock your freezer",
@@ -35,40 +35,20 @@ HEADLINES = ["Here are 21 healthy fall soups to stock your freezer",
 PAIRS = "good:bad,good:great,alps:himalaya"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class Service:
-    """`wordspace serve` on a free port, stopped (by its own process group) on exit."""
+    """`wordspace serve` on a free port (tests/support/server.py starts it, as for the tests),
+    ready once /readyz answers 200; stopped on exit."""
 
     def __init__(self, catalog: Path):
-        self.base = f"http://127.0.0.1:{free_port()}"
-        env = {**os.environ, "WORDSPACE_CATALOG": str(catalog),
-               "WORDSPACE_PORT": self.base.rsplit(":", 1)[1], "WORDSPACE_ACCESS_LOG": "false"}
-        self.log = tempfile.TemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([sys.executable, "-m", "service.cli", "serve"], env=env,
-                                     stdout=self.log, stderr=subprocess.STDOUT, cwd=ROOT,
-                                     start_new_session=True)
+        self._serving = serve(catalog, ready="/readyz", ready_timeout=120, cwd=ROOT,
+                              access_log="false")
 
     def __enter__(self):
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                if urllib.request.urlopen(self.base + "/readyz", timeout=2).status == 200:
-                    return self
-            except OSError:
-                pass
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.log.seek(0)
-                raise SystemExit("the service did not get ready:\n" + self.log.read()[-3000:])
-            time.sleep(0.3)
+        self.base = self._serving.__enter__().base
+        return self
 
     def __exit__(self, *exc):
-        os.killpg(self.proc.pid, signal.SIGTERM)
-        self.proc.wait(30)
+        return self._serving.__exit__(*exc)
 
     def raw(self, path: str, body: dict | None = None) -> str:
         data = json.dumps(body).encode() if body is not None else None

@@ -5,42 +5,14 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from service import create_app
 from service.settings import Settings
 from service.store import catalog
 from service.store.tables import Table
-
-ROOT = Path(__file__).resolve().parents[1]
-# The real default spaces the end-to-end tests need, built once per test session.
-REAL_SPACES = ("word2vec", "glove", "sentiment", "clickbait", "clickbait-w2v")
-
-
-def toy_table(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Table:
-    """A table with known structure: king - man + woman = queen exactly, a cluster of
-    mountain words near each other, a mixed-case key, and seeded noise words."""
-    rng = np.random.default_rng(seed)
-    axes = np.linalg.qr(rng.normal(size=(dim, dim)))[0]
-    person, male, female, royal, mountain = axes[:5]
-    words = {
-        "man": person + male,
-        "woman": person + female,
-        "king": person + male + 1.5 * royal,
-        "queen": person + female + 1.5 * royal,
-        "alps": 3 * mountain + 0.2 * axes[5],
-        "pyrenees": 3 * mountain + 0.25 * axes[6],
-        "himalaya": 3 * mountain + 0.3 * axes[7],
-        "Paris": 2 * axes[8] + axes[9],
-    }
-    keys = list(words)
-    vectors = [words[k] for k in keys]
-    for i in range(n_noise):
-        keys.append(f"noise{i}")
-        vectors.append(rng.normal(size=dim) * 0.5 + 2 * axes[10 + i % 6])
-    return Table(keys, np.array(vectors, dtype="float32"))
-
+from tests.support import ROOT, browser, realcat
+from tests.support.tables import toy_table
 
 @pytest.fixture
 def table() -> Table:
@@ -71,19 +43,27 @@ def client(app):
     return app.test_client()
 
 
+@pytest.fixture
+def base_url(request, app, settings):
+    if request.node.get_closest_marker("with_api_key"):
+        import dataclasses
+
+        from service import create_app
+
+        app = create_app(dataclasses.replace(settings, api_keys=(browser.KEY,)))
+    with browser.serving(app) as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def real_catalog(tmp_path_factory) -> Path:
-    """REAL_SPACES built here from the packaged and vendored data (no learning curve), whatever
-    the developer's ./indexes holds; takes minutes (word2vec is trained)."""
-    from service.builder import runner
-    from service.builder.recipes import BuildOptions
-
+    """The default spec's spaces made by the real runner, as small as the end-to-end tests
+    allow (tests/support/realcat.py: a GloVe slice, word2vec and classifiers trained
+    shorter); built once per session, in about a minute on two cores."""
     reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
-    if reused:  # a catalog of REAL_SPACES built by an earlier run; the tests only read it
+    if reused:  # built earlier by `python -m tests.support.realcat DIR`; the tests only read it
         return Path(reused)
-    cat = tmp_path_factory.mktemp("real-catalog")
-    runner.run(BuildOptions(catalog=cat, spaces=REAL_SPACES, curve=None))
-    return cat
+    return realcat.build(tmp_path_factory.mktemp("real-catalog"))
 
 
 @pytest.fixture(scope="session")

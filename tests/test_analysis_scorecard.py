@@ -3,7 +3,6 @@ synthetic task, geometry, caching and refresh, evaluation.json, and the two rout
 from __future__ import annotations
 
 import json
-from collections import Counter
 
 import numpy as np
 import pytest
@@ -15,65 +14,7 @@ from service.store.space import Space
 from service.store.tables import Table
 from service.text import SETTINGS as TOKENIZER
 from service.web.state import state
-
-DIM = 256
-
-
-def _unit(rng, dim=DIM):
-    v = rng.normal(size=dim)
-    return v / np.linalg.norm(v)
-
-
-def bench_table(seed: int = 0, drop: tuple[str, ...] = ()) -> tuple[Table, int]:
-    """WordSim353 pairs with disjoint words whose cosine rises with the human score (Spearman
-    1 on them), plus the capital-common-countries analogies as capital = country + offset.
-    Returns the table and how many WordSim353 pairs it covers."""
-    rng = np.random.default_rng(seed)
-    words: dict[str, np.ndarray] = {}
-    pairs = benchmarks.similarity_pairs(benchmarks.WORDSIM)
-    uses = Counter(w for a, b, _ in pairs for w in (a, b))
-    for a, b, score in pairs:  # only pairs of words used once, so no other pair is covered
-        if uses[a] > 1 or uses[b] > 1 or a in drop or b in drop:
-            continue
-        u, v = _unit(rng), _unit(rng)
-        v -= (v @ u) * u
-        angle = (1 - score / 10) * np.pi / 2
-        words[a], words[b] = u, np.cos(angle) * u + np.sin(angle) * v / np.linalg.norm(v)
-    covered = len(words) // 2
-    offset = 0.8 * _unit(rng)
-    for section, (capital, country, _, _) in benchmarks.analogy_questions():
-        if section != "capital-common-countries":
-            break
-        words.setdefault(country, _unit(rng))
-        words.setdefault(capital, words[country] + offset)
-    keys = [k for k in words if k not in drop]
-    return Table(keys, np.array([words[k] for k in keys], dtype="float32")), covered
-
-
-def task_texts(n: int = 300, seed: int = 0) -> tuple[list[str], list[str]]:
-    rng = np.random.default_rng(seed)
-    good, bad = ["good", "great", "superb", "lovely"], ["bad", "awful", "dull", "poor"]
-    neutral = ["the", "film", "plot", "actor", "story", "scene"]
-    texts, labels = [], []
-    for i in range(n):
-        label = "fresh" if i % 2 else "rotten"
-        pool = good if label == "fresh" else bad
-        texts.append(" ".join(rng.choice(neutral, 4).tolist() + rng.choice(pool, 2).tolist()))
-        labels.append(label)
-    return texts, labels
-
-
-def task_table(separated: bool, seed: int = 0) -> Table:
-    rng = np.random.default_rng(seed)
-    axis = _unit(rng, 32)
-    keys = ["good", "great", "superb", "lovely", "bad", "awful", "dull", "poor",
-            "the", "film", "plot", "actor", "story", "scene"]
-    vectors = []
-    for i, _ in enumerate(keys):
-        sign = 1 if i < 4 else -1 if i < 8 else 0
-        vectors.append(_unit(rng, 32) + (3 * sign * axis if separated else 0))
-    return Table(keys, np.array(vectors, dtype="float32"))
-
+from tests.support.tables import bench_table, task_table, task_texts, unit_vector
 
 @pytest.fixture
 def catalog_dir(tmp_path):
@@ -139,7 +80,7 @@ def test_task_scores_tell_a_task_space_from_a_random_one(tmp_path):
 def test_geometry_sees_anisotropy_and_norms():
     rng = np.random.default_rng(0)
     iso = Table([f"w{i}" for i in range(500)], rng.normal(size=(500, 32)))
-    aniso = Table(iso.index_to_key, iso.vectors + 10 * _unit(rng, 32))
+    aniso = Table(iso.index_to_key, iso.vectors + 10 * unit_vector(rng, 32))
     g_iso, g_aniso = (geometry.geometry(scorecard.as_space(t)) for t in (iso, aniso))
     assert abs(g_iso.mean_cosine) < 0.05 < 0.5 < g_aniso.mean_cosine
     assert g_iso.hubness_rows == 500 and g_iso.hubness_skew is not None

@@ -1,12 +1,12 @@
 """The verdict: intervals, who leads on what, the sentence written from the numbers, and the
-route over a catalog whose answer is known by construction (tests/scored.py)."""
+route over a catalog whose answer is known by construction (tests/support/scored.py)."""
 from __future__ import annotations
 
 import pytest
 
 from service.analysis import verdict
 from service.analysis.verdict import Score, SpaceVerdict, decide
-from tests.scored import DATASET, write_scored_catalog
+from tests.support.scored import DATASET, write_scored_catalog
 
 
 def test_intervals():
@@ -136,7 +136,7 @@ def test_verdict_route(client, check_spec):
 def test_a_space_without_a_stored_scorecard_has_no_task_score(client, settings, tmp_path):
     from service import create_app
     from service.store import catalog
-    from tests.conftest import toy_table
+    from tests.support.tables import toy_table
 
     catalog.write_space(settings.catalog, "plain", toy_table(), source={"format": "test"})
     body = create_app(settings).test_client().get("/v1/compare/verdict").get_json()

@@ -41,6 +41,7 @@ def test_gcide_drops_pronunciation_tags_and_citations(tmp_path):
                    "The dog barked at the moon all night."]
 
 
+@pytest.mark.slow  # reads the packaged corpus (real data)
 def test_load_corpus_counts_each_source_and_reports_missing(tmp_path, caplog):
     wordnet = tmp_path / "wordnet"
     wordnet.mkdir()

@@ -30,7 +30,7 @@ def test_mean_interval_and_paired_difference():
 @pytest.mark.slow
 def test_learning_curve_grid_pairs_seeds_and_reuses_cached_runs(tmp_path, caplog):
     from service.builder.experiment import CurveSettings, format_curve, learning_curve, subsample
-    from tests.test_build_classifier import pretrained, sentiment_data, small_settings
+    from tests.support.classifier import pretrained, sentiment_data, small_settings
 
     data = split(sentiment_data(300), seed=0)
     # Paired: every init of a (size, seed) trains on the same sample.

@@ -15,7 +15,7 @@ from service.errors import InputError
 from service.store import catalog
 from service.store.space import Space
 from service.store.tables import Table
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 def _rows(seed=0, n=200, dim=6):

@@ -15,7 +15,7 @@ from service.builder.recipes import BuildOptions, recipes_for
 from service.builder.spec import DEFAULT_SPEC, SpecError, load_spec
 from service.store import catalog, experiments
 from service.store.kinds import KINDS
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 def test_the_default_spec_declares_the_six_spaces():
@@ -163,7 +163,7 @@ def test_build_index_is_cached_until_its_file_or_an_option_changes(tmp_path, cap
 def test_the_contract_lists_the_kinds():
     import yaml
 
-    from tests.conftest import ROOT
+    from tests.support import ROOT
 
     contract = yaml.safe_load((ROOT / "openapi.yaml").read_text())
     assert tuple(contract["components"]["schemas"]["Kind"]["enum"]) == KINDS

@@ -15,7 +15,7 @@ import pytest
 from service import cli, create_app
 from service.settings import Settings
 from service.store import catalog, experiments
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 

@@ -14,7 +14,7 @@ import pytest
 
 from service import cli
 from service.store import catalog, formats
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 @pytest.fixture

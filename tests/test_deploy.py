@@ -22,7 +22,7 @@ import yaml
 from kubernetes_validate.utils import latest_version
 
 from service.settings import Settings, env_table
-from tests.conftest import ROOT
+from tests.support import ROOT
 
 K8S = ROOT / "deploy" / "kubernetes"
 DOCKERFILE = ROOT / "Dockerfile"

@@ -1,5 +1,7 @@
 """End to end: the real service under gunicorn on a free loopback port, a test catalog with
-the real GloVe space, a toy space and a corrupt one; every route and every error over HTTP."""
+the real GloVe space (its most frequent words, built by the runner as the default build builds
+the full table: HNSW32 tuned to recall, a stored top-k table), a toy space and a corrupt one;
+every route and every error over HTTP."""
 from __future__ import annotations
 
 import shutil
@@ -9,32 +11,34 @@ import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.realcat import glove_rows
+from tests.support.server import children, serve
 
 pytestmark = pytest.mark.slow
 SP = "/v1/spaces/{space}"
 
 
 @pytest.fixture(scope="session")
-def glove_full_catalog(tmp_path_factory, real_catalog) -> Path:
-    """The real GloVe 6B 50d space with the default index (HNSW32 at 400k rows) and stored
-    top-k table, as the default build publishes it: a copy of real_catalog's, so that a
-    session builds it once (two minutes)."""
+def glove_catalog(tmp_path_factory, real_catalog) -> Path:
+    """The real GloVe 6B 50d space of the session's catalog (its most frequent rows, HNSW32
+    and a stored top-k table, tests/support/catalog.toml): a copy, so that a session builds it
+    once. A slice answers as the full table would for the words asked here: a neighbour outside
+    the slice is rarer than any inside it, and every word asked is inside."""
     cat = tmp_path_factory.mktemp("catalog")
     shutil.copytree(catalog.resolve(real_catalog, "glove"), cat / "glove")
     return cat
 
 
 @pytest.fixture(scope="module")
-def server(glove_full_catalog):
-    catalog.write_space(glove_full_catalog, "toy", toy_table(), source={"format": "test"})
-    catalog.write_space(glove_full_catalog, "broken", toy_table(), source={"format": "test"})
-    index = catalog.resolve(glove_full_catalog, "broken") / "index.faiss"
+def server(glove_catalog):
+    catalog.write_space(glove_catalog, "toy", toy_table(), source={"format": "test"})
+    catalog.write_space(glove_catalog, "broken", toy_table(), source={"format": "test"})
+    index = catalog.resolve(glove_catalog, "broken") / "index.faiss"
     data = bytearray(index.read_bytes())
     data[100:110] = b"\x00" * 10
     index.write_bytes(bytes(data))
-    with serve(glove_full_catalog, workers=2, max_k=100, max_body_bytes=65536) as running:
+    with serve(glove_catalog, workers=2, max_k=100, max_body_bytes=65536) as running:
         yield running.base, running.proc
 
 
@@ -82,7 +86,7 @@ def test_every_route(call):
     spaces = call("GET", "/v1/spaces", "/v1/spaces")["spaces"]
     assert {s["name"] for s in spaces} == {"glove", "toy"}
     glove = call("GET", "/v1/spaces/glove", SP)
-    assert (glove["size"], glove["dimension"], glove["factory"]) == (400000, 50, "HNSW32")
+    assert (glove["size"], glove["dimension"], glove["factory"]) == (glove_rows(), 50, "HNSW32")
     assert glove["recall_at_10"] >= 0.99
     batch = call("POST", "/v1/spaces/glove/neighbors", SP + "/neighbors",
                  json={"words": ["Paris", "qqqzzz"], "k": 5})

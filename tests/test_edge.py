@@ -17,8 +17,8 @@ import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.server import children, serve
 
 pytestmark = pytest.mark.slow
 READ_TIMEOUT = 3  # seconds nginx gives a client (WORDSPACE_READ_TIMEOUT)
@@ -34,7 +34,6 @@ def stack(tmp_path_factory):
     cat = tmp_path_factory.mktemp("edge") / "indexes"
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
     with serve(cat, proxy=True, read_timeout=READ_TIMEOUT, api_keys="") as s:
-        s.port = int(s.base.rsplit(":", 1)[1])
         yield s
 
 

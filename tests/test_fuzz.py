@@ -14,8 +14,8 @@ import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import serve
+from tests.support.tables import toy_table
+from tests.support.server import serve
 
 pytestmark = pytest.mark.slow
 KEY = "fuzz-key"

@@ -202,3 +202,38 @@ def test_the_gunicorn_check_catches_a_home_made_worker(tmp_path):
                     "class S(BaseApplication):\n"
                     "    def load(self):\n        return self.cfg.set('bind', 'x')\n")
     assert gunicorn_misuse(good) == []
+
+
+# The tests' own layout: shared helpers live in tests/support; a test module imports from
+# there, never from conftest (pytest's fixture file) or from another test module. The client's
+# tests (clients/python/tests) run from their own folder and import none of the server's tests.
+REPO = ROOT.parent
+TESTS = sorted((REPO / "tests").rglob("*.py"))
+CLIENT_TESTS = sorted((REPO / "clients" / "python" / "tests").rglob("*.py"))
+
+
+def layout_problems(path: Path, client: bool = False) -> list[str]:
+    """Each import of `path` that breaks the tests' layout, as 'line N: module'."""
+    wrong = []
+    for name, line in imports(path):
+        parts = name.split(".")
+        if "conftest" in parts or any(p.startswith("test_") for p in parts) or \
+                (client and parts[0] == "tests"):
+            wrong.append(f"line {line}: {name}")
+    return wrong
+
+
+@pytest.mark.parametrize("path", TESTS + CLIENT_TESTS, ids=lambda p: str(p.relative_to(REPO)))
+def test_tests_import_helpers_from_support_only(path):
+    wrong = layout_problems(path, client=path in CLIENT_TESTS)
+    assert not wrong, f"{path.relative_to(REPO)}: " + "; ".join(wrong)
+
+
+def test_the_test_import_check_catches_conftest_and_test_modules(tmp_path):
+    bad = tmp_path / "test_bad.py"
+    bad.write_text("from tests.conftest import toy_table\nimport conftest\n"
+                   "def f():\n    from tests.test_page import ARGS\n"
+                   "from tests.support.tables import toy_table\n")
+    assert {w.split(": ")[1] for w in layout_problems(bad)} == \
+        {"tests.conftest", "conftest", "tests.test_page"}
+    assert "line 5: tests.support.tables" in layout_problems(bad, client=True)

@@ -3,7 +3,8 @@ a bounded mixed load answers without an error; kill -9 of a worker mid-load fail
 requests in flight on that worker's connections; a corrupt index is refused on reload
 while the other spaces keep serving.
 
-The load comes from bench/soak.py (raw keep-alive HTTP from client processes). Figures are
+The load comes from tests/support/load.py (raw keep-alive HTTP from client processes; `make
+soak` runs it long). Figures are
 printed (`pytest -s`) and written as JSON files under each test's tmp_path.
 """
 from __future__ import annotations
@@ -21,11 +22,9 @@ import requests
 from service.settings import Settings
 from service.store import catalog
 from service.store.tables import read_table
-from tests.conftest import ROOT, toy_table
-from tests.server import children, serve
-
-sys.path.insert(0, str(ROOT / "bench"))
-import soak  # noqa: E402  (bench/ is not a package)
+from tests.support.tables import toy_table
+from tests.support import load
+from tests.support.server import children, serve, until, wait_for_workers
 
 pytestmark = pytest.mark.slow
 DEFAULTS = Settings()
@@ -36,10 +35,13 @@ KEY = "test-key"
 
 @pytest.fixture(scope="module")
 def glove_50k_catalog(tmp_path_factory):
-    """The first 50,000 GloVe rows (exact index) and the toy space."""
+    """The first 50,000 GloVe rows (exact index) and the toy space. A top-k table of the 5,000
+    most frequent rows (the default 50,000 is half a minute of exact search at build): the
+    load's words are drawn from all 50,000, so most go through the index, some through the
+    table."""
     cat = tmp_path_factory.mktemp("load") / "indexes"
     catalog.write_space(cat, "glove", read_table("kumo", limit=50_000), factory="Flat",
-                        source={"format": "kumo", "limit": 50_000})
+                        source={"format": "kumo", "limit": 50_000}, topk_rows=5000)
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
     return cat
 
@@ -49,8 +51,8 @@ def mixed(cat, n: int, seed: int) -> list[tuple[str, bytes]]:
     keys = (cat / "glove" / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
     words = random.Random(seed).sample([k for k in keys[100:] if k.isalpha()], 2000)
     toy = [k for k in toy_table().index_to_key if k.isalpha()]
-    out = (soak.mixed_requests("glove", words, n - n // 10, seed=seed)
-           + soak.mixed_requests("toy", toy, n // 10, seed=seed))
+    out = (load.mixed_requests("glove", words, n - n // 10, seed=seed)
+           + load.mixed_requests("toy", toy, n // 10, seed=seed))
     random.Random(seed).shuffle(out)
     return out
 
@@ -61,10 +63,7 @@ def port_of(server) -> int:
 
 def all_workers(master: int) -> set[int]:
     """The workers once gunicorn has forked all of them (it forks them one after another)."""
-    deadline = time.monotonic() + 30
-    while len(found := set(children(master))) < DEFAULTS.workers and time.monotonic() < deadline:
-        time.sleep(0.05)
-    return found
+    return set(wait_for_workers(master, DEFAULTS.workers))
 
 
 def report(tmp_path, name: str, figures: dict) -> None:
@@ -81,12 +80,12 @@ def test_mixed_load_answers_every_request(glove_50k_catalog, tmp_path):
         def connections(t_start, finished):  # who holds the 16 connections, mid-load
             while time.monotonic() < t_start + 1 and not finished():
                 time.sleep(0.05)
-            held = {pid: len(soak.worker_connections(pid, port)) for pid in soak.workers(master)}
+            held = {pid: len(load.worker_connections(pid, port)) for pid in children(master)}
             return None if finished() else held
 
-        result = soak.drive(port, mixed(glove_50k_catalog, n, seed=0), concurrency=CONCURRENCY,
+        result = load.drive(port, mixed(glove_50k_catalog, n, seed=0), concurrency=CONCURRENCY,
                             clients=2, timeout=150, during=connections)
-    s = soak.summarize(result)
+    s = load.summarize(result)
     ports = {r[5] for r in result["records"]}
     held = result["during"]
     report(tmp_path, "load", {**s, "connections_per_worker": held and sorted(held.values()),
@@ -114,19 +113,19 @@ def test_kill_9_of_a_worker_fails_only_its_requests_in_flight(glove_50k_catalog,
         def kill(t_start, finished):
             while time.monotonic() < t_start + 1 and not finished():
                 time.sleep(0.05)
-            return None if finished() else soak.kill_worker(master, port)
+            return None if finished() else load.kill_worker(master, port)
 
-        result = soak.drive(port, mixed(glove_50k_catalog, 15_000, seed=1), concurrency=CONCURRENCY,
+        result = load.drive(port, mixed(glove_50k_catalog, 15_000, seed=1), concurrency=CONCURRENCY,
                             clients=2, timeout=150, during=kill)
         assert requests.get(server.url("/readyz"), timeout=10).status_code == 200
         after = all_workers(master)
     event = result["during"]
     assert event is not None, "the load ended before the kill; send more requests"
-    found = soak.attribute(result["records"], [event])
+    found = load.attribute(result["records"], [event])
     failed = found["per_kill"][0]
     records = result["records"]
     later = [r for r in records if r[2] > event["t"] and r[4] == 200]
-    report(tmp_path, "kill", {**soak.summarize(result), "victim_connections": len(event["ports"]),
+    report(tmp_path, "kill", {**load.summarize(result), "victim_connections": len(event["ports"]),
                               "connections_per_worker": event["connections"],
                               "failed_by_kill": failed, "unexplained": found["unexplained"][:5],
                               "respawn_seconds": event["respawn_seconds"],
@@ -164,13 +163,8 @@ def test_corrupt_index_is_refused_on_reload_and_others_serve(tmp_path):
     def replace_workers(master, send):
         old = set(children(master))
         send()
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            now = set(children(master))
-            if len(now) == len(old) and not now & old:
-                return
-            time.sleep(0.1)
-        raise AssertionError(f"workers not replaced: before {old}, now {set(children(master))}")
+        until(lambda: len(now := set(children(master))) == len(old) and not now & old,
+              what=f"workers {old} replaced")
 
     with serve(tmp_path, **{**POOL, "api_keys": KEY}) as server:
         master = server.proc.pid

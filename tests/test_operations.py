@@ -11,7 +11,7 @@ from service import create_app
 from service.logconfig import JsonFormatter
 from service.store import catalog
 from service.web.state import state
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 @pytest.fixture

@@ -1,24 +1,19 @@
 """GET / in a real headless browser: Debian's chromium driven by Playwright (its own browser
 downloads are never used), against the app served by werkzeug on a free loopback port, over
-the catalog of tests/scored.py (a meaning space, a task space, one that does both; each with
+the catalog of tests/support/scored.py (a meaning space, a task space, one that does both; each with
 the scorecard a build stores)."""
 from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import threading
 from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.scored import write_scored_catalog
+from tests.support.browser import ARGS, CHROMIUM, KEY, serving
+from tests.support.scored import write_scored_catalog
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SPACES = ["blend", "meaning", "task"]  # as /v1/spaces lists them
 
 pytestmark = [pytest.mark.slow,
@@ -45,34 +40,6 @@ def test_page_is_served(client, check_spec):
     assert "/static/app.js" in text and "http" not in text.replace("http-equiv", "")
     for name in ("app.js", "api.js", "compare.js", "draw.js", "style.css"):
         assert client.get(f"/static/{name}").status_code == 200
-
-
-KEY = "page-key"
-
-
-@contextlib.contextmanager
-def serving(app):
-    """The app served by werkzeug on a free loopback port; yields its base URL."""
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join(5)
-
-
-@pytest.fixture
-def base_url(request, app, settings):
-    if request.node.get_closest_marker("with_api_key"):
-        import dataclasses
-
-        from service import create_app
-
-        app = create_app(dataclasses.replace(settings, api_keys=(KEY,)))
-    with serving(app) as url:
-        yield url
 
 
 @pytest.fixture(params=[1280, 390], ids=["desktop", "phone"])
@@ -206,16 +173,32 @@ def test_unknown_word_suggests_and_clears(page):
 
 
 def test_a_late_answer_never_lands_on_a_newer_question(page):
-    # The projection for "king" is held back until after "himalayass" was asked and refused:
-    # its late answer must not draw king's plot under the newer question.
+    # The projection for "king" is held back until "himalayass" was asked and refused: its
+    # late answer must not draw king's plot under the newer question. The page marks when
+    # the late answer has been handled: a task queued once its body is read runs after the
+    # page's own code for that body.
     page.evaluate("""() => {
       const fetchNow = window.fetch;
-      window.fetch = (url, options) => String(url).includes("projection?word=king")
-        ? new Promise((resolve) => setTimeout(resolve, 1500)).then(() => fetchNow(url, options))
-        : fetchNow(url, options);
+      window.lateAnswerHandled = false;
+      window.fetch = (url, options) => {
+        if (!String(url).includes("projection?word=king")) return fetchNow(url, options);
+        return new Promise((resolve) => { window.releaseLateAnswer = resolve; })
+          .then(() => fetchNow(url, options))
+          .then((response) => {
+            const read = response.json.bind(response);
+            response.json = () => read().then((body) => {
+              setTimeout(() => { window.lateAnswerHandled = true; });
+              return body;
+            });
+            return response;
+          });
+      };
     }""")
     ask_king_then_a_misspelling(page)
-    page.wait_for_timeout(2500)  # the held-back answer has arrived by now
+    page.wait_for_function("() => window.releaseLateAnswer !== undefined")
+    with page.expect_response(lambda r: "projection?word=king" in r.url):
+        page.evaluate("() => window.releaseLateAnswer()")
+    page.wait_for_function("() => window.lateAnswerHandled")
     assert page.locator("#word-plot .panel").count() == 0
     assert page.locator("#word-plot-title").is_hidden()
     assert "none of the spaces" in page.locator("#word-status").inner_text()
@@ -258,13 +241,13 @@ def test_page_asks_for_the_api_key_once(page):
     assert len(dialogs) == 1 and "API key" in dialogs[0]
 
 
-# --- a catalog of 16 spaces (tests/many.py): the six defaults plus a user's ten, say ---
+# --- a catalog of 16 spaces (tests/support/many.py): the six defaults plus a user's ten, say ---
 
 @pytest.fixture(scope="module")
 def many_url(tmp_path_factory):
     from service import create_app
     from service.settings import Settings
-    from tests.many import write_many_catalog
+    from tests.support.many import write_many_catalog
 
     tmp = tmp_path_factory.mktemp("many")
     app = create_app(Settings(catalog=write_many_catalog(tmp / "indexes", tmp)))
@@ -273,7 +256,7 @@ def many_url(tmp_path_factory):
 
 
 def test_sixteen_spaces_verdict_first_and_every_section_works(many_url, width, tmp_path):
-    from tests.many import NAMES, NO_TASK_DATA
+    from tests.support.many import NAMES, NO_TASK_DATA
 
     with browsing(many_url, width) as page:
         page.set_default_timeout(90_000)  # a busy machine: 8 spaces' projections at once

@@ -19,8 +19,8 @@ import requests
 from service import proxy, supervise
 from service.settings import Settings
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.server import children, serve
 
 
 def directives(conf: str) -> dict[str, str]:

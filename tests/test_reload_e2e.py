@@ -3,14 +3,13 @@ metrics added up across workers (prometheus multiprocess mode)."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 import requests
 
 from service.store import catalog
-from tests.conftest import toy_table
-from tests.server import children, serve
+from tests.support.tables import toy_table
+from tests.support.server import children, serve, until, wait_for_workers
 
 pytestmark = pytest.mark.slow
 KEY = {"Authorization": "Bearer test-key"}
@@ -20,7 +19,7 @@ def test_reload_under_load_fails_no_request(tmp_path):
     catalog.write_space(tmp_path, "toy", toy_table(n_noise=50), source={"v": 1})
     with serve(tmp_path, workers=2, threads=2, api_keys="test-key") as server:
         master = server.proc.pid
-        old_workers = set(children(master))
+        old_workers = set(wait_for_workers(master, 2))
         failures, done = [], []
         stop = threading.Event()
 
@@ -38,18 +37,15 @@ def test_reload_under_load_fails_no_request(tmp_path):
         for t in threads:
             t.start()
         try:
-            time.sleep(1)
+            until(lambda: len(done) >= 50 or failures, what="50 answers before the reload")
             catalog.write_space(tmp_path, "toy", toy_table(n_noise=80), source={"v": 2})
             catalog.write_space(tmp_path, "extra", toy_table(n_noise=5), source={})
             r = requests.post(server.url("/v1/admin/reload"), headers=KEY, timeout=10)
             assert r.status_code == 202, r.text
-            deadline = time.monotonic() + 30
-            while time.monotonic() < deadline:
-                workers = set(children(master))
-                if len(workers) == 2 and not workers & old_workers:
-                    break
-                time.sleep(0.2)
-            time.sleep(1)
+            until(lambda: len(new := set(children(master))) == 2 and not new & old_workers,
+                  what="both workers replaced")
+            answered = len(done)  # and the new workers answer under the same load
+            until(lambda: len(done) >= answered + 50 or failures, what="50 answers after the reload")
         finally:
             stop.set()
             for t in threads:

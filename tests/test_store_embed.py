@@ -8,7 +8,7 @@ import pytest
 from service.store import catalog
 from service.store.embed import embed_texts
 from service.store.space import Space
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 TEXTS = [
     "The film was GREAT, great!",
@@ -28,7 +28,7 @@ def test_task_space_matches_keras_pooling_output(tmp_path, start):
     from service.builder.keras_table import read_keras
     from service.builder.task_data import split
     from service.builder.vocabulary import Start
-    from tests.test_build_classifier import pretrained, sentiment_data
+    from tests.support.classifier import pretrained, sentiment_data
 
     settings = ClassifierSettings(embedding_dim=8, max_steps=100, min_steps=50, check_every=25,
                                   sequence_length=10, seed=0)

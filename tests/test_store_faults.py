@@ -24,7 +24,8 @@ from service.store.registry import Registry
 from service.store.space import Space
 from service.store.suggest import CANDIDATES, FREQUENT, Suggester
 from service.text import SETTINGS as TOKENIZER
-from tests.conftest import ROOT, toy_table
+from tests.support import ROOT
+from tests.support.tables import toy_table
 
 KEY = {"Authorization": "Bearer k"}
 

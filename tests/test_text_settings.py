@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from service.text import replay, tokenize_as
-from tests.test_text import TRICKY
+from tests.support.texts import TRICKY
 
 SETTINGS = [(standardize, split, ngrams)
             for standardize in ("lower_and_strip_punctuation", "lower", "strip_punctuation", None)

@@ -9,8 +9,8 @@ import pytest
 from service.analysis.overlap import jaccard, ranks_of, rbo
 from service.store import catalog
 from service.store.tables import Table
-from tests.conftest import toy_table
-from tests.test_web_experiments import write_curves
+from tests.support.tables import toy_table
+from tests.support.curves import write_curves
 
 
 
@@ -273,15 +273,15 @@ def test_projection_errors(get, query):
     assert get(f"/v1/compare/projection?{query}", "/v1/compare/projection", 400)["status"] == 400
 
 
-# --- 16 spaces (tests/many.py): which spaces each comparison covers ---
+# --- 16 spaces (tests/support/many.py): which spaces each comparison covers ---
 
 @pytest.fixture(scope="module")
 def many(tmp_path_factory):
-    """A client over 16 spaces; only the three of tests/scored.py carry scorecards (the build's),
+    """A client over 16 spaces; only the three of tests/support/scored.py carry scorecards (the build's),
     so the five other task spaces have no task data."""
     from service import create_app
     from service.settings import Settings
-    from tests.many import write_many_catalog
+    from tests.support.many import write_many_catalog
 
     tmp = tmp_path_factory.mktemp("many")
     cat = write_many_catalog(tmp / "indexes", tmp, scored_extras=False)
@@ -299,8 +299,9 @@ def ask(many, check_spec):
     return do
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
-    from tests.many import NAMES
+    from tests.support.many import NAMES
 
     verdict, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
     assert [s["space"] for s in verdict["spaces"]] == NAMES
@@ -316,9 +317,10 @@ def test_sixteen_spaces_every_space_where_a_space_costs_little(ask):
     assert [c["space"] for c in cards["spaces"]] == NAMES
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_sixteen_spaces_the_verdict_ranks_the_few_compared(ask):
     from service.analysis import verdict as verdicts
-    from tests.many import NAMES
+    from tests.support.many import NAMES
 
     v, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
     leaders = set(v["meaning"]) | {n for names in v["task"].values() for n in names}
@@ -355,11 +357,12 @@ def test_sixteen_spaces_the_verdict_ranks_the_few_compared(ask):
 
 
 def body_omitted(expected: list[str]) -> list[str]:
-    from tests.many import NAMES
+    from tests.support.many import NAMES
 
     return [n for n in NAMES if n not in expected]
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 @pytest.mark.parametrize("url,template,body", [
     ("/v1/compare/neighbors?word=king&spaces={}", "/v1/compare/neighbors", None),
     ("/v1/compare/analogy?a=man&b=king&c=woman&spaces={}", "/v1/compare/analogy", None),
@@ -367,7 +370,7 @@ def body_omitted(expected: list[str]) -> list[str]:
     ("/v1/compare/sentences", "/v1/compare/sentences", {"sentences": ["a b", "c"]}),
 ])
 def test_naming_too_many_says_which_to_name(ask, url, template, body):
-    from tests.many import NAMES
+    from tests.support.many import NAMES
 
     nine = NAMES[:9]
     if body is not None:
@@ -379,8 +382,9 @@ def test_naming_too_many_says_which_to_name(ask, url, template, body):
     assert problem["suggestions"] == [s["space"] for s in default["spaces"]]
 
 
+@pytest.mark.slow  # sixteen spaces, each scored at load: seconds
 def test_a_task_space_without_task_data_is_said_so(ask):
-    from tests.many import EXTRA
+    from tests.support.many import EXTRA
 
     v, _ = ask("/v1/compare/verdict", "/v1/compare/verdict")
     rows = {s["space"]: s for s in v["spaces"]}

@@ -9,7 +9,7 @@ import pytest
 
 from service.store import catalog
 from service.web.state import state
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 
 def test_similarity_table_over_every_space(client, table, check_spec):

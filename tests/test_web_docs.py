@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.test_page import ARGS, CHROMIUM, base_url  # noqa: F401 - base_url is a fixture
+from tests.support.browser import ARGS, CHROMIUM
 
 STATIC = Path(__file__).resolve().parents[1] / "service" / "web" / "static"
 
@@ -26,7 +26,7 @@ def test_docs_is_served_from_the_package(client, check_spec):
 
 @pytest.mark.slow
 @pytest.mark.skipif(not Path(CHROMIUM).is_file(), reason="no chromium: `make test-deps` installs it")
-def test_docs_render_every_operation_in_chromium(base_url, spec, tmp_path):  # noqa: F811
+def test_docs_render_every_operation_in_chromium(base_url, spec, tmp_path):
     sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
     operations = sum(1 for item in spec["paths"].values() for m in item if m in ("get", "post"))
     with sync_api.sync_playwright() as p:

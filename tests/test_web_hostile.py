@@ -9,7 +9,7 @@ import pytest
 
 from service import create_app
 from service.store import catalog
-from tests.conftest import toy_table
+from tests.support.tables import toy_table
 
 SP = "/v1/spaces/{space}"
 NEIGHBORS = "/v1/spaces/toy/neighbors"

@@ -60,6 +60,15 @@ def is_syntactic(section: str) -> bool:
     return section.startswith("gram")
 
 
+@lru_cache(maxsize=1)
+def analogy_totals() -> dict[str, int]:
+    """How many questions there are, overall and of each kind (counted once per process)."""
+    questions = analogy_questions()
+    syntactic = sum(is_syntactic(s) for s, _ in questions)
+    return {"overall": len(questions), "semantic": len(questions) - syntactic,
+            "syntactic": syntactic}
+
+
 @dataclass
 class Correlation:
     spearman: float | None  # None when fewer than 3 pairs are covered
@@ -116,6 +125,17 @@ class AnalogyScores:
     settings: dict = field(default_factory=dict)
 
 
+@lru_cache(maxsize=1)
+def _question_arrays() -> tuple[list[str], np.ndarray, np.ndarray]:
+    """The four-word questions as indexes into their distinct words, and which are syntactic
+    (made once per process; a space's load then looks up only the distinct words)."""
+    four = [(sec, q) for sec, q in analogy_questions() if len(q) == 4]
+    words = sorted({w for _, q in four for w in q})
+    number = {w: i for i, w in enumerate(words)}
+    return (words, np.array([[number[w] for w in q] for _, q in four], dtype=np.int64).reshape(-1, 4),
+            np.array([is_syntactic(sec) for sec, _ in four], dtype=bool))
+
+
 def candidate_rows(space, limit: int = CANDIDATES) -> np.ndarray:
     return np.arange(min(limit, len(space)))
 
@@ -126,18 +146,19 @@ def analogies(space, rows: np.ndarray | None = None) -> AnalogyScores:
     started = time.perf_counter()
     rows = candidate_rows(space) if rows is None else np.asarray(rows)
     position = {space.index_to_key[r]: i for i, r in enumerate(rows)}
-    questions = analogy_questions()
-    kept = [(sec, [position[w] for w in q]) for sec, q in questions
-            if len(q) == 4 and all(w in position for w in q)]
+    words, question_words, question_syntactic = _question_arrays()
+    at = np.array([position.get(w, -1) for w in words], dtype=np.int64)[question_words]
+    covered = (at >= 0).all(axis=1)
+    kept = at[covered]  # the questions whose four words are candidates, in file order
     counts = {m: {"overall": [0, 0], "semantic": [0, 0], "syntactic": [0, 0]}
               for m in ("3cosadd", "3cosmul")}
-    if kept:
-        idx = np.array([q for _, q in kept])
+    if len(kept):
+        idx = kept
         used = np.unique(idx)
         where = np.searchsorted(used, idx)  # question words -> rows of S
         cand = np.ascontiguousarray(space.vectors[rows])
         S = cand[used] @ cand.T           # (distinct question words, candidates)
-        syntactic = np.array([is_syntactic(sec) for sec, _ in kept])
+        syntactic = question_syntactic[covered]
         for method in counts:
             right = np.zeros(len(kept), dtype=bool)
             if method == "3cosadd":
@@ -161,9 +182,7 @@ def analogies(space, rows: np.ndarray | None = None) -> AnalogyScores:
             for part, mask in (("overall", np.ones_like(syntactic)), ("semantic", ~syntactic),
                                ("syntactic", syntactic)):
                 counts[method][part] = [int(right[mask].sum()), int(mask.sum())]
-    totals = {"overall": len(questions),
-              "semantic": sum(not is_syntactic(s) for s, _ in questions),
-              "syntactic": sum(is_syntactic(s) for s, _ in questions)}
+    totals = analogy_totals()
     methods = {m: {part: Accuracy(c / n if n else None, c, n, totals[part])
                    for part, (c, n) in parts.items()} for m, parts in counts.items()}
     return AnalogyScores(methods, len(rows), round(time.perf_counter() - started, 3))

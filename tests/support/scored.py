@@ -6,7 +6,7 @@ would store (computed here, on a synthetic task):
 - `task` (kind task): the WordSim353 words at random; sentiment words split along one axis.
 - `blend` (kind task): both.
 
-All three also hold the toy words of conftest.toy_table (king, queen, alps, pyrenees, ...,
+All three also hold the toy words of tests/support/tables.py toy_table (king, queen, alps, pyrenees, ...,
 `task` lacks himalaya) and the polarity words of the page's preset.
 """
 from __future__ import annotations
@@ -18,8 +18,7 @@ import numpy as np
 from service.analysis import scorecard
 from service.store import catalog
 from service.store.tables import Table
-from tests.conftest import toy_table
-from tests.test_analysis_scorecard import bench_table, task_table, task_texts
+from tests.support.tables import bench_table, task_table, task_texts, toy_table
 
 DATASET = "toy-reviews"
 POLARITY = ("terrible", "boring")  # near "bad", beside task_table's good/great/... bad/awful/...
