@@ -14,7 +14,7 @@ from service import cli
 from service.builder.keras_table import model_accuracy, read_keras
 from service.builder.sources import read_table
 from service.store import catalog
-from tests import keras_models as km
+from tests.support import keras_models as km
 
 keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 

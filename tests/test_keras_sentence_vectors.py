@@ -13,7 +13,7 @@ from service.settings import Settings
 from service.store import catalog
 from service.store.embed import EMBED_FILE, embed_texts, write_embed_config
 from service.store.space import Space
-from tests import keras_models as km
+from tests.support import keras_models as km
 
 keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
 

@@ -10,7 +10,7 @@ from service import cli
 from service.store import catalog, formats
 from service.store.tables import read_table
 from service.text import tokenize
-from tests import keras_models as km
+from tests.support import keras_models as km
 
 
 @pytest.fixture(scope="module")
