@@ -1,4 +1,4 @@
-"""The Keras reader on models as people save them (tests/keras_models.py): the keras.io tutorial
+"""The Keras reader on models as people save them (tests/support/keras_models.py): the keras.io tutorial
 with its custom standardization, the vectorizer outside with a vocabulary file, a vocabulary
 smaller than the Embedding, a nested model; a wrong layer or a file that is no model refused
 in one line; the model's own accuracy."""
