@@ -65,13 +65,6 @@ def test_reload_under_load_fails_no_request(tmp_path):
         assert total >= len(done)  # counts from the old workers are kept after they exit
 
 
-def wait_for(condition, timeout: float = 30, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.1)
-
-
 def damaged_catalog(cat):
     """A good space beside the catalog faults that stopped the server before issue 19."""
     import json
@@ -110,7 +103,7 @@ def test_a_damaged_catalog_starts_and_reloads_without_stopping_the_master(tmp_pa
         manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "search_params": [1]}))
         os.symlink("loop", tmp_path / "loop")
         assert requests.post(server.url("/v1/admin/reload"), headers=KEY).status_code == 202
-        wait_for(lambda: len(set(children(master)) - old_workers) == 2, what="new workers")
+        until(lambda: len(set(children(master)) - old_workers) == 2, what="new workers")
         assert server.proc.poll() is None  # the master lives and answers
         assert requests.get(server.url("/healthz"), timeout=5).ok
         spaces = requests.get(server.url("/readyz"), headers=KEY).json()["spaces"]
@@ -154,13 +147,13 @@ def test_dead_workers_metrics_files_are_pruned(tmp_path):
     with serve(tmp_path, workers=1, threads=1) as server:
         master, killed = server.proc.pid, []
         for _ in range(keep + 6):
-            wait_for(lambda: len(live_children(master)) == 1, what="one worker")
+            until(lambda: len(live_children(master)) == 1, what="one worker")
             worker = live_children(master)[0]
             assert requests.get(server.url("/v1/spaces/toy")).ok  # the worker writes its files
             folder = metrics_folder(worker)
             os.kill(worker, signal.SIGKILL)
             killed.append(worker)
-            wait_for(lambda: worker not in children(master), what="the dead worker reaped")
+            until(lambda: worker not in children(master), what="the dead worker reaped")
         assert requests.get(server.url("/v1/spaces/toy")).ok
         pids = {int(f.stem.rsplit("_", 1)[1]) for f in folder.glob("*.db")}
         assert len(pids & set(killed)) <= keep  # the rest were pruned
