@@ -12,7 +12,6 @@ from service.errors import BadIndex
 from service.store import catalog
 from service.store import topk as tk
 from service.store.space import Space
-from tests.support.tables import toy_table
 
 
 def exact(space: Space, row: int, k: int) -> list[str]:

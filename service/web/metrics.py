@@ -61,8 +61,8 @@ class Metrics:
 
     def spaces_changed(self, spaces: dict, states: dict) -> None:
         self.loaded.set(len(spaces))
-        for name, state in states.items():
-            self.fallback.labels(space=name).set(1 if state.fallback else 0)
+        for name, loaded in states.items():
+            self.fallback.labels(space=name).set(1 if loaded.fallback else 0)
         for name, space in spaces.items():
             self.rows.labels(space=name).set(len(space))
             space.observe_search = self.search.labels(space=name).observe

@@ -3,7 +3,6 @@ every route, batches split to the server's limits and joined in order, problem t
 exceptions, environment defaults."""
 from __future__ import annotations
 
-import io
 import zipfile
 
 import numpy as np
