@@ -56,7 +56,11 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
                "sentence_vectors": {"computed": embed["computed"], "exact": embed["exact"]},
                "embed": embed}
     # Keys with whitespace (n-grams) are dropped as from every table; embed.json carries a few.
-    return Table([words[i] for i in keep], weights[keep], details).deduplicated()
+    # How many is recorded: the model's vocabulary counts them, the served table does not.
+    table = Table([words[i] for i in keep], weights[keep], details)
+    served = table.deduplicated()
+    details["dropped_keys"] = len(table.index_to_key) - len(served.index_to_key)
+    return served
 
 
 def find_embedding(model, name: str | None, path):
