@@ -33,7 +33,7 @@ COPY README.md openapi.yaml ./
 COPY service/ service/
 COPY data/clickbait/ data/clickbait/
 RUN /opt/venv/bin/pip install --no-deps . \
- && /opt/venv/bin/python -c "import service.web.health as h; assert h.OPENAPI.is_file(), h.OPENAPI" \
+ && /opt/venv/bin/python -c "import service.web.contract as c; assert c.OPENAPI.is_file(), c.OPENAPI" \
  && /opt/venv/bin/pip uninstall -y -q pip setuptools
 
 FROM ${BASE}
