@@ -18,10 +18,11 @@ import requests
 
 from service.store import catalog
 from tests.support.tables import toy_table
-from tests.support.server import children, serve
+from tests.support.server import children, serve, wait_for_workers
 
 pytestmark = pytest.mark.slow
 READ_TIMEOUT = 3  # seconds nginx gives a client (WORDSPACE_READ_TIMEOUT)
+WORKERS = 2  # gunicorn workers behind nginx
 BODY = b'{"words": ["alps"], "k": 1}'
 MB = 1 << 20
 
@@ -33,7 +34,7 @@ def stack(tmp_path_factory):
     find_nginx()  # a missing nginx fails here, naming the install step
     cat = tmp_path_factory.mktemp("edge") / "indexes"
     catalog.write_space(cat, "toy", toy_table(), source={"format": "test"})
-    with serve(cat, proxy=True, read_timeout=READ_TIMEOUT, api_keys="") as s:
+    with serve(cat, proxy=True, read_timeout=READ_TIMEOUT, api_keys="", workers=WORKERS) as s:
         yield s
 
 
@@ -110,11 +111,15 @@ def problem(answer: bytes) -> dict:
     return json.loads(body)
 
 
+def gunicorn_master(stack) -> int:
+    """gunicorn's master: the child of `serve --proxy` that serves the socket."""
+    return next(p for p in children(stack.proc.pid)
+                if b"--socket" in Path(f"/proc/{p}/cmdline").read_bytes())
+
+
 def workers(stack) -> dict[int, dict]:
     """The gunicorn workers (children of gunicorn's master, itself a child of `serve --proxy`)."""
-    master = next(p for p in children(stack.proc.pid)
-                  if b"--socket" in Path(f"/proc/{p}/cmdline").read_bytes())
-    return {pid: usage(pid) for pid in children(master)}
+    return {pid: usage(pid) for pid in children(gunicorn_master(stack))}
 
 
 def usage(pid: int) -> dict:
@@ -126,6 +131,8 @@ def usage(pid: int) -> dict:
 
 @pytest.fixture(scope="module")
 def before(stack):
+    # /readyz answers once one worker is up; gunicorn forks the others one after another.
+    assert len(wait_for_workers(gunicorn_master(stack), WORKERS)) == WORKERS
     requests.get(stack.url("/v1/spaces/toy/neighbors?word=alps&k=2"), timeout=5)  # warm
     return workers(stack)
 
