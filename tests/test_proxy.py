@@ -20,7 +20,7 @@ from service import proxy, supervise
 from service.settings import Settings
 from service.store import catalog
 from tests.support.tables import toy_table
-from tests.support.server import children, serve
+from tests.support.server import children, serve, wait_for_workers
 
 
 def directives(conf: str) -> dict[str, str]:
@@ -125,7 +125,7 @@ def wait_for(condition, timeout: float = 30) -> bool:
 def test_sighup_reloads_gunicorn_and_sigterm_stops_both(cat):
     with serve(cat, proxy=True) as s:
         masters = roles(s.proc.pid)
-        workers = set(children(masters["gunicorn"]))
+        workers = set(wait_for_workers(masters["gunicorn"], 2))  # both forked before the HUP
         os.kill(s.proc.pid, signal.SIGHUP)
         assert wait_for(lambda: len(set(children(masters["gunicorn"])) - workers) == 2)
         assert requests.get(s.url("/healthz"), timeout=5).status_code == 200

@@ -97,7 +97,7 @@ def test_a_damaged_catalog_starts_and_reloads_without_stopping_the_master(tmp_pa
         assert str(tmp_path) not in r.text and "/etc" not in r.text
 
         # Now damage the served space's next version and add a link loop, then reload.
-        old_workers = set(children(master))
+        old_workers = set(wait_for_workers(master, 2))  # both forked before the reload
         catalog.write_space(tmp_path, "toy", toy_table(n_noise=20), source={"v": 2})
         manifest = catalog.resolve(tmp_path, "toy") / "manifest.json"
         manifest.write_text(json.dumps({**json.loads(manifest.read_text()), "search_params": [1]}))
