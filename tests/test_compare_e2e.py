@@ -93,9 +93,10 @@ def test_compare_routes_on_the_real_spaces(client, monkeypatch):
     places = {s["space"]: s["places"] for s in verdict["spaces"]}
     assert places == {"glove": "meaning", "sentiment": "task", "word2vec": "meaning"}, verdict["sentence"]
     fit = client.get("/v1/compare/align?source=word2vec&target=glove").get_json()
-    # 0.036 measured on the test catalog (CBOW word2vec), 0.10 on the default build's
-    # skip-gram; an alignment that does not align scores about 1/30,000, the glove slice's size
-    assert fit["heldout_precision_at_1"] > 0.02
+    # 0.012 to 0.036 measured on the test catalog (CBOW word2vec; gensim's two threads make
+    # each session's word2vec a little different), 0.10 on the default build's skip-gram; an
+    # alignment that does not align scores about 1/30,000, the glove slice's size
+    assert fit["heldout_precision_at_1"] > 0.005
     drift = client.get("/v1/compare/drift?source=word2vec&target=sentiment&n=20").get_json()
     assert len(drift["words"]) == 20
 
