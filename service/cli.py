@@ -16,7 +16,7 @@ from pathlib import Path
 
 from service.builder import commands, runner
 from service.builder.recipes import BuildOptions
-from service.builder.spec import Spec, SpaceSpec, kind_for_format
+from service.builder.spec import Spec, SpaceSpec, TaskSpec, kind_for_format, load_spec
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
@@ -61,6 +61,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kind", choices=KINDS,
                    help="what the space is (default from the format: word2vec, glove, a Keras "
                         "model's task, else vectors)")
+    p.add_argument("--task", metavar="NAME",
+                   help="the task the space is scored on (a Keras model: also its own accuracy "
+                        "on the task's test split): a task of the default spec "
+                        f"({', '.join(load_spec().tasks)}), or the name for --task-data")
+    p.add_argument("--task-data", type=Path, metavar="FILE.csv|DIR",
+                   help="labelled texts for the task: a csv with text,label columns or a "
+                        "clickbait-style folder (the task is named after the file unless --task)")
     p.add_argument("--force", action="store_true", help="rebuild even if up to date")
     p.set_defaults(func=build_index)
 
@@ -137,6 +144,7 @@ def build_index(args, settings: Settings) -> int:
     caching, scorecard, index options), so a second identical run is not rebuilt."""
     # Everything that can be refused is checked before the table is read, which may take minutes.
     catalog.check_name(args.name)
+    tasks = _build_index_task(args)
     if args.topk_rows is not None and args.topk_rows < 0:
         raise InputError(f"--topk-rows must be 0 or more, not {args.topk_rows}")
     fmt, path, guessed = formats.resolve(args.source)
@@ -144,12 +152,12 @@ def build_index(args, settings: Settings) -> int:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     if args.factory:
         ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
-    space = SpaceSpec(args.name, args.kind or kind_for_format(fmt),
+    space = SpaceSpec(args.name, args.kind or kind_for_format(fmt), task=next(iter(tasks), None),
                       source=str(Path(path).resolve()) if path else None, format=fmt,
                       layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
                       standardize=args.standardize, limit=args.limit, factory=args.factory,
                       target_recall=args.target_recall, topk_rows=args.topk_rows)
-    options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", {}, {args.name: space}),
+    options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", tasks, {args.name: space}),
                            spaces=(args.name,), curve=None, force=args.force, record=False)
     [row] = runner.run(options)
     folder = catalog.resolve(args.catalog, args.name)
@@ -159,6 +167,22 @@ def build_index(args, settings: Settings) -> int:
     print(f"{args.name}: {manifest['rows']} rows x {manifest['dimension']}, {manifest['factory']}, "
           f"recall@10 {manifest['recall_at_10']}, {manifest['build_seconds']}s -> {folder}{note}")
     return 0
+
+
+def _build_index_task(args) -> dict[str, TaskSpec]:
+    """The task `--task` and `--task-data` name, as a one-task spec section ({} for none)."""
+    if args.task_data:
+        if not args.task_data.exists():
+            raise InputError(f"--task-data {args.task_data}: no such file or folder")
+        name = args.task or args.task_data.stem
+        return {name: TaskSpec(name, data=str(args.task_data.resolve()))}
+    if args.task:
+        tasks = load_spec().tasks
+        if args.task not in tasks:
+            raise InputError(f"--task {args.task}: choose from {', '.join(tasks)} (the default "
+                             "spec's tasks), or give your labelled texts with --task-data FILE.csv")
+        return {args.task: tasks[args.task]}
+    return {}
 
 
 def verify(args, settings: Settings) -> int:

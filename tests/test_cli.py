@@ -106,6 +106,18 @@ def test_names_and_factories_are_refused_before_the_file_is_read(tmp_path, capsy
     assert not (tmp_path / "ok").exists()
 
 
+def test_build_index_tasks_are_refused_before_the_file_is_read(tmp_path, capsys):
+    missing = tmp_path / "missing.txt"
+    assert cli.main(["build-index", "m", "--from", f"keras:{missing}", "--task", "nope",
+                     "--catalog", str(tmp_path)]) == 2
+    assert ("--task nope: choose from sentiment, clickbait (the default spec's tasks), or give "
+            "your labelled texts with --task-data FILE.csv") in capsys.readouterr().err
+    assert cli.main(["build-index", "m", "--from", f"keras:{missing}", "--task-data",
+                     str(tmp_path / "none.csv"), "--catalog", str(tmp_path)]) == 2
+    assert f"--task-data {tmp_path / 'none.csv'}: no such file or folder" in capsys.readouterr().err
+    assert not (tmp_path / "m").exists()
+
+
 def test_serve_help_names_its_options_and_the_environment():
     run = subprocess.run([sys.executable, "-m", "service.cli", "serve", "--help"],
                          capture_output=True, text=True, timeout=60)

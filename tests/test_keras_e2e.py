@@ -1,0 +1,188 @@
+"""A user's own Keras classifier, end to end, in the five shapes people save it
+(tests/support/keras_models.py): (a) the keras.io tutorial verbatim with its
+custom_standardization, (b) the vectorizer outside with its vocabulary in a file, (c) a
+vocabulary smaller than the Embedding's rows, (d) mask_zero=True, (e) a nested end-to-end
+model. Each is trained for a few steps on 600 vendored headlines, then added twice, as a user
+would: through a spec with a CSV task of other headlines, and through `build-index
+--task-data`. Both catalogs are served by gunicorn and checked over HTTP: kind task with its
+task named, the task scores, the model's own accuracy (against Keras' evaluate on the same
+test split), sentence vectors (the model's pooling output where exact, else the honest
+label) and the verdict."""
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+import requests
+
+from service import cli
+from service.builder.classifier import ClassifierSettings
+from service.builder.spec import TaskSpec
+from service.builder.task_data import load_task, split
+from service.store import catalog
+from tests.support import keras_models as km
+from tests.support.server import serve
+
+keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = pytest.mark.slow
+
+TASK = "headlines"
+STANDARDIZE = "usertext:custom_standardization"
+SHAPES = ("a", "b", "c", "d", "e")
+
+
+@pytest.fixture(scope="module")
+def models(tmp_path_factory):
+    """The five saved models, the task's CSV (other headlines than the models trained on),
+    and the user's folder (their custom_standardization module is there)."""
+    folder = tmp_path_factory.mktemp("user")
+    texts, labels = km.headlines(1500)
+    train, train_labels = texts[:600], labels[:600]
+    with open(folder / f"{TASK}.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["text", "label"])
+        w.writerows(zip(texts[600:], labels[600:]))
+    function = km.user_function(folder)
+    ids, vocab = km.ids_model(folder, train, train_labels)
+    made = {
+        "a": (km.tutorial(folder, train, train_labels, function), {"standardize": STANDARDIZE}),
+        "b": (ids, {"vocab": str(vocab)}),
+        "c": (km.pooled(folder, train, train_labels, name="wide", rows=km.MAX_TOKENS + 500), {}),
+        "d": (km.pooled(folder, train, train_labels, name="masked", mask_zero=True), {}),
+        "e": (km.nested(folder, train, train_labels), {}),
+    }
+    km.forget_user_function()  # as in the fresh process a user builds in
+    return folder, made
+
+
+@pytest.fixture(scope="module")
+def catalogs(models, tmp_path_factory):
+    """The same five models through a spec and through build-index, each into its catalog."""
+    folder, made = models
+    with pytest.MonkeyPatch.context() as mp:
+        mp.chdir(folder)  # the user's module is in the folder they build from
+        spec = [f'[tasks.{TASK}]\ndata = "{TASK}.csv"\n']
+        for shape, (path, extra) in made.items():
+            keys = "".join(f'{k} = "{v}"\n' for k, v in extra.items())
+            spec.append(f'[spaces.{shape}]\nkind = "task"\nsource = "{path.name}"\n'
+                        f'task = "{TASK}"\n{keys}')
+        (folder / "mine.toml").write_text("\n".join(spec))
+        by_spec, by_index = folder / "by-spec", folder / "by-index"
+        assert cli.main(["--catalog", str(by_spec), "build", "--spec", "mine.toml",
+                         "--no-learning-curve", "--quiet"]) == 0
+        for shape, (path, extra) in made.items():
+            options = [x for k, v in extra.items() for x in (f"--{k}", v)]
+            assert cli.main(["build-index", shape, "--from", f"keras:{path}", *options,
+                             "--task-data", f"{TASK}.csv", "--catalog", str(by_index)]) == 0
+    return by_spec, by_index
+
+
+@pytest.fixture(scope="module")
+def test_split(models):
+    """The task's test split as the build draws it (the seed of a task space made here)."""
+    folder, _ = models
+    data = load_task(TaskSpec(TASK, data=str(folder / f"{TASK}.csv")), folder / "cache")
+    return split(data, seed=ClassifierSettings().seed).test
+
+
+def keras_accuracy(path, extra, texts, labels) -> float:
+    """Keras' own evaluate: the model as saved (the vectorizer outside for shape b)."""
+    custom = {}
+    if "standardize" in extra:
+        custom["custom_objects"] = {"custom_standardization": km.user_function(path.parent)}
+    model = keras.saving.load_model(path, compile=False, **custom)
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    if "vocab" in extra:
+        words = open(extra["vocab"], encoding="utf-8").read().splitlines()
+        vectorize = keras.layers.TextVectorization(vocabulary=words[2:],
+                                                   output_sequence_length=km.LENGTH)
+        x = vectorize(np.array(texts)[:, None])
+    else:
+        x = km.text_input(texts)
+    accuracy = float(model.evaluate(x, np.array(labels), verbose=0)[1])
+    km.forget_user_function()
+    return accuracy
+
+
+def pooled_output(path, texts):
+    """The model's own sentence vector: its global pooling layer's output, whether the
+    pooling is in the model or in a classifier nested in it."""
+    model = keras.saving.load_model(path, compile=False)
+    inner = [lyr for lyr in model.layers if isinstance(lyr, keras.Model)]
+    if inner:  # e: the vectorizer, then the classifier
+        vectorize, classifier = model.layers
+        sub = keras.Model(classifier.inputs, classifier.get_layer("pooling").output)
+        return sub.predict(vectorize(km.text_input(texts)), verbose=0)
+    sub = keras.Model(model.inputs, model.get_layer("pooling").output)
+    return sub.predict(km.text_input(texts), verbose=0)
+
+
+def cosines(a, b):
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
+@pytest.mark.parametrize("route", ["spec", "build-index"])
+def test_each_shape_served_as_a_task_space(models, catalogs, test_split, route):
+    _, made = models
+    cat = dict(zip(("spec", "build-index"), catalogs))[route]
+    texts = list(test_split.texts)
+    labels = [int(test_split.classes[i]) for i in test_split.labels]
+    with serve(cat, ready="/readyz") as server:
+        listed = {s["name"]: s for s in requests.get(server.url("/v1/spaces")).json()["spaces"]}
+        assert sorted(listed) == list(SHAPES)
+        for shape, (path, extra) in made.items():
+            space = listed[shape]
+            d = space["details"]
+            assert (space["kind"], d["task"]) == ("task", TASK), shape
+            assert d["split"]["test"] == len(texts), shape
+            want = keras_accuracy(path, extra, texts, labels)
+            assert d["test_accuracy"] == pytest.approx(want, abs=1e-4), shape
+            assert d["test_accuracy"] > 0.6, shape  # it learned: no constant answer matches
+            print(f"{route} {shape}: the model's own test accuracy {d['test_accuracy']} "
+                  f"(Keras' evaluate {want:.4f}); {d['sentence_vectors']}")
+
+            card = requests.get(server.url(f"/v1/spaces/{shape}/evaluation")).json()
+            assert card["task"]["computed"] and card["task"]["dataset"] == TASK, shape
+            assert 0.5 < card["task"]["probe"]["accuracy"] <= 1, shape
+
+            answer = requests.post(server.url(f"/v1/spaces/{shape}/embed"),
+                                   json={"texts": texts[:100]}).json()
+            said = d["sentence_vectors"]
+            assert (answer["computed"], answer["exact"]) == (said["computed"], said["exact"])
+            if shape in ("a", "b"):  # a Conv1D; the vectorizer outside: labelled, never silent
+                assert said["exact"] is False, shape
+                assert ("the model's Conv1D is not applied" if shape == "a"
+                        else "the vectorizer is outside the model") in said["computed"]
+            else:  # the model's pooling layer, computed without TensorFlow
+                assert said["exact"] is True, shape
+                got = np.array([r["vector"] for r in answer["results"]])
+                cos = cosines(got, pooled_output(path, texts[:100]))
+                print(f"{route} {shape}: min cosine to the model's pooling output {cos.min():.6f}")
+                assert cos.min() >= 0.999, shape
+        assert listed["c"]["details"]["unused_rows"] == 500
+
+        verdict = requests.get(server.url("/v1/compare/verdict")).json()
+        rows = {r["space"]: r for r in verdict["spaces"]}
+        assert sorted(rows) == list(SHAPES)
+        for shape, r in rows.items():
+            assert (r["kind"], r["trained_for"], r["task"]) == ("task", TASK, TASK), shape
+            assert r["places"] != "no task data" and r["probe"] is not None, shape
+        assert verdict["task"][TASK] and set(verdict["task"][TASK]) <= set(SHAPES)
+        assert "no task data" not in verdict["sentence"]
+        print(f"{route}: {verdict['sentence']}")
+
+
+def test_both_routes_publish_the_same_space(models, catalogs, capsys):
+    """build-index is a one-entry spec through the same runner: the same rows and details,
+    and a second run is not rebuilt."""
+    for shape in SHAPES:
+        a, b = (catalog.read_manifest(catalog.resolve(c, shape)) for c in catalogs)
+        assert (a["rows"], a["dimension"], a["factory"]) == (b["rows"], b["dimension"], b["factory"])
+        keep = ("kind", "task", "test_accuracy", "split", "sentence_vectors", "unused_rows", "layer")
+        assert {k: a["details"].get(k) for k in keep} == {k: b["details"].get(k) for k in keep}
+    folder, made = models
+    capsys.readouterr()
+    assert cli.main(["build-index", "c", "--from", f"keras:{made['c'][0]}", "--task-data",
+                     str(folder / f"{TASK}.csv"), "--catalog", str(catalogs[1])]) == 0
+    assert "up to date" in capsys.readouterr().out
