@@ -53,15 +53,18 @@ serve: build
 serve-proxy: build proxy-deps
 	$(BIN)/wordspace serve --proxy
 
-# Everything, the end-to-end tests on a small real catalog built once per session
-# (tests/support/realcat.py).
+# Everything, the end-to-end tests on a small real catalog built once per session, in the
+# background while the other tests run (tests/support/realcat.py). Two pytest workers
+# (pytest-xdist), a test file each at a time, so a file's
+# module fixtures (a trained model, a served catalog) are made once. One BLAS/OpenMP thread
+# per process: two workers and the catalog's builder already fill the two cores.
 test: $(VENV)/.installed deps test-deps proxy-deps
-	$(BIN)/python -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
 
 # The fast part (no real data, no training, no browser, no load run; the client's tests against a
 # toy server included).
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not slow"
+	$(BIN)/python -m pytest -m "not slow" -n 2 --dist worksteal
 
 # Debian's wrk drives the load; the bench extra brings chromadb (its server is a contender).
 bench-deps: $(VENV)/.installed proxy-deps

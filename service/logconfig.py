@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextvars
 import logging
+import sys
 import time
 
 import orjson
@@ -37,12 +38,29 @@ class JsonFormatter(logging.Formatter):
         return orjson.dumps(line, default=str).decode()
 
 
+class StderrHandler(logging.StreamHandler):
+    """Writes to sys.stderr as it is at each line, not as it was when logging was configured:
+    a command run in-process (the tests, with their captured and then closed streams) leaves
+    no handler writing to a closed file."""
+
+    def __init__(self):
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, _value):
+        pass
+
+
 def configure(level: str = "info", as_json: bool = True) -> None:
     # No line shows the caller's file and line, thread or process names: skip collecting them
     # for every record (the logging HOWTO's "Optimization"; a stack walk per access line).
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
-    handler = logging.StreamHandler()
+    handler = StderrHandler()
     if as_json:
         handler.setFormatter(JsonFormatter())
     else:

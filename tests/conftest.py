@@ -3,8 +3,11 @@ validator that checks responses against openapi.yaml."""
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from service import create_app
@@ -19,13 +22,28 @@ def table() -> Table:
     return toy_table()
 
 
-@pytest.fixture
-def catalog_dir(tmp_path, table) -> Path:
-    cat = tmp_path / "indexes"
+def _toy_spaces(cat: Path, table: Table) -> Path:
     catalog.write_space(cat, "toy", table, source={"format": "test"}, details={"kind": "test"})
     catalog.write_space(cat, "toy-hnsw", table, source={"format": "test"}, factory="HNSW32",
                         details={"kind": "test"})
     return cat
+
+
+@pytest.fixture(scope="session")
+def toy_template(tmp_path_factory) -> Path:
+    """toy and toy-hnsw over the toy table, written once: each test gets a copy."""
+    return _toy_spaces(tmp_path_factory.mktemp("toy") / "indexes", toy_table())
+
+
+@pytest.fixture
+def catalog_dir(tmp_path, table, toy_template) -> Path:
+    """toy and toy-hnsw over `table` (a module may define its own), in the test's folder."""
+    cat = tmp_path / "indexes"
+    default = toy_table()
+    if table.index_to_key == default.index_to_key and np.array_equal(table.vectors, default.vectors):
+        shutil.copytree(toy_template, cat, symlinks=True)
+        return cat
+    return _toy_spaces(cat, table)
 
 
 @pytest.fixture
@@ -55,15 +73,53 @@ def base_url(request, app, settings):
         yield url
 
 
+SESSION = "WORDSPACE_TEST_SESSION"  # a folder the session's processes share (xdist workers too)
+_OWNER = pytest.StashKey[Path]()
+
+
+def pytest_configure(config):
+    if SESSION not in os.environ:  # the first process of the session: it owns the folder
+        os.environ[SESSION] = tempfile.mkdtemp(prefix="wordspace-tests-")
+        config.stash[_OWNER] = Path(os.environ[SESSION])
+    if hasattr(config, "workerinput"):  # a pytest-xdist worker: the catalog's builder goes
+        os.nice(5)                      # first, so it is done before the tests need it
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    folder = config.stash.get(_OWNER, None)
+    line = folder and realcat.report(folder / "real-catalog")
+    if line:
+        terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config):
+    folder = config.stash.get(_OWNER, None)
+    if folder:
+        realcat.stop(folder / "real-catalog")
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.hookimpl(trylast=True)  # after -m and -k have deselected
+def pytest_collection_modifyitems(config, items):
+    """The modules that need the session's real catalog run last, and its build starts now,
+    in the background, so that every other test runs while it builds."""
+    waiting = {i.module.__name__ for i in items
+               if "real_catalog" in getattr(i, "fixturenames", ()) and hasattr(i, "module")}
+    if waiting and not os.environ.get("WORDSPACE_TEST_REAL_CATALOG"):
+        realcat.start(Path(os.environ[SESSION]) / "real-catalog")
+    items.sort(key=lambda i: getattr(getattr(i, "module", None), "__name__", "") in waiting)
+
+
 @pytest.fixture(scope="session")
-def real_catalog(tmp_path_factory) -> Path:
+def real_catalog() -> Path:
     """The default spec's spaces made by the real runner, as small as the end-to-end tests
     allow (tests/support/realcat.py: a GloVe slice, word2vec and classifiers trained
-    shorter); built once per session, in about a minute on two cores."""
+    shorter); built once per session, in about a minute and a half on two cores, while the
+    tests that need no catalog run."""
     reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
     if reused:  # built earlier by `python -m tests.support.realcat DIR`; the tests only read it
         return Path(reused)
-    return realcat.build(tmp_path_factory.mktemp("real-catalog"))
+    return realcat.wait(Path(os.environ[SESSION]) / "real-catalog")
 
 
 @pytest.fixture(scope="session")

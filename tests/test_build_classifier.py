@@ -12,9 +12,9 @@ from service.builder.sources import read_table
 from service.builder.task_data import split
 from service.builder.vocabulary import Start, build_vocabulary, ids, training_words, unseen_share
 from tests.support.classifier import ONLY_PRETRAINED, pretrained, sentiment_data, small_settings
+from tests.support.keras_models import needs_keras
 
-pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, needs_keras]
 
 
 def test_train_from_scratch_saves_model_and_embed_config(tmp_path):

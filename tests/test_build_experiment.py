@@ -7,8 +7,9 @@ import pytest
 
 from service.builder.intervals import mean_interval, paired_difference
 from service.builder.task_data import split
+from tests.support.keras_models import needs_keras
 
-pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = needs_keras
 
 
 def test_mean_interval_and_paired_difference():

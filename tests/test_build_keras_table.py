@@ -16,7 +16,7 @@ from service.builder.sources import read_table
 from service.store import catalog
 from tests.support import keras_models as km
 
-keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = km.needs_keras
 
 STANDARDIZE = "usertext:custom_standardization"
 
@@ -27,6 +27,8 @@ def data():
 
 
 def _vocabulary_and_rows(path, layer, **custom):
+    import keras
+
     model = keras.saving.load_model(path, compile=False, **custom)
     [vectorize] = [lyr for lyr in _all(model) if isinstance(lyr, keras.layers.TextVectorization)]
     rows = next(lyr for lyr in _all(model) if lyr.name == layer).get_weights()[0]
@@ -87,6 +89,8 @@ def test_tutorial_model_with_its_custom_standardization(tmp_path, monkeypatch, d
 def test_vectorizer_outside_vocabulary_file_smaller_than_the_table(tmp_path, data, caplog):
     """The issue's case: max_tokens=20000 on a small dataset, the vocabulary in a file. The
     rows the vocabulary indexes are read, the rest reported, through build-index too."""
+    import keras
+
     texts, labels = data
     path, vocab = km.ids_model(tmp_path, texts, labels, max_tokens=20000, rows=20000)
     words = vocab.read_text().splitlines()
@@ -138,6 +142,8 @@ def test_nested_end_to_end_model(tmp_path, data):
 
 @pytest.mark.slow
 def test_softmax_model_accuracy_is_argmax(tmp_path, data):
+    import keras
+
     texts, labels = data
     path = km.pooled(tmp_path, texts, labels, classes=2)
     model = keras.saving.load_model(path, compile=False)
@@ -179,7 +185,10 @@ def test_missing_model_file(tmp_path):
         read_table("keras", tmp_path / "none.keras")
 
 
+@pytest.mark.slow
 def test_a_lambda_or_an_unknown_class_is_one_line(tmp_path):
+    import keras
+
     inputs = keras.Input(shape=(4,), dtype="int64")
     x = keras.layers.Embedding(10, 3)(inputs)
     lambda_model = keras.Model(inputs, keras.layers.Lambda(lambda t: t * 2)(x))

@@ -18,8 +18,9 @@ from service.store import catalog, experiments
 from service.store.embed import embed_texts
 from service.store.space import Space
 from service.store.tables import Table
+from tests.support.keras_models import needs_keras
 
-pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = needs_keras
 
 
 @pytest.mark.slow

@@ -15,9 +15,10 @@ import pytest
 from service import cli, create_app
 from service.settings import Settings
 from service.store import catalog, experiments
+from tests.support import keras_models as km
 from tests.support.tables import toy_table
 
-keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = km.needs_keras
 
 GOOD = ["lovely", "great", "superb", "charming", "wonderful", "delightful", "brilliant"]
 BAD = ["awful", "dull", "boring", "terrible", "clumsy", "tedious", "dreadful"]
@@ -37,6 +38,8 @@ def _texts(n: int, seed: int = 0) -> list[tuple[str, str]]:
 
 def _model(rows, path):
     """TextVectorization + Embedding + GlobalAveragePooling1D + Dense, a few epochs."""
+    import keras
+
     texts = np.array([t for t, _ in rows])
     labels = np.array([int(y) for _, y in rows], dtype="float32")
     keras.utils.set_random_seed(0)

@@ -73,7 +73,7 @@ def test_schemathesis_finds_no_server_error_and_no_spec_violation(tmp_path):
         run = subprocess.run(
             [str(st), "run", server.url("/openapi.yaml"), "--checks", "all",
              "--exclude-checks", "ensure_resource_availability",
-             "--max-examples", "60", "--seed", "11", "--generation-database", "none",
+             "--max-examples", "30", "--seed", "11", "--generation-database", "none",
              "--header", f"Authorization: Bearer {KEY}", "--exclude-path", "/v1/admin/reload",
              "--workers", "1", "--request-timeout", "30", "--no-color"],
             cwd=tmp_path, capture_output=True, text=True, timeout=900,

@@ -24,8 +24,7 @@ from service.store import catalog
 from tests.support import keras_models as km
 from tests.support.server import serve
 
-keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, km.needs_keras]
 
 TASK = "headlines"
 STANDARDIZE = "usertext:custom_standardization"
@@ -88,6 +87,8 @@ def test_split(models):
 
 def keras_accuracy(path, extra, texts, labels) -> float:
     """Keras' own evaluate: the model as saved (the vectorizer outside for shape b)."""
+    import keras
+
     custom = {}
     if "standardize" in extra:
         custom["custom_objects"] = {"custom_standardization": km.user_function(path.parent)}
@@ -108,6 +109,8 @@ def keras_accuracy(path, extra, texts, labels) -> float:
 def pooled_output(path, texts):
     """The model's own sentence vector: its global pooling layer's output, whether the
     pooling is in the model or in a classifier nested in it."""
+    import keras
+
     model = keras.saving.load_model(path, compile=False)
     inner = [lyr for lyr in model.layers if isinstance(lyr, keras.Model)]
     if inner:  # e: the vectorizer, then the classifier
@@ -138,7 +141,8 @@ def test_each_shape_served_as_a_task_space(models, catalogs, test_split, route):
             assert d["split"]["test"] == len(texts), shape
             want = keras_accuracy(path, extra, texts, labels)
             assert d["test_accuracy"] == pytest.approx(want, abs=1e-4), shape
-            assert d["test_accuracy"] > 0.6, shape  # it learned: no constant answer matches
+            majority = max(np.mean(labels), 1 - np.mean(labels))
+            assert d["test_accuracy"] > majority + 0.05, shape  # it learned: not a constant answer
             print(f"{route} {shape}: the model's own test accuracy {d['test_accuracy']} "
                   f"(Keras' evaluate {want:.4f}); {d['sentence_vectors']}")
 

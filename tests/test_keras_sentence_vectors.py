@@ -15,7 +15,7 @@ from service.store.embed import EMBED_FILE, embed_texts, write_embed_config
 from service.store.space import Space
 from tests.support import keras_models as km
 
-keras = pytest.importorskip("keras", reason="the [train] extra installs TensorFlow/Keras")
+pytestmark = km.needs_keras
 
 
 @pytest.fixture(scope="module")
@@ -34,6 +34,7 @@ def publish(folder, name, table) -> Space:
 
 
 def pooling_output(path, texts, layer_name="pooling"):
+    import keras
     import tensorflow as tf
 
     model = keras.saving.load_model(path, compile=False)
@@ -43,6 +44,7 @@ def pooling_output(path, texts, layer_name="pooling"):
 
 def nested_pooling_output(path, texts):
     """The nested model's vectorizer, then its inner classifier up to its pooling layer."""
+    import keras
     import tensorflow as tf
 
     vectorize, classifier = keras.saving.load_model(path, compile=False).layers

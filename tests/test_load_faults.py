@@ -72,7 +72,7 @@ def report(tmp_path, name: str, figures: dict) -> None:
 
 
 def test_mixed_load_answers_every_request(glove_50k_catalog, tmp_path):
-    n = 20_000
+    n = 8_000
     with serve(glove_50k_catalog, **POOL) as server:
         port, master = port_of(server), server.proc.pid
         all_workers(master)
@@ -115,7 +115,7 @@ def test_kill_9_of_a_worker_fails_only_its_requests_in_flight(glove_50k_catalog,
                 time.sleep(0.05)
             return None if finished() else load.kill_worker(master, port)
 
-        result = load.drive(port, mixed(glove_50k_catalog, 15_000, seed=1), concurrency=CONCURRENCY,
+        result = load.drive(port, mixed(glove_50k_catalog, 6_000, seed=1), concurrency=CONCURRENCY,
                             clients=2, timeout=150, during=kill)
         assert requests.get(server.url("/readyz"), timeout=10).status_code == 200
         after = all_workers(master)

@@ -105,7 +105,7 @@ def check_word_panels(page, word: str):
 def check_fits(page, width: int):
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     if width < 600:  # panels stacked, each the full width
-        for box in (page.locator(f"#list-plot .panel").nth(i).bounding_box() for i in range(3)):
+        for box in (page.locator("#list-plot .panel").nth(i).bounding_box() for i in range(3)):
             assert box["width"] > width - 60
 
 

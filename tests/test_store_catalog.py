@@ -106,11 +106,11 @@ def test_killed_build_index_keeps_previous_version(tmp_path):
     rng = np.random.default_rng(1)
     small = Table([f"w{i}" for i in range(200)], rng.normal(size=(200, 8)))
     catalog.write_space(tmp_path, "big", small, source={"v": 1})
-    big = tmp_path / "big.txt"
-    with open(big, "w") as f:
-        f.write("300000 8\n")
-        for i, row in enumerate(rng.normal(size=(300_000, 8)).round(3)):
-            f.write(f"w{i} " + " ".join(map(str, row)) + "\n")
+    big = tmp_path / "big.txt"  # 100,000 rows: HNSW32 indexes them for seconds after the first progress line
+    rows = 100_000
+    words = np.array([f"w{i}" for i in range(rows)])[:, None]
+    np.savetxt(big, np.hstack([words, rng.normal(size=(rows, 8)).round(3).astype(str)]),
+               fmt="%s", header=f"{rows} 8", comments="")
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "--catalog", str(tmp_path), "build-index", "big",
          "--from", f"word2vec:{big}", "--index", "HNSW32"],

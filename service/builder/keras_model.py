@@ -54,6 +54,8 @@ def load(path: str | Path, standardize: str | None = None):
     path = Path(path)
     if not path.exists():
         raise MissingInput(f"{path}: no such file")
+    if path.is_file() and not _looks_like_a_model(path):  # refused before TensorFlow loads
+        raise InputError(f"{path}: {_why('')}")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
@@ -69,6 +71,15 @@ def load(path: str | Path, standardize: str | None = None):
         return keras.saving.load_model(str(path), custom_objects=custom, compile=False)
     except _LOAD_ERRORS as e:
         raise InputError(f"{path}: {_why(str(e))}") from None
+
+
+def _looks_like_a_model(path: Path) -> bool:
+    """A .keras zip holding config.json, or an HDF5 file (Keras 2's .h5)."""
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as z:
+            return "config.json" in z.namelist()
+    with open(path, "rb") as f:
+        return f.read(8) == b"\x89HDF\r\n\x1a\n"
 
 
 def _why(message: str) -> str:

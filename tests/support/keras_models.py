@@ -5,14 +5,19 @@ scratch" and its variants), trained for a few steps on the vendored headlines an
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from service.builder.task_data import CLICKBAIT_DIR, load_clickbait
 
 MAX_TOKENS, LENGTH, DIM = 2000, 40, 16
+# The test modules import Keras (TensorFlow, seconds) inside the tests, not at collection.
+needs_keras = pytest.mark.skipif(importlib.util.find_spec("keras") is None,
+                                 reason="the [train] extra installs TensorFlow/Keras")
 EPOCHS = 5  # 95 steps: enough to beat chance on held-out headlines
 
 # The tutorial's custom standardization, verbatim, in the user's own module.
@@ -68,6 +73,7 @@ def vectorizer(texts, *, max_tokens=MAX_TOKENS, standardize="lower_and_strip_pun
                split="whitespace", ngrams=None):
     import keras
 
+    keras.utils.set_random_seed(0)  # every model below starts here: seeded weights and dropout
     layer = keras.layers.TextVectorization(max_tokens=max_tokens, output_mode="int",
                                            output_sequence_length=LENGTH, standardize=standardize,
                                            split=split, ngrams=ngrams)
