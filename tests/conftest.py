@@ -103,8 +103,8 @@ def pytest_unconfigure(config):
 def pytest_collection_modifyitems(config, items):
     """The modules that need the session's real catalog run last, and its build starts now,
     in the background, so that every other test runs while it builds."""
-    waiting = {i.module.__name__ for i in items
-               if "real_catalog" in getattr(i, "fixturenames", ()) and hasattr(i, "module")}
+    waiting = {i.module.__name__ for i in items if hasattr(i, "module") and
+               {"real_catalog", "real_glove"} & set(getattr(i, "fixturenames", ()))}
     if waiting and not os.environ.get("WORDSPACE_TEST_REAL_CATALOG"):
         realcat.start(Path(os.environ[SESSION]) / "real-catalog")
     items.sort(key=lambda i: getattr(getattr(i, "module", None), "__name__", "") in waiting)
@@ -120,6 +120,16 @@ def real_catalog() -> Path:
     if reused:  # built earlier by `python -m tests.support.realcat DIR`; the tests only read it
         return Path(reused)
     return realcat.wait(Path(os.environ[SESSION]) / "real-catalog")
+
+
+@pytest.fixture(scope="session")
+def real_glove() -> Path:
+    """The session's real catalog once its GloVe space is built (the first of its spaces):
+    for the tests that need no other."""
+    reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
+    if reused:
+        return Path(reused)
+    return realcat.wait(Path(os.environ[SESSION]) / "real-catalog", stage="glove")
 
 
 @pytest.fixture(scope="session")

@@ -20,13 +20,13 @@ SP = "/v1/spaces/{space}"
 
 
 @pytest.fixture(scope="session")
-def glove_catalog(tmp_path_factory, real_catalog) -> Path:
+def glove_catalog(tmp_path_factory, real_glove) -> Path:
     """The real GloVe 6B 50d space of the session's catalog (its most frequent rows, HNSW32
     and a stored top-k table, tests/support/catalog.toml): a copy, so that a session builds it
     once. A slice answers as the full table would for the words asked here: a neighbour outside
     the slice is rarer than any inside it, and every word asked is inside."""
     cat = tmp_path_factory.mktemp("catalog")
-    shutil.copytree(catalog.resolve(real_catalog, "glove"), cat / "glove")
+    shutil.copytree(catalog.resolve(real_glove, "glove"), cat / "glove")
     return cat
 
 

@@ -9,6 +9,7 @@ The client's tests import nothing of the server's tests, so they run from this f
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import signal
@@ -200,11 +201,26 @@ def glove_table():
     return glove_vectors(GLOVE_ROWS)
 
 
+def _shared(tmp_path_factory, name: str) -> Path:
+    """A folder of this session; under pytest-xdist, the same for every worker (each worker's
+    temporary folder is inside the session's)."""
+    base = tmp_path_factory.getbasetemp()
+    folder = (base.parent if os.environ.get("PYTEST_XDIST_WORKER") else base) / name
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
 @pytest.fixture(scope="session")
 def glove_url(tmp_path_factory):
     """GloVe 6B 50d, its 20,000 most frequent words, behind HNSW32 as the default build would
-    put a large table (approximate, tuned to recall@10 >= 0.99)."""
-    cat = tmp_path_factory.mktemp("client-glove") / "indexes"
-    _build_index(cat, "glove", "kumo", "--limit", str(GLOVE_ROWS), "--index", "HNSW32")
+    put a large table (approximate, tuned to recall@10 >= 0.99). Built once per session: the
+    first worker to need it builds it under the folder's lock, the others wait on the lock."""
+    folder = _shared(tmp_path_factory, "client-glove")
+    cat = folder / "indexes"
+    with open(folder / "lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "built").exists():
+            _build_index(cat, "glove", "kumo", "--limit", str(GLOVE_ROWS), "--index", "HNSW32")
+            (folder / "built").touch()
     with serving(cat, workers=1, log_level="warning") as url:
         yield url
