@@ -55,11 +55,11 @@ serve-proxy: build proxy-deps
 
 # Everything, the end-to-end tests on a small real catalog built once per session, in the
 # background while the other tests run (tests/support/realcat.py). Two pytest workers
-# (pytest-xdist), a test file each at a time, so a file's
-# module fixtures (a trained model, a served catalog) are made once. One BLAS/OpenMP thread
+# (pytest-xdist), a test file each at a time, so a file's module fixtures (a trained model, a
+# served catalog) are made once, in the order tests/conftest.py gives them. One BLAS/OpenMP thread
 # per process: two workers and the catalog's builder already fill the two cores.
 test: $(VENV)/.installed deps test-deps proxy-deps
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast part (no real data, no training, no browser, no load run; the client's tests against a
 # toy server included).

@@ -101,13 +101,26 @@ def pytest_unconfigure(config):
 
 @pytest.hookimpl(trylast=True)  # after -m and -k have deselected
 def pytest_collection_modifyitems(config, items):
-    """The modules that need the session's real catalog run last, and its build starts now,
-    in the background, so that every other test runs while it builds."""
-    waiting = {i.module.__name__ for i in items if hasattr(i, "module") and
-               {"real_catalog", "real_glove"} & set(getattr(i, "fixturenames", ()))}
-    if waiting and not os.environ.get("WORDSPACE_TEST_REAL_CATALOG"):
+    """The order the files run in (make test hands them to two workers in this order): first
+    the files with slow tests, then those that need the session's real catalog (its build
+    starts now, in the background, so it is done by then), then the fast files, the largest
+    first, whose many short tests even out the two workers' ends."""
+    modules: dict[str, list] = {}
+    for item in items:
+        modules.setdefault(item.nodeid.split("::", 1)[0], []).append(item)
+    waiting = {m for m, its in modules.items()
+               if any({"real_catalog", "real_glove"} & set(getattr(i, "fixturenames", ()))
+                      for i in its)}
+    if waiting and not (os.environ.get("WORDSPACE_TEST_REAL_CATALOG") or config.option.collectonly):
         realcat.start(Path(os.environ[SESSION]) / "real-catalog")
-    items.sort(key=lambda i: getattr(getattr(i, "module", None), "__name__", "") in waiting)
+
+    def rank(module: str) -> tuple[int, int]:
+        if module in waiting:
+            return 1, 0
+        slow = any(i.get_closest_marker("slow") for i in modules[module])
+        return (0, 0) if slow else (2, -len(modules[module]))
+
+    items[:] = [i for m in sorted(modules, key=rank) for i in modules[m]]
 
 
 @pytest.fixture(scope="session")
