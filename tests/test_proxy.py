@@ -10,7 +10,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,7 @@ from service import proxy, supervise
 from service.settings import Settings
 from service.store import catalog
 from tests.support.tables import toy_table
-from tests.support.server import children, serve, wait_for_workers
+from tests.support.server import children, serve, until, wait_for_workers
 
 
 def directives(conf: str) -> dict[str, str]:
@@ -112,22 +111,13 @@ def group(pgid: int) -> list[int]:
     return found
 
 
-def wait_for(condition, timeout: float = 30) -> bool:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.05)
-    return True
-
-
 @pytest.mark.slow
 def test_sighup_reloads_gunicorn_and_sigterm_stops_both(cat):
     with serve(cat, proxy=True) as s:
         masters = roles(s.proc.pid)
         workers = set(wait_for_workers(masters["gunicorn"], 2))  # both forked before the HUP
         os.kill(s.proc.pid, signal.SIGHUP)
-        assert wait_for(lambda: len(set(children(masters["gunicorn"])) - workers) == 2)
+        until(lambda: len(set(children(masters["gunicorn"])) - workers) == 2, what="two new workers")
         assert requests.get(s.url("/healthz"), timeout=5).status_code == 200
         assert roles(s.proc.pid) == masters  # nginx and gunicorn's master kept
         s.proc.send_signal(signal.SIGTERM)
@@ -159,6 +149,6 @@ def test_the_client_address_reaches_the_access_log(cat):
             sock.sendall(b"GET /v1/spaces?from=edge HTTP/1.1\r\nHost: x\r\nX-Forwarded-For: 203.0.113.7\r\n"
                          b"Connection: close\r\n\r\n")
             assert sock.recv(100).startswith(b"HTTP/1.1 200")
-        assert wait_for(lambda: '"path":"/v1/spaces"' in s.log(), 10)
+        until(lambda: '"path":"/v1/spaces"' in s.log(), 10, what="the access line in the log")
         lines = [json.loads(x) for x in s.log().splitlines() if '"path":"/v1/spaces"' in x]
     assert [line["remote"] for line in lines] == ["127.0.0.5"]

@@ -141,17 +141,23 @@ def test_refused_connection_names_the_url():
 
 
 def test_connection_errors_are_retried_until_the_server_is_up(scripted):
-    port = _closed_port()
+    """The first attempt meets a port that drops the connection unanswered; the server comes
+    up only then (on that attempt, not after a delay), so the answer needs a retry."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
     url = f"http://127.0.0.1:{port}"
-    started = []
+    dropped, started = [], []
 
-    def start_late():
-        time.sleep(0.5)
+    def up_after_the_first_attempt():
+        conn, _ = listener.accept()  # the client's first attempt
+        conn.close()
+        listener.close()
+        dropped.append(conn)
         late = Scripted([], port)
         threading.Thread(target=late.serve_forever, daemon=True).start()
         started.append(late)
 
-    threading.Thread(target=start_late).start()
+    threading.Thread(target=up_after_the_first_attempt, daemon=True).start()
     try:
         with Client(url, retries=6, backoff=0.1) as c:
             assert c.health() is True
@@ -159,4 +165,4 @@ def test_connection_errors_are_retried_until_the_server_is_up(scripted):
         for s in started:
             s.shutdown()
             s.server_close()
-    assert len(started[0].seen) == 1
+    assert len(dropped) == 1 and len(started[0].seen) == 1
