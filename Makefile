@@ -5,6 +5,10 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 export WORDSPACE_CATALOG ?= indexes
 export PIP_PROGRESS_BAR = on
+# One BLAS/OpenMP thread per test process: two pytest workers (and the test catalog's builder)
+# already fill two cores, and more threads only spin against each other (make test-fast: 44 s
+# with one, 62 s without).
+TEST_ENV = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
 .PHONY: serve serve-proxy test test-fast build deps test-deps proxy-deps bench bench-deps soak screenshot clean
 
@@ -56,15 +60,14 @@ serve-proxy: build proxy-deps
 # Everything, the end-to-end tests on a small real catalog built once per session, in the
 # background while the other tests run (tests/support/realcat.py). Two pytest workers
 # (pytest-xdist), a test file each at a time, so a file's module fixtures (a trained model, a
-# served catalog) are made once, in the order tests/conftest.py gives them. One BLAS/OpenMP thread
-# per process: two workers and the catalog's builder already fill the two cores.
+# served catalog) are made once, in the order tests/conftest.py gives them.
 test: $(VENV)/.installed deps test-deps proxy-deps
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast part (no real data, no training, no browser, no load run; the client's tests against a
 # toy server included).
 test-fast: $(VENV)/.installed
-	$(BIN)/python -m pytest -m "not slow" -n 2 --dist worksteal
+	$(TEST_ENV) $(BIN)/python -m pytest -m "not slow" -n 2 --dist worksteal
 
 # Debian's wrk drives the load; the bench extra brings chromadb (its server is a contender).
 bench-deps: $(VENV)/.installed proxy-deps
