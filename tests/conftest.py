@@ -123,26 +123,27 @@ def pytest_collection_modifyitems(config, items):
     items[:] = [i for m in sorted(modules, key=rank) for i in modules[m]]
 
 
+def _real(stage: str) -> Path:
+    reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
+    if reused:  # built earlier by `python -m tests.support.realcat DIR`; the tests only read it
+        return Path(reused)
+    return realcat.wait(Path(os.environ[SESSION]) / "real-catalog", stage)
+
+
 @pytest.fixture(scope="session")
 def real_catalog() -> Path:
     """The default spec's spaces made by the real runner, as small as the end-to-end tests
     allow (tests/support/realcat.py: a GloVe slice, word2vec and classifiers trained
     shorter); built once per session, in about a minute and a half on two cores, while the
     tests that need no catalog run."""
-    reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
-    if reused:  # built earlier by `python -m tests.support.realcat DIR`; the tests only read it
-        return Path(reused)
-    return realcat.wait(Path(os.environ[SESSION]) / "real-catalog")
+    return _real("all")
 
 
 @pytest.fixture(scope="session")
 def real_glove() -> Path:
     """The session's real catalog once its GloVe space is built (the first of its spaces):
     for the tests that need no other."""
-    reused = os.environ.get("WORDSPACE_TEST_REAL_CATALOG")
-    if reused:
-        return Path(reused)
-    return realcat.wait(Path(os.environ[SESSION]) / "real-catalog", stage="glove")
+    return _real("glove")
 
 
 @pytest.fixture(scope="session")

@@ -42,13 +42,6 @@ def _all(model):
             yield from _all(lyr)
 
 
-def _keras_accuracy(model, x, labels) -> float:
-    if isinstance(x, list):  # texts
-        x = km.text_input(x)
-    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
-    return float(model.evaluate(x, labels, verbose=0)[1])
-
-
 @pytest.mark.slow
 def test_tutorial_model_with_its_custom_standardization(tmp_path, monkeypatch, data):
     texts, labels = data
@@ -77,7 +70,7 @@ def test_tutorial_model_with_its_custom_standardization(tmp_path, monkeypatch, d
     assert [s["op"] for s in tokenizer["steps"]] == ["lower", "regex_replace", "regex_replace"]
 
     got = model_accuracy(path, texts, labels, standardize=STANDARDIZE)
-    assert got == pytest.approx(_keras_accuracy(model, texts, labels), abs=1e-6)
+    assert got == pytest.approx(km.evaluate(model, texts, labels), abs=1e-6)
 
     with pytest.raises(ValueError, match="usertext has no function 'nope'"):
         read_keras(path, standardize="usertext:nope")
@@ -106,7 +99,7 @@ def test_vectorizer_outside_vocabulary_file_smaller_than_the_table(tmp_path, dat
 
     vectorize = keras.layers.TextVectorization(vocabulary=words[2:], output_sequence_length=km.LENGTH)
     model = keras.saving.load_model(path, compile=False)
-    want = _keras_accuracy(model, vectorize(np.array(texts)[:, None]), labels)
+    want = km.evaluate(model, vectorize(np.array(texts)[:, None]), labels)
     assert model_accuracy(path, texts, labels, vocab=vocab) == pytest.approx(want, abs=1e-6)
 
     cat = tmp_path / "cat"
@@ -136,7 +129,7 @@ def test_nested_end_to_end_model(tmp_path, data):
         "computed": "the model's GlobalAveragePooling1D output: mean of the Embedding rows of the tokens",
         "exact": True}
     assert table.details["embed"]["mask_zero"] is True
-    want = _keras_accuracy(model, texts, labels)
+    want = km.evaluate(model, texts, labels)
     assert model_accuracy(path, texts, labels) == pytest.approx(want, abs=1e-6)
 
 

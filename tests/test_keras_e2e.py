@@ -93,36 +93,15 @@ def keras_accuracy(path, extra, texts, labels) -> float:
     if "standardize" in extra:
         custom["custom_objects"] = {"custom_standardization": km.user_function(path.parent)}
     model = keras.saving.load_model(path, compile=False, **custom)
-    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    x = texts
     if "vocab" in extra:
         words = open(extra["vocab"], encoding="utf-8").read().splitlines()
         vectorize = keras.layers.TextVectorization(vocabulary=words[2:],
                                                    output_sequence_length=km.LENGTH)
         x = vectorize(np.array(texts)[:, None])
-    else:
-        x = km.text_input(texts)
-    accuracy = float(model.evaluate(x, np.array(labels), verbose=0)[1])
+    accuracy = km.evaluate(model, x, labels)
     km.forget_user_function()
     return accuracy
-
-
-def pooled_output(path, texts):
-    """The model's own sentence vector: its global pooling layer's output, whether the
-    pooling is in the model or in a classifier nested in it."""
-    import keras
-
-    model = keras.saving.load_model(path, compile=False)
-    inner = [lyr for lyr in model.layers if isinstance(lyr, keras.Model)]
-    if inner:  # e: the vectorizer, then the classifier
-        vectorize, classifier = model.layers
-        sub = keras.Model(classifier.inputs, classifier.get_layer("pooling").output)
-        return sub.predict(vectorize(km.text_input(texts)), verbose=0)
-    sub = keras.Model(model.inputs, model.get_layer("pooling").output)
-    return sub.predict(km.text_input(texts), verbose=0)
-
-
-def cosines(a, b):
-    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
 
 
 @pytest.mark.parametrize("route", ["spec", "build-index"])
@@ -161,7 +140,7 @@ def test_each_shape_served_as_a_task_space(models, catalogs, test_split, route):
             else:  # the model's pooling layer, computed without TensorFlow
                 assert said["exact"] is True, shape
                 got = np.array([r["vector"] for r in answer["results"]])
-                cos = cosines(got, pooled_output(path, texts[:100]))
+                cos = km.cosines(got, km.pooling_output(path, texts[:100]))
                 print(f"{route} {shape}: min cosine to the model's pooling output {cos.min():.6f}")
                 assert cos.min() >= 0.999, shape
         assert listed["c"]["details"]["unused_rows"] == 500

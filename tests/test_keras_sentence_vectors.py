@@ -33,29 +33,6 @@ def publish(folder, name, table) -> Space:
     return Space.load(cat, name)
 
 
-def pooling_output(path, texts, layer_name="pooling"):
-    import keras
-    import tensorflow as tf
-
-    model = keras.saving.load_model(path, compile=False)
-    sub = keras.Model(model.inputs, model.get_layer(layer_name).output)
-    return sub.predict(tf.constant([[t] for t in texts]), verbose=0)
-
-
-def nested_pooling_output(path, texts):
-    """The nested model's vectorizer, then its inner classifier up to its pooling layer."""
-    import keras
-    import tensorflow as tf
-
-    vectorize, classifier = keras.saving.load_model(path, compile=False).layers
-    sub = keras.Model(classifier.inputs, classifier.get_layer("pooling").output)
-    return sub.predict(vectorize(tf.constant([[t] for t in texts])), verbose=0)
-
-
-def cosines(a, b):
-    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize("pooling,mask_zero", [("average", False), ("average", True), ("max", False),
                                                ("max", True)])
@@ -67,11 +44,11 @@ def test_vectors_match_the_models_pooling_layer(tmp_path, data, pooling, mask_ze
     space = publish(tmp_path, "mine", table)
 
     got = embed_texts(space, held_out)
-    want = pooling_output(path, held_out)
+    want = km.pooling_output(path, held_out)
     counted = [i for i, e in enumerate(got) if e.tokens]  # Keras's mean of nothing is NaN
     assert len(counted) == 101
     vectors = np.stack([got[i].vector for i in counted])
-    cos = cosines(vectors, want[counted])
+    cos = km.cosines(vectors, want[counted])
     print(f"{pooling} mask_zero={mask_zero}: min cosine {cos.min():.6f} on {len(counted)} texts, "
           f"max abs difference {np.abs(vectors - want[counted]).max():.2e}")
     assert cos.min() >= 0.999
@@ -90,7 +67,7 @@ def test_other_vectorizer_settings(tmp_path, data, settings):
     table = read_keras(path)
     extra = table.details["embed"]["extra_vectors"]
     got = np.stack([e.vector for e in embed_texts(publish(tmp_path, "mine", table), held_out[:100])])
-    cos = cosines(got, pooling_output(path, held_out[:100]))
+    cos = km.cosines(got, km.pooling_output(path, held_out[:100]))
     print(f"{settings}: {len(extra)} tokens with spaces in embed.json, min cosine {cos.min():.6f}")
     if "max_tokens" in settings or settings.get("split") == "character":
         assert extra and table.details["sentence_vectors"]["exact"] is True
@@ -115,7 +92,7 @@ def test_custom_standardization_is_replayed_or_named(tmp_path, monkeypatch, data
     space = publish(tmp_path, "replayed", table)
     queries = held_out[:100] + ["Best<br />Film EVER!!", "what<br />a <br />headline"]
     got = np.stack([e.vector for e in embed_texts(space, queries)])
-    cos = cosines(got, pooling_output(path, queries))
+    cos = km.cosines(got, km.pooling_output(path, queries))
     print(f"custom_standardization replayed: min cosine {cos.min():.6f} on {len(queries)} texts")
     assert cos.min() >= 0.999
 
@@ -149,9 +126,9 @@ def test_embed_answers_say_what_is_computed_for_the_tutorial_model(tmp_path, mon
 
     answer = client.post("/v1/spaces/nested/embed", json={"texts": held_out[:3]}).get_json()
     assert answer["exact"] is True
-    want = nested_pooling_output(nested, held_out[:3])
+    want = km.pooling_output(nested, held_out[:3])
     got = np.array([r["vector"] for r in answer["results"]])
-    assert cosines(got, want).min() >= 0.999
+    assert km.cosines(got, want).min() >= 0.999
 
     compared = client.post("/v1/compare/sentences", json={"sentences": held_out[:2],
                                                           "spaces": ["tutorial", "nested"]}).get_json()

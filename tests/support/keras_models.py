@@ -89,6 +89,32 @@ def text_input(texts):
     return tf.constant([[t] for t in texts])
 
 
+def pooling_output(path: Path, texts, layer: str = "pooling") -> np.ndarray:
+    """The model's own sentence vector: its `layer` output (a global pooling), whether that
+    layer is in the model or in a classifier nested in it after the vectorizer."""
+    import keras
+
+    model = keras.saving.load_model(path, compile=False)
+    if any(isinstance(lyr, keras.Model) for lyr in model.layers):  # vectorizer, classifier
+        vectorize, classifier = model.layers
+        sub = keras.Model(classifier.inputs, classifier.get_layer(layer).output)
+        return sub.predict(vectorize(text_input(texts)), verbose=0)
+    sub = keras.Model(model.inputs, model.get_layer(layer).output)
+    return sub.predict(text_input(texts), verbose=0)
+
+
+def evaluate(model, x, labels) -> float:
+    """Keras' own accuracy of a one-output sigmoid model on texts (a list) or its inputs."""
+    if isinstance(x, list):
+        x = text_input(x)
+    model.compile(loss="binary_crossentropy", metrics=["accuracy"])
+    return float(model.evaluate(x, np.asarray(labels), verbose=0)[1])
+
+
+def cosines(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return (a * b).sum(1) / (np.linalg.norm(a, axis=1) * np.linalg.norm(b, axis=1))
+
+
 def fit(model, x, labels):
     import keras
 

@@ -146,7 +146,10 @@ def report(folder: Path) -> str | None:
         seconds = {stage: (folder / f"{stage}.done").read_text().strip() for stage in STAGES}
         return (f"test catalog built in the background: GloVe after {seconds['glove']} s, all "
                 f"after {seconds['all']} s")
-    return "test catalog: not built (stopped, or failed: see the first test that needed it)"
+    built = [f"{stage} after {(folder / f'{stage}.done').read_text().strip()} s"
+             for stage in STAGES if (folder / f"{stage}.done").exists()]
+    return (f"test catalog: built {', '.join(built) or 'nothing'}; the rest stopped with the "
+            "session, or failed (see the first test that needed it)")
 
 
 if __name__ == "__main__":
