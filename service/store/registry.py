@@ -214,6 +214,7 @@ class Registry:
             state.fallback = True
             state.error = f"new version refused: {self._error(refused)}"
             state.refused = newer.resolve().name if newer is not None else None
+            state.summary = f"new version refused: {_brief(refused)}"
         return state
 
     @property
