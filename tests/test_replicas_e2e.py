@@ -6,7 +6,6 @@ none; a stopped store stops nothing; a fourth replica started cold converges."""
 from __future__ import annotations
 
 import contextlib
-import threading
 import time
 
 import pytest
@@ -14,7 +13,7 @@ import requests
 
 from service.store import catalog, checksums, objects
 from tests.support import objectstore
-from tests.support.balancer import balancer
+from tests.support.balancer import Load, balancer
 from tests.support.server import serve, until
 from tests.support.tables import toy_table
 
@@ -40,42 +39,6 @@ def answers(server) -> list:
                          timeout=10).json() for w in WORDS]
 
 
-class Load:
-    """Threads sending neighbour queries through the balancer; every status is kept."""
-
-    def __init__(self, base: str, threads: int = 4):
-        self.base, self.ok, self.failed = base, [], []
-        self.stop = threading.Event()
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-
-    def _run(self):
-        with requests.Session() as s:
-            i = 0
-            while not self.stop.is_set():
-                i += 1
-                try:
-                    r = s.get(f"{self.base}/v1/spaces/toy/neighbors?word={WORDS[i % 5]}&k=3",
-                              headers=KEY, timeout=15)
-                    (self.ok if r.status_code == 200 else self.failed).append(r.status_code)
-                except requests.RequestException as e:
-                    self.failed.append(repr(e))
-
-    def __enter__(self):
-        for t in self.threads:
-            t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        for t in self.threads:
-            t.join(timeout=30)
-
-    def more(self, n: int = 50):
-        """Wait for n more answers (or a failure)."""
-        target = len(self.ok) + n
-        until(lambda: len(self.ok) >= target or self.failed, timeout=60, what=f"{n} more answers")
-
-
 def converge(replicas, n_rows: int) -> list[float]:
     """Seconds until each replica serves the version with `n_rows` rows."""
     started, seconds = time.monotonic(), []
@@ -98,7 +61,7 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
             cache=tmp_path / f"cache{i}")) for i in range(3)]
         base = stack.enter_context(balancer([r.port for r in replicas]))
 
-        with Load(base) as load:
+        with Load(base, KEY, WORDS) as load:
             load.more()
             # 1. A new version, published under load, reaches every replica.
             build(local, 60)

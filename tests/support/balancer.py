@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import subprocess
+import threading
 import tempfile
 from pathlib import Path
 
 from service.supervise import find_nginx
+import requests
+
 from tests.support.server import _answers, free_port, until
 
 CONFIG = """\
@@ -40,10 +43,10 @@ http {{
 
 
 @contextlib.contextmanager
-def balancer(ports: list[int]):
-    """nginx on a free loopback port round-robin over 127.0.0.1:PORT for each of `ports`;
+def balancer(ports: list[int], port: int | None = None):
+    """nginx on `port` (default: a free loopback port), round-robin over 127.0.0.1:PORT for each of `ports`;
     yields its base URL once it answers /healthz."""
-    port = free_port()
+    port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="wordspace-lb-") as rt:
         servers = "\n".join(f"    server 127.0.0.1:{p};" for p in ports)
         conf = Path(rt) / "nginx.conf"
@@ -61,3 +64,42 @@ def balancer(ports: list[int]):
             proc.terminate()
             proc.wait(timeout=30)
             log.close()
+
+
+class Load:
+    """Threads sending neighbour queries through the balancer; every status is kept."""
+
+    def __init__(self, base: str, headers: dict, words: tuple[str, ...], space: str = "toy",
+                 threads: int = 4):
+        self.base, self.headers, self.words, self.space = base, headers, words, space
+        self.ok, self.failed = [], []
+        self.stop = threading.Event()
+        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
+
+    def _run(self):
+        with requests.Session() as s:
+            i = 0
+            while not self.stop.is_set():
+                i += 1
+                try:
+                    word = self.words[i % len(self.words)]
+                    r = s.get(f"{self.base}/v1/spaces/{self.space}/neighbors?word={word}&k=3",
+                              headers=self.headers, timeout=15)
+                    (self.ok if r.status_code == 200 else self.failed).append(r.status_code)
+                except requests.RequestException as e:
+                    self.failed.append(repr(e))
+
+    def __enter__(self):
+        for t in self.threads:
+            t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        for t in self.threads:
+            t.join(timeout=30)
+
+    def more(self, n: int = 50):
+        """Wait for n more answers (or a failure)."""
+        target = len(self.ok) + n
+        until(lambda: len(self.ok) >= target or self.failed, timeout=60, what=f"{n} more answers")

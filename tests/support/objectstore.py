@@ -47,6 +47,7 @@ class Store:
         """(Again, after stop: moto keeps its objects in this process's memory.)"""
         from moto.server import ThreadedMotoServer
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # else a line per request
         self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         self.server.start()
 
@@ -54,7 +55,6 @@ class Store:
 @contextlib.contextmanager
 def running():
     """A started store; stopped at the end."""
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request otherwise
     store = Store(None, free_port())
     store.start()
     try:
