@@ -32,7 +32,7 @@ if str(ROOT) not in sys.path:  # tests/support: the store, the server and the ba
 
 import requests  # noqa: E402
 
-from service.store import catalog, objects  # noqa: E402
+from service.store import catalog, objects, publish  # noqa: E402
 from tests.support import objectstore  # noqa: E402
 from tests.support.balancer import Load, balancer  # noqa: E402
 from tests.support.server import children, serve, until  # noqa: E402
@@ -92,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
         with contextlib.ExitStack() as stack:
             url = store.bucket()
             started = time.monotonic()
-            objects.publish(args.catalog, url, names)
+            publish.publish(args.catalog, url, names)
             out["publish_seconds"] = round(time.monotonic() - started, 1)
             out["published_bytes"] = sum(
                 o["Size"] for o in objects.listing(objects.client(), objects.parse(url), "").values())
@@ -114,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
                 out["pss_mib_after_load"] = pss_mib(first.proc.pid)
                 version = new_version(args.catalog, space, work / "staging")
                 published = time.monotonic()
-                objects.publish(work / "staging", url, (space,))
+                publish.publish(work / "staging", url, (space,))
                 out["republish_seconds"] = round(time.monotonic() - published, 1)
                 seconds: dict[int, float] = {}
 

@@ -245,11 +245,11 @@ def export(args, settings: Settings) -> int:
 
 
 def publish(args, settings: Settings) -> int:
-    from service.store import objects
+    from service.store import publish
 
     if not isinstance(catalog_location(args.target), str):
         raise InputError(f"--to {args.target}: give an object store location, s3://BUCKET/PREFIX")
-    for row in objects.publish(args.source, args.target, tuple(args.names)):
+    for row in publish.publish(args.source, args.target, tuple(args.names)):
         print(f"{row['name']}: {row['version']} "
               f"{'uploaded' if row['uploaded'] else 'already in the store'}")
     print(f"published -> {args.target}")
@@ -265,7 +265,7 @@ ON_STORE = {"build-index": True, "build": True, "experiment": True, "verify": Fa
 def _on_store(args, settings: Settings) -> int:
     """The store's catalog brought into the cache (downloaded and verified), the command run
     there, and for the builds the new versions published (the pointer moving last)."""
-    from service.store import objects
+    from service.store import publish
     from service.store.mirror import Mirror
 
     url = args.catalog
@@ -276,7 +276,7 @@ def _on_store(args, settings: Settings) -> int:
     args.catalog = settings.cache
     code = args.func(args, settings) or 0
     if code == 0 and ON_STORE[args.command]:
-        for row in objects.publish(settings.cache, url):
+        for row in publish.publish(settings.cache, url):
             if row["uploaded"]:
                 print(f"{row['name']}: published {row['version']} -> {url}")
     return code

@@ -11,7 +11,7 @@ import time
 import pytest
 import requests
 
-from service.store import catalog, checksums, objects
+from service.store import catalog, checksums, objects, publish
 from tests.support import objectstore
 from tests.support.balancer import Load, balancer
 from tests.support.server import serve, until
@@ -55,7 +55,7 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
         url = store.bucket()
         local = tmp_path / "indexes"
         build(local, 20)
-        objects.publish(local, url)
+        publish.publish(local, url)
         replicas = [stack.enter_context(serve(
             url, ready="/readyz", workers=2, threads=2, api_keys="k", watch_seconds=WATCH,
             cache=tmp_path / f"cache{i}")) for i in range(3)]
@@ -65,7 +65,7 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
             load.more()
             # 1. A new version, published under load, reaches every replica.
             build(local, 60)
-            objects.publish(local, url)
+            publish.publish(local, url)
             seconds = converge(replicas, 68)
             load.more()
             # 2. A version with a flipped byte: uploaded, damaged, then pointed at.
@@ -96,7 +96,7 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
             # 4. Back, with a good version: all converge, and a fourth replica started cold.
             store.start()
             build(local, 120)
-            objects.publish(local, url)
+            publish.publish(local, url)
             converge(replicas, 128)
             load.more()
 
@@ -113,3 +113,28 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
         print(f"\nconvergence after a publish (s, per replica): {seconds}; "
               f"{len(load.ok)} answers, {len(load.failed)} failed; fourth replica ready in "
               f"{fourth.ready_seconds:.1f} s")
+
+
+@pytest.mark.parametrize("where", ["folder", "s3"])
+def test_a_replica_started_on_an_empty_catalog_is_ready_once_a_build_publishes(
+        tmp_path, monkeypatch, where):
+    """No HUP, no restart: the watch finds the first version (the Kubernetes case of a pod
+    started before the build Job finished)."""
+    local = tmp_path / "indexes"
+    local.mkdir()
+    with contextlib.ExitStack() as stack:
+        target = local
+        if where == "s3":
+            store = stack.enter_context(objectstore.running())
+            for name, value in store.env.items():
+                monkeypatch.setenv(name, value)
+            target = store.bucket()
+        server = stack.enter_context(serve(target, watch_seconds=WATCH, workers=1,
+                                           cache=tmp_path / "cache"))
+        assert requests.get(server.url("/readyz")).status_code == 503
+        build(local, 20)
+        if where == "s3":
+            publish.publish(local, target)
+        until(lambda: requests.get(server.url("/readyz")).status_code == 200, timeout=CONVERGE,
+              what="ready after the first publish")
+        assert rows(server) == 28

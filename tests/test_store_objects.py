@@ -14,7 +14,7 @@ from service import create_app
 from service.cli import main
 from service.errors import BadIndex
 from service.settings import Settings
-from service.store import catalog, objects
+from service.store import catalog, objects, publish
 from service.store.mirror import Mirror, Watch, local_check
 from service.store.registry import Registry
 from tests.support import objectstore
@@ -57,9 +57,9 @@ def test_settings_and_the_command_line_take_an_s3_location():
 
 def test_publish_leaves_out_what_is_there_and_a_replica_serves_it(tmp_path, url):
     v1 = build(tmp_path / "indexes")
-    rows = objects.publish(tmp_path / "indexes", url)
+    rows = publish.publish(tmp_path / "indexes", url)
     assert rows == [{"name": "toy", "version": v1, "uploaded": True}]
-    assert objects.publish(tmp_path / "indexes", url)[0]["uploaded"] is False
+    assert publish.publish(tmp_path / "indexes", url)[0]["uploaded"] is False
     assert pointer(url)["spaces"]["toy"]["version"] == v1
 
     app = create_app(Settings(catalog=url, cache=tmp_path / "cache"))
@@ -73,7 +73,7 @@ def test_the_cache_keeps_two_versions_and_a_conditional_get_sends_nothing_new(tm
     made = []
     for n in (10, 20, 30):
         made.append(build(tmp_path / "indexes", n=n))
-        objects.publish(tmp_path / "indexes", url)
+        publish.publish(tmp_path / "indexes", url)
         assert mirror.sync() is True
         assert mirror.sync() is False  # 304: the pointer has not changed
     kept = sorted(p.name for p in (tmp_path / "cache" / catalog.VERSIONS).iterdir())
@@ -84,7 +84,7 @@ def test_the_cache_keeps_two_versions_and_a_conditional_get_sends_nothing_new(tm
 def test_a_killed_upload_leaves_the_old_version_named_and_the_next_publish_finishes_it(
         tmp_path, url, monkeypatch):
     v1 = build(tmp_path / "indexes", n=10)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     v2 = build(tmp_path / "indexes", n=40)
     real, calls = objects.client, []
 
@@ -103,14 +103,14 @@ def test_a_killed_upload_leaves_the_old_version_named_and_the_next_publish_finis
 
     monkeypatch.setattr(objects, "client", killed_half_way)
     with pytest.raises(KeyboardInterrupt):
-        objects.publish(tmp_path / "indexes", url)
+        publish.publish(tmp_path / "indexes", url)
     monkeypatch.setattr(objects, "client", real)
     assert pointer(url)["spaces"]["toy"]["version"] == v1
     mirror = Mirror(url, tmp_path / "cache")
     mirror.sync()
     assert catalog.resolve(tmp_path / "cache", "toy").name == v1 and not mirror.problems
 
-    rows = objects.publish(tmp_path / "indexes", url)
+    rows = publish.publish(tmp_path / "indexes", url)
     assert rows[0] == {"name": "toy", "version": v2, "uploaded": True}
     assert pointer(url)["spaces"]["toy"]["previous"] == v1
     assert mirror.sync() and catalog.resolve(tmp_path / "cache", "toy").name == v2
@@ -118,13 +118,13 @@ def test_a_killed_upload_leaves_the_old_version_named_and_the_next_publish_finis
 
 def test_an_abandoned_upload_is_cleaned_after_the_grace_period(tmp_path, url):
     build(tmp_path / "indexes", n=10)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     loc, s3 = objects.parse(url), objects.client()
     s3.put_object(Bucket=loc.bucket, Key=loc.key(".versions", "toy.20200101T000000000000",
                                                  "keys.txt"), Body=b"half\n")
-    objects.publish(tmp_path / "indexes", url)  # inside the grace period: left alone
+    publish.publish(tmp_path / "indexes", url)  # inside the grace period: left alone
     assert "toy.20200101T000000000000/keys.txt" in objects.listing(s3, loc, ".versions/")
-    objects.publish(tmp_path / "indexes", url, grace=0)
+    publish.publish(tmp_path / "indexes", url, grace=0)
     left = {k.split("/")[0] for k in objects.listing(s3, loc, ".versions/")}
     assert left == {catalog.resolve(tmp_path / "indexes", "toy").name}
 
@@ -152,13 +152,13 @@ def test_two_publishers_of_one_space_leave_a_complete_version_named(tmp_path, ur
         build(tmp_path / side, n=15 if side == "one" else 25)
     errors = []
 
-    def publish(side):
+    def run(side):
         try:
-            objects.publish(tmp_path / side, url)
+            publish.publish(tmp_path / side, url)
         except Exception as e:  # reported below
             errors.append(e)
 
-    threads = [threading.Thread(target=publish, args=(s,)) for s in ("one", "two")]
+    threads = [threading.Thread(target=run, args=(s,)) for s in ("one", "two")]
     for t in threads:
         t.start()
     for t in threads:
@@ -185,11 +185,11 @@ def _damage(url, version, fname, how):
 def test_a_damaged_object_refuses_that_version_only_and_readyz_says_why(tmp_path, url, how):
     v1 = build(tmp_path / "indexes", n=10)
     build(tmp_path / "indexes", name="other", n=5)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     app = create_app(Settings(catalog=url, cache=tmp_path / "cache", api_keys=("k",)))
     mirror = app.extensions["wordspace"].mirror
     v2 = build(tmp_path / "indexes", n=40)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     _damage(url, v2, "vectors.npy", how)
 
     assert mirror.sync() is True
@@ -211,7 +211,7 @@ def test_a_damaged_object_refuses_that_version_only_and_readyz_says_why(tmp_path
 
 def test_a_first_version_refused_makes_the_space_failed_and_the_replica_not_ready(tmp_path, url):
     v1 = build(tmp_path / "indexes", n=10)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     _damage(url, v1, "keys.txt", "flipped")
     app = create_app(Settings(catalog=url, cache=tmp_path / "cache"))
     r = app.test_client().get("/readyz")
@@ -222,7 +222,7 @@ def test_a_first_version_refused_makes_the_space_failed_and_the_replica_not_read
 def test_an_unreachable_store_serves_a_warm_cache_and_a_cold_one_is_not_ready(
         tmp_path, url, monkeypatch, caplog):
     build(tmp_path / "indexes")
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     create_app(Settings(catalog=url, cache=tmp_path / "cache"))  # warms the cache
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing listens there
     with caplog.at_level(logging.WARNING):
@@ -239,10 +239,10 @@ def test_an_unreachable_store_serves_a_warm_cache_and_a_cold_one_is_not_ready(
 def test_remove_takes_the_space_out_of_the_store_and_the_replicas(tmp_path, url):
     build(tmp_path / "indexes")
     build(tmp_path / "indexes", name="other", n=5)
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     mirror = Mirror(url, tmp_path / "cache")
     mirror.sync()
-    assert objects.remove(url, "toy") is True and objects.remove(url, "toy") is False
+    assert publish.remove(url, "toy") is True and publish.remove(url, "toy") is False
     assert set(pointer(url)["spaces"]) == {"other"}
     loc = objects.parse(url)
     assert not [k for k in objects.listing(objects.client(), loc, ".versions/") if k.startswith("toy.")]
@@ -269,7 +269,7 @@ def test_experiments_reach_the_replicas(tmp_path, url):
 
     build(tmp_path / "indexes")
     experiments.write_experiment(tmp_path / "indexes", "learning-curve-sst", {"rows": [1]})
-    objects.publish(tmp_path / "indexes", url)
+    publish.publish(tmp_path / "indexes", url)
     Mirror(url, tmp_path / "cache").sync()
     assert experiments.read_experiment(tmp_path / "cache", "learning-curve-sst") == {"rows": [1]}
 
@@ -297,5 +297,5 @@ def test_a_bad_local_space_is_not_published(tmp_path, url):
     folder = catalog.resolve(tmp_path / "indexes", "toy")
     (folder / "keys.txt").write_text("changed\n", encoding="utf-8")
     with pytest.raises(BadIndex, match="keys.txt"):
-        objects.publish(tmp_path / "indexes", url)
+        publish.publish(tmp_path / "indexes", url)
     assert pointer(url)["spaces"] == {}

@@ -14,6 +14,7 @@ downloads once, then SIGHUPs itself, and gunicorn's reload swaps fresh workers i
 """
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import shutil
@@ -106,8 +107,6 @@ class Mirror:
 
     def _experiments(self, pointer: dict) -> None:
         """The published results the cache lacks or holds in another version."""
-        import hashlib
-
         folder = self.cache / EXPERIMENTS
         for name, sha in pointer.get("experiments", {}).items():
             path = folder / f"{name}.json"

@@ -15,12 +15,11 @@ the same version), the manifest last, and then moves the pointer with a conditio
 PutObject with If-Match the ETag it read (If-None-Match: * when there is none). A 412 means
 another publisher moved it meanwhile: re-read, re-apply, retry. So the pointer only ever names
 versions whose every object was uploaded before it moved, and a reader sees the old catalog
-or the new one. Replicas download it (service/store/mirror.py).
+or the new one. Publishing: service/store/publish.py; replicas download with
+service/store/mirror.py.
 """
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import json
 import logging
 import time
@@ -31,15 +30,11 @@ from typing import Callable
 from service.errors import BadIndex, InputError, StoreError
 from service.settings import REMOTE_SCHEME
 from service.store import catalog, checksums
-from service.store.experiments import EXPERIMENTS
 
 log = logging.getLogger(__name__)
 
 POINTER = "catalog.json"
 POINTER_FORMAT = "wordspace-catalog"
-# Unreferenced versions younger than this are left alone by a publish's clean-up: another
-# publisher may be uploading one, not yet pointed at.
-UPLOAD_GRACE_SECONDS = 3600
 NOT_MODIFIED = object()  # read_pointer's answer to a conditional GET that matched
 
 
@@ -87,7 +82,7 @@ def _code(e) -> str:
     return str(getattr(e, "response", {}).get("Error", {}).get("Code", ""))
 
 
-def _failed(loc: Location, what: str, e: Exception) -> StoreError:
+def failure(loc: Location, what: str, e: Exception) -> StoreError:
     return StoreError(f"{loc}: {what} failed ({type(e).__name__}: {e})")
 
 
@@ -107,7 +102,7 @@ def read_pointer(s3, loc: Location, etag: str | None = None):
             return NOT_MODIFIED
         if _code(e) in ("NoSuchKey", "404"):
             return {"format": POINTER_FORMAT, "spaces": {}, "experiments": {}}, None
-        raise _failed(loc, f"reading {POINTER}", e) from None
+        raise failure(loc, f"reading {POINTER}", e) from None
     try:
         pointer = json.loads(body)
         assert isinstance(pointer.get("spaces"), dict)
@@ -135,7 +130,7 @@ def move_pointer(s3, loc: Location, change: Callable[[dict], bool], attempts: in
             return pointer
         except store_errors() as e:
             if _code(e) not in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
-                raise _failed(loc, f"writing {POINTER}", e) from None
+                raise failure(loc, f"writing {POINTER}", e) from None
             log.info("%s: another publisher moved the pointer; reading it again", loc)
             time.sleep(0.05 * (attempt + 1))  # back off before the next compare-and-swap
     raise StoreError(f"{loc}: the pointer changed {attempts} times while publishing; try again")
@@ -150,7 +145,7 @@ def listing(s3, loc: Location, prefix: str) -> dict[str, dict]:
             for obj in page.get("Contents", []):
                 found[obj["Key"][len(loc.key(prefix)):]] = obj
     except store_errors() as e:
-        raise _failed(loc, f"listing {prefix}", e) from None
+        raise failure(loc, f"listing {prefix}", e) from None
     return found
 
 
@@ -162,10 +157,10 @@ def upload_version(s3, loc: Location, folder: Path, version: str) -> bool:
         BadIndex: the local folder fails its checks (nothing is uploaded);
         StoreError: the store failed.
     """
-    manifest = catalog.verify(folder, full=True)
     present = listing(s3, loc, f"{catalog.VERSIONS}/{version}/")
     if catalog.MANIFEST in present:
         return False
+    manifest = catalog.verify(folder, full=True)
     try:
         for fname, entry in manifest["files"].items():
             if present.get(fname, {}).get("Size") != entry["bytes"]:
@@ -174,7 +169,7 @@ def upload_version(s3, loc: Location, folder: Path, version: str) -> bool:
         s3.upload_file(str(folder / catalog.MANIFEST), loc.bucket,
                        loc.key(catalog.VERSIONS, version, catalog.MANIFEST))
     except store_errors() as e:
-        raise _failed(loc, f"uploading {version}", e) from None
+        raise failure(loc, f"uploading {version}", e) from None
     return True
 
 
@@ -209,122 +204,13 @@ def _get(s3, loc: Location, version: str, fname: str, dest: Path, where: str) ->
     except store_errors() as e:
         if _code(e) in ("404", "NoSuchKey"):
             raise BadIndex(f"{where}/{fname}", "missing in the store") from None
-        raise _failed(loc, f"downloading {version}/{fname}", e) from None
+        raise failure(loc, f"downloading {version}/{fname}", e) from None
 
 
-def publish(source: Path, url: str, names: tuple[str, ...] = (),
-            grace: float = UPLOAD_GRACE_SECONDS) -> list[dict]:
-    """Copy the local catalog `source` (its spaces, or `names`, and its experiments) to the
-    store at `url`: versions already there are left out, the pointer moves last, once for
-    all of them. Returns one row per space (name, version, uploaded).
-
-    Raises:
-        BadIndex: a local space fails its checks (nothing is published);
-        StoreError: the store failed (the pointer has not moved).
-    """
-    loc, s3 = parse(url), client()
-    chosen = names or tuple(catalog.space_names(source))
-    folders = {name: catalog.space_folder(source, name) for name in chosen}
-    rows, moves = [], {}
-    for name, folder in folders.items():
-        version = _version_name(name, folder)
-        uploaded = upload_version(s3, loc, folder, version)
-        moves[name] = {"version": version,
-                       "manifest_sha256": checksums.sha256(folder / catalog.MANIFEST)}
-        rows.append({"name": name, "version": version, "uploaded": uploaded})
-        log.info("%s: %s %s", name, "uploaded" if uploaded else "already in the store", version)
-    results = _upload_experiments(s3, loc, source)
-    stamp = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
-
-    def change(pointer: dict) -> bool:
-        changed = False
-        for name, entry in moves.items():
-            current = pointer["spaces"].get(name) or {}
-            if current.get("version") != entry["version"]:
-                pointer["spaces"][name] = {**entry, "previous": current.get("version"),
-                                           "published_at": stamp}
-                changed = True
-        if any(pointer["experiments"].get(k) != v for k, v in results.items()):
-            pointer["experiments"].update(results)
-            changed = True
-        pointer["format"] = POINTER_FORMAT
-        return changed
-
-    pointer = move_pointer(s3, loc, change)
-    clean(s3, loc, pointer, grace)
-    return rows
-
-
-def _version_name(name: str, folder: Path) -> str:
-    """The version's name in the store: its folder's (NAME.STAMP); a folder put in the catalog
-    by hand is named after its manifest's sha256, so publishing it twice uploads it once."""
-    if folder.name.startswith(name + ".") and folder.parent.name == catalog.VERSIONS:
-        return folder.name
-    return f"{name}.m{checksums.sha256(folder / catalog.MANIFEST)[:16]}"
-
-
-def _upload_experiments(s3, loc: Location, source: Path) -> dict[str, str]:
-    """The published results (.experiments/*.json), uploaded; name -> sha256."""
-    found = {}
-    for path in sorted((source / EXPERIMENTS).glob("*.json")):
-        if path.name.startswith("."):
-            continue
-        body = path.read_bytes()
-        found[path.stem] = hashlib.sha256(body).hexdigest()
-        try:
-            s3.put_object(Bucket=loc.bucket, Key=loc.key(EXPERIMENTS, path.name), Body=body,
-                          ContentType="application/json")
-        except store_errors() as e:
-            raise _failed(loc, f"uploading {path.name}", e) from None
-    return found
-
-
-def clean(s3, loc: Location, pointer: dict, grace: float = UPLOAD_GRACE_SECONDS) -> list[str]:
-    """Delete the versions the pointer names neither as current nor as previous, and not
-    written in the last `grace` seconds (a killed upload, an old version). Returns them."""
-    keep = {v for entry in pointer["spaces"].values()
-            for v in (entry.get("version"), entry.get("previous")) if v}
-    by_version: dict[str, list[dict]] = {}
-    for key, obj in listing(s3, loc, catalog.VERSIONS + "/").items():
-        by_version.setdefault(key.split("/", 1)[0], []).append(obj)
-    now = dt.datetime.now(dt.timezone.utc)
-    gone = []
-    for version, objs in by_version.items():
-        newest = max(o["LastModified"] for o in objs)
-        if version in keep or (now - newest).total_seconds() < grace:
-            continue
-        _delete(s3, loc, [o["Key"] for o in objs])
-        gone.append(version)
-        log.info("%s: removed the unused version %s", loc, version)
-    return gone
-
-
-def _delete(s3, loc: Location, keys: list[str]) -> None:
+def delete(s3, loc: Location, keys: list[str]) -> None:
     try:
         for i in range(0, len(keys), 1000):
             s3.delete_objects(Bucket=loc.bucket, Delete={
                 "Objects": [{"Key": k} for k in keys[i:i + 1000]], "Quiet": True})
     except store_errors() as e:
-        raise _failed(loc, "deleting", e) from None
-
-
-def remove(url: str, name: str) -> bool:
-    """Take space `name` out of the store's catalog (the pointer first, then its versions).
-    False when there was no such space.
-
-    Raises:
-        StoreError: the store failed.
-    """
-    loc, s3 = parse(url), client()
-    catalog.check_name(name)
-    found = []
-
-    def change(pointer: dict) -> bool:
-        found[:] = [pointer["spaces"].pop(name, None)]
-        return found[0] is not None
-
-    move_pointer(s3, loc, change)
-    keys = [obj["Key"] for key, obj in listing(s3, loc, catalog.VERSIONS + "/").items()
-            if key.split("/", 1)[0].rsplit(".", 1)[0] == name]
-    _delete(s3, loc, keys)
-    return found[0] is not None
+        raise failure(loc, "deleting", e) from None
