@@ -87,10 +87,13 @@ class Registry:
                                        summary="the folder name is not UTF-8 text")
         for name in names:
             current = self.spaces.get(name)
-            try:
-                space, states[name] = self._load_one(name, current)
-            except Exception as e:  # a fault outside Space.load (a link loop, ...): this space only
-                space, states[name] = current, self._refused(name, current, self._as_bad(name, e))
+            if name in problems and not (self.catalog / name).is_symlink():
+                space = None  # no version of it downloaded yet: _store_refused says why
+            else:
+                try:
+                    space, states[name] = self._load_one(name, current)
+                except Exception as e:  # a fault outside Space.load (a link loop, ...): this space only
+                    space, states[name] = current, self._refused(name, current, self._as_bad(name, e))
             if name in problems:
                 states[name] = self._store_refused(name, space, *problems[name])
             if space is not None:
@@ -126,8 +129,6 @@ class Registry:
 
     def _load_one(self, name: str, current: Space | None) -> tuple[Space | None, SpaceState]:
         link = self.catalog / name
-        if name in getattr(self.remote, "problems", {}) and not link.is_symlink():
-            return None, SpaceState(name, "failed")  # replaced by _store_refused
         if not link.exists() and not link.is_symlink():
             log.error("space %s: no folder %s in the catalog", name, link)
             return None, SpaceState(name, "missing", f"{name} does not exist",
