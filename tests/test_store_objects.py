@@ -299,3 +299,9 @@ def test_a_bad_local_space_is_not_published(tmp_path, url):
     with pytest.raises(BadIndex, match="keys.txt"):
         publish.publish(tmp_path / "indexes", url)
     assert pointer(url)["spaces"] == {}
+
+
+def test_a_cache_that_cannot_be_written_is_named(tmp_path, url):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="WORDSPACE_CACHE=.*writable"):
+        Mirror(url, tmp_path / "file" / "cache")

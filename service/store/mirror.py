@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import Callable
 
-from service.errors import BadIndex, StoreError
+from service.errors import BadIndex, InputError, StoreError
 from service.store import catalog, objects
 from service.store.experiments import EXPERIMENTS
 
@@ -38,6 +38,11 @@ class Mirror:
         self.problems: dict[str, tuple[str, BadIndex]] = {}  # space -> (version refused, why)
         self.error: str | None = None  # why the store cannot be reached, while it cannot
         self._s3 = None
+        try:
+            cache.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise InputError(f"WORDSPACE_CACHE={cache}: cannot create it ({e.strerror}); "
+                             "give a writable folder for the s3:// catalog's copy") from None
 
     def sync(self) -> bool:
         """Bring the cache to the store's pointer; True when what would load changed."""
@@ -53,7 +58,6 @@ class Mirror:
         if got is objects.NOT_MODIFIED:
             return False
         pointer, etag = got
-        self.cache.mkdir(parents=True, exist_ok=True)
         _clear_partial(self.cache)
         changed, problems, complete = False, {}, True
         for name, entry in sorted(pointer["spaces"].items()):
