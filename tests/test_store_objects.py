@@ -305,3 +305,26 @@ def test_a_cache_that_cannot_be_written_is_named(tmp_path, url):
     (tmp_path / "file").write_text("")
     with pytest.raises(ValueError, match="WORDSPACE_CACHE=.*writable"):
         Mirror(url, tmp_path / "file" / "cache")
+
+
+def test_the_local_watch_takes_a_link_loop_in_its_stride(tmp_path):
+    folder = tmp_path / "indexes"
+    folder.mkdir()
+    (folder / "loop").symlink_to("loop")
+    check = local_check(folder)
+    assert check() is False
+    build(folder)
+    assert check() is True
+
+
+def test_odd_pointer_entries_are_refused_one_by_one(tmp_path, url):
+    build(tmp_path / "indexes")
+    publish.publish(tmp_path / "indexes", url)
+    loc, s3 = objects.parse(url), objects.client()
+    objects.move_pointer(s3, loc, lambda p: p["spaces"].update(
+        {"../up": {"version": "../up.1"}, "bad": "not an entry", "other": {"version": "toy.1"}}) or True)
+    mirror = Mirror(url, tmp_path / "cache")
+    assert mirror.sync() is True
+    assert set(mirror.problems) == {"../up", "bad", "other"}
+    assert catalog.space_names(tmp_path / "cache") == ["toy"]
+    assert not list(tmp_path.glob("up*")) and not (tmp_path / "cache").parent.joinpath("up.1").exists()

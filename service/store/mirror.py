@@ -64,8 +64,9 @@ class Mirror:
             try:
                 changed |= self._bring(name, entry)
             except BadIndex as e:
-                log.error("space %s: version %s refused: %s", name, entry.get("version"), e)
-                problems[name] = (entry.get("version"), e)
+                version = entry.get("version") if isinstance(entry, dict) else None
+                log.error("space %s: version %s refused: %s", name, version, e)
+                problems[name] = (version, e)
             except StoreError as e:
                 self._unreachable(e)
                 complete = False
@@ -79,10 +80,13 @@ class Mirror:
         return changed
 
     def _bring(self, name: str, entry: dict) -> bool:
-        catalog.check_name(name)
-        version = entry["version"]
-        if not version.startswith(name + ".") or "/" in version:
-            raise BadIndex(f"{self.url}{objects.POINTER}", f"names an odd version {version!r}")
+        version = entry.get("version") if isinstance(entry, dict) else None
+        try:
+            catalog.check_name(name)
+        except InputError as e:
+            raise BadIndex(f"{self.location}{objects.POINTER}", str(e)) from None
+        if not isinstance(version, str) or not version.startswith(name + ".") or "/" in version:
+            raise BadIndex(f"{self.location}{objects.POINTER}", f"names an odd version {version!r}")
         folder = self.cache / catalog.VERSIONS / version
         link = self.cache / name
         if link.is_symlink() and link.resolve() == folder.resolve() and folder.is_dir():
@@ -144,8 +148,17 @@ def _clear_partial(cache: Path) -> None:
 
 
 def links(folder: Path) -> dict[str, str]:
-    """What a local catalog serves now: each space and the folder its name leads to."""
-    return {name: str(catalog.resolve(folder, name)) for name in catalog.space_names(folder)}
+    """What a local catalog serves now: each space and where its link points (a folder put
+    there by hand: its modification time). Never raises: a loop or a vanished entry is a
+    value like any other, for the registry to report."""
+    found = {}
+    for name in catalog.space_names(folder):
+        path = folder / name
+        try:
+            found[name] = os.readlink(path) if path.is_symlink() else str(path.stat().st_mtime_ns)
+        except OSError as e:
+            found[name] = f"unreadable: {e.strerror}"
+    return found
 
 
 class Watch:
@@ -169,8 +182,8 @@ class Watch:
             try:
                 if self.check():
                     self.changed()
-            except Exception:  # the watch never stops the server; the next turn tries again
-                log.exception("catalog watch: the check failed")
+            except Exception as e:  # the watch never stops the server; the next turn tries again
+                log.error("catalog watch: the check failed (%s: %s)", type(e).__name__, e)
 
 
 def local_check(folder: Path) -> Callable[[], bool]:
