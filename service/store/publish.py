@@ -9,9 +9,8 @@ import hashlib
 import logging
 from pathlib import Path
 
-from service.store import catalog, checksums
+from service.store import catalog, checksums, objects
 from service.store.experiments import EXPERIMENTS
-from service.store import objects
 from service.store.objects import Location
 
 log = logging.getLogger(__name__)
@@ -28,7 +27,7 @@ def publish(source: Path, url: str, names: tuple[str, ...] = (),
     all of them. Returns one row per space (name, version, uploaded).
 
     Raises:
-        BadIndex: a local space fails its checks (nothing is published);
+        BadIndex: a local space fails its checks (the pointer has not moved);
         StoreError: the store failed (the pointer has not moved).
     """
     loc, s3 = objects.parse(url), objects.client()
@@ -48,7 +47,8 @@ def publish(source: Path, url: str, names: tuple[str, ...] = (),
     def change(pointer: dict) -> bool:
         changed = False
         for name, entry in moves.items():
-            current = pointer["spaces"].get(name) or {}
+            current = pointer["spaces"].get(name)
+            current = current if isinstance(current, dict) else {}
             if current.get("version") != entry["version"]:
                 pointer["spaces"][name] = {**entry, "previous": current.get("version"),
                                            "published_at": stamp}
