@@ -64,9 +64,11 @@ def test_replicas_follow_the_store_under_load(tmp_path, monkeypatch):
         with Load(base, KEY, WORDS) as load:
             load.more()
             # 1. A new version, published under load, reaches every replica.
-            build(local, 60)
+            v2 = build(local, 60)
             publish.publish(local, url)
             seconds = converge(replicas, 68)
+            for r in replicas:  # by the master, once: not by each of its two workers
+                assert r.log().count(f"downloaded and verified {v2}") == 1
             load.more()
             # 2. A version with a flipped byte: uploaded, damaged, then pointed at.
             v3 = build(local, 90)

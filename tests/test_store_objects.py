@@ -182,7 +182,8 @@ def _damage(url, version, fname, how):
 
 
 @pytest.mark.parametrize("how", ["flipped", "missing"])
-def test_a_damaged_object_refuses_that_version_only_and_readyz_says_why(tmp_path, url, how):
+def test_a_damaged_object_refuses_that_version_only_and_readyz_says_why(tmp_path, url, how,
+                                                                       check_spec):
     v1 = build(tmp_path / "indexes", n=10)
     build(tmp_path / "indexes", name="other", n=5)
     publish.publish(tmp_path / "indexes", url)
@@ -196,14 +197,18 @@ def test_a_damaged_object_refuses_that_version_only_and_readyz_says_why(tmp_path
     registry = app.extensions["wordspace"].registry.reload()
     assert catalog.resolve(tmp_path / "cache", "toy").name == v1
     client = app.test_client()
-    ready = client.get("/readyz", headers=KEY).json
+    r = client.get("/readyz", headers=KEY)
+    check_spec("/readyz", "get", r.status_code, r.json, r.content_type)
+    ready = r.json
     toy = ready["spaces"]["toy"]
     assert ready["ready"] and toy["state"] == "loaded" and toy["version"] == v1
     assert toy["refused"] == v2 and "vectors.npy" in toy["error"]
     assert ("sha256" if how == "flipped" else "missing") in toy["error"]
     assert ready["spaces"]["other"] == {"state": "loaded", "path": ready["spaces"]["other"]["path"],
                                         "version": registry.states["other"].version}
-    listed = client.get("/v1/spaces", headers=KEY).json
+    r = client.get("/v1/spaces", headers=KEY)
+    check_spec("/v1/spaces", "get", r.status_code, r.json, r.content_type)
+    listed = r.json
     assert listed["refused"] == [{"space": "toy", "version": v2,
                                   "reason": registry.states["toy"].summary}]
     assert client.get("/v1/spaces/toy", headers=KEY).json["size"] == 18  # the old one serves
