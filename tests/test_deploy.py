@@ -279,14 +279,15 @@ def test_replicas_serve_the_bucket_the_job_publishes(rendered):
 def test_probes_and_requests_fit_the_measured_figures(rendered):
     """The startup probe's budget against the measured cold start from the store, the memory
     request against the measured PSS, the disk request against two versions of the space."""
+    runs = [MEASURED["glove"], MEASURED["glove_again"]]  # the shipped spec's one space
     glove = MEASURED["glove"]
     [c] = pod_of(rendered["Deployment"])["containers"]
     probe = c["startupProbe"]
     budget = probe["periodSeconds"] * probe["failureThreshold"]
-    assert budget >= 10 * glove["cold_start_seconds"], "room for a slower store and disk"
+    assert budget >= 10 * max(r["cold_start_seconds"] for r in runs), "room for a slower store"
     assert budget >= 2 * MEASURED["default"]["cold_start_seconds"], "the six default spaces too"
     requests = c["resources"]["requests"]
-    assert quantity(requests["memory"]) >= 1.1 * glove["pss_mib_after_load"] * 2**20
+    assert quantity(requests["memory"]) >= 1.1 * max(r["pss_mib_after_load"] for r in runs) * 2**20
     assert quantity(c["resources"]["limits"]["memory"]) > quantity(requests["memory"])
     # The cache keeps the serving version and the one before; /tmp shares the request.
     assert quantity(requests["ephemeral-storage"]) >= 2 * glove["space_bytes"] + 2**30
