@@ -333,3 +333,16 @@ def test_odd_pointer_entries_are_refused_one_by_one(tmp_path, url):
     assert set(mirror.problems) == {"../up", "bad", "other"}
     assert catalog.space_names(tmp_path / "cache") == ["toy"]
     assert not list(tmp_path.glob("up*")) and not (tmp_path / "cache").parent.joinpath("up.1").exists()
+
+
+def test_a_folder_put_in_the_catalog_by_hand_is_published_once(tmp_path, url):
+    import shutil
+
+    build(tmp_path / "built", name="hand")
+    (tmp_path / "indexes").mkdir()
+    shutil.copytree(catalog.resolve(tmp_path / "built", "hand"), tmp_path / "indexes" / "hand")
+    [row] = publish.publish(tmp_path / "indexes", url)
+    assert row["version"].startswith("hand.m") and row["uploaded"]
+    assert publish.publish(tmp_path / "indexes", url)[0] == {**row, "uploaded": False}
+    Mirror(url, tmp_path / "cache").sync()
+    assert Registry(tmp_path / "cache").load().names == ["hand"]
