@@ -60,6 +60,7 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     XDG_RUNTIME_DIR=/tmp \
     MPLCONFIGDIR=/tmp/matplotlib \
     WORDSPACE_CATALOG=/data/indexes \
+    WORDSPACE_CACHE=/tmp/catalog-cache \
     WORDSPACE_HOST=0.0.0.0 \
     WORDSPACE_PORT=8000
 # Mount a catalog here (read-only is fine to serve), or a writable volume for `build`.

@@ -30,7 +30,8 @@ build)
              "\`build --spaces glove\`, or mount a built catalog and serve." >&2
         exit 64
     fi
-    if ! [ -w "$catalog" ]; then
+    # An s3:// catalog is built in a local copy (WORDSPACE_CACHE) and published to the bucket.
+    if ! [ -w "$catalog" ] && [ "${catalog#s3://}" = "$catalog" ]; then
         echo "wordspace-entrypoint: cannot build into $catalog: not writable by uid $(id -u)." \
              "Mount a writable volume there (not :ro) to build." >&2
         exit 73

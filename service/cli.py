@@ -1,4 +1,4 @@
-"""The `wordspace` command: build-index, build, experiment, export, serve, settings.
+"""The `wordspace` command: build-index, build, experiment, export, publish, serve, settings.
 
 Commands print progress through logging (stderr); their results go to stdout. A usage error
 (a bad option, input file or setting: service.errors.InputError, or a space that fails its
@@ -17,9 +17,9 @@ from pathlib import Path
 from service.builder import commands, runner
 from service.builder.recipes import BuildOptions
 from service.builder.spec import Spec, SpaceSpec, TaskSpec, kind_for_format, load_spec
-from service.errors import BadIndex, InputError
+from service.errors import BadIndex, InputError, StoreError
 from service.logconfig import configure as configure_logging
-from service.settings import Settings, env_table
+from service.settings import Settings, catalog_location, env_table
 from service.store import catalog, formats
 from service.store import export as exports
 from service.store import index as ix
@@ -35,8 +35,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wordspace: {e}", file=sys.stderr)
         return 2
     parser = argparse.ArgumentParser(prog="wordspace", description=__doc__.splitlines()[0])
-    parser.add_argument("--catalog", type=Path, default=settings.catalog,
-                        help=f"catalog folder (WORDSPACE_CATALOG, default {settings.catalog})")
+    parser.add_argument("--catalog", type=catalog_location, default=settings.catalog,
+                        help=f"catalog folder or s3://BUCKET/PREFIX (WORDSPACE_CATALOG, default "
+                             f"{settings.catalog})")
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("build-index", help="build one space from an embedding table")
@@ -99,6 +100,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="only the N most frequent words")
     p.set_defaults(func=export)
 
+    p = sub.add_parser("publish", help="copy a local catalog to an object store (s3://), "
+                                       "leaving out the versions already there")
+    p.add_argument("--from", dest="source", type=Path, required=True, metavar="FOLDER",
+                   help="the local catalog (e.g. indexes)")
+    p.add_argument("--to", dest="target", required=True, metavar="s3://BUCKET/PREFIX",
+                   help="the store's catalog; endpoint and credentials from the AWS configuration")
+    p.add_argument("names", nargs="*", help="spaces to publish (default all)")
+    p.set_defaults(func=publish)
+
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
@@ -107,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     configure_logging(settings.log_level, as_json=settings.log_json and args.command == "serve")
     try:
+        if isinstance(getattr(args, "catalog", None), str) and args.command in ON_STORE:
+            return _on_store(args, settings)
         return args.func(args, settings) or 0
     except (InputError, BadIndex) as e:
         log.error("%s", e)
@@ -120,7 +132,7 @@ def _global_options_anywhere(parser: argparse.ArgumentParser, settings: Settings
         if isinstance(action, argparse._SubParsersAction):
             for sub in action.choices.values():
                 if "--catalog" not in sub._option_string_actions:
-                    sub.add_argument("--catalog", type=Path, default=argparse.SUPPRESS,
+                    sub.add_argument("--catalog", type=catalog_location, default=argparse.SUPPRESS,
                                      help=f"catalog folder (WORDSPACE_CATALOG, now {settings.catalog})")
                 _global_options_anywhere(sub, settings)
 
@@ -230,6 +242,44 @@ def export(args, settings: Settings) -> int:
     print(f"{args.name}: {rows} rows x {space.vector_size} as {args.format} -> {args.out} "
           f"({args.out.stat().st_size} bytes)")
     return 0
+
+
+def publish(args, settings: Settings) -> int:
+    from service.store import publish
+
+    if not isinstance(catalog_location(args.target), str):
+        raise InputError(f"--to {args.target}: give an object store location, s3://BUCKET/PREFIX")
+    for row in publish.publish(args.source, args.target, tuple(args.names)):
+        print(f"{row['name']}: {row['version']} "
+              f"{'uploaded' if row['uploaded'] else 'already in the store'}")
+    print(f"published -> {args.target}")
+    return 0
+
+
+# Commands that work on an s3:// catalog through its local copy (WORDSPACE_CACHE), and
+# whether what they made is published back.
+ON_STORE = {"build-index": True, "build": True, "experiment": True, "verify": False,
+            "export": False}
+
+
+def _on_store(args, settings: Settings) -> int:
+    """The store's catalog brought into the cache (downloaded and verified), the command run
+    there, and for the builds the new versions published (the pointer moving last)."""
+    from service.store import publish
+    from service.store.mirror import Mirror
+
+    url = args.catalog
+    mirror = Mirror(url, settings.cache)
+    mirror.sync()
+    if mirror.error:
+        raise StoreError(mirror.error)
+    args.catalog = settings.cache
+    code = args.func(args, settings) or 0
+    if code == 0 and ON_STORE[args.command]:
+        for row in publish.publish(settings.cache, url):
+            if row["uploaded"]:
+                print(f"{row['name']}: published {row['version']} -> {url}")
+    return code
 
 
 def show_settings(args, settings: Settings) -> int:

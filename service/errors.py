@@ -25,6 +25,11 @@ class MissingInput(InputError, FileNotFoundError):
     """An input file (or package) named by whoever runs the command is not there."""
 
 
+class StoreError(InputError):
+    """An s3:// catalog's object store cannot be reached, or refuses a request (no
+    credentials, no such bucket, access denied): names the store and what it said."""
+
+
 class ServiceError(Exception):
     status = 500
     title = "Internal error"

@@ -5,6 +5,9 @@ Like `gunicorn --preload -k gthread -w N --threads T -b HOST:PORT 'service:creat
 plus:
 - the app is created once in the master (preload): spaces are verified and mapped once,
   and forked workers share those pages;
+- every WORDSPACE_WATCH_SECONDS a thread in the master looks for new versions (an s3://
+  catalog's pointer, by conditional GET, downloading and verifying what changed; a folder's
+  links) and, when there are, sends the master SIGHUP (service/store/mirror.py);
 - SIGHUP (or POST /v1/admin/reload) re-reads the catalog in the master, then gunicorn forks
   fresh workers and lets the old ones finish their requests: zero-downtime index updates;
 - prometheus-client runs in multiprocess mode over a fresh folder, so /metrics adds up
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import tempfile
 from pathlib import Path
 
@@ -74,6 +78,7 @@ class WordspaceServer(BaseApplication):
             # one host would share it, and the container user has no home. Signals suffice.
             "control_socket_disable": True,
             "on_reload": self._reload_spaces,
+            "when_ready": self._watch_catalog,
             "child_exit": _mark_worker_dead,
         }
         for key, value in options.items():
@@ -99,6 +104,17 @@ class WordspaceServer(BaseApplication):
 
             log.info("SIGHUP: re-reading the catalog")
             state(self.callable).registry.reload()
+
+    def _watch_catalog(self, arbiter) -> None:
+        """Runs in the master once it listens: the catalog's watch, whose news reach the
+        workers through gunicorn's own SIGHUP reload."""
+        from service.store.mirror import Watch, local_check
+        from service.web.state import state
+
+        mirror = state(self.callable).mirror if self.callable is not None else None
+        check = mirror.sync if mirror is not None else local_check(self.settings.local_catalog)
+        master = os.getpid()
+        Watch(check, lambda: os.kill(master, signal.SIGHUP), self.settings.watch_seconds).start()
 
 
 DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)

@@ -22,8 +22,16 @@ PREFIX = "WORDSPACE_"
 
 @dataclass(frozen=True)
 class Settings:
-    # Folder holding one sub-folder per space (see service/store/catalog.py).
-    catalog: Path = Path("indexes")
+    # Folder holding one sub-folder per space (see service/store/catalog.py), or an object
+    # store location s3://bucket/prefix (service/store/objects.py): endpoint, region and
+    # credentials come from the standard AWS configuration (AWS_ENDPOINT_URL, AWS_PROFILE, ...).
+    catalog: Path | str = Path("indexes")
+    # With an s3:// catalog: the local folder the versions are downloaded to, verified and
+    # served from (memory-mapped). It keeps each space's serving version and the one before.
+    cache: Path = Path("catalog-cache")
+    # Seconds between two looks for new versions (served spaces swap in as on SIGHUP): a
+    # conditional GET of an s3:// catalog's pointer, or a look at a folder's links.
+    watch_seconds: int = 10
     # Spaces to load, by name; empty means every space found in the catalog.
     spaces: tuple[str, ...] = ()
     # Spaces that must be loaded for /readyz to answer 200; empty means every space loaded
@@ -109,6 +117,16 @@ class Settings:
         return cls(**values)
 
     @property
+    def remote(self) -> bool:
+        """The catalog is an object store location (s3://...), served from the local cache."""
+        return isinstance(self.catalog, str)
+
+    @property
+    def local_catalog(self) -> Path:
+        """The folder the spaces are loaded from: the catalog, or the cache of a remote one."""
+        return self.cache if self.remote else self.catalog
+
+    @property
     def bind(self) -> str:
         return f"{self.host}:{self.port}"
 
@@ -180,11 +198,21 @@ def _parse(f: dataclasses.Field, raw: str):
         if value < 1 and f.name != "port":
             raise ValueError("must be a positive integer")
         return value
+    if f.name == "catalog":
+        return catalog_location(raw)
     if isinstance(default, Path):
         return Path(raw)
     if isinstance(default, tuple):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
     return raw
+
+
+def catalog_location(raw: str) -> Path | str:
+    """A catalog given as text: an s3:// location stays a string, anything else is a folder."""
+    return raw if raw.startswith(REMOTE_SCHEME) else Path(raw)
+
+
+REMOTE_SCHEME = "s3://"
 
 
 def env_table() -> list[tuple[str, str]]:

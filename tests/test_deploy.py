@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -154,7 +155,7 @@ def test_labels_and_names_connect(resources):
     names = {resources["ConfigMap"]["metadata"]["name"]}
     for pod in (deployment["spec"]["template"]["spec"], resources["Job"]["spec"]["template"]["spec"]):
         for c in pod["containers"]:
-            assert {ref["configMapRef"]["name"] for ref in c["envFrom"]} == names
+            assert {ref["configMapRef"]["name"] for ref in c["envFrom"] if "configMapRef" in ref} == names
 
 
 def test_the_build_job_reads_the_catalog_spec_from_its_configmap(resources, tmp_path):
@@ -219,31 +220,98 @@ def test_nginx_buffers_bodies_on_disk_not_in_the_memory_limit(resources, config)
         1000 * Settings.from_env(config).max_body_bytes, "room for 1,000 bodies being received"
 
 
-# --- the catalog volume ---
+# --- the catalog: object storage by default, a shared volume as the alternative ---
 
-def mounts(pod: dict, claim: str) -> list[dict]:
-    volumes = [v["name"] for v in pod["volumes"]
-               if v.get("persistentVolumeClaim", {}).get("claimName") == claim]
-    assert len(volumes) == 1
-    return [m for c in pod["containers"] for m in c["volumeMounts"] if m["name"] == volumes[0]]
+SHARED = ROOT / "deploy" / "kubernetes-shared-volume"
+# Measured by bench/store.py (the command is in the file), quoted in docs/operations.md.
+MEASURED = json.loads((ROOT / "docs" / "store-figures.json").read_text())
 
 
-def test_replicas_read_the_catalog_the_job_writes(resources, config, dockerfile):
-    claim = resources["PersistentVolumeClaim"]["metadata"]["name"]
-    assert "ReadOnlyMany" in resources["PersistentVolumeClaim"]["spec"]["accessModes"]
-    catalog = config["WORDSPACE_CATALOG"]
+def render(folder: Path) -> dict[str, dict]:
+    """`kubectl kustomize FOLDER`, as (kind or ConfigMap name) -> resource."""
+    kubectl = shutil.which("kubectl")
+    assert kubectl, "kubectl renders the manifests (kubectl kustomize); install it"
+    done = subprocess.run([kubectl, "kustomize", str(folder)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    docs = [d for d in yaml.safe_load_all(done.stdout) if d]
+    return {d["metadata"]["name"] if d["kind"] == "ConfigMap" else d["kind"]: d for d in docs}
+
+
+def pod_of(resource: dict) -> dict:
+    return resource["spec"]["template"]["spec"]
+
+
+def quantity(text: str) -> int:
+    """Bytes of a Kubernetes quantity such as 640Mi or 2Gi."""
+    units = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40}
+    return int(text[:-2]) * units[text[-2:]] if text[-2:] in units else int(text)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> dict[str, dict]:
+    return render(K8S)
+
+
+def test_replicas_serve_the_bucket_the_job_publishes(rendered):
+    config = rendered[SETTINGS_MAP]["data"]
+    settings = Settings.from_env(config)
+    assert settings.remote, "the default manifests serve from object storage"
+    assert "PersistentVolumeClaim" not in rendered, "no shared volume by default"
+    assert not [k for k in config if k.startswith("AWS_")], "credentials belong in a Secret"
+    for kind in ("Deployment", "Job"):
+        pod = pod_of(rendered[kind])
+        [c] = pod["containers"]
+        secrets = [ref["secretRef"] for ref in c["envFrom"] if "secretRef" in ref]
+        assert [s["name"] for s in secrets] == ["wordspace-object-store"]
+        assert not any("persistentVolumeClaim" in v for v in pod["volumes"])
+        [cache] = [v for v in pod["volumes"] if v["name"] == "cache"]
+        assert cache["emptyDir"].get("medium") != "Memory", "the cache would count as memory"
+        [mount] = [m for m in c["volumeMounts"] if m["name"] == "cache"]
+        assert Path(mount["mountPath"]) == settings.cache and not mount.get("readOnly")
+        # Bounded: the pod asks for the disk it uses, and is evicted before it takes more.
+        requested = quantity(c["resources"]["requests"]["ephemeral-storage"])
+        assert quantity(cache["emptyDir"]["sizeLimit"]) >= requested
+    assert rendered["Job"]["spec"]["template"]["spec"]["containers"][0]["command"][:2] == \
+        ["wordspace", "build"]  # with WORDSPACE_CATALOG=s3://...: builds, then publishes
+
+
+def test_probes_and_requests_fit_the_measured_figures(rendered):
+    """The startup probe's budget against the measured cold start from the store, the memory
+    request against the measured PSS, the disk request against two versions of the space."""
+    runs = [MEASURED["glove"], MEASURED["glove_again"]]  # the shipped spec's one space
+    glove = MEASURED["glove"]
+    [c] = pod_of(rendered["Deployment"])["containers"]
+    probe = c["startupProbe"]
+    budget = probe["periodSeconds"] * probe["failureThreshold"]
+    assert budget >= 10 * max(r["cold_start_seconds"] for r in runs), "room for a slower store"
+    assert budget >= 2 * MEASURED["default"]["cold_start_seconds"], "the six default spaces too"
+    requests = c["resources"]["requests"]
+    assert quantity(requests["memory"]) >= 1.1 * max(r["pss_mib_after_load"] for r in runs) * 2**20
+    assert quantity(c["resources"]["limits"]["memory"]) > quantity(requests["memory"])
+    # The cache keeps the serving version and the one before; /tmp shares the request.
+    assert quantity(requests["ephemeral-storage"]) >= 2 * glove["space_bytes"] + 2**30
+    assert max(glove["cache_bytes_after"]) <= 2 * glove["space_bytes"] + 2**20
+
+
+def test_the_shared_volume_alternative_renders_with_a_read_only_many_claim(dockerfile):
+    shared = render(SHARED)
+    claim = shared["PersistentVolumeClaim"]
+    assert "ReadOnlyMany" in claim["spec"]["accessModes"]
+    catalog = shared[SETTINGS_MAP]["data"]["WORDSPACE_CATALOG"]
     assert dockerfile_env(dockerfile)["WORDSPACE_CATALOG"] == catalog
     assert catalog in instructions(dockerfile, "VOLUME")
-
-    serving = resources["Deployment"]["spec"]["template"]["spec"]
-    volume = next(v for v in serving["volumes"] if "persistentVolumeClaim" in v)
-    assert volume["persistentVolumeClaim"]["readOnly"] is True
-    for m in mounts(serving, claim):
-        assert m["mountPath"] == catalog and m["readOnly"] is True
-
-    build = resources["Job"]["spec"]["template"]["spec"]
-    for m in mounts(build, claim):
-        assert m["mountPath"] == catalog and not m.get("readOnly", False)
+    for kind, read_only in (("Deployment", True), ("Job", False)):
+        pod = pod_of(shared[kind])
+        [volume] = [v for v in pod["volumes"] if "persistentVolumeClaim" in v]
+        assert volume["persistentVolumeClaim"]["claimName"] == claim["metadata"]["name"]
+        assert volume["persistentVolumeClaim"].get("readOnly", False) is read_only
+        assert not [v for v in pod["volumes"] if v["name"] == "cache"]
+        [c] = pod["containers"]
+        [mount] = [m for m in c["volumeMounts"] if m["name"] == volume["name"]]
+        assert mount["mountPath"] == catalog and mount.get("readOnly", False) is read_only
+    for doc in shared.values():
+        kubernetes_validate.validate(doc, VERSIONS[-1], strict=True)
 
 
 def test_pods_run_as_the_image_user_on_a_read_only_root(resources, dockerfile):
@@ -255,9 +323,9 @@ def test_pods_run_as_the_image_user_on_a_read_only_root(resources, dockerfile):
         for c in pod["containers"]:
             assert c["securityContext"]["readOnlyRootFilesystem"] is True
             assert c["securityContext"]["allowPrivilegeEscalation"] is False
-            # Only /tmp is writable besides the catalog.
+            # Only /tmp and the catalog's cache are writable.
             writable = {m["mountPath"] for m in c["volumeMounts"] if not m.get("readOnly")}
-            assert writable <= {"/tmp", "/data/indexes"}
+            assert writable <= {"/tmp", "/cache"}
 
 
 # --- the Dockerfile ---

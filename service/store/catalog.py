@@ -202,6 +202,12 @@ def space_folder(catalog: Path, name: str) -> Path:
     return folder
 
 
+def publish_version(catalog: Path, name: str, final: Path) -> None:
+    """Point `name` at the version folder `final` (in .versions), atomically; keeps the
+    version it replaces and prunes older ones (service/store/mirror.py's cache uses it)."""
+    _publish(catalog, name, final)
+
+
 def _publish(catalog: Path, name: str, final: Path) -> None:
     link = catalog / name
     previous = link.resolve() if link.is_symlink() else None

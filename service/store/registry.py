@@ -10,6 +10,10 @@ spaces come in, removed ones go out, and a space whose new version fails its che
 serving the version it had. Requests in flight keep the Space object they started with.
 Lives on the app's state (service/web/state.py) as `registry`.
 
+With an s3:// catalog, `remote` is the replica's Mirror (service/store/mirror.py) and
+`catalog` its cache: a version the mirror refused (a missing or damaged object) is shown on its
+space, which keeps serving the version it had, if any.
+
 Readiness: every space in `required` must be loaded; with none named, every space the
 registry tried to load must be.
 """
@@ -60,13 +64,15 @@ class Registry:
     on_change: Callable[[dict, dict], None] | None = None
     full_checksums: bool = False
     required: tuple[str, ...] = ()
+    remote: object | None = None  # the Mirror of an s3:// catalog: .problems, .error
 
     def load(self) -> "Registry":
         """(Re)read the catalog; the new maps replace the old ones in one assignment each."""
-        names = self.configured or tuple(catalog.space_names(self.catalog))
+        problems = getattr(self.remote, "problems", {})
+        names = self.configured or tuple(sorted({*catalog.space_names(self.catalog), *problems}))
         odd = [n for n in names if not _printable(n)]
         names = tuple(n for n in names if _printable(n))
-        if not names:
+        if not names and getattr(self.remote, "error", None) is None:  # else the mirror said why
             log.warning("no spaces in catalog %s; build one with `wordspace build-index`", self.catalog)
         for name in self.required:
             if name not in names:
@@ -81,10 +87,15 @@ class Registry:
                                        summary="the folder name is not UTF-8 text")
         for name in names:
             current = self.spaces.get(name)
-            try:
-                space, states[name] = self._load_one(name, current)
-            except Exception as e:  # a fault outside Space.load (a link loop, ...): this space only
-                space, states[name] = current, self._refused(name, current, self._as_bad(name, e))
+            if name in problems and not (self.catalog / name).is_symlink():
+                space = None  # no version of it downloaded yet: _store_refused says why
+            else:
+                try:
+                    space, states[name] = self._load_one(name, current)
+                except Exception as e:  # a fault outside Space.load (a link loop, ...): this space only
+                    space, states[name] = current, self._refused(name, current, self._as_bad(name, e))
+            if name in problems:
+                states[name] = self._store_refused(name, space, *problems[name])
             if space is not None:
                 spaces[name] = space
         for gone in set(self.spaces) - set(spaces):
@@ -105,6 +116,16 @@ class Registry:
         except Exception:
             log.exception("reload failed; still serving the spaces loaded before")
             return self
+
+    def _store_refused(self, name: str, space: Space | None, version: str,
+                       e: BadIndex) -> SpaceState:
+        """The state of a space whose newest version in the object store was refused."""
+        if space is not None:
+            state = self._loaded(space, refused=e)
+        else:
+            state = SpaceState(name, "failed", self._error(e), summary=_brief(e))
+        state.refused = version
+        return state
 
     def _load_one(self, name: str, current: Space | None) -> tuple[Space | None, SpaceState]:
         link = self.catalog / name
@@ -194,6 +215,7 @@ class Registry:
             state.fallback = True
             state.error = f"new version refused: {self._error(refused)}"
             state.refused = newer.resolve().name if newer is not None else None
+            state.summary = f"new version refused: {_brief(refused)}"
         return state
 
     @property

@@ -11,6 +11,7 @@ from flask import Flask
 
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
+from service.store.mirror import Mirror
 from service.store.registry import Registry
 from service.version import package_version
 from service.web.state import KEY, AppState
@@ -36,10 +37,15 @@ def create_app(settings: Settings | None = None) -> Flask:
         counters.spaces_changed(spaces, states)
         evaluations.warm(list(spaces.values()))
 
-    registry = Registry(settings.catalog, settings.spaces, on_change=spaces_changed,
-                        full_checksums=settings.full_checksums, required=settings.required_spaces)
+    mirror = None
+    if settings.remote:  # download what the cache lacks (in gunicorn's master: once per replica)
+        mirror = Mirror(settings.catalog, settings.cache)
+        mirror.sync()
+    registry = Registry(settings.local_catalog, settings.spaces, on_change=spaces_changed,
+                        full_checksums=settings.full_checksums, required=settings.required_spaces,
+                        remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
-                                   contract.render(settings))
+                                   contract.render(settings), mirror=mirror)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(spaces.bp)

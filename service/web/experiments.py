@@ -19,7 +19,7 @@ def curves() -> dict[str, dict]:
     Raises:
         NotFound: none published, or none for that task (the detail lists the tasks).
     """
-    found = experiments.learning_curves(params.settings().catalog)
+    found = experiments.learning_curves(params.settings().local_catalog)
     if not found:
         raise NotFound("no learning curve in the catalog; `wordspace build` (or `wordspace "
                        "experiment learning-curve --task TASK`) publishes one")

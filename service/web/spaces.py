@@ -68,7 +68,12 @@ def _unknown_candidates(s, body: dict) -> dict:
 @bp.get("/spaces")
 def list_spaces():
     reg = registry()
-    return {"spaces": [reg.spaces[name].describe() for name in reg.names], "limits": _limits()}
+    body = {"spaces": [reg.spaces[name].describe() for name in reg.names], "limits": _limits()}
+    refused = [{"space": name, "version": s.refused, "reason": s.summary}
+               for name, s in sorted(reg.states.items()) if s.error]
+    if refused:
+        body["refused"] = refused
+    return body
 
 
 @bp.get("/spaces/<space>")

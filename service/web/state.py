@@ -13,6 +13,7 @@ from service.analysis.alignment import Alignments
 from service.analysis.neighborhoods import Comparisons
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
+from service.store.mirror import Mirror
 from service.store.registry import Registry
 
 KEY = "wordspace"
@@ -30,6 +31,7 @@ class AppState:
     alignments: Alignments = field(default_factory=Alignments)  # pairs of spaces aligned
     comparisons: Comparisons = field(default_factory=Comparisons)  # /v1/compare/spaces answers
     prefixes: WeakKeyDictionary = field(default_factory=WeakKeyDictionary)  # space -> PrefixIndex
+    mirror: Mirror | None = None  # an s3:// catalog's local copy (service/store/mirror.py)
 
 
 def state(app: Flask | None = None) -> AppState:
