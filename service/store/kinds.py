@@ -18,7 +18,7 @@ def kind_of(details: dict, source: dict) -> str:
     """The kind of a published space. Spaces published before kinds were fixed recorded
     the file's format (keras, gensim, kumo, ...) or nothing: a Keras model's Embedding is a
     `task` space, the kumo package `glove`, any other file `vectors`."""
+    from service.store.formats import kind_for_format
+
     kind = details.get("kind") or source.get("format")
-    if kind in KINDS:
-        return kind
-    return {"keras": "task", "kumo": "glove"}.get(kind, "vectors")
+    return kind if kind in KINDS else kind_for_format(kind)
