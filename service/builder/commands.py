@@ -25,6 +25,7 @@ from service.builder.recipes import BuildOptions, Context, recipes_for
 from service.builder.spec import DEFAULT_SPEC, Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import InputError
 from service.store import experiments, formats
+from service.store.kinds import kind_of
 
 log = logging.getLogger("wordspace.build")
 
@@ -151,30 +152,74 @@ def options_from_args(args, *, spaces: tuple[str, ...] = (),
                         postprocess=args.postprocess)
 
 
-def curve_starts(options: BuildOptions) -> dict[str, str]:
+BUILD_HINT = "`wordspace build --no-learning-curve` builds without it"
+EXPERIMENT_HINT = "leave out its starts with --starts"
+
+
+def curve_starts(options: BuildOptions, hint: str = BUILD_HINT) -> dict[str, str]:
     """kind -> the space the curve's grid starts from (the spec's first space of that kind).
 
     Raises:
-        InputError: the spec has no space of a kind the grid starts from.
+        InputError: the spec has no space of a kind the grid starts from (`hint`: what the
+            command can do about it, naming only its own options).
     """
     out = {}
     for kind in sorted(options.curve.starts()):
         name = options.spec.first_of_kind(kind)
         if name is None:
             raise InputError(f"the learning curve starts from a {kind} space and "
-                             f"{options.spec.path} declares none; leave out the {kind} starts "
-                             "(--starts)")
+                             f"{options.spec.path} declares none; {hint}")
         out[kind] = name
     return out
 
 
-def curve_artifact(options: BuildOptions, task: str, jobs: int = 1) -> tuple[dict, str]:
+def with_default_starts(options: BuildOptions, hint: str = BUILD_HINT
+                        ) -> tuple[BuildOptions, dict[str, str]]:
+    """The options with a space of every kind the curve starts from: for a kind the spec
+    lacks, the default spec's space of that kind (word2vec: trained on the packaged corpus;
+    glove: the kumo package), under its name. The added ones, {name: how}: "catalog" when
+    the catalog publishes a space of that name and kind (used as it is), else "build".
+
+    Raises:
+        InputError: the spec names a space or task as the default's, or the catalog publishes
+            a space of that name of another kind.
+    """
+    spec, default = options.spec, load_spec(DEFAULT_SPEC)
+    added, how = {}, {}
+    for kind in sorted(options.curve.starts() if options.curve else ()):
+        name = default.first_of_kind(kind)
+        if spec.first_of_kind(kind) or name is None:
+            continue
+        if name in spec.spaces or name in spec.tasks:
+            raise InputError(f"the learning curve starts from a {kind} space; {spec.path} "
+                             f"declares none, and its {name!r} is not the default one to start "
+                             f"from: rename it, or add a {kind} space; {hint}")
+        manifest = steps.published(options.catalog, name)
+        if manifest and kind_of(manifest.get("details", {}), manifest.get("source", {})) != kind:
+            raise InputError(f"the learning curve starts from a {kind} space; {spec.path} "
+                             f"declares none, and the catalog's {name!r} is not one; {hint}")
+        added[name], how[name] = default.spaces[name], "catalog" if manifest else "build"
+    if not added:
+        return options, {}
+    spec = Spec(spec.path, spec.tasks, {**spec.spaces, **added})
+    return dataclasses.replace(options, spec=spec), how
+
+
+def curve_artifact(options: BuildOptions, task: str, jobs: int = 1,
+                   hint: str = BUILD_HINT) -> tuple[dict, str]:
     """The learning curve of `task` over options.curve, published in the catalog;
     (result, "cached" | "built"). Builds the spaces the grid starts from when they are
-    missing or stale, then runs what its cache lacks."""
-    starts = curve_starts(options)
-    if starts:
-        runner.run(dataclasses.replace(options, spaces=tuple(starts.values()), force=False))
+    missing or stale (a spec without a word2vec space starts from the default one: taken from
+    the catalog, or built), then runs what its cache lacks."""
+    options, defaults = with_default_starts(options, hint)
+    starts = curve_starts(options, hint)
+    for name, how in defaults.items():
+        log.info("learning curve %s: %s declares no %s space; starting from the default "
+                 "spec's %r (%s)", task, options.spec.path, options.spec.spaces[name].kind, name,
+                 "published in the catalog" if how == "catalog" else "built now")
+    to_build = tuple(n for n in starts.values() if defaults.get(n) != "catalog")
+    if to_build:
+        runner.run(dataclasses.replace(options, spaces=to_build, force=False))
     ctx = Context(options)
     # Every published start, not only this grid's: a smaller grid still reports the runs a
     # bigger one cached from word2vec or glove.
@@ -212,7 +257,8 @@ def run_build(args, settings=None) -> int:
     curves = []
     for task in (options.spec.curve_tasks() if options.curve else ()):
         try:
-            starts = set(curve_starts(options).values())
+            with_starts, defaults = with_default_starts(options)
+            starts = set(curve_starts(with_starts).values()) - set(defaults)
         except InputError as e:
             log.warning("no learning curve for task %s: %s", task, e)
             continue
@@ -242,6 +288,6 @@ def run_learning_curve(args, settings=None) -> int:
         raise InputError(f"--task {args.task}: choose from {', '.join(tasks) or 'none'} "
                          f"(the tasks of {options.spec.path}"
                          + (", and --task-data's)" if args.task_data else ")"))
-    curve, _ = curve_artifact(options, task, jobs=args.jobs)
+    curve, _ = curve_artifact(options, task, jobs=args.jobs, hint=EXPERIMENT_HINT)
     sys.stdout.write(format_curve(curve) + "\n")
     return 0
