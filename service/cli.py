@@ -97,6 +97,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, help="only the N most frequent words")
     p.set_defaults(func=export)
 
+    p = sub.add_parser("remove", help="unpublish a space: servers drop it on reload (SIGHUP or "
+                       "POST /v1/admin/reload); its old versions are deleted")
+    p.add_argument("name", help="the space, as published in the catalog")
+    p.add_argument("--keep-versions", type=int, default=0, metavar="N",
+                   help="keep its N newest version folders in .versions, not served "
+                        "(default %(default)s: delete them all)")
+    p.set_defaults(func=remove)
+
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
@@ -109,6 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, BadIndex) as e:
         log.error("%s", e)
         return 2
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback (nothing half-written is published)
+        served = catalog.space_names(Path(args.catalog))
+        print(f"wordspace: interrupted{': ' + str(e) if str(e) else ''}; the catalog "
+              f"{args.catalog} serves {', '.join(served) or 'no space'}, as before", file=sys.stderr)
+        return 130
 
 
 def _taking(option: str) -> str:
@@ -231,6 +244,20 @@ def export(args, settings: Settings) -> int:
     rows = len(space) if args.limit is None else min(args.limit, len(space))
     print(f"{args.name}: {rows} rows x {space.vector_size} as {args.format} -> {args.out} "
           f"({args.out.stat().st_size} bytes)")
+    return 0
+
+
+def remove(args, settings: Settings) -> int:
+    """`wordspace remove NAME`: catalog.remove, while holding the name's build lock."""
+    from service.store import locks
+
+    if args.keep_versions < 0:
+        raise InputError(f"--keep-versions must be 0 or more, not {args.keep_versions}")
+    with locks.hold(args.catalog, [args.name], "removed"):
+        gone = catalog.remove(args.catalog, args.name, keep=args.keep_versions)
+    print(f"{args.name}: removed from {args.catalog} ({len(gone)} version folders deleted); "
+          "running servers drop it on reload: kill -HUP their gunicorn master, or POST "
+          "/v1/admin/reload")
     return 0
 
 

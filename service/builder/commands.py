@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from service.builder import runner, steps
+from service.builder import aftermath, runner, steps
 from service.builder.classifier import ClassifierSettings
 from service.builder.experiment import (FULL_GRID, INITS, CurveSettings, experiment_name,
                                         format_curve, learning_curve)
@@ -43,6 +43,8 @@ def register(subparsers, argv: list[str] | None = None) -> None:
                    help=f"comma-separated subset of {','.join(spec.spaces)} (default all)")
     p.add_argument("--no-learning-curve", action="store_true", help="skip the learning curve")
     p.add_argument("--force", action="store_true", help="rebuild spaces even if up to date")
+    p.add_argument("--prune", action="store_true", help="remove the published spaces the spec "
+                   "does not name (without it, the build names them in a warning)")
     p.set_defaults(func=run_build)
 
     p = sub_experiment = subparsers.add_parser("experiment", help="training experiments")
@@ -268,8 +270,15 @@ def run_build(args, settings=None) -> int:
             curves.append(curve)
             rows.append({"space": f"(curve {task})", "status": status, "rows": None, "dim": None,
                          "score": None, "metric": "", "seconds": round(time.perf_counter() - t, 1)})
+    try:  # the default start a curve used is named by the build, though not by the spec
+        defaults = with_default_starts(options)[1] if options.curve else {}
+    except InputError:
+        defaults = {}  # said above, in the curve's warning
+    aftermath.unnamed_spaces(options, set(defaults), getattr(args, "prune", False))
+    splits = aftermath.report_splits(options, [r.task for r in plan if r.task])
     sys.stdout.write("".join(format_curve(c) + "\n\n" for c in curves)
-                     + steps.format_summary(rows, time.perf_counter() - started) + "\n")
+                     + steps.format_summary(rows, time.perf_counter() - started) + "\n"
+                     + "".join(line + "\n" for line in splits))
     return 0
 
 
