@@ -91,6 +91,8 @@ def test_build_runs_the_curve_from_the_catalog_s_word2vec(tmp_path, capsys):
                      "--seeds", "1", "--max-steps", "20", "--jobs", "1", "--quiet"]) == 0
     out = capsys.readouterr().out
     assert "(curve reviews)" in out and out.count("reviews: test accuracy") == 1
+    assert "task reviews: held-out split seed 0 (stratified 70/10/20): 210 train, 30 validation, " \
+           "60 test texts" in out
     curve = experiments.read_experiment(cat, "learning-curve-reviews")
     # sizes 50, 100 and all 210 training texts, two starts, one seed
     assert curve["grid"]["inits"] == ["scratch", "word2vec"] and curve["runs"] == 6
