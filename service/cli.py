@@ -163,6 +163,7 @@ def build_index(args, settings: Settings) -> int:
     if args.topk_rows is not None and args.topk_rows < 0:
         raise InputError(f"--topk-rows must be 0 or more, not {args.topk_rows}")
     fmt, path, guessed = formats.resolve(args.source)
+    formats.check_options(fmt, layer=args.layer, vocab=args.vocab, standardize=args.standardize)
     if guessed:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     if args.factory:

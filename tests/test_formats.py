@@ -81,6 +81,15 @@ def test_a_npz_holds_its_words_or_says_what_is_missing(tmp_path):
         formats.read("glove", tmp_path / "e.npz", vocab=tmp_path / "short.txt")
 
 
+def test_build_index_refuses_an_option_the_format_does_not_take_before_reading(tmp_path, capsys):
+    _npy(tmp_path)
+    assert cli.main(["build-index", "x", "--from", f"numpy:{tmp_path / 'm.npy'}", "--layer", "emb",
+                     "--catalog", str(tmp_path / "cat")]) == 2
+    [error] = _errors(capsys)
+    assert "--layer applies to the formats keras, savedmodel, not numpy" in error
+    assert not (tmp_path / "cat").exists()  # refused before anything was read or written
+
+
 def test_an_h5_is_told_from_its_first_bytes(tmp_path):
     import h5py
 
@@ -123,6 +132,7 @@ def test_a_folder_is_never_no_such_file(tmp_path, capsys):
 
 
 @km.needs_keras
+@pytest.mark.slow
 def test_a_savedmodel_folder_is_read_from_its_embedding_variable(tmp_path, capsys):
     import keras
 

@@ -166,13 +166,7 @@ def read(fmt: str, path: str | Path = "", **options):
             is read or the reverse; a file that does not hold a table in that format.
     """
     entry = get(fmt)
-    given = {k: v for k, v in options.items() if v is not None}
-    for option in given:
-        if option not in READ_OPTIONS:
-            raise TypeError(f"unknown read option {option!r}")
-        if option != "limit" and option not in entry.options:
-            raise InputError(f"{OPTION_FLAGS[option]} applies to the formats "
-                             f"{', '.join(taking(option))}, not {fmt}")
+    given = check_options(fmt, **options)
     if entry.path == "optional" and not path:
         path = None
     else:
@@ -189,6 +183,22 @@ def read(fmt: str, path: str | Path = "", **options):
     if limit and "limit" not in entry.options and len(table.index_to_key) > limit:
         table = type(table)(table.index_to_key[:limit], table.vectors[:limit], table.details)
     return table.deduplicated()
+
+
+def check_options(fmt: str, **options) -> dict:
+    """The options given (not None), each one the format's reader takes (`limit`: any).
+
+    Raises:
+        InputError: naming the option and the formats that take it.
+    """
+    given = {k: v for k, v in options.items() if v is not None}
+    for option in given:
+        if option not in READ_OPTIONS:
+            raise TypeError(f"unknown read option {option!r}")
+        if option != "limit" and option not in get(fmt).options:
+            raise InputError(f"{OPTION_FLAGS[option]} applies to the formats "
+                             f"{', '.join(taking(option))}, not {fmt}")
+    return given
 
 
 def resolve(spec: str) -> tuple[str, str, bool]:
