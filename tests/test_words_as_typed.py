@@ -57,6 +57,8 @@ def test_over_http_both_forms_get_the_same_answer(cat):
     assert answers[0].json["neighbors"] == answers[1].json["neighbors"]
     path = client.get(f"/v1/spaces/toy/similarity?a={quote(NFC_ZURICH)}&b={quote(NFD_CAFE)}")
     assert path.status_code == 200, path.json
+    listed = client.get(f"/v1/spaces/toy/words?prefix={quote(NFD_CAFE)}")
+    assert listed.status_code == 200 and NFC_CAFE in listed.json["words"], listed.json
 
 
 def _get(port: int, target: bytes) -> tuple[int, str, bytes]:
