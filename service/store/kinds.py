@@ -6,8 +6,9 @@
     glove     GloVe vectors
     vectors   any other pretrained vector file (fastText, a gensim model, a .npy table ...)
 
-The format of the file a space is read from (word2vec, glove, fasttext, keras, gensim, kumo,
-...) is another field: the manifest's source.format.
+The format of the file a space is read from is another field, the manifest's source.format;
+the formats, and the kind each makes when none is named, are the registry's
+(service/store/formats.py).
 """
 from __future__ import annotations
 
