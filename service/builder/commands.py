@@ -231,11 +231,15 @@ def curve_artifact(options: BuildOptions, task: str, jobs: int = 1,
         manifest = (steps.published(options.catalog, name) or {}) if name else {}
         fingerprints[kind] = manifest.get("details", {}).get("fingerprint")
     data_split = ctx.task_split(task)
-    with steps.step(f"learning curve {task}"):
-        result = learning_curve(task, data_split, {k: ctx.table(n) for k, n in starts.items()},
-                                fingerprints, options.classifier, options.curve,
-                                options.cache / "experiments" / f"{experiment_name(task)}.jsonl",
-                                jobs=jobs)
+    try:
+        with steps.step(f"learning curve {task}"):
+            result = learning_curve(task, data_split, {k: ctx.table(n) for k, n in starts.items()},
+                                    fingerprints, options.classifier, options.curve,
+                                    options.cache / "experiments" / f"{experiment_name(task)}.jsonl",
+                                    jobs=jobs)
+    except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
+        raise KeyboardInterrupt(f"stopped during the learning curve of {task} (its finished "
+                                "runs are cached: the next run does the rest)") from e
     experiments.write_experiment(options.catalog, experiment_name(task), result)
     return result, "built" if result["ran"] else "cached"
 
