@@ -157,3 +157,10 @@ def test_a_savedmodel_folder_is_read_from_its_embedding_variable(tmp_path, capsy
     np.testing.assert_array_equal(table.vectors, rows[keep])
     with pytest.raises(ValueError, match=f"write savedmodel:{saved}"):
         formats.resolve(f"keras:{saved}")
+    # tf.saved_model.save keeps no variable names: the checkpoint's keys name the embeddings
+    import tensorflow as tf
+
+    tf.saved_model.save(model, str(tmp_path / "plain"))
+    plain = read_table("savedmodel", tmp_path / "plain", vocab=tmp_path / "vocab.txt")
+    assert plain.index_to_key == table.index_to_key
+    np.testing.assert_array_equal(plain.vectors, rows[keep])
