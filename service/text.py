@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import string
+import unicodedata
 
 # The characters of Keras's r'[!"#$%&()\*\+,-\./:;<=>?@\[\\\]^_`{|}~\']' (",-." is a range).
 STRIP_CHARS = "!\"#$%&()*+,-./:;<=>?@[\\]^_`{|}~'"
@@ -23,6 +24,17 @@ _TABLE = str.maketrans(string.ascii_uppercase, string.ascii_lowercase, STRIP_CHA
 # also breaks at these characters while tf.strings.split does not: a token holding one would
 # come back as two and the saved model would refuse to load. `clean` turns them into spaces.
 _LINE_BREAKS = str.maketrans({c: " " for c in "\x1c\x1d\x1e\x85\u2028\u2029"})
+
+# Words are compared with keys in one Unicode normal form: "café" typed as "e" + U+0301
+# (NFD, as macOS file names and some keyboards give it) finds the key "café" (NFC), and the
+# other way round. Keys are published as the table has them; service/store/space.py compares.
+NORMAL_FORM = "NFC"
+
+
+def normal_form(word: str) -> str:
+    """`word` in NORMAL_FORM (ASCII is already)."""
+    return word if word.isascii() else unicodedata.normalize(NORMAL_FORM, word)
+
 
 # Recorded with task spaces (embed.json) so readers can check they tokenize the same way.
 SETTINGS = {"standardize": "lower_and_strip_punctuation", "split": "whitespace",

@@ -73,7 +73,7 @@ factory = "HNSW32"
     ("[spaces.x]\nkind = \"vectors\"\nsource = \"v.bin\"\nlimit = \"3\"",
      "[spaces.x] limit = '3': must be an integer"),
     ("[spaces.x]\nkind = \"vectors\"\nsource = \"v.bin\"\nlayer = \"emb\"",
-     "[spaces.x]: layer applies only to a Keras model"),
+     "[spaces.x]: layer applies only to the formats keras, savedmodel"),
     ("[spaces.x]\nkind = \"word2vec\"\nstart = \"y\"", "[spaces.x]: start applies only to a task"),
     ("[tasks.t]\ndataset = \"imdb\"", "[tasks.t] dataset = 'imdb': allowed: rotten-tomatoes, clickbait"),
     ("[tasks.t]\ncurve = true", "[tasks.t]: give one of data"),

@@ -267,6 +267,9 @@ def test_the_command_line_publishes_and_builds_against_the_store(tmp_path, url, 
     assert set(pointer(url)["spaces"]) == {"toy", "small"}
     assert main(["verify", "--catalog", url]) == 0
     assert main(["publish", "--from", str(tmp_path / "indexes"), "--to", str(tmp_path)]) == 2
+    assert main(["remove", "small", "--catalog", url]) == 0
+    assert set(pointer(url)["spaces"]) == {"toy"}
+    assert main(["remove", "small", "--catalog", url]) == 2  # no such space: one line, exit 2
 
 
 def test_experiments_reach_the_replicas(tmp_path, url):

@@ -17,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from service.builder import runner, steps
+from service.builder import aftermath, runner, steps
 from service.builder.classifier import ClassifierSettings
 from service.builder.experiment import (FULL_GRID, INITS, CurveSettings, experiment_name,
                                         format_curve, learning_curve)
@@ -25,6 +25,7 @@ from service.builder.recipes import BuildOptions, Context, recipes_for
 from service.builder.spec import DEFAULT_SPEC, Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import InputError
 from service.store import experiments, formats
+from service.store.kinds import kind_of
 
 log = logging.getLogger("wordspace.build")
 
@@ -42,6 +43,8 @@ def register(subparsers, argv: list[str] | None = None) -> None:
                    help=f"comma-separated subset of {','.join(spec.spaces)} (default all)")
     p.add_argument("--no-learning-curve", action="store_true", help="skip the learning curve")
     p.add_argument("--force", action="store_true", help="rebuild spaces even if up to date")
+    p.add_argument("--prune", action="store_true", help="remove the published spaces the spec "
+                   "does not name (without it, the build names them in a warning)")
     p.set_defaults(func=run_build)
 
     p = sub_experiment = subparsers.add_parser("experiment", help="training experiments")
@@ -151,30 +154,74 @@ def options_from_args(args, *, spaces: tuple[str, ...] = (),
                         postprocess=args.postprocess)
 
 
-def curve_starts(options: BuildOptions) -> dict[str, str]:
+BUILD_HINT = "`wordspace build --no-learning-curve` builds without it"
+EXPERIMENT_HINT = "leave out its starts with --starts"
+
+
+def curve_starts(options: BuildOptions, hint: str = BUILD_HINT) -> dict[str, str]:
     """kind -> the space the curve's grid starts from (the spec's first space of that kind).
 
     Raises:
-        InputError: the spec has no space of a kind the grid starts from.
+        InputError: the spec has no space of a kind the grid starts from (`hint`: what the
+            command can do about it, naming only its own options).
     """
     out = {}
     for kind in sorted(options.curve.starts()):
         name = options.spec.first_of_kind(kind)
         if name is None:
             raise InputError(f"the learning curve starts from a {kind} space and "
-                             f"{options.spec.path} declares none; leave out the {kind} starts "
-                             "(--starts)")
+                             f"{options.spec.path} declares none; {hint}")
         out[kind] = name
     return out
 
 
-def curve_artifact(options: BuildOptions, task: str, jobs: int = 1) -> tuple[dict, str]:
+def with_default_starts(options: BuildOptions, hint: str = BUILD_HINT
+                        ) -> tuple[BuildOptions, dict[str, str]]:
+    """The options with a space of every kind the curve starts from: for a kind the spec
+    lacks, the default spec's space of that kind (word2vec: trained on the packaged corpus;
+    glove: the kumo package), under its name. The added ones, {name: how}: "catalog" when
+    the catalog publishes a space of that name and kind (used as it is), else "build".
+
+    Raises:
+        InputError: the spec names a space or task as the default's, or the catalog publishes
+            a space of that name of another kind.
+    """
+    spec, default = options.spec, load_spec(DEFAULT_SPEC)
+    added, how = {}, {}
+    for kind in sorted(options.curve.starts() if options.curve else ()):
+        name = default.first_of_kind(kind)
+        if spec.first_of_kind(kind) or name is None:
+            continue
+        if name in spec.spaces or name in spec.tasks:
+            raise InputError(f"the learning curve starts from a {kind} space; {spec.path} "
+                             f"declares none, and its {name!r} is not the default one to start "
+                             f"from: rename it, or add a {kind} space; {hint}")
+        manifest = steps.published(options.catalog, name)
+        if manifest and kind_of(manifest.get("details", {}), manifest.get("source", {})) != kind:
+            raise InputError(f"the learning curve starts from a {kind} space; {spec.path} "
+                             f"declares none, and the catalog's {name!r} is not one; {hint}")
+        added[name], how[name] = default.spaces[name], "catalog" if manifest else "build"
+    if not added:
+        return options, {}
+    spec = Spec(spec.path, spec.tasks, {**spec.spaces, **added})
+    return dataclasses.replace(options, spec=spec), how
+
+
+def curve_artifact(options: BuildOptions, task: str, jobs: int = 1,
+                   hint: str = BUILD_HINT) -> tuple[dict, str]:
     """The learning curve of `task` over options.curve, published in the catalog;
     (result, "cached" | "built"). Builds the spaces the grid starts from when they are
-    missing or stale, then runs what its cache lacks."""
-    starts = curve_starts(options)
-    if starts:
-        runner.run(dataclasses.replace(options, spaces=tuple(starts.values()), force=False))
+    missing or stale (a spec without a word2vec space starts from the default one: taken from
+    the catalog, or built), then runs what its cache lacks."""
+    options, defaults = with_default_starts(options, hint)
+    starts = curve_starts(options, hint)
+    for name, how in defaults.items():
+        log.info("learning curve %s: %s declares no %s space; starting from the default "
+                 "spec's %r (%s)", task, options.spec.path, options.spec.spaces[name].kind, name,
+                 "published in the catalog" if how == "catalog" else "built now")
+    to_build = tuple(n for n in starts.values() if defaults.get(n) != "catalog")
+    if to_build:
+        runner.run(dataclasses.replace(options, spaces=to_build, force=False))
     ctx = Context(options)
     # Every published start, not only this grid's: a smaller grid still reports the runs a
     # bigger one cached from word2vec or glove.
@@ -184,11 +231,15 @@ def curve_artifact(options: BuildOptions, task: str, jobs: int = 1) -> tuple[dic
         manifest = (steps.published(options.catalog, name) or {}) if name else {}
         fingerprints[kind] = manifest.get("details", {}).get("fingerprint")
     data_split = ctx.task_split(task)
-    with steps.step(f"learning curve {task}"):
-        result = learning_curve(task, data_split, {k: ctx.table(n) for k, n in starts.items()},
-                                fingerprints, options.classifier, options.curve,
-                                options.cache / "experiments" / f"{experiment_name(task)}.jsonl",
-                                jobs=jobs)
+    try:
+        with steps.step(f"learning curve {task}"):
+            result = learning_curve(task, data_split, {k: ctx.table(n) for k, n in starts.items()},
+                                    fingerprints, options.classifier, options.curve,
+                                    options.cache / "experiments" / f"{experiment_name(task)}.jsonl",
+                                    jobs=jobs)
+    except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
+        raise KeyboardInterrupt(f"stopped during the learning curve of {task} (its finished "
+                                "runs are cached: the next run does the rest)") from e
     experiments.write_experiment(options.catalog, experiment_name(task), result)
     return result, "built" if result["ran"] else "cached"
 
@@ -212,7 +263,8 @@ def run_build(args, settings=None) -> int:
     curves = []
     for task in (options.spec.curve_tasks() if options.curve else ()):
         try:
-            starts = set(curve_starts(options).values())
+            with_starts, defaults = with_default_starts(options)
+            starts = set(curve_starts(with_starts).values()) - set(defaults)
         except InputError as e:
             log.warning("no learning curve for task %s: %s", task, e)
             continue
@@ -222,8 +274,15 @@ def run_build(args, settings=None) -> int:
             curves.append(curve)
             rows.append({"space": f"(curve {task})", "status": status, "rows": None, "dim": None,
                          "score": None, "metric": "", "seconds": round(time.perf_counter() - t, 1)})
+    try:  # the default start a curve used is named by the build, though not by the spec
+        defaults = with_default_starts(options)[1] if options.curve else {}
+    except InputError:
+        defaults = {}  # said above, in the curve's warning
+    aftermath.unnamed_spaces(options, set(defaults), getattr(args, "prune", False))
+    splits = aftermath.report_splits(options, [r.task for r in plan if r.task])
     sys.stdout.write("".join(format_curve(c) + "\n\n" for c in curves)
-                     + steps.format_summary(rows, time.perf_counter() - started) + "\n")
+                     + steps.format_summary(rows, time.perf_counter() - started) + "\n"
+                     + "".join(line + "\n" for line in splits))
     return 0
 
 
@@ -242,6 +301,6 @@ def run_learning_curve(args, settings=None) -> int:
         raise InputError(f"--task {args.task}: choose from {', '.join(tasks) or 'none'} "
                          f"(the tasks of {options.spec.path}"
                          + (", and --task-data's)" if args.task_data else ")"))
-    curve, _ = curve_artifact(options, task, jobs=args.jobs)
+    curve, _ = curve_artifact(options, task, jobs=args.jobs, hint=EXPERIMENT_HINT)
     sys.stdout.write(format_curve(curve) + "\n")
     return 0

@@ -195,8 +195,13 @@ def _execute(todo, split, tables, settings, curve, jobs):
     with ProcessPoolExecutor(jobs, mp_context=context, initializer=_worker_init,
                              initargs=(split, {n: tables[n] for n in used}, settings, curve)) as pool:
         futures = {pool.submit(_worker_run, *job): job for job in todo}
-        for future in as_completed(futures):
-            yield futures[future], future.result()
+        try:
+            for future in as_completed(futures):
+                yield futures[future], future.result()
+        except BaseException:  # Ctrl-C (or the consumer gone): the workers ignore SIGINT, so
+            for child in multiprocessing.active_children():  # stop them rather than wait
+                child.terminate()
+            raise
 
 
 _WORKER: dict = {}
@@ -204,6 +209,11 @@ _WORKER: dict = {}
 
 def _worker_init(split, tables, settings, curve) -> None:
     import os
+    import signal
+
+    # Ctrl-C reaches the whole process group: the parent says it in one line and stops the
+    # workers, which would otherwise each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
     os.environ["TF_NUM_INTRAOP_THREADS"] = os.environ["TF_NUM_INTEROP_THREADS"] = "1"
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -135,8 +135,11 @@ def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
         files = ([p for p in sorted(kumo_root().glob("*")) if p.is_file()] if fmt == "kumo"
                  else [Path(p) for p in (path, s.vocab) if p])
         for p in files:
-            if not p.is_file():
-                raise MissingInput(f"space {s.name}: {p}: no such file")
+            if not p.exists():
+                raise MissingInput(f"space {s.name}: {p}: no such file or folder")
+        # A folder (a SavedModel) is its files.
+        files = [f for p in files
+                 for f in (sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])]
         out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
         if post := _postprocess_file(ctx, s):  # only when asked
             out["postprocess"] = post.describe()
@@ -151,10 +154,8 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
     def make(ctx: Context) -> Made:
         fmt, path = _resolved(s)
         with steps.step(f"read {s.name} ({fmt}) from {path or 'the installed package'}"):
-            if fmt == "keras":
-                table = _read_keras(s, path)
-            else:
-                table = read_table(fmt, path, limit=s.limit)
+            table = read_table(fmt, path, limit=s.limit, layer=s.layer, vocab=s.vocab,
+                               standardize=s.standardize)
         if post := _postprocess_file(ctx, s):
             with steps.step(f"post-process {s.name}: {post.name}"):
                 table = post.apply(table)
@@ -177,16 +178,6 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
 def _postprocess_file(ctx: Context, s: SpaceSpec) -> PostProcess | None:
     """--postprocess applies to a word2vec file of the user's (the start of the -w2v spaces)."""
     return PostProcess.option(ctx.options.postprocess) if s.kind == "word2vec" else None
-
-
-def _read_keras(s: SpaceSpec, path: str) -> Table:
-    from service.builder.keras_table import read_keras  # imports TensorFlow: only here
-
-    extra = {"standardize": s.standardize} if s.standardize else {}
-    table = read_keras(Path(path), layer=s.layer, vocab=s.vocab, **extra).deduplicated()
-    if s.limit:
-        table = Table(table.index_to_key[:s.limit], table.vectors[:s.limit], table.details)
-    return table
 
 
 def _model_accuracy(ctx: Context, s: SpaceSpec, path: str) -> dict:

@@ -19,7 +19,7 @@ from service.analysis import scorecard
 from service.builder import steps
 from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
 from service.errors import InputError
-from service.store import catalog, experiments
+from service.store import catalog, experiments, locks
 from service.store.embed import EMBED_FILE, load_embed_config
 
 log = logging.getLogger("wordspace.build")
@@ -67,32 +67,18 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
     digests: dict[str, str] = {}
     rows = []
-    for recipe in plan:
-        t = time.perf_counter()
-        inputs = {"recipe": recipe.name, **recipe.inputs(ctx),
-                  "needs": {n: digests[n] for n in recipe.needs}}
-        if recipe.space:
-            inputs["entry"] = recipe.space.entry()
-        digest = digests[recipe.name] = steps.fingerprint(inputs)
-        manifest = None if options.force else steps.up_to_date(options.catalog, recipe.name, digest)
-        if manifest:
-            log.info("space %s: up to date (fingerprint %s), not rebuilt; --force rebuilds",
-                     recipe.name, digest[:12])
-            status = "cached"
-        else:
-            made = recipe.make(ctx)
-            made.details["fingerprint"] = digest
-            if recipe.space:  # what a space is comes from its spec entry, in one place
-                made.details["kind"] = recipe.space.kind
-                if recipe.task:
-                    made.details["task"] = recipe.task
-            # A classifier named no task is not scored on another task's texts.
-            untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
-            texts = None if untasked else task_texts(recipe.task)
-            manifest = publish(recipe.name, made, options, texts, recipe.space)
-            ctx.keep(recipe.name, made.table)
-            status = "built"
-        rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
+    # One build at a time per space name (service/store/locks.py): refused before any work.
+    with locks.hold(options.catalog, [r.name for r in plan]):
+        for recipe in plan:
+            try:
+                rows.append(_build_one(recipe, options, ctx, digests, task_texts))
+            except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
+                done = [r["space"] for r in rows if r["status"] == "built"]
+                kept = ("keeps the version it had" if steps.published(options.catalog, recipe.name)
+                        else "is not published")
+                raise KeyboardInterrupt(
+                    f"stopped while building {recipe.name}, which {kept}"
+                    + (f"; this build published {', '.join(done)}" if done else "")) from e
     seconds = time.perf_counter() - started
     log.info("build finished in %.1fs", seconds)
     if options.record and any(r["status"] == "built" for r in rows):  # the README quotes how long a build takes
@@ -100,6 +86,36 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(seconds, 1), "spaces": rows})
     return rows
+
+
+def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dict,
+               task_texts: "_ScoredTexts") -> dict:
+    """Make and publish one space unless its published fingerprint matches; its summary row."""
+    t = time.perf_counter()
+    inputs = {"recipe": recipe.name, **recipe.inputs(ctx),
+              "needs": {n: digests[n] for n in recipe.needs}}
+    if recipe.space:
+        inputs["entry"] = recipe.space.entry()
+    digest = digests[recipe.name] = steps.fingerprint(inputs)
+    manifest = None if options.force else steps.up_to_date(options.catalog, recipe.name, digest)
+    if manifest:
+        log.info("space %s: up to date (fingerprint %s), not rebuilt; --force rebuilds",
+                 recipe.name, digest[:12])
+        status = "cached"
+    else:
+        made = recipe.make(ctx)
+        made.details["fingerprint"] = digest
+        if recipe.space:  # what a space is comes from its spec entry, in one place
+            made.details["kind"] = recipe.space.kind
+            if recipe.task:
+                made.details["task"] = recipe.task
+        # A classifier named no task is not scored on another task's texts.
+        untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
+        texts = None if untasked else task_texts(recipe.task)
+        manifest = publish(recipe.name, made, options, texts, recipe.space)
+        ctx.keep(recipe.name, made.table)
+        status = "built"
+    return steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t)
 
 
 def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,

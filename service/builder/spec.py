@@ -28,8 +28,8 @@ from pathlib import Path
 
 from service.errors import InputError
 from service.store.index import TARGET_RECALL
+from service.store import formats  # the registry of the file formats a source may have
 from service.store.kinds import KINDS
-from service.store.tables import FORMATS  # the file formats a source may have
 
 DEFAULT_SPEC = Path(__file__).with_name("default.toml")
 INCLUDES = {"default": DEFAULT_SPEC}
@@ -201,10 +201,10 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
         raise SpecError(f"{label} kind = {kind!r}: allowed: {', '.join(KINDS)} "
                         "(the file's format goes in `format`)")
     fmt = e.get("format")
-    if fmt is not None and fmt not in FORMATS:
-        raise SpecError(f"{label} format = {fmt!r}: allowed: {', '.join(FORMATS)}")
+    if fmt is not None and fmt not in formats.FORMATS:
+        raise SpecError(f"{label} format = {fmt!r}: allowed: {formats.names()}")
     source = str(base / e["source"]) if "source" in e else None
-    if source is None and fmt not in (None, "kumo"):
+    if source is None and fmt is not None and formats.FORMATS[fmt].path != "optional":
         raise SpecError(f"{label}: format = {fmt!r} needs a source (the file to read)")
     if source is None and fmt is None and kind not in MADE_HERE:
         raise SpecError(f"{label}: a {kind} space needs a source (the file to read); only "
@@ -216,13 +216,17 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
         raise SpecError(f"{label}: start applies only to a task space made here (no source)")
     if "corpus" in e and not (made_here and kind == "word2vec"):
         raise SpecError(f"{label}: corpus applies only to a word2vec space made here (no source)")
-    if kind == "task" and fmt not in (None, "keras"):
-        raise SpecError(f"{label} format = {fmt!r}: a task space read from a file is a Keras "
-                        "model; allowed: keras")
-    keras = fmt == "keras" or (fmt is None and source is not None and kind == "task")
-    keras_only = [k for k in ("layer", "vocab", "standardize") if k in e]
-    if keras_only and not keras:
-        raise SpecError(f"{label}: {keras_only[0]} applies only to a Keras model (format = \"keras\")")
+    models = [f.name for f in formats.FORMATS.values() if f.kind == "task"]
+    if kind == "task" and fmt is not None and fmt not in models:
+        raise SpecError(f"{label} format = {fmt!r}: a task space read from a file is a model; "
+                        f"allowed: {', '.join(models)}")
+    # The formats the file may be: the one named, else those of the kind (a guessed format
+    # is checked again when the file is read).
+    could_be = ([fmt] if fmt else [f for f in formats.FORMATS if (f in models) == (kind == "task")])
+    for key in ("layer", "vocab", "standardize"):
+        if key in e and not set(could_be) & set(formats.taking(key)):
+            raise SpecError(f"{label}: {key} applies only to the formats "
+                            f"{', '.join(formats.taking(key))} (format = ...)")
     for key in ("limit", "topk_rows"):
         if key in e and e[key] < 0:
             raise SpecError(f"{label} {key} = {e[key]}: must be 0 or more")
@@ -235,7 +239,4 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
                      e.get("topk_rows"))
 
 
-def kind_for_format(fmt: str) -> str:
-    """The kind `build-index` gives a file of this format when none is named."""
-    return {"word2vec": "word2vec", "glove": "glove", "kumo": "glove", "keras": "task"}.get(
-        fmt, "vectors")
+kind_for_format = formats.kind_for_format  # the kind build-index gives a file when none is named

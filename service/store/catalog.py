@@ -233,6 +233,35 @@ def _prune(catalog: Path, name: str, keep: set) -> None:
             shutil.rmtree(folder, ignore_errors=True)
 
 
+def remove(catalog: Path, name: str, keep: int = 0) -> list[Path]:
+    """Unpublish space `name`: its link (or a hand-placed folder) goes first, in one unlink,
+    so a server reloading (SIGHUP, POST /v1/admin/reload) drops it and a new one never sees
+    it; then its version folders, all but the newest `keep` (not served; kept to restore one
+    by hand: `ln -sfn .versions/NAME.STAMP NAME`). A server still holding it keeps reading the
+    files it mapped (POSIX) until it reloads. Returns the folders deleted.
+
+    Raises:
+        InputError: a bad name, or no space of that name in the catalog.
+    """
+    check_name(name)
+    link = catalog / name
+    if not link.is_symlink() and not link.exists():
+        raise InputError(f"space {name!r}: not in the catalog {catalog}; its spaces: "
+                         f"{', '.join(space_names(catalog)) or 'none'}")
+    if link.is_symlink():
+        link.unlink()
+    else:  # a hand-placed folder: out of the served names first, then deleted like a version
+        stamp = dt.datetime.now(dt.timezone.utc).strftime("%Y%m%dT%H%M%S%f")
+        (catalog / VERSIONS).mkdir(exist_ok=True)
+        os.rename(link, catalog / VERSIONS / f"{name}.removed.{stamp}")
+    gone = versions(catalog, name)[max(keep, 0):]
+    for folder in gone:
+        shutil.rmtree(folder, ignore_errors=True)
+    log.info("space %s removed from %s (%d version folders deleted, %d kept)", name, catalog,
+             len(gone), min(keep, len(versions(catalog, name))))
+    return gone
+
+
 def check_name(name: str) -> None:
     ok = (name and len(name) <= SPACE_NAME_LENGTH and name[0].isalnum()
           and all(c.isalnum() or c in "-_" for c in name))

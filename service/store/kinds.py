@@ -6,8 +6,9 @@
     glove     GloVe vectors
     vectors   any other pretrained vector file (fastText, a gensim model, a .npy table ...)
 
-The format of the file a space is read from (word2vec, glove, fasttext, keras, gensim, kumo,
-...) is another field: the manifest's source.format.
+The format of the file a space is read from is another field, the manifest's source.format;
+the formats, and the kind each makes when none is named, are the registry's
+(service/store/formats.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ def kind_of(details: dict, source: dict) -> str:
     """The kind of a published space. Spaces published before kinds were fixed recorded
     the file's format (keras, gensim, kumo, ...) or nothing: a Keras model's Embedding is a
     `task` space, the kumo package `glove`, any other file `vectors`."""
+    from service.store.formats import kind_for_format
+
     kind = details.get("kind") or source.get("format")
-    if kind in KINDS:
-        return kind
-    return {"keras": "task", "kumo": "glove"}.get(kind, "vectors")
+    return kind if kind in KINDS else kind_for_format(kind)

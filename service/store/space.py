@@ -24,6 +24,7 @@ from service.store.kinds import kind_of
 from service.store.search import Search
 from service.store.suggest import Suggester
 from service.store.tables import Table
+from service.text import normal_form
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,12 @@ class Space(Search):
         self.manifest = manifest
         self.index_to_key = index_to_key
         self.key_to_index = {k: i for i, k in enumerate(index_to_key)}
+        # Keys not in the normal form queries are compared in (service/text.py), by their
+        # normal form; usually none (ASCII keys are in every form).
+        self.normal_to_index: dict[str, int] = {}
+        for i, k in enumerate(index_to_key):
+            if not k.isascii() and (n := normal_form(k)) != k:
+                self.normal_to_index.setdefault(n, i)
         self.vectors, self.norms, self.index = vectors, norms, index
         # A task space's sentence-vector settings (service/store/embed.py), read once.
         self.embed_config = embed_config
@@ -111,11 +118,21 @@ class Space(Search):
         return int(self.vectors.shape[1])
 
     def find(self, word: str) -> int | None:
-        """Row of `word`: the exact key first, then the lower-cased key."""
-        row = self.key_to_index.get(word)
-        if row is None:
-            row = self.key_to_index.get(word.lower())
-        return row
+        """Row of `word`: the exact key first, then the lower-cased key; each also compared in
+        one Unicode normal form (NFC, service/text.py), so a word typed in another form
+        ("e" + U+0301 for "é") finds the key that looks the same."""
+        for w in (word, word.lower()):
+            row = self.key_to_index.get(w)
+            if row is not None:
+                return row
+        if word.isascii():
+            return None
+        n = normal_form(word)
+        for w in (n, n.lower()):
+            row = self.key_to_index.get(w, self.normal_to_index.get(w))
+            if row is not None:
+                return row
+        return None
 
     def lookup(self, word: str) -> int:
         """Raises: UnknownWord, with the closest spellings present."""

@@ -1,13 +1,14 @@
-"""Read embedding tables from the formats people have: word2vec, GloVe, fastText, gensim, kumo,
-Keras.
+"""The table and the store's readers of the formats people have: word2vec, GloVe, fastText,
+gensim, kumo (a .npy matrix: service/store/arrays.py).
 
 A table is just keys and float32 vectors; indexes are built from it by service/store/catalog.py.
-`read_table("word2vec", path)` picks the reader by format name. Keras models are read by the
-build (service/builder/sources.py, service/builder/keras_table.py): the store never imports
-TensorFlow.
+Which reader reads which format is the registry's (service/store/formats.py):
+`read_table("word2vec", path)` goes through it. Keras models and SavedModels are read by the
+build (service/builder/keras_table.py, keras_savedmodel.py): the store never imports TensorFlow.
 """
 from __future__ import annotations
 
+import gzip
 import logging
 import pickle
 from dataclasses import dataclass, field
@@ -16,12 +17,10 @@ from pathlib import Path
 import numpy as np
 
 from service.errors import InputError, MissingInput, shorten
+from service.store import formats
+from service.store.formats import FASTTEXT_MAGIC
 
 log = logging.getLogger(__name__)
-
-FORMATS = ("word2vec", "glove", "fasttext", "gensim", "kumo", "keras")
-# The first four bytes of a fastText .bin model (its magic number 793712314, little-endian).
-FASTTEXT_MAGIC = b"\xba\x16\x4f\x2f"
 
 
 @dataclass
@@ -78,39 +77,20 @@ def parse_source(spec: str) -> tuple[str, str]:
         ValueError: an unknown format name.
     """
     fmt, _, path = spec.partition(":")
-    if fmt not in FORMATS:
-        raise InputError(f"unknown format {fmt!r} in {spec!r}; formats: {', '.join(FORMATS)}")
-    if not path and fmt != "kumo":
+    entry = formats.get(fmt)
+    if not path and entry.path != "optional":
         raise InputError(f"{spec!r} names no file; write {fmt}:PATH")
     return fmt, path
 
 
-def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None) -> Table:
-    """Read a table in the named format. `limit` keeps the first rows (word2vec/GloVe/kumo).
+def read_table(fmt: str, path: str | Path = "", *, limit: int | None = None, **options) -> Table:
+    """Read a table in the named format (service/store/formats.py: the registry's reader).
 
     Raises:
         FileNotFoundError: the file is missing.
         ValueError: the file does not hold a table in that format.
     """
-    if fmt == "kumo":
-        table = read_kumo(path or None, limit=limit)
-    elif fmt == "keras":
-        raise InputError("Keras models are read at build time: service.builder.sources.read_table")
-    else:
-        path = Path(path)
-        if not path.exists():
-            raise MissingInput(f"{path}: no such file")
-        if fmt == "word2vec":
-            table = read_word2vec(path, limit=limit)
-        elif fmt == "glove":
-            table = read_word2vec(path, limit=limit, no_header=True)
-        elif fmt == "fasttext":
-            table = read_fasttext(path, limit=limit)
-        elif fmt == "gensim":
-            table = read_gensim(path)
-        else:
-            raise InputError(f"unknown format {fmt!r}")
-    return table.deduplicated()
+    return formats.read(fmt, path, limit=limit, **options)
 
 
 def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = False) -> Table:
@@ -124,9 +104,52 @@ def read_word2vec(path: Path, *, limit: int | None = None, no_header: bool = Fal
             unicode_errors="replace",
         )
     except (ValueError, EOFError, UnicodeDecodeError, IndexError, OSError) as e:
+        if not binary and not no_header:
+            check_header(path)  # a header that disagrees with the rows says so
         kind = "GloVe text" if no_header else "word2vec " + ("binary" if binary else "text")
         raise InputError(f"{path}: not a {kind} file ({e})") from e
+    if not binary and not no_header and limit is None:
+        check_header(path, len(kv.index_to_key))
     return Table(list(kv.index_to_key), kv.vectors, {"format": "glove" if no_header else "word2vec"})
+
+
+def read_glove(path: Path, *, limit: int | None = None) -> Table:
+    return read_word2vec(path, limit=limit, no_header=True)
+
+
+def check_header(path: Path, read: int | None = None) -> None:
+    """A word2vec text file's header ('rows dimension') against its rows: refused, saying what
+    the header should read, rather than read short (gensim stops at the header's count) or
+    failing at the end. `read`: the rows gensim read (a quick count of lines first).
+
+    Raises:
+        InputError: the header disagrees with the rows.
+    """
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rb") as f:
+        header = f.readline().split()
+        if read is not None and _lines(f) == read:
+            return  # the usual case: one count of newlines, no parsing
+        f.seek(0)
+        f.readline()
+        rows, dims = 0, None
+        for line in f:
+            if line.strip():
+                rows += 1
+                dims = len(line.split()) - 1 if dims is None else dims
+    if len(header) != 2 or not all(t.isdigit() for t in header) or dims is None:
+        return
+    if (int(header[0]), int(header[1])) != (rows, dims):
+        raise InputError(f"{path}: the header says {b' '.join(header).decode()!r} but the file "
+                         f"holds {rows} rows of {dims} numbers; make its first line read "
+                         f"'{rows} {dims}'")
+
+
+def _lines(f) -> int:
+    n = last = 0
+    while chunk := f.read(1 << 20):
+        n, last = n + chunk.count(b"\n"), chunk[-1]
+    return n + (last not in (0, 10))
 
 
 def read_fasttext(path: Path, *, limit: int | None = None) -> Table:

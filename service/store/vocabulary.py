@@ -10,6 +10,8 @@ import bisect
 
 import numpy as np
 
+from service.text import normal_form
+
 _LAST = "\U0010ffff"  # sorts after every character a key may hold
 
 
@@ -35,4 +37,6 @@ def page(index_to_key: list[str], offset: int, limit: int, prefix: str = "",
     if not prefix:
         return len(index_to_key), index_to_key[offset:offset + limit]
     rows = prefixes.rows_with(prefix)
+    if normal_form(prefix) != prefix:  # typed in another Unicode normal form than NFC keys
+        rows = np.union1d(rows, prefixes.rows_with(normal_form(prefix)))
     return len(rows), [index_to_key[r] for r in rows[offset:offset + limit]]
