@@ -42,6 +42,12 @@ class InvalidRequest(ServiceError):
     type = "/problems/invalid-request"
 
 
+class UnsupportedMediaType(ServiceError):
+    status = 415
+    title = "Unsupported Media Type"
+    type = "/problems/unsupported-media-type"
+
+
 class UnknownSpace(ServiceError):
     status = 404
     title = "Unknown space"

@@ -15,7 +15,7 @@ import numpy as np
 import orjson
 from flask import request
 
-from service.errors import InvalidRequest, shorten
+from service.errors import InvalidRequest, UnsupportedMediaType, shorten
 from service.settings import MAX_JSON_DEPTH
 from service.web.state import state
 
@@ -40,8 +40,21 @@ def settings():
     return state().settings
 
 
+# What a JSON body may be labelled: JSON, any +json type, or nothing (a bare socket's body).
+_JSON_TYPES = re.compile(r"(application/(json|[!-~]+\+json))?", re.I)
+
+
 def json_body() -> dict:
-    """The request body as a JSON object (whatever its Content-Type says)."""
+    """The request body as a JSON object.
+
+    Raises:
+        UnsupportedMediaType: the body is labelled as something other than JSON (text/plain,
+            a form).
+        InvalidRequest: the body is not a JSON object.
+    """
+    if not _JSON_TYPES.fullmatch(request.mimetype):
+        raise UnsupportedMediaType(f"the request body must be JSON, sent with 'Content-Type: "
+                                   f"application/json'; got '{shorten(request.mimetype, 40)}'")
     body = decode_json(request.get_data(cache=True))
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from service.errors import ServiceError
@@ -17,6 +17,7 @@ from service.web.state import state
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+DRAIN_BYTES = 64 * 2**20  # the most of a refused body read to keep its connection usable
 
 
 def problem(status: int, title: str, detail: str, type_: str = "about:blank", **extra):
@@ -25,6 +26,22 @@ def problem(status: int, title: str, detail: str, type_: str = "about:blank", **
     response.status_code = status
     response.mimetype = PROBLEM_JSON
     return response
+
+
+def _drain(stream) -> None:
+    """Read and drop what is left of a refused body (at most DRAIN_BYTES), so that the
+    connection, answered with keep-alive, carries the client's next request: gunicorn itself
+    drops only 64 KiB of an unread body, then closes the connection without a word, and a
+    pooled client's next request on it fails. A longer body still closes it; behind
+    `serve --proxy` nginx refuses such bodies before they reach the app."""
+    if stream is None or (request.content_length or 0) > DRAIN_BYTES:
+        return
+    left = DRAIN_BYTES
+    while left > 0:
+        chunk = stream.read(min(65536, left))
+        if not chunk:
+            return
+        left -= len(chunk)
 
 
 def register(app: Flask) -> None:
@@ -41,6 +58,7 @@ def register(app: Flask) -> None:
         if e.code == 413:
             detail = (f"the request body is larger than {state().settings.max_body_bytes} bytes "
                       "(WORDSPACE_MAX_BODY_BYTES)")
+            _drain(request.environ.get("wsgi.input"))
         response = problem(e.code or 500, e.name, detail)
         if e.code == 405 and e.valid_methods:
             response.headers["Allow"] = ", ".join(e.valid_methods)
