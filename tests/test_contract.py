@@ -145,3 +145,57 @@ def test_a_413_leaves_the_pooled_connection_usable(toy_catalog, proxy):
             assert r.status_code == 413 and r.json()["status"] == 413
             answers.append(client.get("/v1/spaces/toy/neighbors?word=king&k=2").status_code)
         assert answers == [200] * 10
+
+
+# Issue 27, item 1: a parameter is defined once, in openapi.yaml; the server enforces what the
+# served spec says (service/web/inputs.py).
+SAMPLE = {"word": "king", "a": "king", "b": "queen", "c": "man", "source": "toy",
+          "target": "toy-hnsw", "pairs": "king:queen", "words": "king,queen", "space": "toy"}
+
+
+def _integer_bounds(served: dict):
+    """(path, name, maximum, required names) of every bounded integer query parameter."""
+    from service.web.inputs import resolve
+
+    for path, item in served["paths"].items():
+        op = item.get("get")
+        if not op:
+            continue
+        ps = [resolve(p, served) for p in item.get("parameters", []) + op.get("parameters", [])]
+        for p in ps:
+            if p["in"] == "query" and p["schema"].get("type") == "integer" and "maximum" in p["schema"]:
+                yield path, p["name"], p["schema"]["maximum"], [q["name"] for q in ps if q.get("required")]
+
+
+def test_every_bound_is_the_served_specs(client):
+    """Each bounded integer parameter of every GET is held to the maximum the served spec
+    states (with the fixture's settings: max_k 50), and the answer names it."""
+    import yaml
+
+    served = yaml.safe_load(client.get("/openapi.yaml").get_data(as_text=True))
+    checked = []
+    for path, name, maximum, required in _integer_bounds(served):
+        url = path.replace("{space}", "toy").replace("{word}", "king")
+        query = "&".join(f"{n}={SAMPLE[n]}" for n in required if n not in ("space", "word") or
+                         f"{{{n}}}" not in path)
+        if path == "/v1/compare/spaces":
+            query = "a=toy&b=toy-hnsw"
+        over = client.get(f"{url}?{query}&{name}={maximum + 1}")
+        assert over.status_code == 400, (path, name, over.get_json())
+        assert over.get_json()["parameter"] == name and str(maximum) in over.get_json()["detail"]
+        at = client.get(f"{url}?{query}&{name}={maximum}")
+        assert at.status_code != 400 or at.get_json().get("parameter") != name, (path, name)
+        checked.append((path, name, maximum))
+    assert ("/v1/spaces/{space}/neighbors", "k", 50) in checked and len(checked) >= 8
+
+
+def test_candidates_are_looked_up_once(client, monkeypatch):
+    from service.store.space import Space
+
+    asked = []
+    find = Space.find
+    monkeypatch.setattr(Space, "find", lambda self, word: asked.append(word) or find(self, word))
+    r = client.post("/v1/spaces/toy/neighbors",
+                    json={"words": ["king"], "k": 2, "candidates": ["queen", "man", "zzz"]})
+    assert r.status_code == 200 and r.get_json()["unknown_candidates"] == ["zzz"]
+    assert sorted(w for w in asked if w != "king") == ["man", "queen", "zzz"]
