@@ -2,7 +2,8 @@
 
 Views raise service/errors.py's ServiceError subclasses and hold no try/except; `register`
 installs the handler that also converts werkzeug's HTTP errors (404 route, 405, 413) and
-anything unexpected (500, logged, without a trace in the answer).
+anything unexpected (500, logged, without a trace in the answer). Titles come from the one
+table, service/errors.py's TITLES, which nginx's own refusals use too (service/proxy.py).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import logging
 from flask import Flask, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from service.errors import ServiceError
+from service.errors import TITLES, ServiceError
 from service.web.state import state
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def register(app: Flask) -> None:
             detail = (f"the request body is larger than {state().settings.max_body_bytes} bytes "
                       "(WORDSPACE_MAX_BODY_BYTES)")
             _drain(request.environ.get("wsgi.input"))
-        response = problem(e.code or 500, e.name, detail)
+        status = e.code or 500
+        response = problem(status, TITLES.get(status, e.name), detail)
         if e.code == 405 and e.valid_methods:
             response.headers["Allow"] = ", ".join(e.valid_methods)
         return response
@@ -67,4 +69,4 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):
         log.exception("unhandled error")
-        return problem(500, "Internal error", "The server failed to answer; the error is logged.")
+        return problem(500, TITLES[500], "The server failed to answer; the error is logged.")
