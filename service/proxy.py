@@ -49,11 +49,11 @@ TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 REFUSALS = {
     400: (400, TITLES[400], "the HTTP request is malformed"),
     408: (408, TITLES[408], "the request did not arrive in time: {read_timeout} s to send the "
-                                   "headers, and between two reads of the body (WORDSPACE_READ_TIMEOUT)"),
+                            "headers, and between two reads of the body (WORDSPACE_READ_TIMEOUT)"),
     413: (413, TITLES[413], "the request body is larger than {max_body_bytes} bytes "
-                                    "(WORDSPACE_MAX_BODY_BYTES)"),
+                            "(WORDSPACE_MAX_BODY_BYTES)"),
     414: (414, TITLES[414], "the request line is longer than {max_header_line} bytes "
-                               "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
+                            "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
     # nginx's own code for headers over its buffers (it would answer 400).
     494: (431, TITLES[431],
           "a header field is longer than {max_header_line} bytes (WORDSPACE_MAX_HEADER_LINE), "
