@@ -55,7 +55,8 @@ class Operation:
     body_checks: tuple = ()       # a validator per branch
 
     def __post_init__(self):
-        # Per parameter: may it be given empty (an optional string), its default.
+        # Per parameter: its name, whether empty means absent (an optional string), whether
+        # its query string is typed first (_typed), and its default (None: none).
         self._plan = [(name, s.get("type") == "string" and name not in self.required,
                        s.get("type") in ("integer", "boolean") or "enum" in s,
                        min(s["default"], s.get("maximum", s["default"])) if "default" in s else None)
@@ -74,7 +75,7 @@ class Operation:
             values[name] = _typed(name, raw, self.params[name]) if typed else raw
         if not self.check.is_valid(values):
             for error in self.check.iter_errors(values):
-                _raise(error, self.params, values, query=True)
+                _raise(error, self.params, self.required, values, query=True)
         values.update(defaults)
         return values
 
@@ -90,7 +91,7 @@ class Operation:
         props = schema.get("properties", {})
         if not self.body_checks[i].is_valid(body):
             for error in self.body_checks[i].iter_errors(body):
-                _raise(error, props, body, query=False)
+                _raise(error, props, schema.get("required", ()), body, query=False)
         out = dict(body)
         for name, prop in props.items():
             if name not in out:
@@ -117,17 +118,18 @@ def _typed(name: str, raw: str, schema: dict):
     return raw
 
 
-def _raise(error, props: dict, values: dict, *, query: bool) -> None:
+def _raise(error, props: dict, required, values: dict, *, query: bool) -> None:
     """Raise the InvalidRequest that says what `error` (jsonschema-rs's) means; return only
     for a check another module makes with a fuller answer (_DEFERRED)."""
     where = list(error.instance_path)
     keyword = error.schema_path[-1]
-    if not where:  # a required member is missing
-        missing = [n for n, p in props.items() if n not in values and n in _required(error, props)]
-        name = missing[0] if missing else "body"
+    if keyword == "required":
+        name = next(n for n in required if n not in values)
         if query:
             raise InvalidRequest(f"query parameter '{name}' is required", parameter=name)
         raise InvalidRequest(f"'{name}' is required: {describe(props.get(name, {}))}", parameter=name)
+    if not where:
+        raise InvalidRequest(f"the request is not valid: {shorten(error.message, 120)}")
     name = str(where[0])
     if (name, keyword) in _DEFERRED:
         return
@@ -152,10 +154,6 @@ def _raise(error, props: dict, values: dict, *, query: bool) -> None:
         raise InvalidRequest(f"'{name}' must be one of {', '.join(map(str, schema['enum']))}",
                              parameter=name)
     raise InvalidRequest(f"'{name}' must be {describe(schema)}", parameter=name)
-
-
-def _required(error, props: dict) -> list:
-    return [n for n in props if f'"{n}"' in error.message]
 
 
 def _setting(schema: dict) -> str:
