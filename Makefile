@@ -10,7 +10,7 @@ export PIP_PROGRESS_BAR = on
 # with one, 62 s without).
 TEST_ENV = OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 
-.PHONY: serve serve-proxy test test-fast build deps test-deps proxy-deps bench bench-deps soak screenshot clean
+.PHONY: serve serve-proxy test test-fast build deps test-deps proxy-deps contract-deps bench bench-deps soak screenshot clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,20 @@ proxy-deps:
 	  (service nginx stop || nginx -s quit) >/dev/null 2>&1 || true; \
 	else echo "no nginx and cannot install it: serve --proxy and its tests will say so"; fi
 
+# The contract test's generators (tests/test_clients.py, docs/clients.md), pinned: redocly,
+# openapi-typescript, openapi-fetch and TypeScript 5 from clients/contract/package-lock.json
+# (npm ci), openapi-python-client in a venv of its own (it needs an older httpx than the service).
+CONTRACT := clients/contract
+contract-deps: $(CONTRACT)/node_modules/.package-lock.json $(CONTRACT)/.venv/.installed
+
+$(CONTRACT)/node_modules/.package-lock.json: $(CONTRACT)/package-lock.json
+	cd $(CONTRACT) && npm ci --no-audit --no-fund
+
+$(CONTRACT)/.venv/.installed: $(CONTRACT)/requirements.txt
+	$(PYTHON) -m venv $(CONTRACT)/.venv
+	$(CONTRACT)/.venv/bin/python -m pip install -q -r $(CONTRACT)/requirements.txt
+	touch $@
+
 # The service, and the Python client (clients/python) whose tests run with the rest.
 $(VENV)/.installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
 	$(PIP) install -e '.[train,test]' -e './clients/python[numpy]'
@@ -61,7 +75,7 @@ serve-proxy: build proxy-deps
 # background while the other tests run (tests/support/realcat.py). Two pytest workers
 # (pytest-xdist), a test file each at a time, so a file's module fixtures (a trained model, a
 # served catalog) are made once, in the order tests/conftest.py gives them.
-test: $(VENV)/.installed deps test-deps proxy-deps
+test: $(VENV)/.installed deps test-deps proxy-deps contract-deps
 	$(TEST_ENV) $(BIN)/python -m pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 # The fast part (no real data, no training, no browser, no load run; the client's tests against a
@@ -95,4 +109,4 @@ screenshot: $(VENV)/.installed test-deps
 	$(BIN)/python docs/figures.py --catalog $(WORDSPACE_CATALOG) $(FIGURES_ARGS)
 
 clean:
-	rm -rf $(VENV) bench/out *.egg-info
+	rm -rf $(VENV) bench/out *.egg-info $(CONTRACT)/node_modules $(CONTRACT)/.venv

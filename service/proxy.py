@@ -38,35 +38,37 @@ import os
 import sys
 from pathlib import Path
 
+from service.errors import TITLES
 from service.settings import CONNECT_TIMEOUT, KEEPALIVE_TIMEOUT, Settings
 
 CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
 PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
-# What nginx refuses itself: its status -> (the status answered, title, detail); a detail's
-# {names} are the server's limits (Settings.limits()), filled in when the config is written.
+# What nginx refuses itself: its status -> (the status answered, title, detail); the titles
+# are the app's (service/errors.py TITLES), a detail's {names} the server's limits
+# (Settings.limits()), filled in when the config is written.
 REFUSALS = {
-    400: (400, "Bad Request", "the HTTP request is malformed"),
-    408: (408, "Request Timeout", "the request did not arrive in time: {read_timeout} s to send the "
-                                   "headers, and between two reads of the body (WORDSPACE_READ_TIMEOUT)"),
-    413: (413, "Content Too Large", "the request body is larger than {max_body_bytes} bytes "
-                                    "(WORDSPACE_MAX_BODY_BYTES)"),
-    414: (414, "URI Too Long", "the request line is longer than {max_header_line} bytes "
-                               "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
+    400: (400, TITLES[400], "the HTTP request is malformed"),
+    408: (408, TITLES[408], "the request did not arrive in time: {read_timeout} s to send the "
+                            "headers, and between two reads of the body (WORDSPACE_READ_TIMEOUT)"),
+    413: (413, TITLES[413], "the request body is larger than {max_body_bytes} bytes "
+                            "(WORDSPACE_MAX_BODY_BYTES)"),
+    414: (414, TITLES[414], "the request line is longer than {max_header_line} bytes "
+                            "(WORDSPACE_MAX_HEADER_LINE); send long inputs in a POST body"),
     # Not a status nginx answers: the code the server block returns for a request target
     # holding raw non-ASCII bytes (RAW_TARGET), which gunicorn would refuse with an HTML page.
-    418: (400, "Bad Request", "the request target holds raw non-ASCII bytes; percent-encode "
-                              "them as UTF-8 (münchen is m%C3%BCnchen; curl -G --data-urlencode "
-                              "'word=münchen' URL encodes a query parameter)"),
+    418: (400, TITLES[400], "the request target holds raw non-ASCII bytes; percent-encode "
+                            "them as UTF-8 (münchen is m%C3%BCnchen; curl -G --data-urlencode "
+                            "'word=münchen' URL encodes a query parameter)"),
     # nginx's own code for headers over its buffers (it would answer 400).
-    494: (431, "Request Header Fields Too Large",
+    494: (431, TITLES[431],
           "a header field is longer than {max_header_line} bytes (WORDSPACE_MAX_HEADER_LINE), "
           "or the headers are too large together"),
     # A Transfer-Encoding other than chunked (nginx would answer 501): the client's error.
-    501: (400, "Bad Request", "Transfer-Encoding must be chunked (or absent, with a Content-Length)"),
-    502: (502, "Bad Gateway", "the service behind the proxy is not answering; it may be starting"),
-    503: (503, "Service Unavailable", "the service behind the proxy is not answering"),
-    504: (504, "Gateway Timeout", "the service behind the proxy did not answer in time"),
+    501: (400, TITLES[400], "Transfer-Encoding must be chunked (or absent, with a Content-Length)"),
+    502: (502, TITLES[502], "the service behind the proxy is not answering; it may be starting"),
+    503: (503, TITLES[503], "the service behind the proxy is not answering"),
+    504: (504, TITLES[504], "the service behind the proxy did not answer in time"),
 }
 # nginx's header buffers: four of them, each one line (the request line or a header field).
 HEADER_BUFFERS = 4

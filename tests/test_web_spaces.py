@@ -124,7 +124,7 @@ def test_malformed_json_and_bad_pairs(call):
 def test_body_too_large_is_413(call):
     got = call("POST", "/v1/spaces/toy/neighbors", SP + "/neighbors",
                json={"words": ["x" * 5000]}, status=413)
-    assert got["title"] == "Request Entity Too Large"
+    assert got["title"] == "Content Too Large"  # as nginx says it (service/errors.py TITLES)
 
 
 def test_unknown_word_404_names_word_space_and_suggests(call):

@@ -21,8 +21,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # Imported here: prometheus-client picks its multiprocess mode when first imported,
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
-    from service.web import (admin, auth, compare, contract, experiments, health, logs, metrics,
-                             page, problems, spaces)
+    from service.web import (admin, auth, compare, contract, experiments, health, inputs, logs,
+                             metrics, page, problems, spaces)
     from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
@@ -45,7 +45,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                         full_checksums=settings.full_checksums, required=settings.required_spaces,
                         remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
-                                   contract.render(settings), mirror=mirror)
+                                   contract.render(settings), mirror=mirror,
+                                   inputs=inputs.operations(tuple(settings.limits().items())))
 
     app.register_blueprint(health.bp)
     app.register_blueprint(spaces.bp)

@@ -14,9 +14,7 @@ from flask import Blueprint, Response, request
 
 from service.analysis import alignment, plots, projection, scorecard, sidebyside, verdict
 from service.errors import InvalidRequest, UnknownWord
-from service.settings import (MAX_DRIFT, MAX_LISTED, MAX_PAIRS_PARAM, MAX_PLOT_LABELS,
-                              MAX_PLOT_NEIGHBORS, MAX_PLOT_WORDS, MAX_PLOT_WORDS_PARAM,
-                              MAX_SENTENCES, MAX_SPACE_K)
+from service.settings import MAX_PLOT_LABELS, MAX_PLOT_WORDS, MAX_PLOT_WORDS_PARAM
 from service.web import experiments, params, selection
 from service.web.state import state
 
@@ -45,8 +43,8 @@ def _no_refresh() -> None:
 
 
 def _pair() -> tuple:
-    reg = _registry()
-    source, target = reg.get(params.query_word("source")), reg.get(params.query_word("target"))
+    reg, q = _registry(), params.args()
+    source, target = reg.get(q["source"]), reg.get(q["target"])
     if source is target:
         raise InvalidRequest("'source' and 'target' must be different spaces", parameter="target")
     return source, target
@@ -54,7 +52,8 @@ def _pair() -> tuple:
 
 @bp.get("/compare/neighbors")
 def neighbors():
-    word, k = params.query_word("word"), params.k()
+    q = params.args()
+    word, k = q["word"], q["k"]
     absent, candidates = [], None
     if not selection.named():  # every space that has the word (at most MAX_SPACES of them)
         loaded = [_registry().get(n) for n in _registry().names]
@@ -72,42 +71,33 @@ def neighbors():
     return {**asdict(result), **chosen.said()}
 
 
-def _pair_list(raw, query: bool) -> list[tuple[str, str]]:
-    """`pairs` as "a:b,c:d" (query) or [["a", "b"], ...] (body), at most WORDSPACE_MAX_BATCH."""
-    if query:
-        if len(raw) > MAX_PAIRS_PARAM:
-            raise InvalidRequest(f"'pairs' is longer than {MAX_PAIRS_PARAM} characters",
-                                 parameter="pairs")
-        raw = [item.split(":") for item in raw.split(",") if item.strip(params.SPACE)]
+def _query_pairs(raw: str) -> list[tuple[str, str]]:
+    """`pairs` as "a:b,c:d" (its length bounded by the spec), at most WORDSPACE_MAX_BATCH
+    pairs of words (POST takes [["a", "b"], ...], checked by the spec)."""
+    raw = [item.split(":") for item in raw.split(",") if item.strip(params.SPACE)]
     limit = params.settings().max_batch
-    if not isinstance(raw, list) or not raw:
+    if not raw:
         raise InvalidRequest("'pairs' must name at least one pair: 'good:bad,alps:himalaya' "
                              "in the query, [[\"good\", \"bad\"]] in a body", parameter="pairs")
     if len(raw) > limit:
         raise InvalidRequest(f"'pairs' has {len(raw)} pairs; at most {limit} per request",
                              parameter="pairs")
-    pairs = []
-    for pair in raw:
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise InvalidRequest("each pair must be two words ('a:b', or [\"a\", \"b\"])",
-                                 parameter="pairs")
-        pairs.append(tuple(params.word(w.strip(params.SPACE) if isinstance(w, str) else w, "pairs")
-                           for w in pair))
-    return pairs
+    if any(len(pair) != 2 for pair in raw):
+        raise InvalidRequest("each pair must be two words ('a:b', or [\"a\", \"b\"])",
+                             parameter="pairs")
+    return [(params.word(a.strip(params.SPACE), "pairs"), params.word(b.strip(params.SPACE), "pairs"))
+            for a, b in raw]
 
 
 @bp.get("/compare/similarity")
 def similarity():
-    return _similarity(_pair_list(request.args.get("pairs", ""), query=True), selection.every())
+    return _similarity(_query_pairs(params.arg("pairs")), selection.every())
 
 
 @bp.post("/compare/similarity")
 def similarity_batch():
-    body = params.json_body()
-    if not isinstance(body.get("spaces", []), list):
-        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
-    return _similarity(_pair_list(body.get("pairs"), query=False),
-                       selection.every(body.get("spaces", [])))
+    body = params.body()
+    return _similarity([tuple(pair) for pair in body["pairs"]], selection.every(body.get("spaces", [])))
 
 
 def _similarity(pairs, spaces) -> dict:
@@ -122,16 +112,8 @@ def compare_verdict():
 
 @bp.post("/compare/sentences")
 def sentences():
-    body = params.json_body()
-    texts = body.get("sentences")
-    chars = params.settings().max_text_length
-    if not isinstance(texts, list) or not 2 <= len(texts) <= MAX_SENTENCES or not all(
-            isinstance(t, str) and 0 < len(t) <= chars for t in texts):
-        raise InvalidRequest(f"'sentences' must be a list of 2 to {MAX_SENTENCES} non-empty "
-                             f"strings of at most {chars} characters (WORDSPACE_MAX_TEXT_LENGTH)",
-                             parameter="sentences")
-    if not isinstance(body.get("spaces", []), list):
-        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
+    body = params.body()
+    texts = body["sentences"]
     chosen = selection.few(body.get("spaces", []))
     return {"sentences": texts, **chosen.said(),
             "spaces": [asdict(r) for r in sidebyside.compare_sentences(chosen.spaces, texts)]}
@@ -139,9 +121,8 @@ def sentences():
 
 @bp.get("/compare/analogy")
 def analogy():
-    a, b, c = (params.query_word(n) for n in "abc")
-    k, method = params.k(), params.method()
-    expected = params.word(request.args["expected"], "expected") if "expected" in request.args else None
+    q = params.args()
+    a, b, c, k, method, expected = q["a"], q["b"], q["c"], q["k"], q["method"], q.get("expected")
     chosen = selection.few()
     results = sidebyside.compare_analogy(chosen.spaces, a, b, c, k, method, expected)
     return {"a": a, "b": b, "c": c, "k": k, "method": method, "expected": expected,
@@ -190,7 +171,8 @@ def align():
 @bp.get("/compare/translate")
 def translate():
     source, target = _pair()
-    word, k = params.query_word("word"), params.k()
+    q = params.args()
+    word, k = q["word"], q["k"]
     fit = _alignments().get(source, target)
     found = alignment.translate(fit, source, target, source.lookup(word), k)
     return {"source": source.name, "target": target.name, "k": k, **asdict(found),
@@ -200,7 +182,7 @@ def translate():
 @bp.get("/compare/drift")
 def drift():
     source, target = _pair()
-    n = params.integer("n", 50, MAX_DRIFT)
+    n = params.arg("n")
     fit = _alignments().get(source, target)
     return {"source": source.name, "target": target.name, "n": n,
             "words": [asdict(d) for d in alignment.drift(fit, source, target, n)],
@@ -214,18 +196,15 @@ def _image(data: bytes, fmt: str) -> Response:
 def _projections() -> tuple[list[projection.SpaceProjection], selection.Selection]:
     """`words=a,b,c` (those words in every space) or `word=W&k=N` (W and its own N nearest
     neighbours in each space), projected in every compared space, in their order."""
-    basis = params.choice("basis", "words", ("words", "frequent"))
-    raw = request.args.get("words")
-    k = params.integer("k", 10, MAX_PLOT_NEIGHBORS)  # checked whenever given, used with `word`
-    if raw is not None and "word" in request.args:
+    q = params.args()  # k is checked whenever given, used with `word`
+    basis, raw, word, k = q["basis"], q.get("words"), q.get("word"), q["k"]
+    if raw is not None and word is not None:
         raise InvalidRequest("give 'words', or 'word' with 'k', not both", parameter="word")
-    if raw is None and "word" in request.args:
-        word = params.query_word("word")
+    if word is not None:
         chosen = selection.few()
         return [projection.project_neighbors(s, word, k, basis) for s in chosen.spaces], chosen
-    raw = raw or ""
-    parts = [w.strip(params.SPACE) for w in raw.split(",")]
-    if not any(parts) or len(raw) > MAX_PLOT_WORDS_PARAM:
+    parts = [w.strip(params.SPACE) for w in (raw or "").split(",")]
+    if not any(parts):
         raise InvalidRequest(f"'words' must be 1 to {MAX_PLOT_WORDS_PARAM} characters of "
                              "comma-separated words (or give 'word' and 'k')", parameter="words")
     words = list(dict.fromkeys(params.word(w, "words") for w in parts if w))
@@ -244,7 +223,7 @@ def project():
 
 @bp.get("/compare/plot")
 def plot_words():
-    fmt = params.choice("format", "svg", tuple(plots.FORMATS))
+    fmt = params.arg("format")
     found, chosen = _projections()
     labels = sum(len(p.points) for p in found)
     if labels > MAX_PLOT_LABELS:
@@ -256,13 +235,13 @@ def plot_words():
 
 @bp.get("/compare/plot/learning-curve")
 def plot_learning_curve():
-    fmt = params.choice("format", "svg", tuple(plots.FORMATS))
+    fmt = params.arg("format")
     return _image(plots.learning_curve_plot(experiments.curves(), fmt), fmt)
 
 
 @bp.get("/compare/plot/scorecard")
 def plot_scorecard():
-    fmt = params.choice("format", "svg", tuple(plots.FORMATS))
+    fmt = params.arg("format")
     evals = evaluations()
     chosen = selection.few()  # bars of more spaces than this are no longer legible
     return chosen.mark(_image(plots.scorecard_plot({s.name: evals.get(s) for s in chosen.spaces},
@@ -272,15 +251,11 @@ def plot_scorecard():
 @bp.get("/compare/spaces")
 def spaces_overlap():
     """Jaccard overlap of the k nearest neighbours of every shared word in two spaces."""
-    reg = _registry()
-    a, b = reg.get(params.query_word("a")), reg.get(params.query_word("b"))
+    reg, q = _registry(), params.args()
+    a, b = reg.get(q["a"]), reg.get(q["b"])
     if a is b:
         raise InvalidRequest("'a' and 'b' must be different spaces", parameter="b")
-    k = params.integer("k", 10, MAX_SPACE_K)
-    sample = params.integer("sample", 1, 2**31) if "sample" in request.args else None
-    seed = params.whole("seed", 0, 0, 2**31)
-    n = params.integer("n", 20, MAX_LISTED)
-    return _comparisons().get(a, b, k, sample, seed, n)
+    return _comparisons().get(a, b, q["k"], q.get("sample"), q["seed"], q["n"])
 
 
 def _comparisons():

@@ -56,10 +56,17 @@ def render(settings: Settings) -> str:
 
 
 @functools.cache
-def _rendered(limits: tuple) -> str:
-    # Made once per process for each set of limits (apps made with the same settings share it).
-    spec, values = copy.deepcopy(load()), dict(limits)
-    for schema in marked(spec):
+def spec(limits: tuple) -> dict:
+    """The spec with its bounds set from `limits` (Settings.limits().items()); made once per
+    process for each set of limits (apps made with the same settings share it): do not
+    change the answer. service/web/inputs.py checks requests against it."""
+    found, values = copy.deepcopy(load()), dict(limits)
+    for schema in marked(found):
         schema[bound(schema)] = values[schema[MARK]]
+    return found
+
+
+@functools.cache
+def _rendered(limits: tuple) -> str:
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-    return yaml.dump(spec, Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)
+    return yaml.dump(spec(limits), Dumper=dumper, sort_keys=False, allow_unicode=True, width=100)

@@ -4,7 +4,7 @@ The build publishes them in the catalog (service/builder/experiment.py); this on
 """
 from __future__ import annotations
 
-from flask import Blueprint, request
+from flask import Blueprint
 
 from service.errors import NotFound
 from service.store import experiments
@@ -23,10 +23,9 @@ def curves() -> dict[str, dict]:
     if not found:
         raise NotFound("no learning curve in the catalog; `wordspace build` (or `wordspace "
                        "experiment learning-curve --task TASK`) publishes one")
-    task = request.args.get("task")
-    if task is None or task == "":
+    task = params.arg("task")  # a Word, or absent (also when given empty)
+    if task is None:
         return found
-    task = params.word(task, "task")
     if task not in found:
         raise NotFound(f"no learning curve for task '{task}'; published: {', '.join(found)}",
                        task=task, tasks=list(found))

@@ -1,10 +1,11 @@
-"""Read and bound request parameters once, at the edge; every failure is an InvalidRequest
-that says which parameter is wrong and what is allowed.
+"""Request parameters and bodies, read once per request at the edge: args() and body()
+check them against their one definition, the operation's schemas in the served openapi.yaml
+(service/web/inputs.py); the bounds that span parameters (k x items, rows scanned) are
+results() and scan(). Every failure is an InvalidRequest that says which parameter is wrong
+and what is allowed.
 
-Types are held to what openapi.yaml says: an integer is a JSON integer (not "5", not true)
-or, in a query string, ASCII digits; a number is a JSON number (not a boolean); a word has
-a character outside the whitespace of the spec's pattern (ECMAScript's). The JSON body is
-decoded here and only here: finite numbers, nesting at most MAX_JSON_DEPTH deep.
+The JSON body is decoded here and only here: UTF-8, finite numbers, nesting at most
+MAX_JSON_DEPTH deep, sent as JSON (else a 415).
 """
 from __future__ import annotations
 
@@ -13,26 +14,22 @@ import re
 
 import numpy as np
 import orjson
-from flask import request
+from flask import g, request
 
-from service.errors import InvalidRequest, shorten
+from service.errors import InvalidRequest, UnsupportedMediaType, shorten
 from service.settings import MAX_JSON_DEPTH
+from service.web import inputs
 from service.web.state import state
 
-METHODS = ("3cosadd", "3cosmul")
 # Whitespace as ECMAScript's \s (the regex dialect of openapi.yaml) defines it; the spec's
 # Word pattern spells out the same class, so code and contract agree character for character.
 SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008" \
         "\u2009\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
-_VISIBLE = re.compile(f"[^{re.escape(SPACE)}]")
 # orjson reads integers past 64 bits as floats; bodies with one take the standard library
 # path, which keeps them integers (and an unbounded parameter is then clamped).
 # (A run of digits after a point or in an exponent is not an integer.)
 _LONG_INTEGER = re.compile(rb"(?<![0-9.eE+\-])-?[0-9]{19}")
 _FAILED = object()
-_INTEGER = re.compile(r"-?[0-9]{1,4000}")  # Python reads at most 4,300 digits
-# Integers the spec leaves unbounded (offsets, limits) mean the same above this.
-_BIG = 2**62
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
 
 
@@ -40,8 +37,21 @@ def settings():
     return state().settings
 
 
+# What a JSON body may be labelled: JSON, any +json type, or nothing (a bare socket's body).
+_JSON_TYPES = re.compile(r"(application/(json|[!-~]+\+json))?", re.I)
+
+
 def json_body() -> dict:
-    """The request body as a JSON object (whatever its Content-Type says)."""
+    """The request body as a JSON object.
+
+    Raises:
+        UnsupportedMediaType: the body is labelled as something other than JSON (text/plain,
+            a form).
+        InvalidRequest: the body is not a JSON object.
+    """
+    if not _JSON_TYPES.fullmatch(request.mimetype):
+        raise UnsupportedMediaType(f"the request body must be JSON, sent with 'Content-Type: "
+                                   f"application/json'; got '{shorten(request.mimetype, 40)}'")
     body = decode_json(request.get_data(cache=True))
     if not isinstance(body, dict):
         raise InvalidRequest("the request body must be a JSON object")
@@ -108,57 +118,48 @@ def _finite(text: str) -> float:
     return value
 
 
-def query_word(name: str) -> str:
-    value = request.args.get(name)
-    if value is None:
-        raise InvalidRequest(f"query parameter '{name}' is required", parameter=name)
-    return word(value, name)
+def _operation() -> inputs.Operation:
+    return state().inputs.get(request.method, request.url_rule.rule)
 
 
-def word(value, name: str = "word", limit: int | None = None) -> str:
-    """A string with a visible character, of at most `limit` (default WORDSPACE_MAX_WORD_LENGTH) characters."""
-    if not isinstance(value, str) or not _VISIBLE.search(value):
-        raise InvalidRequest(f"'{name}' must be a non-empty string with a character that is not a space", parameter=name)
-    if limit is None:
-        limit = settings().max_word_length
-    if len(value) > limit:
-        raise InvalidRequest(f"'{name}' is longer than {limit} characters", parameter=name)
+def args() -> dict:
+    """The request's query and path parameters, as openapi.yaml defines them (typed, checked,
+    defaulted), read once per request.
+
+    Raises:
+        InvalidRequest: naming the parameter and what it allows.
+    """
+    if "wordspace_args" not in g:
+        g.wordspace_args = _operation().read(request.args, request.view_args or {})
+    return g.wordspace_args
+
+
+def arg(name: str):
+    """One parameter of args(); None when absent and without a default."""
+    return args().get(name)
+
+
+def body() -> dict:
+    """The JSON body, checked against the operation's schema in openapi.yaml, with its
+    integers as ints and its defaults filled in (read once per request).
+
+    Raises:
+        UnsupportedMediaType, InvalidRequest: as json_body(), or naming the member that is
+            wrong and what it allows.
+    """
+    if "wordspace_body" not in g:
+        g.wordspace_body = _operation().read_body(json_body())
+    return g.wordspace_body
+
+
+def word(value, name: str = "word") -> str:
+    """A word inside a composite query string ("a:b,c:d"), held to the spec's Word schema."""
+    schema, check = state().inputs.word
+    if not isinstance(value, str) or not check.is_valid(value):
+        too_long = isinstance(value, str) and len(value) > schema["maxLength"]
+        raise InvalidRequest(f"'{name}' is longer than {schema['maxLength']} characters" if too_long
+                             else f"'{name}' must be {inputs.describe(schema)}", parameter=name)
     return value
-
-
-_QUERY = object()
-ABSENT = object()  # a body member that is not there (unlike one that is null)
-
-
-def k(value=_QUERY) -> int:
-    """k from the query string (or the given body value), 1..WORDSPACE_MAX_K, default 10."""
-    if value is _QUERY:
-        return integer("k", 10, settings().max_k)
-    return _bounded("k", _json_integer("k", value, settings().max_k), settings().max_k)
-
-
-def integer(name: str, default: int, high: int) -> int:
-    """An integer query parameter from 1 to `high`: ASCII digits, nothing else."""
-    return whole(name, default, 1, high)
-
-
-def _json_integer(name: str, value, high: int | None) -> int:
-    # JSON Schema's integer: a number with no fraction (5 or 5.0); never a string or a boolean.
-    if type(value) is int:
-        return value
-    if type(value) is float and value.is_integer():
-        return int(value)
-    raise InvalidRequest(f"'{name}' must be an integer" + (f" from 1 to {high}" if high else ""),
-                         parameter=name)
-
-
-def _bounded(name: str, value: int, high: int | None, low: int = 1) -> int:
-    """`value` if within low..high; high None: no upper bound (clamped to 2^62)."""
-    if value < low or (high is not None and value > high):
-        shown = f"from {low} to {high}" if high is not None else f"at least {low}"
-        raise InvalidRequest(f"'{name}' must be {shown}; got {shorten(str(value), 24)}",
-                             parameter=name)
-    return min(value, _BIG)
 
 
 def results(k_: int, batch_size: int) -> None:
@@ -168,80 +169,6 @@ def results(k_: int, batch_size: int) -> None:
         raise InvalidRequest(f"k x items = {k_} x {batch_size} = {k_ * batch_size} results; at most "
                              f"{limit} per request (WORDSPACE_MAX_RESULTS): lower k or split the "
                              "batch", parameter="k")
-
-
-def choice(name: str, default: str, allowed) -> str:
-    """A query parameter that is one of `allowed` (case-folded)."""
-    value = request.args.get(name, default).lower()
-    if value not in allowed:
-        raise InvalidRequest(f"'{name}' must be one of {', '.join(allowed)}", parameter=name)
-    return value
-
-
-def method(value=_QUERY) -> str:
-    raw = request.args.get("method", "3cosadd") if value is _QUERY else value
-    if not isinstance(raw, str) or raw.lower() not in METHODS:
-        raise InvalidRequest(f"'method' must be one of {', '.join(METHODS)}", parameter="method")
-    return raw.lower()
-
-
-def batch(body: dict, name: str, *, required: bool = True, empty: bool = False,
-          limit: int | None = None) -> list | None:
-    """A list from the body, at most `limit` (default WORDSPACE_MAX_BATCH) items; empty only
-    if `empty`."""
-    value = body.get(name)
-    if value is None and not required:
-        return None
-    limit = limit or settings().max_batch
-    if not isinstance(value, list) or (not value and not empty):
-        raise InvalidRequest(f"'{name}' must be a {'' if empty else 'non-empty '}list", parameter=name)
-    if len(value) > limit:
-        raise InvalidRequest(f"'{name}' has {len(value)} items; at most {limit} per request",
-                             parameter=name)
-    return value
-
-
-def words(body: dict, name: str, *, required: bool = True, empty: bool = False,
-          limit: int | None = None) -> list[str]:
-    values = batch(body, name, required=required, empty=empty, limit=limit)
-    length = settings().max_word_length  # read once, not per word of a 1,000-word batch
-    return [word(v, name, length) for v in values] if values is not None else []
-
-
-_NUMBERS = {int, float}
-
-
-def vectors(body: dict, name: str = "vectors") -> list[list]:
-    """A batch of vectors: lists of JSON numbers (booleans and strings are not numbers)."""
-    values = batch(body, name)
-    for value in values:
-        if not isinstance(value, list) or not set(map(type, value)) <= _NUMBERS:
-            raise InvalidRequest(f"'{name}' must be a list of lists of numbers", parameter=name)
-    return values
-
-
-def texts(body: dict, name: str) -> list[str]:
-    """A batch of texts, each a string of at most WORDSPACE_MAX_TEXT_LENGTH characters."""
-    values = batch(body, name)
-    limit = settings().max_text_length
-    for value in values:
-        if not isinstance(value, str):
-            raise InvalidRequest(f"every item of '{name}' must be a string", parameter=name)
-        if len(value) > limit:
-            raise InvalidRequest(f"a text in '{name}' is longer than {limit} characters",
-                                 parameter=name)
-    return values
-
-
-def restrict_vocab(value=_QUERY) -> int | None:
-    """restrict_vocab=N from the query (or the given body value): only the N most frequent
-    words may answer (gensim's meaning); None when absent. Typed like every integer here:
-    ASCII digits in a query, a JSON integer in a body (null is not one)."""
-    if value is _QUERY:
-        if "restrict_vocab" not in request.args:
-            return None
-        return whole("restrict_vocab", 1, 1, None)
-    return _bounded("restrict_vocab", _json_integer("restrict_vocab", value, None), None)
 
 
 def scan(allowed, queries: int, body: dict | None = None) -> None:
@@ -256,34 +183,3 @@ def scan(allowed, queries: int, body: dict | None = None) -> None:
                              f"{rows * queries} scored; at most {limit} per request "
                              f"(WORDSPACE_MAX_SCAN_ROWS): lower {name} or split the batch",
                              parameter=name)
-
-
-def candidates(body: dict) -> list[str] | None:
-    """The body's "candidates": the only words that may answer; None when absent (null is
-    not a list)."""
-    if "candidates" not in body:
-        return None
-    value = body["candidates"]
-    if not isinstance(value, list) or not value:
-        raise InvalidRequest("'candidates' must be a non-empty list of words", parameter="candidates")
-    limit = settings().max_candidates
-    if len(value) > limit:
-        raise InvalidRequest(f"'candidates' has {len(value)} words; at most {limit} "
-                             "(WORDSPACE_MAX_CANDIDATES)", parameter="candidates")
-    return [word(v, "candidates") for v in value]
-
-
-def whole(name: str, default: int, low: int, high: int | None) -> int:
-    """An integer query parameter from `low` to `high` (None: unbounded, clamped to 2^62):
-    ASCII digits, nothing else."""
-    raw = request.args.get(name)
-    if raw is None:
-        return default
-    if not _INTEGER.fullmatch(raw):
-        raise InvalidRequest(f"'{name}' must be an integer (ASCII digits)", parameter=name)
-    return _bounded(name, int(raw), high, low)
-
-
-def flag(name: str) -> bool:
-    """A true/false query parameter, false when absent."""
-    return choice(name, "false", ("true", "false", "1", "0")) in ("true", "1")

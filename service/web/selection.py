@@ -16,11 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Response, request
+from flask import Response
 
 from service.analysis import verdict
 from service.errors import InvalidRequest
-from service.settings import MAX_SPACES, MAX_SPACES_PARAM
+from service.settings import MAX_SPACES
 from service.web import params
 from service.web.state import state
 
@@ -50,18 +50,11 @@ def _registry():
 def named(raw=None) -> list[str]:
     """The names in `spaces` (the query's unless `raw` is given), in order, once each; [] when
     none is named ("spaces=", "spaces=,", an empty list)."""
-    raw = request.args.get("spaces") if raw is None else raw
+    raw = params.arg("spaces") if raw is None else raw  # its type and length: the spec's
     if raw is None or raw == "" or raw == []:
         return []
-    if isinstance(raw, str):
-        if len(raw) > MAX_SPACES_PARAM:
-            raise InvalidRequest(f"'spaces' is longer than {MAX_SPACES_PARAM} characters; "
-                                 "leave it out to compare every space", parameter="spaces")
-        names = [n.strip(params.SPACE) for n in raw.split(",") if n.strip(params.SPACE)]
-    elif isinstance(raw, list) and all(isinstance(n, str) for n in raw):
-        names = raw
-    else:
-        raise InvalidRequest("'spaces' must be a list of space names", parameter="spaces")
+    names = ([n.strip(params.SPACE) for n in raw.split(",") if n.strip(params.SPACE)]
+             if isinstance(raw, str) else raw)
     return list(dict.fromkeys(names))
 
 

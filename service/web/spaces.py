@@ -6,10 +6,9 @@ hold no try/except (errors are turned into problem+json by service/errors.py).
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, request, stream_with_context
+from flask import Blueprint, Response, stream_with_context
 
 from service.analysis.overlap import ranks_of
-from service.errors import InvalidRequest
 from service.store import export as exports
 from service.store import restrict, vocabulary
 from service.store.search import as_hits
@@ -44,25 +43,21 @@ def _limits() -> dict:
     return params.settings().limits()
 
 
-def _allowed(s, body: dict | None = None):
-    """Rows that may answer, from `candidates` (body) and `restrict_vocab` (body or query);
-    None when neither is given (the index is searched)."""
-    if body is None:
-        restrict_vocab, words = params.restrict_vocab(), None
-    else:
-        given = body.get("restrict_vocab", params.ABSENT)
-        restrict_vocab = None if given is params.ABSENT else params.restrict_vocab(given)
-        words = params.candidates(body)
+def _allowed(s, given: dict) -> tuple:
+    """Rows that may answer, from `candidates` (a body's) and `restrict_vocab` (the query's or
+    a body's), None when neither is given (the index is searched); and the answer's
+    `unknown_candidates` ({} when every candidate is in the space). Each candidate is looked
+    up once."""
+    words, restrict_vocab = given.get("candidates"), given.get("restrict_vocab")
     if words is None and restrict_vocab is None:
-        return None
-    rows = None if words is None else [r for r in (s.find(w) for w in words) if r is not None]
-    return restrict.allowed_rows(s, rows, restrict_vocab)
-
-
-def _unknown_candidates(s, body: dict) -> dict:
-    words = params.candidates(body) or []
-    missing = [w for w in words if s.find(w) is None]
-    return {"unknown_candidates": missing} if missing else {}
+        return None, {}
+    rows, missing = None, []
+    if words is not None:
+        found = [(w, s.find(w)) for w in words]
+        rows = [r for _, r in found if r is not None]
+        missing = [w for w, r in found if r is None]
+    extra = {"unknown_candidates": missing} if missing else {}
+    return restrict.allowed_rows(s, rows, restrict_vocab), extra
 
 
 @bp.get("/spaces")
@@ -84,9 +79,10 @@ def get_space(space):
 @bp.get("/spaces/<space>/neighbors")
 def neighbors(space):
     s = _space(space)
-    word, k = params.query_word("word"), params.k()
+    q = params.args()
+    word, k = q["word"], q["k"]
     row = s.lookup(word)
-    found = s.neighbor_hits([row], k, _allowed(s))[0]
+    found = s.neighbor_hits([row], k, _allowed(s, q)[0])[0]
     return {"space": s.name, "word": word, "key": s.index_to_key[row], "k": k,
             "neighbors": _hits(found)}
 
@@ -94,14 +90,11 @@ def neighbors(space):
 @bp.post("/spaces/<space>/neighbors")
 def neighbors_batch(space):
     s = _space(space)
-    body = params.json_body()
-    k = params.k(body.get("k", 10))
-    if ("words" in body) == ("vectors" in body):
-        raise InvalidRequest("give exactly one of 'words' or 'vectors'")
-    allowed = _allowed(s, body)
-    extra = _unknown_candidates(s, body)
+    body = params.body()  # exactly one of words or vectors (the schema's oneOf)
+    k = body["k"]
+    allowed, extra = _allowed(s, body)
     if "vectors" in body:
-        vectors = params.vectors(body)
+        vectors = body["vectors"]
         params.results(k, len(vectors))
         params.scan(allowed, len(vectors), body)
         xq = s.check_vectors(vectors)
@@ -109,7 +102,7 @@ def neighbors_batch(space):
                  else [as_hits(f) for f in s.scan(xq, k, allowed)])
         results = [{"neighbors": _hits(f)} for f in found]
         return {"space": s.name, "k": k, "results": results, **extra}
-    words = params.words(body, "words")
+    words = body["words"]
     params.results(k, len(words))
     params.scan(allowed, len(words), body)
     rows = [s.find(w) for w in words]
@@ -128,8 +121,8 @@ def neighbors_batch(space):
 @bp.get("/spaces/<space>/analogy")
 def analogy(space):
     s = _space(space)
-    a, b, c = (params.query_word(n) for n in "abc")
-    k, method = params.k(), params.method()
+    q = params.args()
+    a, b, c, k, method = q["a"], q["b"], q["c"], q["k"], q["method"]
     found = s.analogy([s.lookup(b), s.lookup(c)], [s.lookup(a)], k, method)
     return {"space": s.name, "a": a, "b": b, "c": c, "k": k, "method": method,
             "answers": _neighbors(found)}
@@ -138,24 +131,24 @@ def analogy(space):
 @bp.post("/spaces/<space>/analogy")
 def analogy_post(space):
     s = _space(space)
-    body = params.json_body()
-    limit = params.settings().max_analogy_words
-    positive = params.words(body, "positive", limit=limit)
-    negative = params.words(body, "negative", required=False, empty=True, limit=limit)
-    k, method = params.k(body.get("k", 10)), params.method(body.get("method", "3cosadd"))
+    body = params.body()
+    positive, negative = body["positive"], body.get("negative", [])
+    k, method = body["k"], body["method"].lower()
+    allowed, extra = _allowed(s, body)
     found = s.analogy([s.lookup(w) for w in positive], [s.lookup(w) for w in negative], k, method,
-                      _allowed(s, body))
+                      allowed)
     return {"space": s.name, "positive": positive, "negative": negative, "k": k,
-            "method": method, "answers": _neighbors(found), **_unknown_candidates(s, body)}
+            "method": method, "answers": _neighbors(found), **extra}
 
 
 @bp.get("/spaces/<space>/similarity")
 def similarity(space):
     s = _space(space)
-    a, b = params.query_word("a"), params.query_word("b")
+    q = params.args()
+    a, b = q["a"], q["b"]
     ra, rb = s.lookup(a), s.lookup(b)
     answer = {"space": s.name, "a": a, "b": b, "similarity": s.similarity(ra, rb)}
-    if params.flag("rank"):
+    if q["rank"]:
         # gensim's rank(a, b): 1 + the words other than a strictly more similar to a than b is.
         answer["rank"] = ranks_of(s.vectors @ s.vectors[ra], [rb], exclude=[ra])[0]
     return answer
@@ -164,12 +157,8 @@ def similarity(space):
 @bp.post("/spaces/<space>/similarity")
 def similarity_batch(space):
     s = _space(space)
-    pairs = params.batch(params.json_body(), "pairs")
     results = []
-    for pair in pairs:
-        if not isinstance(pair, list) or len(pair) != 2:
-            raise InvalidRequest("each item of 'pairs' must be a list of two words")
-        a, b = params.word(pair[0], "pairs"), params.word(pair[1], "pairs")
+    for a, b in params.body()["pairs"]:  # pairs of words (the schema's)
         ra, rb = s.find(a), s.find(b)
         missing = [w for w, r in ((a, ra), (b, rb)) if r is None]
         score = s.similarity(ra, rb) if not missing else None
@@ -185,7 +174,7 @@ def embed(space):
     from service.store.embed import describe, embed_texts
 
     s = _space(space)
-    texts = params.texts(params.json_body(), "texts")
+    texts = params.body()["texts"]
     results = [{"vector": [float(x) for x in e.vector], "tokens": e.tokens, "missing": e.missing}
                for e in embed_texts(s, texts)]
     return {"space": s.name, "kind": s.describe()["kind"], **describe(s), "results": results}
@@ -194,7 +183,7 @@ def embed(space):
 @bp.get("/spaces/<space>/vectors/<path:word>")
 def vector(space, word):
     s = _space(space)
-    row = s.lookup(params.word(word))
+    row = s.lookup(params.arg("word"))
     raw = s.raw_vector(row)
     return {"space": s.name, "word": word, "key": s.index_to_key[row], "index": row,
             "vector": [float(x) for x in raw], "norm": float(s.norms[row])}
@@ -205,7 +194,7 @@ def vectors(space):
     """Many stored vectors in one request; a missing word gives found: false."""
     s = _space(space)
     results = []
-    for word in params.words(params.json_body(), "words"):
+    for word in params.body()["words"]:
         row = s.find(word)
         if row is None:
             results.append({"word": word, "found": False})
@@ -227,13 +216,8 @@ def _prefixes(s) -> vocabulary.PrefixIndex:
 @bp.get("/spaces/<space>/words")
 def words(space):
     s = _space(space)
-    prefix = request.args.get("prefix", "")
-    if len(prefix) > params.settings().max_word_length:
-        raise InvalidRequest(f"'prefix' is longer than {params.settings().max_word_length} "
-                             "characters", parameter="prefix")
-    offset = params.whole("offset", 0, 0, None)
-    most = params.settings().max_page
-    limit = params.whole("limit", min(1000, most), 1, most)
+    q = params.args()
+    prefix, offset, limit = q.get("prefix", ""), q["offset"], q["limit"]
     total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
     return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
@@ -244,8 +228,8 @@ def words(space):
 def export(space):
     """The space as the Embedding Projector's zip or word2vec text, streamed."""
     s = _space(space)
-    fmt = params.choice("format", "projector", tuple(exports.FORMATS))
-    limit = params.whole("limit", len(s), 1, None) if "limit" in request.args else None
+    q = params.args()
+    fmt, limit = q["format"], q.get("limit")
     name = f"{s.name}-{fmt}{exports.SUFFIX[fmt]}"
     return Response(stream_with_context(exports.export(s, fmt, limit)), content_type=exports.FORMATS[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

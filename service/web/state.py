@@ -27,6 +27,7 @@ class AppState:
     metrics: object               # service/web/metrics.py's Metrics (imported by create_app)
     keys: list[bytes]             # API keys, compared in constant time (service/web/auth.py)
     openapi: str                  # the spec served, bounds from settings (service/web/contract.py)
+    inputs: object = None         # service/web/inputs.py's Operations: requests checked against the spec
     master_pid: int | None = None  # gunicorn's master (service/server.py); None in one process
     alignments: Alignments = field(default_factory=Alignments)  # pairs of spaces aligned
     comparisons: Comparisons = field(default_factory=Comparisons)  # /v1/compare/spaces answers

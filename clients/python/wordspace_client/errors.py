@@ -6,6 +6,8 @@ the matching exception, keeping the fields the server sent (word, space, suggest
 """
 from __future__ import annotations
 
+from wordspace_client import problems
+
 
 class WordspaceError(Exception):
     """Any failure of a call: a problem answer, a refused connection, a timeout."""
@@ -71,14 +73,17 @@ class NotReady(WordspaceError):
     """503: the space is configured but was refused at load, or the server is overloaded."""
 
 
+# The type URIs and titles come from problems.py, the server's table (service/errors.py).
 _BY_TYPE = {
-    "/problems/invalid-request": InvalidRequest,
-    "/problems/unauthorized": Unauthorized,
-    "/problems/unknown-space": UnknownSpace,
-    "/problems/unknown-word": UnknownWord,
-    "/problems/space-not-ready": NotReady,
+    problems.INVALID_REQUEST: InvalidRequest,
+    problems.UNSUPPORTED_MEDIA_TYPE: InvalidRequest,
+    problems.UNAUTHORIZED: Unauthorized,
+    problems.UNKNOWN_SPACE: UnknownSpace,
+    problems.UNKNOWN_WORD: UnknownWord,
+    problems.SPACE_NOT_READY: NotReady,
 }
-_BY_STATUS = {400: InvalidRequest, 401: Unauthorized, 413: InvalidRequest, 503: NotReady}
+_BY_STATUS = {400: InvalidRequest, 401: Unauthorized, 413: InvalidRequest, 415: InvalidRequest,
+              503: NotReady}
 
 
 def from_problem(status: int, problem: dict | None, url: str, text: str = "") -> WordspaceError:
@@ -86,6 +91,6 @@ def from_problem(status: int, problem: dict | None, url: str, text: str = "") ->
     problem = problem if isinstance(problem, dict) else {}
     cls = _BY_TYPE.get(problem.get("type", "")) or _BY_STATUS.get(status, WordspaceError)
     detail = problem.get("detail") or text.strip()[:200] or "no detail"
-    title = problem.get("title")
+    title = problem.get("title") or problems.TITLES.get(status)  # a proxy's page may have none
     return cls(f"{status} {title or 'error'}: {detail}", status=status, type=problem.get("type"),
                title=title, problem=problem, url=url)

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from numbers import Integral
 
+from wordspace_client import problems
 from wordspace_client.errors import UnknownWord
 from wordspace_client.evaluate import Evaluations
 from wordspace_client.optional import np
@@ -95,7 +96,7 @@ class KeyedVectors(TableArrays, Evaluations):
                 problem = {**e.problem, **problem, "suggestions": e.suggestions}
         close = f"; close keys: {', '.join(problem['suggestions'])}" if problem["suggestions"] else ""
         return UnknownWord(f"Key '{key}' not present in space '{self._space.name}'{close}", status=404,
-                           type="/problems/unknown-word", problem=problem)
+                           type=problems.UNKNOWN_WORD, problem=problem)
 
     def _key(self, key) -> str:
         if isinstance(key, (int, np.integer)):
