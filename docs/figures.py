@@ -22,10 +22,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests/support starts the server
+if str(ROOT) not in sys.path:  # bench/server.py starts the server
     sys.path.insert(0, str(ROOT))
 
-from tests.support.server import serve  # noqa: E402
+from bench.server import serve  # noqa: E402
 
 DOCS = ROOT / "docs"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,7 +36,7 @@ PAIRS = "good:bad,good:great,alps:himalaya"
 
 
 class Service:
-    """`wordspace serve` on a free port (tests/support/server.py starts it, as for the tests),
+    """`wordspace serve` on a free port (bench/server.py starts it, as for the tests),
     ready once /readyz answers 200; stopped on exit."""
 
     def __init__(self, catalog: Path):
