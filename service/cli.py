@@ -23,6 +23,7 @@ from service.settings import Settings, env_table
 from service.store import catalog, formats
 from service.store import export as exports
 from service.store import index as ix
+from service.store import topk as tk
 from service.store.kinds import KINDS
 
 log = logging.getLogger("wordspace")
@@ -47,13 +48,14 @@ def main(argv: list[str] | None = None) -> int:
                         "keras:MODEL.keras; "
                         "a bare FILE has its format guessed from its contents")
     p.add_argument("--index", dest="factory", metavar="FACTORY",
-                   help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
+                   help=f"faiss factory string (default: Flat up to {ix.EXACT_LIMIT:,} rows, HNSW32 "
+                        f"up to {ix.GRAPH_LIMIT:,}, IVF above: {ix.default_factory(3_000_000)} for 3M)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
-    p.add_argument("--target-recall", type=float, default=0.99, metavar="R",
+    p.add_argument("--target-recall", type=float, default=ix.TARGET_RECALL, metavar="R",
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--topk-rows", type=int, metavar="N",
-                   help="store the exact top-100 of the first N rows (0: none; default up to "
-                        "50,000 within a build budget that gives large tables fewer or none)")
+                   help=f"store the exact top-{tk.K} of the first N rows (0: none; default up to "
+                        f"{tk.ROWS:,} within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
     p.add_argument("--standardize", metavar="MODULE:FUNCTION",

@@ -1,5 +1,6 @@
 """The API contract served at /openapi.yaml: the repository's openapi.yaml with every bound
-the server enforces set to the running server's value.
+the server enforces set to the running server's value, and its version the installed
+package's (pyproject.toml's, read from the metadata).
 
 In the file each such bound sits in a schema marked `x-limit: NAME`, next to its default
 value; NAME is a key of Settings.limits() (service/settings.py). The file is read once per
@@ -15,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from service.settings import Settings
+from service.version import package_version
 
 # service/openapi.yaml is a link to the repository's openapi.yaml, so the installed
 # package carries the same file.
@@ -59,6 +61,7 @@ def render(settings: Settings) -> str:
 def _rendered(limits: tuple) -> str:
     # Made once per process for each set of limits (apps made with the same settings share it).
     spec, values = copy.deepcopy(load()), dict(limits)
+    spec["info"]["version"] = package_version()
     for schema in marked(spec):
         schema[bound(schema)] = values[schema[MARK]]
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
