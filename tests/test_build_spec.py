@@ -1,7 +1,8 @@
 """The catalog spec: the default spec declares the six spaces, a user's spec parses with its
 paths relative to the file, every mistake is one line naming the entry, the key and what is
-allowed, the options `--task-data`, `--word2vec` and `--corpus` become spec entries, and `build-index` is a one-entry spec
-through the runner (cached when nothing changed, rebuilt when an option does)."""
+allowed, the options `--task-data`, `--word2vec` and `--corpus` become spec entries, and
+`build-index` is a one-entry spec through the runner (cached when nothing changed, rebuilt
+when an option does)."""
 from __future__ import annotations
 
 import argparse
