@@ -8,7 +8,6 @@ examples from the API, and rewrites README.md and docs/results.md between their
 rounded to 3 digits, the curl answers are quoted as returned.
 
     .venv/bin/python docs/figures.py [--catalog indexes] [--build-seconds S] [--no-readme]
-                                     [--only first-screen,pairs,...]
 """
 from __future__ import annotations
 
@@ -225,29 +224,21 @@ def main() -> None:
     parser.add_argument("--build-seconds", type=float,
                         help="the build's duration, when the catalog did not record it")
     parser.add_argument("--no-readme", action="store_true", help="only the screenshots")
-    parser.add_argument("--only", help="comma-separated blocks to rewrite, e.g. first-screen "
-                                       "(no screenshots unless verdict is one)")
     args = parser.parse_args()
-    only = [n.strip() for n in args.only.split(",")] if args.only else None
     with Service(args.catalog.resolve()) as svc:
         spaces = svc.get("/v1/spaces")["spaces"]
-        printed = None
-        if only is None or "verdict" in only:
-            printed = shoot(svc.base)
-            print(f"docs/page.png, docs/page-390.png\nverdict as the page printed it:\n  {printed}")
+        printed = shoot(svc.base)
+        print(f"docs/page.png, docs/page-390.png\nverdict as the page printed it:\n  {printed}")
         if args.no_readme:
             return
         pages = {path: path.read_text(encoding="utf-8") for path in FIGURE_PAGES}
-        blocks = {"first-screen": lambda: first_screen(svc, spaces),
-                  "verdict": lambda: verdict_section(svc.get("/v1/compare/verdict"), printed),
-                  "seed": lambda: seed_section(svc, spaces), "pairs": lambda: pairs_section(svc),
-                  "build": lambda: build_section(args.catalog, args.build_seconds),
-                  "curl": lambda: curl_section(svc, spaces)}
-        for name in only or blocks:
-            if name not in blocks:
-                raise SystemExit(f"--only {name}: the blocks are {', '.join(blocks)}")
+        for name, content in (("first-screen", first_screen(svc, spaces)),
+                              ("verdict", verdict_section(svc.get("/v1/compare/verdict"), printed)),
+                              ("seed", seed_section(svc, spaces)), ("pairs", pairs_section(svc)),
+                              ("build", build_section(args.catalog, args.build_seconds)),
+                              ("curl", curl_section(svc, spaces))):
             path = page_with(pages, name)
-            pages[path] = replace(pages[path], name, blocks[name]())
+            pages[path] = replace(pages[path], name, content)
         for path, text in pages.items():
             path.write_text(text, encoding="utf-8")
         print(", ".join(str(p.relative_to(ROOT)) for p in pages) + ": figures rewritten")

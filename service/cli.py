@@ -23,7 +23,6 @@ from service.settings import Settings, env_table
 from service.store import catalog, formats
 from service.store import export as exports
 from service.store import index as ix
-from service.store import topk as tk
 from service.store.kinds import KINDS
 
 log = logging.getLogger("wordspace")
@@ -54,8 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--target-recall", type=float, default=ix.TARGET_RECALL, metavar="R",
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--topk-rows", type=int, metavar="N",
-                   help=f"store the exact top-{tk.K} of the first N rows (0: none; default up to "
-                        f"{tk.ROWS:,} within a build budget that gives large tables fewer or none)")
+                   help="store the exact top-100 of the first N rows (0: none; default up to "
+                        "50,000 within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help="Keras: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help="Keras: vocabulary file, one word per line")
     p.add_argument("--standardize", metavar="MODULE:FUNCTION",

@@ -10,6 +10,7 @@ test split), sentence vectors (the model's pooling output where exact, else the 
 label) and the verdict."""
 from __future__ import annotations
 
+import contextlib
 import csv
 
 import numpy as np
@@ -104,68 +105,77 @@ def keras_accuracy(path, extra, texts, labels) -> float:
     return accuracy
 
 
-@pytest.fixture(scope="module", params=["spec", "build-index"])
-def served(request, catalogs):
-    """Each route's catalog served by gunicorn (pytest runs one route's tests, then the other's)."""
-    cat = dict(zip(("spec", "build-index"), catalogs))[request.param]
-    with serve(cat, ready="/readyz") as server:
-        listed = {s["name"]: s for s in requests.get(server.url("/v1/spaces")).json()["spaces"]}
-        yield request.param, server, listed
+@pytest.fixture(scope="module")
+def served(catalogs):
+    """served(route): that route's catalog under gunicorn, started on first use and kept for
+    the module's other tests."""
+    running = {}
+    with contextlib.ExitStack() as stack:
+
+        @contextlib.contextmanager
+        def one(route: str):
+            if route not in running:
+                cat = dict(zip(("spec", "build-index"), catalogs))[route]
+                running[route] = stack.enter_context(serve(cat, ready="/readyz"))
+            yield running[route]
+
+        yield one
 
 
-@pytest.mark.parametrize("shape", SHAPES)
-def test_each_shape_served_as_a_task_space(models, served, test_split, shape):
-    """One shape through one route: a failing shape does not hide the others."""
+@pytest.mark.parametrize("route", ["spec", "build-index"])
+@pytest.mark.parametrize("chosen", SHAPES)
+def test_each_shape_served_as_a_task_space(models, served, test_split, route, chosen):
+    """One shape through one route per test, so a failing shape hides none of the others."""
     _, made = models
-    route, server, listed = served
-    path, extra = made[shape]
     texts = list(test_split.texts)
     labels = [int(test_split.classes[i]) for i in test_split.labels]
-    assert sorted(listed) == list(SHAPES)
-    space = listed[shape]
-    d = space["details"]
-    assert (space["kind"], d["task"]) == ("task", TASK)
-    assert d["split"]["test"] == len(texts)
-    want = keras_accuracy(path, extra, texts, labels)
-    assert d["test_accuracy"] == pytest.approx(want, abs=1e-4)
-    majority = max(np.mean(labels), 1 - np.mean(labels))
-    assert d["test_accuracy"] > majority + 0.05  # it learned: not a constant answer
-    print(f"{route} {shape}: the model's own test accuracy {d['test_accuracy']} "
-          f"(Keras' evaluate {want:.4f}); {d['sentence_vectors']}")
+    with served(route) as server:
+        listed = {s["name"]: s for s in requests.get(server.url("/v1/spaces")).json()["spaces"]}
+        assert sorted(listed) == list(SHAPES)
+        for shape, (path, extra) in made.items():
+            if shape != chosen:
+                continue
+            space = listed[shape]
+            d = space["details"]
+            assert (space["kind"], d["task"]) == ("task", TASK), shape
+            assert d["split"]["test"] == len(texts), shape
+            want = keras_accuracy(path, extra, texts, labels)
+            assert d["test_accuracy"] == pytest.approx(want, abs=1e-4), shape
+            majority = max(np.mean(labels), 1 - np.mean(labels))
+            assert d["test_accuracy"] > majority + 0.05, shape  # it learned: not a constant answer
+            print(f"{route} {shape}: the model's own test accuracy {d['test_accuracy']} "
+                  f"(Keras' evaluate {want:.4f}); {d['sentence_vectors']}")
 
-    card = requests.get(server.url(f"/v1/spaces/{shape}/evaluation")).json()
-    assert card["task"]["computed"] and card["task"]["dataset"] == TASK
-    probe = card["task"]["probe"]
-    assert probe["baseline"] < probe["accuracy"] <= 1  # better than always the majority class
+            card = requests.get(server.url(f"/v1/spaces/{shape}/evaluation")).json()
+            assert card["task"]["computed"] and card["task"]["dataset"] == TASK, shape
+            probe = card["task"]["probe"]  # better than always the majority class:
+            assert probe["baseline"] < probe["accuracy"] <= 1, shape
 
-    answer = requests.post(server.url(f"/v1/spaces/{shape}/embed"), json={"texts": texts[:100]}).json()
-    said = d["sentence_vectors"]
-    assert (answer["computed"], answer["exact"]) == (said["computed"], said["exact"])
-    if shape in ("a", "b"):  # a Conv1D; the vectorizer outside: labelled, never silent
-        assert said["exact"] is False
-        assert ("the model's Conv1D is not applied" if shape == "a"
-                else "the vectorizer is outside the model") in said["computed"]
-    else:  # the model's pooling layer, computed without TensorFlow
-        assert said["exact"] is True
-        got = np.array([r["vector"] for r in answer["results"]])
-        cos = km.cosines(got, km.pooling_output(path, texts[:100]))
-        print(f"{route} {shape}: min cosine to the model's pooling output {cos.min():.6f}")
-        assert cos.min() >= 0.999
-    if shape == "c":
-        assert d["unused_rows"] == 500
+            answer = requests.post(server.url(f"/v1/spaces/{shape}/embed"),
+                                   json={"texts": texts[:100]}).json()
+            said = d["sentence_vectors"]
+            assert (answer["computed"], answer["exact"]) == (said["computed"], said["exact"])
+            if shape in ("a", "b"):  # a Conv1D; the vectorizer outside: labelled, never silent
+                assert said["exact"] is False, shape
+                assert ("the model's Conv1D is not applied" if shape == "a"
+                        else "the vectorizer is outside the model") in said["computed"]
+            else:  # the model's pooling layer, computed without TensorFlow
+                assert said["exact"] is True, shape
+                got = np.array([r["vector"] for r in answer["results"]])
+                cos = km.cosines(got, km.pooling_output(path, texts[:100]))
+                print(f"{route} {shape}: min cosine to the model's pooling output {cos.min():.6f}")
+                assert cos.min() >= 0.999, shape
+        assert listed["c"]["details"]["unused_rows"] == 500
 
-
-def test_the_verdict_covers_every_shape(served):
-    route, server, _ = served
-    verdict = requests.get(server.url("/v1/compare/verdict")).json()
-    rows = {r["space"]: r for r in verdict["spaces"]}
-    assert sorted(rows) == list(SHAPES)
-    for shape, r in rows.items():
-        assert (r["kind"], r["trained_for"], r["task"]) == ("task", TASK, TASK), shape
-        assert r["places"] != "no task data" and r["probe"] is not None, shape
-    assert verdict["task"][TASK] and set(verdict["task"][TASK]) <= set(SHAPES)
-    assert "no task data" not in verdict["sentence"]
-    print(f"{route}: {verdict['sentence']}")
+        verdict = requests.get(server.url("/v1/compare/verdict")).json()
+        rows = {r["space"]: r for r in verdict["spaces"]}
+        assert sorted(rows) == list(SHAPES)
+        for shape, r in rows.items():
+            assert (r["kind"], r["trained_for"], r["task"]) == ("task", TASK, TASK), shape
+            assert r["places"] != "no task data" and r["probe"] is not None, shape
+        assert verdict["task"][TASK] and set(verdict["task"][TASK]) <= set(SHAPES)
+        assert "no task data" not in verdict["sentence"]
+        print(f"{route}: {verdict['sentence']}")
 
 
 def test_both_routes_publish_the_same_space(models, catalogs, capsys):
