@@ -1,6 +1,5 @@
 """A count-bounded load generator over the API's query kinds, and what a kill -9 of a worker does
-to it: for `make soak` (bench/soak.py, scale.py) and tests/test_load_faults.py
-(through tests/support/load.py).
+to it: for `make soak` (bench/soak.py, scale.py) and tests/test_load_faults.py, which import it.
 
 It sends a fixed list of raw HTTP/1.1 requests (GET neighbours, analogy and similarity, POST
 neighbours for a batch of words) over keep-alive connections from client processes, one

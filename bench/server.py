@@ -1,10 +1,10 @@
 """The one way to start the real service (`wordspace serve`, gunicorn; or `serve --proxy`, nginx
-in front) on a free loopback port, for the benches (soak.py, scale.py, bounds.py), the tests
-(tests/support/server.py re-exports it), the client's tests and docs/figures.py; and the
-process ids of its workers.
+in front) on a free loopback port, for the benches (soak.py, scale.py, bounds.py), the tests,
+the client's tests and docs/figures.py; the process ids of its workers; and `until`, the poll
+for state another process changes without telling.
 
 It lives in bench/ because the benches own their harness and never import the tests; the
-tests may import the benches' harness."""
+tests import it from here."""
 from __future__ import annotations
 
 import contextlib
@@ -119,3 +119,12 @@ def wait_for_workers(master: int, n: int, timeout: float = 30) -> list[int]:
         time.sleep(0.05)  # polls /proc: gunicorn sends no event when a worker is up
     return found
 
+
+def until(condition, timeout: float = 30, what: str = "the condition") -> None:
+    """Poll `condition()` until it is true; fail after `timeout` seconds. For state another
+    process or thread changes without telling (requests answered, workers replaced)."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what}: not after {timeout} s")
+        time.sleep(0.05)

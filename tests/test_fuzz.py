@@ -15,7 +15,7 @@ import requests
 
 from service.store import catalog
 from tests.support.tables import toy_table
-from tests.support.server import serve
+from bench.server import serve
 
 pytestmark = pytest.mark.slow
 KEY = "fuzz-key"

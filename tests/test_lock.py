@@ -41,10 +41,10 @@ def declared(path, extras: tuple[str, ...] = ()) -> list[Requirement]:
     return reqs
 
 
-SETS = {
+SETS = {  # what `make lock` compiles each from
     "serve": [("pyproject.toml", ())],
-    "train": [("pyproject.toml", ("train",))],
-    "dev": [("pyproject.toml", ("train", "test")), ("clients/python/pyproject.toml", ("numpy",))],
+    "train": [("pyproject.toml", ("train", "glove"))],
+    "dev": [("pyproject.toml", ("train", "glove", "test")), ("clients/python/pyproject.toml", ("numpy",))],
 }
 
 

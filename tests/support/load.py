@@ -1,4 +1,0 @@
-"""The load generator and the kill -9 attribution of `make soak`, for tests/test_load_faults.py:
-bench/load.py's, so the test and the long run drive the same code."""
-from bench.load import (MIX, attribute, drive, exchange, http_request, kill_worker,  # noqa: F401
-                        mixed_requests, summarize, worker_connections)
