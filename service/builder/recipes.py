@@ -29,7 +29,7 @@ from service.builder.postprocess import PostProcess
 from service.builder.sources import read_table
 from service.builder.spec import Spec, SpaceSpec, load_spec
 from service.builder.task_data import Dataset, Split, load_task, split
-from service.builder.vocabulary import Start
+from service.builder.classifier_vocabulary import Start
 from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats

@@ -27,8 +27,11 @@ MARK = "x-limit"
 
 @functools.cache
 def load(path: Path = OPENAPI) -> dict:
-    """The spec as written (parsed once per process: do not change the answer)."""
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    """The spec as written, its version the installed package's (parsed once per process: do
+    not change the answer)."""
+    spec = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    spec["info"]["version"] = package_version()
+    return spec
 
 
 def marked(node):
@@ -61,7 +64,6 @@ def render(settings: Settings) -> str:
 def _rendered(limits: tuple) -> str:
     # Made once per process for each set of limits (apps made with the same settings share it).
     spec, values = copy.deepcopy(load()), dict(limits)
-    spec["info"]["version"] = package_version()
     for schema in marked(spec):
         schema[bound(schema)] = values[schema[MARK]]
     dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)

@@ -11,7 +11,7 @@ from flask import Blueprint, Response, request, stream_with_context
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
 from service.store import export as exports
-from service.store import restrict, wordlist
+from service.store import restrict, vocabulary
 from service.store.search import as_hits
 from service.web import params
 from service.web.state import state
@@ -211,11 +211,11 @@ def vectors(space):
     return {"space": s.name, "results": results}
 
 
-def _prefixes(s) -> wordlist.PrefixIndex:
+def _prefixes(s) -> vocabulary.PrefixIndex:
     """The space's sorted keys, made on the first prefix request and kept with the space."""
     cache = state().prefixes
     if s not in cache:
-        cache[s] = wordlist.PrefixIndex(s.index_to_key)
+        cache[s] = vocabulary.PrefixIndex(s.index_to_key)
     return cache[s]
 
 
@@ -229,7 +229,7 @@ def words(space):
     offset = params.whole("offset", 0, 0, None)
     most = params.settings().max_page
     limit = params.whole("limit", min(1000, most), 1, most)
-    total, found = wordlist.page(s.index_to_key, offset, limit, prefix,
+    total, found = vocabulary.page(s.index_to_key, offset, limit, prefix,
                                    _prefixes(s) if prefix else None)
     return {"space": s.name, "prefix": prefix, "offset": offset, "limit": limit, "total": total,
             "words": found}
