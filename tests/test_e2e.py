@@ -13,7 +13,7 @@ import requests
 from service.store import catalog
 from tests.support.tables import toy_table
 from tests.support.realcat import glove_rows
-from bench.server import children, serve
+from tests.support.server import children, serve
 
 pytestmark = pytest.mark.slow
 SP = "/v1/spaces/{space}"

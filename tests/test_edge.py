@@ -19,11 +19,11 @@ from pathlib import Path
 import pytest
 import requests
 
-from bench.server import children, serve, wait_for_workers
 from service.store import catalog
 from tests.support import ROOT
 from tests.support.attacks import BODY, MB, TE, cases, chunked, post, problem, read_all, statuses
 from tests.support.attacks import exchange as send
+from tests.support.server import children, serve, wait_for_workers
 from tests.support.tables import toy_table
 
 pytestmark = pytest.mark.slow

@@ -15,7 +15,7 @@ import requests
 
 from service.store import catalog
 from tests.support.tables import toy_table
-from bench.server import serve
+from tests.support.server import serve
 
 pytestmark = pytest.mark.slow
 KEY = "fuzz-key"

@@ -23,7 +23,7 @@ from service.builder.spec import TaskSpec
 from service.builder.task_data import load_task, split
 from service.store import catalog
 from tests.support import keras_models as km
-from bench.server import serve
+from tests.support.server import serve
 
 pytestmark = [pytest.mark.slow, km.needs_keras]
 

@@ -3,7 +3,7 @@ a bounded mixed load answers without an error; kill -9 of a worker mid-load fail
 requests in flight on that worker's connections; a corrupt index is refused on reload
 while the other spaces keep serving.
 
-The load comes from bench/load.py (raw keep-alive HTTP from client processes; `make
+The load comes from tests/support/load.py (raw keep-alive HTTP from client processes; `make
 soak` runs it long). Figures are
 printed (`pytest -s`) and written as JSON files under each test's tmp_path.
 """
@@ -23,8 +23,8 @@ from service.settings import Settings
 from service.store import catalog
 from service.store.tables import read_table
 from tests.support.tables import toy_table
-from bench import load
-from bench.server import children, serve, until, wait_for_workers
+from tests.support import load
+from tests.support.server import children, serve, until, wait_for_workers
 
 pytestmark = pytest.mark.slow
 DEFAULTS = Settings()

@@ -19,7 +19,7 @@ from service import proxy, supervise
 from service.settings import Settings
 from service.store import catalog
 from tests.support.tables import toy_table
-from bench.server import children, serve, until, wait_for_workers
+from tests.support.server import children, serve, until, wait_for_workers
 
 
 def directives(conf: str) -> dict[str, str]:

@@ -9,7 +9,7 @@ import requests
 
 from service.store import catalog
 from tests.support.tables import toy_table
-from bench.server import children, serve, until, wait_for_workers
+from tests.support.server import children, serve, until, wait_for_workers
 
 pytestmark = pytest.mark.slow
 KEY = {"Authorization": "Bearer test-key"}
