@@ -13,7 +13,8 @@
 ARG BASE=python:3.11-slim
 
 FROM ${BASE} AS builder
-# Extras of the project to install, comma-separated: "" to serve, "train" to build spaces too.
+# Which pinned set to install (requirements/*.txt, made by `make lock`): "" serves only,
+# "train" can also build spaces (TensorFlow, the GloVe package and pyarrow).
 ARG EXTRAS=""
 # Use the system's CA bundle, so a CA lent to the build (or added to the base) is trusted.
 ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
@@ -21,15 +22,11 @@ ENV PIP_CERT=/etc/ssl/certs/ca-certificates.crt \
     PIP_NO_CACHE_DIR=1
 RUN python3 -m venv /opt/venv
 WORKDIR /src
-# Dependencies first, from pyproject.toml alone, so a code change reuses this layer.
-COPY pyproject.toml ./
-RUN /opt/venv/bin/python -c 'import sys, tomllib; \
-project = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-extras = [e.strip() for e in sys.argv[1].split(",") if e.strip()]; \
-print("\n".join(project["dependencies"] + [d for e in extras for d in project["optional-dependencies"][e]]))' \
-      "$EXTRAS" > requirements.txt
-RUN /opt/venv/bin/pip install -r requirements.txt
-COPY README.md openapi.yaml ./
+# Dependencies first, from the lock alone, so a code change reuses this layer: every version
+# pinned and every file checked against its hash, so two builds install the same bytes.
+COPY requirements/ requirements/
+RUN /opt/venv/bin/pip install --require-hashes --no-deps -r "requirements/${EXTRAS:-serve}.txt"
+COPY pyproject.toml README.md openapi.yaml ./
 COPY service/ service/
 COPY data/clickbait/ data/clickbait/
 RUN /opt/venv/bin/pip install --no-deps . \

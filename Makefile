@@ -57,9 +57,28 @@ $(CONTRACT)/.venv/.installed: $(CONTRACT)/requirements.txt
 	touch $@
 
 # The service, and the Python client (clients/python) whose tests run with the rest.
-$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml | $(BIN)/python
-	$(PIP) install -e '.[train,test]' -e './clients/python[numpy]'
+# Their dependencies come from the lock (every version pinned, every file checked against its
+# hash), then the two projects themselves, editable.
+$(VENV)/.installed: pyproject.toml clients/python/pyproject.toml requirements/dev.txt | $(BIN)/python
+	$(PIP) install --require-hashes --no-deps -r requirements/dev.txt
+	$(PIP) install --no-deps -e . -e ./clients/python
 	touch $@
+
+# The lock: requirements/serve.txt (the serving image), train.txt (an image that builds spaces,
+# EXTRAS=train: the train and glove extras) and dev.txt (make test: those, test, the client),
+# each pinned within the one before, with hashes, for Linux and Python 3.11. Rerun after
+# changing a dependency in a pyproject.toml; pins move only as far as the change needs
+# (UPGRADE=--upgrade moves them all). `lock` is a command, not a file: no file of that name.
+UV      ?= $(BIN)/uv
+UPGRADE ?=
+LOCK    := $(UV) pip compile --quiet --generate-hashes --python-version 3.11 --python-platform linux \
+           --native-tls $(UPGRADE)
+lock: | $(BIN)/python
+	@[ -x "$(UV)" ] || command -v "$(UV)" >/dev/null || $(PIP) install -q 'uv>=0.9'
+	$(LOCK) pyproject.toml -o requirements/serve.txt
+	$(LOCK) pyproject.toml --extra train --extra glove -c requirements/serve.txt -o requirements/train.txt
+	$(LOCK) pyproject.toml clients/python/pyproject.toml --extra train --extra glove --extra test \
+	    --extra numpy -c requirements/train.txt -o requirements/dev.txt
 
 build: $(VENV)/.installed deps
 	$(BIN)/wordspace build

@@ -25,11 +25,11 @@ from pathlib import Path
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
-from suggest import misspellings  # noqa: E402
+if str(ROOT) not in sys.path:  # run as `python bench/bounds.py`: the repository, for bench.*
+    sys.path.insert(0, str(ROOT))
 
-from tests.support.server import children, serve  # noqa: E402
+from bench.server import children, serve  # noqa: E402
+from bench.suggest import misspellings  # noqa: E402
 
 
 def start(python: str, catalog: Path, port: int, cwd: Path):

@@ -20,8 +20,8 @@ import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from procs import Process, free_port
-from wrk import Request
+from bench.procs import Process, free_port
+from bench.wrk import Request
 
 BENCH = Path(__file__).resolve().parent
 SPACE = "glove"
@@ -108,7 +108,7 @@ def start_chroma(path: Path, keys: list[str], unit, fingerprint: str, q: Queries
                  ports=None) -> Contender:
     """`chroma run` on `path`, loaded with (keys, unit) unless a previous run of this bench
     already loaded exactly this table there (same fingerprint and count)."""
-    from chroma_load import load
+    from bench.chroma_load import load
 
     port = _port(ports)
     cmd = [str(Path(sys.executable).with_name("chroma")), "run", "--path", str(path),

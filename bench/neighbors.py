@@ -39,13 +39,12 @@ from pathlib import Path
 
 import numpy as np
 
-import contenders as cs  # bench/ is on sys.path when this file runs
-import recall as rc
-import report
-import wrk
-from procs import busy_cpu_seconds, machine_load
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python bench/neighbors.py`: the repository, for bench.*
+    sys.path.insert(0, str(ROOT))
 
-ROOT = Path(__file__).resolve().parent.parent
+from bench import contenders as cs, recall as rc, report, wrk  # noqa: E402
+from bench.procs import busy_cpu_seconds, machine_load  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -17,9 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
-import contenders as cs  # bench/ is on sys.path when this file runs
-import wrk
-from neighbors import ROOT, ensure_space, load_queries
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run as `python bench/profile.py`: the repository, for bench.*
+    sys.path.insert(0, str(ROOT))
+
+from bench import contenders as cs, wrk  # noqa: E402
+from bench.neighbors import ensure_space, load_queries  # noqa: E402
 
 
 def main(argv=None) -> int:

@@ -38,15 +38,17 @@ import tempfile
 import time
 from pathlib import Path
 
+import urllib.parse
+
 import numpy as np
-from neighbors import exact_top10, http_recall  # bench/ is on sys.path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests/support: the server and the load generator
+if str(ROOT) not in sys.path:  # run as `python bench/scale.py`: the repository, for bench.*
     sys.path.insert(0, str(ROOT))
 
-from tests.support.load import drive, http_request, summarize  # noqa: E402
-from tests.support.server import children, serve as served, wait_for_workers  # noqa: E402
+from bench import recall as rc  # noqa: E402
+from bench.load import drive, http_request, summarize  # noqa: E402
+from bench.server import children, serve as served, wait_for_workers  # noqa: E402
 
 SPACE = "synthetic"
 TARGETS = {"ready_seconds": 5.0, "p50_ms": 10.0, "recall_at_10": 0.95}
@@ -87,6 +89,7 @@ def parse_args(argv):
     p.add_argument("--requests", type=int, default=4000, help="HTTP requests per latency window")
     p.add_argument("--recall-queries", type=int, default=1000)
     p.add_argument("--json", type=Path, help="also write the results here")
+    p.add_argument("--port", type=int, help="the server's port (default: a free one)")
     args = p.parse_args(argv)
     if args.catalog:
         args.catalog = args.catalog.resolve()
@@ -125,7 +128,7 @@ def ensure_built(catalog_dir: Path, args) -> dict:
 
 
 def run_build(catalog_dir: Path, args) -> dict:
-    from service.store import catalog
+    from service.store import catalog, checksums
     from service.store import index as ix
     from service.store.tables import Table
 
@@ -141,8 +144,8 @@ def run_build(catalog_dir: Path, args) -> dict:
     handler = _Capture(trained)
     logging.getLogger("service.store.index").addHandler(handler)
     logging.getLogger("service.store.index").setLevel(logging.INFO)
-    digest = "sha256" if hasattr(catalog, "sha256") else "_sha256"  # renamed in the tree
-    patched = {(ix, "normalize"), (ix, "build"), (ix, "tune"), (catalog, digest)}
+    digest = "file_entry"  # checksums.file_entry: the sha256 of each file write_space writes
+    patched = {(ix, "normalize"), (ix, "build"), (ix, "tune"), (checksums, digest)}
     originals = {(m, n): getattr(m, n) for m, n in patched}
     for (m, n), fn in originals.items():
         setattr(m, n, _timed(stages, n, fn))
@@ -242,7 +245,7 @@ def load_stages(catalog_dir: Path) -> dict:
         manifest = catalog.verify(folder)
         verify_s = time.perf_counter() - t
         t = time.perf_counter()
-        space = Space(SPACE, folder, manifest)
+        space = Space.open(SPACE, folder, manifest)
         map_s = time.perf_counter() - t
         del space
         gc.collect()
@@ -258,10 +261,10 @@ def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
 
     manifest = json.loads((folder / "manifest.json").read_text())
     unit = np.load(folder / "vectors.npy", mmap_mode="r")
-    rows = np.sort(np.random.default_rng(seed).choice(len(unit), queries, replace=False))
+    rows = rc.held_out_rows(len(unit), queries, seed)  # none the tuning used
     print(f"recall: exact search for {queries} rows over {len(unit):,} ...", flush=True)
     t = time.perf_counter()
-    truth = exact_top10(unit, rows)
+    truth = rc.exact(unit, np.asarray(unit[rows]), 10, leave_out=rows)
     exact_s = time.perf_counter() - t
     index = ix.read(str(folder / "index.faiss"))
     xq = np.ascontiguousarray(unit[rows])
@@ -288,8 +291,8 @@ def recall_sweep(folder: Path, queries: int, seed: int = 1) -> dict:
 
 def start_server(catalog_dir: Path, args):
     """`wordspace serve` over the synthetic space, ready once /readyz answers 200."""
-    return served(catalog_dir, ready="/readyz", ready_timeout=300, host="127.0.0.1", spaces=SPACE,
-                 workers=args.workers, threads=args.threads, api_keys="")
+    return served(catalog_dir, ready="/readyz", ready_timeout=300, port=args.port, host="127.0.0.1",
+                  spaces=SPACE, workers=args.workers, threads=args.threads, api_keys="")
 
 
 def pss(master: int) -> dict:
@@ -342,8 +345,23 @@ def serve(catalog_dir: Path, folder: Path, args) -> dict:
             out["latency"] = windows
             out["memory_mb"]["after_load"] = pss(server.proc.pid)
             print("recall@10 through HTTP (200 words vs exact search) ...", flush=True)
-            out["http_recall_at_10"] = http_recall(server, words[:200], keys, folder)
+            out["http_recall_at_10"] = http_recall(server.port, words[:200], keys, unit)
     return out
+
+
+def http_recall(port: int, words: list[str], keys: list[str], unit) -> float:
+    """recall@10 of the neighbours the server answers by word, against exact search."""
+    key_to_index = {k: i for i, k in enumerate(keys)}
+    rows = np.array([key_to_index[w] for w in words])
+    truth = rc.exact(unit, np.asarray(unit[rows]), 10, leave_out=rows)
+    route = f"/v1/spaces/{SPACE}/neighbors"
+    client = rc.Client(port)
+    try:
+        got = [[n["word"] for n in client.get(f"{route}?word={urllib.parse.quote(w)}&k=10")["neighbors"]]
+               for w in words]
+    finally:
+        client.close()
+    return rc.recall(got, truth, keys, 10)
 
 
 def _cycle(items: list, n: int) -> list:

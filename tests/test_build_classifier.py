@@ -10,7 +10,8 @@ import pytest
 
 from service.builder.sources import read_table
 from service.builder.task_data import split
-from service.builder.vocabulary import Start, build_vocabulary, ids, training_words, unseen_share
+from service.builder.classifier_vocabulary import (Start, build_vocabulary, ids, training_words,
+                                                   unseen_share)
 from tests.support.classifier import ONLY_PRETRAINED, pretrained, sentiment_data, small_settings
 from tests.support.keras_models import needs_keras
 

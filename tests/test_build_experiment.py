@@ -30,7 +30,7 @@ def test_mean_interval_and_paired_difference():
 
 @pytest.mark.slow
 def test_learning_curve_grid_pairs_seeds_and_reuses_cached_runs(tmp_path, caplog):
-    from service.builder.experiment import CurveSettings, format_curve, learning_curve, subsample
+    from service.builder.learning_curve import CurveSettings, format_curve, learning_curve, subsample
     from tests.support.classifier import pretrained, sentiment_data, small_settings
 
     data = split(sentiment_data(300), seed=0)

@@ -10,11 +10,10 @@ from service.builder import runner
 from service.builder.postprocess import PostProcess, all_but_the_top
 from service.builder.recipes import BuildOptions
 from service.builder.spec import Spec, SpaceSpec
-from service.builder.word2vec import load_word2vec
 from service.errors import InputError
 from service.store import catalog
 from service.store.space import Space
-from service.store.tables import Table
+from service.store.tables import Table, read_table
 from tests.support.tables import toy_table
 
 
@@ -118,7 +117,7 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
                                       "method": "all-but-the-top"}
     assert details["fingerprint"] != first["fingerprint"]
     space = Space.load(cat, "word2vec")
-    expected = all_but_the_top(load_word2vec(f"word2vec:{tmp_path}/vectors.txt").vectors, 1)
+    expected = all_but_the_top(read_table("word2vec", tmp_path / "vectors.txt").vectors, 1)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(space.vectors, expected, atol=1e-4)
     assert runner.run(post)[0]["status"] == "cached"

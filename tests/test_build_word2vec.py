@@ -6,7 +6,7 @@ import time
 import numpy as np
 
 from service.builder.corpus import Corpus
-from service.builder.word2vec import Word2VecSettings, load_word2vec, train_word2vec
+from service.builder.word2vec import Word2VecSettings, train_word2vec
 
 
 def _corpus(n=600, seed=0) -> Corpus:
@@ -54,14 +54,3 @@ def test_default_settings_post_process_and_record_it():
     np.testing.assert_allclose(np.linalg.norm(table.vectors, axis=1),
                                np.linalg.norm(raw.vectors, axis=1), rtol=1e-4)
     assert np.linalg.norm(table.vectors.mean(axis=0)) < 0.5 * np.linalg.norm(raw.vectors.mean(axis=0))
-
-
-def test_load_user_vectors(tmp_path):
-    words = ["tiger", "cat", "car", "train"]
-    rng = np.random.default_rng(1)
-    path = tmp_path / "vectors.txt"
-    path.write_text(f"{len(words)} 5\n" + "".join(
-        w + " " + " ".join(f"{x:.5f}" for x in rng.normal(size=5)) + "\n" for w in words))
-    table = load_word2vec(f"word2vec:{path}")
-    assert table.index_to_key == words
-    assert table.details["algorithm"] == "pretrained"

@@ -404,6 +404,6 @@ def test_entrypoint_builds_then_serves(fake_wordspace):
 def test_entrypoint_build_says_what_is_missing(fake_wordspace, tmp_path):
     done = fake_wordspace("build")
     assert done.returncode == 64 and done.stdout == ""
-    assert "EXTRAS=train" in done.stderr and "--spaces glove" in done.stderr
+    assert "EXTRAS=train" in done.stderr and "GloVe" in done.stderr
     done = fake_wordspace("build", "--spaces", "glove", catalog=tmp_path / "absent")
     assert done.returncode == 73 and "writable" in done.stderr

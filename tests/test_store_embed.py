@@ -27,7 +27,7 @@ def test_task_space_matches_keras_pooling_output(tmp_path, start):
     from service.builder.classifier import POOLING_LAYER, ClassifierSettings, train_classifier
     from service.builder.keras_table import read_keras
     from service.builder.task_data import split
-    from service.builder.vocabulary import Start
+    from service.builder.classifier_vocabulary import Start
     from tests.support.classifier import pretrained, sentiment_data
 
     settings = ClassifierSettings(embedding_dim=8, max_steps=100, min_steps=50, check_every=25,

@@ -1,5 +1,5 @@
 """/v1/experiments/learning-curve and its picture, on learning curves summarised here from
-synthetic runs (service/builder/experiment.py's own summary, so the shapes are the build's)."""
+synthetic runs (service/builder/learning_curve.py's own summary, so the shapes are the build's)."""
 from __future__ import annotations
 
 import pytest

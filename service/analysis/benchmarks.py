@@ -1,6 +1,7 @@
 """The semantic benchmarks: WordSim353 and SimLex-999 (Spearman correlation with human
-judgements) and the Google analogy set (3CosAdd and 3CosMul accuracy), read from gensim's
-test data so nothing is downloaded.
+judgements) and the Google analogy set (3CosAdd and 3CosMul accuracy), read from the files
+vendored beside this module (benchmark_data/: gensim's copies, with their sources and
+licences), so nothing is downloaded and serving needs no test data of another package.
 
 Words are case-folded to lower case before lookup (every default space is lower-cased).
 The analogy candidates are the first `candidates` rows of a space (rows are in frequency
@@ -24,12 +25,12 @@ CANDIDATES = 30_000
 _CHUNK = 128  # questions scored at once: 3 x 128 x 30k float32 = 46 MB
 
 
-def data_file(name: str) -> Path:
-    """A file of gensim's test data (benchmarks, and the Wikipedia extract of the corpus),
-    found without importing gensim (which imports scipy: seconds per serving worker)."""
-    from importlib.util import find_spec
+DATA = Path(__file__).resolve().parent / "benchmark_data"
 
-    return Path(find_spec("gensim").origin).parent / "test" / "test_data" / name
+
+def data_file(name: str) -> Path:
+    """A benchmark file (WORDSIM, SIMLEX, ANALOGIES) of benchmark_data/."""
+    return DATA / name
 
 
 @lru_cache(maxsize=4)

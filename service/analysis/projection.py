@@ -34,13 +34,6 @@ class SpaceProjection:
     absent: list[str] = field(default_factory=list)  # asked for, not in this space
 
 
-def pca_2d(points: np.ndarray, basis: np.ndarray) -> np.ndarray:
-    """`points` projected on the first two principal axes of `basis`, each axis signed so
-    that its largest loading is positive."""
-    mean, axes = principal_axes(basis)
-    return (points - mean) @ axes.T
-
-
 def principal_axes(basis: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(mean, the two principal axes, signed) of the rows of `basis`, from the d x d
     covariance: an SVD of 5,000 x 300 rows computes a 5,000 x 300 factor nobody needs, and

@@ -4,8 +4,8 @@ and their `-w2v` twins started from word2vec).
     text -> TextVectorization -> Embedding(mask_zero) -> GlobalAveragePooling1D
          -> Dropout -> Dense(softmax over classes)
 
-The vocabulary and starting rows come from service/builder/vocabulary.py (scratch, or a
-pretrained table with the union vocabulary, or its training words only). Training runs on
+The vocabulary and starting rows come from service/builder/classifier_vocabulary.py (scratch,
+or a pretrained table with the union vocabulary, or its training words only). Training runs on
 the rows some training, validation or test text reads: Adam (no weight decay) leaves a row
 whose gradient is always zero bit-identical, so the other rows are copied into the saved
 model unchanged, as if they had been in the model all along, and the run costs what the
@@ -30,7 +30,7 @@ from pathlib import Path
 import numpy as np
 
 from service.builder.task_data import Split
-from service.builder.vocabulary import Start, Vocabulary, build_vocabulary, ids
+from service.builder.classifier_vocabulary import Start, Vocabulary, build_vocabulary, ids
 from service.store.embed import EMBED_FILE, EMBED_FORMAT
 from service.text import SETTINGS as TOKENIZER
 

@@ -5,7 +5,7 @@ end, and the experiments that are their own artifacts.
 a user's), turns the older options (`--task-data`, `--word2vec`, `--corpus`) into entries of
 it, runs its spaces with the runner, then the reduced learning curve for each task the spec
 marks `curve = true`, published in the catalog as `.experiments/learning-curve-TASK.json`.
-The curve's runs are cached apart from the spaces (service/builder/experiment.py): changing
+The curve's runs are cached apart from the spaces (service/builder/learning_curve.py): changing
 an experiment setting never rebuilds a space.
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 
 from service.builder import aftermath, runner, steps
 from service.builder.classifier import ClassifierSettings
-from service.builder.experiment import (FULL_GRID, INITS, CurveSettings, experiment_name,
+from service.builder.learning_curve import (FULL_GRID, INITS, CurveSettings, experiment_name,
                                         format_curve, learning_curve)
 from service.builder.recipes import BuildOptions, Context, recipes_for
 from service.builder.spec import DEFAULT_SPEC, Spec, SpaceSpec, TaskSpec, load_spec

@@ -24,7 +24,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
 
-from service.analysis.benchmarks import data_file
 from service.errors import InputError, MissingInput
 from service.text import tokenize
 
@@ -34,6 +33,13 @@ WIKI_FILE = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz
 WORDNET_DIR = Path("/usr/share/wordnet")
 GCIDE_FILE = Path("/usr/share/dictd/gcide.dict.dz")
 MIN_TOKENS = 3  # shorter sentences carry almost no context for word2vec
+
+
+def gensim_test_data(name: str) -> Path:
+    """A file of gensim's test data (its Wikipedia extract), found without importing gensim."""
+    from importlib.util import find_spec
+
+    return Path(find_spec("gensim").origin).parent / "test" / "test_data" / name
 
 
 @dataclass(frozen=True)
@@ -59,7 +65,7 @@ class Corpus:
 def default_sources(*, wordnet_dir: Path = WORDNET_DIR, gcide: Path = GCIDE_FILE) -> list[Source]:
     """The built-in sources (present or not; `load_corpus` reports which were found)."""
     return [
-        Source("wikipedia", (data_file(WIKI_FILE),), read_wikipedia,
+        Source("wikipedia", (gensim_test_data(WIKI_FILE),), read_wikipedia,
                "part of gensim's test data"),
         Source("wordnet", tuple(wordnet_dir / f"data.{pos}" for pos in ("noun", "verb", "adj", "adv")),
                read_wordnet, "apt-get install wordnet-base"),

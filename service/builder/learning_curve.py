@@ -28,7 +28,7 @@ from service.builder import steps
 from service.builder.classifier import ClassifierSettings, train_classifier
 from service.builder.intervals import mean_interval, paired_difference
 from service.builder.task_data import Split
-from service.builder.vocabulary import Start, training_words, unseen_share
+from service.builder.classifier_vocabulary import Start, training_words, unseen_share
 from service.errors import InputError
 from service.store import experiments
 from service.store.tables import Table
