@@ -33,9 +33,9 @@ if str(ROOT) not in sys.path:  # tests/support: the store, the server and the ba
 import requests  # noqa: E402
 
 from service.store import catalog, objects, publish  # noqa: E402
-from tests.support import objectstore  # noqa: E402
-from tests.support.balancer import Load, balancer  # noqa: E402
-from tests.support.server import children, serve, until  # noqa: E402
+from bench import objectstore  # noqa: E402
+from bench.balancer import Load, balancer  # noqa: E402
+from bench.server import children, serve, until  # noqa: E402
 
 KEY = {"Authorization": "Bearer bench"}
 

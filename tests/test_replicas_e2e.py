@@ -12,8 +12,8 @@ import pytest
 import requests
 
 from service.store import catalog, checksums, objects, publish
-from tests.support import objectstore
-from tests.support.balancer import Load, balancer
+from bench import objectstore
+from bench.balancer import Load, balancer
 from tests.support.server import serve, until
 from tests.support.tables import toy_table
 

@@ -17,7 +17,7 @@ from service.settings import Settings
 from service.store import catalog, objects, publish
 from service.store.mirror import Mirror, Watch, local_check
 from service.store.registry import Registry
-from tests.support import objectstore
+from bench import objectstore
 from tests.support.tables import toy_table
 
 KEY = {"Authorization": "Bearer k"}

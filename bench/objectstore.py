@@ -1,4 +1,4 @@
-"""An S3 API server for the tests: moto's server mode (ThreadedMotoServer, what s3fs and
+"""An S3 API server for the tests and bench/store.py: moto's server mode (ThreadedMotoServer, what s3fs and
 pyiceberg test against) on a free loopback port, reached through the standard AWS variables,
 as a real store would be (AWS_ENDPOINT_URL and a key pair)."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import itertools
 import logging
 from dataclasses import dataclass
 
-from tests.support.server import free_port
+from bench.server import free_port
 
 _buckets = itertools.count()
 

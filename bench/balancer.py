@@ -11,7 +11,7 @@ from pathlib import Path
 from service.supervise import find_nginx
 import requests
 
-from tests.support.server import _answers, free_port, until
+from bench.server import _answers, free_port, until
 
 CONFIG = """\
 daemon off;
