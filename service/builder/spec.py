@@ -68,6 +68,7 @@ class SpaceSpec:
     factory: str | None = None       # faiss factory string (default by size)
     target_recall: float = TARGET_RECALL
     topk_rows: int | None = None
+    sentence_layer: str | None = None  # Keras: the layer whose output is a sentence vector
 
     @property
     def made_here(self) -> bool:
@@ -97,7 +98,7 @@ TASK_KEYS = {"data": str, "dataset": str, "text_column": str, "label_column": st
              "curve": bool, "description": str}
 SPACE_KEYS = {"kind": str, "source": str, "format": str, "task": str, "start": str,
               "layer": str, "vocab": str, "standardize": str, "corpus": list, "limit": int,
-              "factory": str, "target_recall": float, "topk_rows": int}
+              "factory": str, "target_recall": float, "topk_rows": int, "sentence_layer": str}
 TOP_KEYS = ("include", "tasks", "spaces")
 
 
@@ -220,7 +221,7 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
         raise SpecError(f"{label} format = {fmt!r}: a task space read from a file is a Keras "
                         "model; allowed: keras")
     keras = fmt == "keras" or (fmt is None and source is not None and kind == "task")
-    keras_only = [k for k in ("layer", "vocab", "standardize") if k in e]
+    keras_only = [k for k in ("layer", "vocab", "standardize", "sentence_layer") if k in e]
     if keras_only and not keras:
         raise SpecError(f"{label}: {keras_only[0]} applies only to a Keras model (format = \"keras\")")
     for key in ("limit", "topk_rows"):
@@ -232,7 +233,7 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
     return SpaceSpec(name, kind, source, fmt, e.get("task"), e.get("start"), e.get("layer"),
                      vocab, e.get("standardize"), tuple(str(base / c) for c in e.get("corpus", ())),
                      e.get("limit"), e.get("factory"), float(e.get("target_recall", TARGET_RECALL)),
-                     e.get("topk_rows"))
+                     e.get("topk_rows"), sentence_layer=e.get("sentence_layer"))
 
 
 def kind_for_format(fmt: str) -> str:
