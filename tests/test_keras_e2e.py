@@ -138,7 +138,7 @@ def test_each_shape_served_as_a_task_space(models, catalogs, test_split, route):
             # texts: the tutorial's Conv1D stack by its ONNX sub-model (served by gunicorn's
             # workers, a session each), the others by numpy pooling, without TensorFlow.
             assert said["exact"] is True, shape
-            assert said["parity"]["on"] == "the task's test split", shape
+            assert said["parity"]["on"].startswith("the task's test split"), shape
             assert said["method"] == ("onnx" if shape == "a" else "numpy"), shape
             if shape == "b":  # the vectorizer outside: its defaults assumed, and said
                 assert "the vectorizer is outside the model" in said["computed"]
