@@ -137,7 +137,7 @@ class Reference:
 def parity_texts(texts: list[str] | None, words: list[str]) -> tuple[list[str], str]:
     """At least MIN_TEXTS texts: the task's held-out texts, topped up with sample texts."""
     texts = [t for t in (texts or []) if t.strip()][:MAX_TEXTS]
-    if len(texts) >= MIN_TEXTS:
+    if len(texts) >= MIN_TEXTS + 40:  # a few texts may have no token
         return texts, "the task's test split"
     made = sample_texts(words, MIN_TEXTS - len(texts) + 40)
     return texts + made, ("the task's test split and texts made of the model's words" if texts
@@ -156,14 +156,13 @@ def sentence_vectors(model, embedding, words: list[str], embed: dict, table, *, 
         InputError: `name` names no layer with one vector per text.
     """
     layer = sentence_layer(model, embedding, name, path)
-    pooling, skipped, _ = keras_text.pooling_after(model, embedding)
+    _, skipped, _ = keras_text.pooling_after(model, embedding)
     numpy_layer = _pooling_layer(model, embedding)
     texts, source = parity_texts(texts, words)
     if layer is not None and layer is numpy_layer and not skipped:
         parity = _numpy_parity(model, embedding, layer, embed, table, words, texts)
-        reason = None if parity["min_cosine"] >= MIN_COSINE else (
-            f"the numpy pooling differs from Keras (min cosine {parity['min_cosine']} on "
-            f"{parity['texts']} texts; {MIN_COSINE} needed)")
+        reason = None if passed(parity) else (
+            f"the numpy pooling differs from Keras ({_shortfall(parity)})")
         return _labelled(embed, "numpy", layer, parity, source, reason)
     if layer is None:
         return _labelled(embed, "numpy", None, None, source,
@@ -178,20 +177,18 @@ def sentence_vectors(model, embedding, words: list[str], embed: dict, table, *, 
         reference = Reference(model, embedding, layer, served)
         counted = [t for t in texts if served.ids(t)[0]]
         got = np.stack([e.vector for e in served.embed(counted)])
-        cos = cosines(got, reference.vectors(counted))
+        parity = measured(got, reference.vectors(counted), started)
     except Exception as e:  # tf2onnx and onnxruntime raise many kinds; the reason is kept
         log.warning("%s: the ONNX export of the sub-model up to %r failed: %s", path, layer.name, e)
         return _labelled(embed, "numpy", layer, None, source,
                          f"the ONNX export up to {layer.name!r} failed "
                          f"({type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''})")
-    parity = {"texts": len(counted), "min_cosine": round(float(cos.min()), 6),
-              "seconds": round(time.perf_counter() - started, 2)}
-    log.info("%s: ONNX sub-model up to %r: min cosine %.6f to Keras on %d texts (%.1f s)",
-             path, layer.name, parity["min_cosine"], len(counted), parity["seconds"])
-    if parity["min_cosine"] < MIN_COSINE:
+    log.info("%s: ONNX sub-model up to %r: min cosine %s to Keras on %d texts (%.1f s)",
+             path, layer.name, parity["min_cosine"], parity["texts"], parity["seconds"])
+    if not passed(parity):
         return _labelled(embed, "numpy", layer, parity, source,
-                         f"the ONNX sub-model up to {layer.name!r} differs from Keras (min cosine "
-                         f"{parity['min_cosine']} on {len(counted)} texts; {MIN_COSINE} needed)")
+                         f"the ONNX sub-model up to {layer.name!r} differs from Keras "
+                         f"({_shortfall(parity)})")
     return _labelled({**embed, "model": model_entry}, "onnx", layer, parity, source, None)
 
 
@@ -217,10 +214,27 @@ def _numpy_parity(model, embedding, layer, embed, table, words, texts) -> dict:
     reference = Reference(model, embedding, layer, ids_model)
     served = embed_texts(space, texts)
     counted = [i for i, e in enumerate(served) if e.tokens]
-    got = np.stack([served[i].vector for i in counted])
-    cos = cosines(got, reference.vectors([texts[i] for i in counted]))
-    return {"texts": len(counted), "min_cosine": round(float(cos.min()), 6),
+    got = np.stack([served[i].vector for i in counted]) if counted else np.zeros((0, 1))
+    want = reference.vectors([texts[i] for i in counted]) if counted else np.zeros((0, 1))
+    return measured(got, want, started)
+
+
+def measured(got: np.ndarray, want: np.ndarray, started: float) -> dict:
+    """The parity figure: texts compared, their lowest cosine (None for none), seconds."""
+    cos = cosines(got, want)
+    return {"texts": len(cos), "min_cosine": round(float(cos.min()), 6) if len(cos) else None,
             "seconds": round(time.perf_counter() - started, 2)}
+
+
+def passed(parity: dict | None) -> bool:
+    """Every cosine at least MIN_COSINE, on at least MIN_TEXTS texts."""
+    return (parity is not None and parity["texts"] >= MIN_TEXTS
+            and parity["min_cosine"] >= MIN_COSINE)
+
+
+def _shortfall(parity: dict) -> str:
+    return (f"min cosine {parity['min_cosine']} on {parity['texts']} texts; {MIN_COSINE} on "
+            f"{MIN_TEXTS} needed")
 
 
 def export_onnx(sub, path: Path, opset: int = OPSET) -> None:
@@ -269,14 +283,13 @@ def _labelled(embed: dict, method: str, layer, parity: dict | None, source: str,
     and the model's own tokens (a custom function or split not replayed stays inexact)."""
     notes = embed.get("notes", {})
     tokens, assumed = notes.get("tokens", []), notes.get("assumed", [])
-    passed = parity is not None and parity["min_cosine"] >= MIN_COSINE
     if method == "onnx":
         what = "; ".join([f"the model's {embed['model']['layer_type']} output ({layer.name!r}), by "
                           "ONNX Runtime: the model's sub-model from its Embedding's input to that "
                           "layer"] + tokens + assumed)
-        exact = passed and not tokens
+        exact = passed(parity) and not tokens
     else:
-        what, exact = embed["computed"], embed["exact"] and passed
+        what, exact = embed["computed"], embed["exact"] and passed(parity)
     if reason:
         what = f"{what}; {reason}"
     sentence = {"method": method if method == "onnx" or exact else "approximation",

@@ -11,7 +11,8 @@ model without a fixed length runs each text unpadded (texts of one length share 
 
 One ONNX Runtime session per process, made on first use: gunicorn forks its workers after the
 spaces are loaded, and a session must not cross a fork. One intra-op thread (gunicorn's
-workers and threads are the parallelism); no memory arena (docs/keras-models.md measures why).
+workers and threads are the parallelism); no memory arena, and texts run 8 at a time
+(docs/keras-models.md measures why).
 """
 from __future__ import annotations
 
@@ -27,6 +28,10 @@ from service.text import tokenize_as
 
 ONNX_FILE = "sentences.onnx"
 ARENA = False  # the CPU memory arena: off, measured in docs/keras-models.md
+# Texts per run: a Conv1D's activations for 100 texts of 500 tokens are tens of MB, which the
+# allocator keeps once used; runs of 8 keep a worker's growth small and are no slower
+# (docs/keras-models.md).
+CHUNK = 8
 
 
 def session_options():
@@ -126,10 +131,12 @@ class SentenceModel:
         for i, ids in enumerate(rows):
             groups.setdefault(self.length or max(len(ids), self.min_length), []).append(i)
         for width, members in groups.items():
-            batch = np.zeros((len(members), width), dtype=self.dtype)
-            for j, i in enumerate(members):
-                batch[j, :len(rows[i])] = rows[i]
-            out[members] = session.run(None, {name: batch})[0]
+            for start in range(0, len(members), CHUNK):
+                part = members[start:start + CHUNK]
+                batch = np.zeros((len(part), width), dtype=self.dtype)
+                for j, i in enumerate(part):
+                    batch[j, :len(rows[i])] = rows[i]
+                out[part] = session.run(None, {name: batch})[0]
         return out
 
     def embed(self, texts: list[str]) -> list[Embedding]:
