@@ -251,13 +251,25 @@ def _export(model, embedding, layer, embed, words, folder: Path, export) -> dict
     sub = keras.Model(embedding.input, layer.output)
     path = folder / onnx_sentences.ONNX_FILE
     export(sub, path)
+    _weights_apart(path, folder / onnx_sentences.ONNX_DATA)
     length = embedding.input.shape[1] if len(embedding.input.shape) > 1 else None
-    entry = {"file": onnx_sentences.ONNX_FILE, "layer": layer.name, "layer_type": type(layer).__name__,
+    entry = {"file": onnx_sentences.ONNX_FILE, "data": onnx_sentences.ONNX_DATA, "layer": layer.name, "layer_type": type(layer).__name__,
              "dimension": int(layer.output.shape[-1]), "opset": OPSET,
              "sequence_length": length or embed.get("sequence_length"),
              "input_dtype": str(embedding.input.dtype), "vocabulary": [str(w) for w in words]}
     entry["min_length"] = _min_length(path, entry, embed)
     return entry
+
+
+def _weights_apart(path: Path, data: Path) -> None:
+    """Move the weights into a file of their own (ONNX external data), which ONNX Runtime maps
+    instead of copying: the workers share the Embedding's pages (docs/keras-models.md)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    data.unlink(missing_ok=True)  # onnx appends to an existing file
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location=data.name, size_threshold=1024)
 
 
 def _min_length(path: Path, entry: dict, embed: dict) -> int:

@@ -34,11 +34,11 @@ from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats
 from service.store.embed import EMBED_FILE, write_embed_config
-from service.store.onnx_sentences import ONNX_FILE
+from service.store.onnx_sentences import ONNX_DATA, ONNX_FILE
 
 # Changes when what the build checks or exports of a Keras model's sentence vectors changes
 # (service/builder/keras_export.py): a catalog built before rebuilds its Keras spaces.
-SENTENCES_CHECK = "onnx opset 17, parity 0.9999 on 200 texts"
+SENTENCES_CHECK = "onnx opset 17, weights apart, parity 0.9999 on 200 texts"
 from service.store.space import Space
 from service.store.tables import Table, kumo_root
 
@@ -176,7 +176,8 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
             folder.mkdir(parents=True, exist_ok=True)
             extra[EMBED_FILE] = write_embed_config(folder / f"{s.name}.json", embed_config)
             if "model" in embed_config:  # the model's own sentence vectors, in ONNX
-                extra[ONNX_FILE] = _onnx_folder(ctx, s) / ONNX_FILE
+                for name in (ONNX_FILE, ONNX_DATA):
+                    extra[name] = _onnx_folder(ctx, s) / name
         if fmt == "keras" and s.task:
             details.update(_model_accuracy(ctx, s, path))
         return Made(table, source, details, extra)

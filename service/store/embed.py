@@ -146,7 +146,8 @@ def check_embed_config(config: dict, where: str, dimension: int | None = None) -
 def _model_ok(model) -> bool:
     """The ONNX sentence model's entry: a file name in the space's folder and its inputs."""
     return (isinstance(model, dict) and isinstance(model.get("file"), str)
-            and "/" not in model["file"] and model["file"] not in ("", ".", "..")
+            and all(isinstance(f, str) and "/" not in f and f not in ("", ".", "..")
+                    for f in (model["file"], model.get("data", "x")))
             and isinstance(model.get("vocabulary"), list)
             and all(isinstance(w, str) for w in model["vocabulary"])
             and type(model.get("dimension")) is int and model["dimension"] >= 1

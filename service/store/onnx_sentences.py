@@ -27,6 +27,7 @@ from service.store.embed import Embedding, embed_texts
 from service.text import tokenize_as
 
 ONNX_FILE = "sentences.onnx"
+ONNX_DATA = "sentences.onnx.data"  # its weights, mapped by ONNX Runtime: workers share the pages
 ARENA = False  # the CPU memory arena: off, measured in docs/keras-models.md
 # Texts per run: a Conv1D's activations for 100 texts of 500 tokens are tens of MB, which the
 # allocator keeps once used; runs of 8 keep a worker's growth small and are no slower
@@ -74,10 +75,11 @@ def check(folder: Path, model: dict, listed) -> None:
         BadIndex: naming the file.
     """
     path = folder / model["file"]
-    if not path.is_file():
-        raise BadIndex(path, "missing: embed.json names it as the sentence model")
-    if model["file"] not in listed:
-        raise BadIndex(path, "not listed in the manifest")
+    for name in filter(None, (model["file"], model.get("data"))):
+        if not (folder / name).is_file():
+            raise BadIndex(folder / name, "missing: embed.json names it as the sentence model")
+        if name not in listed:
+            raise BadIndex(folder / name, "not listed in the manifest")
     session = open_session(path)
     inputs, outputs = session.get_inputs(), session.get_outputs()
     if len(inputs) != 1 or len(inputs[0].shape) != 2 or len(outputs) < 1 or (
