@@ -4,6 +4,7 @@ GlobalMaxPooling1D), served through its ONNX sub-model, against the same model w
 GlobalAveragePooling1D instead of the Conv1D stack, served by numpy pooling.
 
     python bench/keras_onnx.py [--out /tmp/keras-onnx] [--rounds 5] [--requests 40] [--port 8400]
+    python bench/keras_onnx.py --skip-build            # measure the catalog already in --out
     python bench/keras_onnx.py --arena-only MODEL_DIR   # ONNX Runtime's memory arena, on and off
 
 It trains both models for one epoch on 2,000 vendored headlines (their vectors' quality is no
@@ -12,10 +13,12 @@ parity check is `details.sentence_vectors.parity.seconds`), serves the catalog u
 (`wordspace serve`, the default 2 workers x 4 threads), and measures over HTTP, in interleaved
 rounds (the order alternating), the p50 of `embed` with one text and with 100 texts in one
 request, for each space. Memory: each worker's RSS and PSS (/proc/PID/smaps_rollup) after the
-numpy space has answered, then after the ONNX space has (every worker, as requests spread):
-the difference is what a worker adds for an ONNX space. The arena mode runs the ONNX sub-model
-in a fresh process with ONNX Runtime's CPU memory arena on and off, on the same workload, and
-reports the process's RSS and PSS growth.
+numpy space has answered a warm-up (20 one-text and 5 hundred-text requests), then after the
+ONNX space has answered the same: the difference is what a worker adds for an ONNX space (one
+keep-alive connection: one worker answers them all). The arena mode runs the ONNX sub-model
+in a fresh process with ONNX Runtime's CPU memory arena on and off, texts run 8 at a time (as
+served) or all at once, on one workload (200 one-text calls, 20 of 100 texts, one of 1,024),
+twice each, and reports the process's RSS and PSS growth.
 """
 from __future__ import annotations
 
@@ -115,18 +118,21 @@ def measure(out: Path, rounds: int, n: int, port: int) -> dict:
         workers = wait_for_workers(server.proc.pid, 2)
         http = requests.Session()
         url = {s: server.url(f"/v1/spaces/{s}/embed") for s in results}
-        for body in one[:20]:  # warm both, numpy first: the baseline memory is after numpy
-            timed(http, url["mean"], {"texts": body})
-        after_numpy = {pid: memory(pid) for pid in workers}
-        for body in one[:20]:
-            timed(http, url["tutorial"], {"texts": body})
+        # The same warm-up for each (one-text and 100-text requests), numpy first: what the
+        # ONNX space adds is the difference between the two snapshots.
+        for s in ("mean", "tutorial"):
+            for body in one[:20] + hundred[:5]:
+                timed(http, url[s], {"texts": body})
+            snapshot = {pid: memory(pid) for pid in workers}
+            after_numpy = snapshot if s == "mean" else after_numpy
+        after_onnx = snapshot
         for r in range(rounds):
             order = ("tutorial", "mean") if r % 2 == 0 else ("mean", "tutorial")
             for s in order:
                 results[s]["one"].append(statistics.median(timed(http, url[s], {"texts": b}) for b in one))
                 results[s]["hundred"].append(statistics.median(
                     timed(http, url[s], {"texts": b}) for b in hundred))
-        after_onnx = {pid: memory(pid) for pid in workers}
+        after_rounds = {pid: memory(pid) for pid in workers}
         master = memory(server.proc.pid)
         used = [pid for pid in workers if after_onnx[pid]["rss_mib"] != after_numpy[pid]["rss_mib"]]
     summary = {s: {k: {"p50_ms_median_of_rounds": round(statistics.median(v), 2),
@@ -137,7 +143,8 @@ def measure(out: Path, rounds: int, n: int, port: int) -> dict:
     summary["ratio_hundred_texts"] = round(statistics.median(
         a / b for a, b in zip(results["tutorial"]["hundred"], results["mean"]["hundred"])), 2)
     summary["memory"] = {"master": master, "workers_after_numpy": after_numpy,
-                         "workers_after_onnx": after_onnx, "workers_that_ran_onnx": used,
+                         "workers_after_onnx": after_onnx, "workers_after_rounds": after_rounds,
+                         "workers_that_ran_onnx": used,
                          "added_per_worker_mib": {
                              pid: {k: round(after_onnx[pid][k] - after_numpy[pid][k], 1)
                                    for k in ("rss_mib", "pss_mib")} for pid in workers}}
@@ -156,6 +163,7 @@ def mem():
 import onnxruntime as ort
 from service.store import onnx_sentences
 onnx_sentences.ARENA = sys.argv[2] == "on"
+onnx_sentences.CHUNK = int(sys.argv[3])
 config = json.loads(Path(sys.argv[1], "embed.json").read_text())
 before = mem()
 model = onnx_sentences.SentenceModel(Path(sys.argv[1]) / config["model"]["file"], config)
@@ -168,16 +176,17 @@ for i in range(20):
     model.embed(texts[i * 100:(i + 1) * 100])
 model.embed(texts[:1024])
 after = mem()
-print(json.dumps({"arena": sys.argv[2], "rss_growth_mib": round(after[0] - before[0], 1),
+print(json.dumps({"arena": sys.argv[2], "chunk": int(sys.argv[3]), "rss_growth_mib": round(after[0] - before[0], 1),
                   "pss_growth_mib": round(after[1] - before[1], 1), "rss_mib": round(after[0], 1)}))
 '''
 
 
 def arena(folder: Path) -> list[dict]:
-    """The ONNX space's sub-model in a fresh process per setting, arena on and off."""
+    """The ONNX space's sub-model in a fresh process per setting, arena on and off, texts run
+    8 at a time (as served) and all of a request at once."""
     out = []
-    for setting in ("on", "off", "on", "off"):
-        run = subprocess.run([sys.executable, "-c", ARENA_SCRIPT, str(folder), setting],
+    for setting, chunk in [(a, c) for c in (8, 1024) for a in ("on", "off")] * 2:
+        run = subprocess.run([sys.executable, "-c", ARENA_SCRIPT, str(folder), setting, str(chunk)],
                              capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
         out.append(json.loads(run.stdout.strip().splitlines()[-1]))
@@ -191,12 +200,13 @@ def main() -> None:
     p.add_argument("--requests", type=int, default=40, help="one-text requests per round and space")
     p.add_argument("--port", type=int, default=None)
     p.add_argument("--arena-only", type=Path, metavar="SPACE_FOLDER")
+    p.add_argument("--skip-build", action="store_true", help="measure the catalog in --out as it is")
     args = p.parse_args()
     if args.arena_only:
         print(json.dumps(arena(args.arena_only), indent=1))
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    report = {"build": build(args.out)}
+    report = {"build": build(args.out) if not args.skip_build else "skipped"}
     report["http"] = measure(args.out, args.rounds, args.requests, args.port)
     from service.store import catalog
 
