@@ -18,7 +18,9 @@ ONNX space has answered the same: the difference is what a worker adds for an ON
 keep-alive connection: one worker answers them all). The arena mode runs the ONNX sub-model
 in a fresh process with ONNX Runtime's CPU memory arena on and off, texts run 8 at a time (as
 served) or all at once, on one workload (200 one-text calls, 20 of 100 texts, one of 1,024),
-twice each, and reports the process's RSS and PSS growth.
+twice each, and reports the process's RSS and PSS growth; and once more with the weights
+inside the .onnx file (as the exporter writes them) instead of apart, for what a session
+itself costs (`session_pss_mib`).
 """
 from __future__ import annotations
 
@@ -165,8 +167,16 @@ from service.store import onnx_sentences
 onnx_sentences.ARENA = sys.argv[2] == "on"
 onnx_sentences.CHUNK = int(sys.argv[3])
 config = json.loads(Path(sys.argv[1], "embed.json").read_text())
+path = Path(sys.argv[1]) / config["model"]["file"]
+if sys.argv[4] == "inline":  # the weights inside the .onnx file, as the exporter writes them
+    import onnx
+    inline = Path(sys.argv[5]) / "inline.onnx"
+    onnx.save_model(onnx.load(str(path)), str(inline))
+    path = inline
 before = mem()
-model = onnx_sentences.SentenceModel(Path(sys.argv[1]) / config["model"]["file"], config)
+model = onnx_sentences.SentenceModel(path, config)
+model.session()
+session = mem()
 words = [w for w in config["model"]["vocabulary"][2:5000]]
 rng = np.random.default_rng(0)
 texts = [" ".join(rng.choice(words, rng.integers(3, 40))) for _ in range(2048)]
@@ -176,7 +186,8 @@ for i in range(20):
     model.embed(texts[i * 100:(i + 1) * 100])
 model.embed(texts[:1024])
 after = mem()
-print(json.dumps({"arena": sys.argv[2], "chunk": int(sys.argv[3]), "rss_growth_mib": round(after[0] - before[0], 1),
+print(json.dumps({"arena": sys.argv[2], "chunk": int(sys.argv[3]), "weights": sys.argv[4],
+                  "session_pss_mib": round(session[1] - before[1], 1), "rss_growth_mib": round(after[0] - before[0], 1),
                   "pss_growth_mib": round(after[1] - before[1], 1), "rss_mib": round(after[0], 1)}))
 '''
 
@@ -184,9 +195,14 @@ print(json.dumps({"arena": sys.argv[2], "chunk": int(sys.argv[3]), "rss_growth_m
 def arena(folder: Path) -> list[dict]:
     """The ONNX space's sub-model in a fresh process per setting, arena on and off, texts run
     8 at a time (as served) and all of a request at once."""
+    import tempfile
+
     out = []
-    for setting, chunk in [(a, c) for c in (8, 1024) for a in ("on", "off")] * 2:
-        run = subprocess.run([sys.executable, "-c", ARENA_SCRIPT, str(folder), setting, str(chunk)],
+    runs = [(a, c, "apart") for c in (8, 1024) for a in ("on", "off")] + [("off", 8, "inline")]
+    for setting, chunk, weights in runs * 2:
+        scratch = tempfile.mkdtemp(prefix="keras-onnx-")
+        run = subprocess.run([sys.executable, "-c", ARENA_SCRIPT, str(folder), setting, str(chunk),
+                              weights, scratch],
                              capture_output=True, text=True, check=True,
                              env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
         out.append(json.loads(run.stdout.strip().splitlines()[-1]))
