@@ -43,7 +43,7 @@ def models(tmp_path_factory):
     # The tutorial's sentence layer is its GlobalMaxPooling1D, named by Keras.
     model = keras.saving.load_model(tutorial, compile=False,
                                     custom_objects={"custom_standardization": km.user_function(folder)})
-    pooling = next(lyr.name for lyr in km._layers(model)
+    pooling = next(lyr.name for lyr in km.all_layers(model)
                    if isinstance(lyr, keras.layers.GlobalMaxPooling1D))
     made["tutorial"] = (tutorial, made["tutorial"][1], pooling)
     return folder, made, texts[240:] + ["Best<br />Film EVER!!", "a", "zyzzyva quux"]
@@ -142,7 +142,7 @@ def test_a_broken_export_is_refused_the_label(models, tmp_path, monkeypatch, bro
     monkeypatch.chdir(folder)
     model = keras.saving.load_model(path, compile=False, custom_objects={
         "custom_standardization": km.user_function(folder)})
-    every = list(km._layers(model))
+    every = list(km.all_layers(model))
     pooling = next(i for i, lyr in enumerate(every) if lyr.name == made["tutorial"][2])
     dense = next(lyr for lyr in every[pooling:] if isinstance(lyr, keras.layers.Dense))
 

@@ -221,7 +221,7 @@ def own_output(path: Path, texts, layer: str, *, vocab: Path | None = None) -> n
     import keras
 
     model = keras.saving.load_model(path, compile=False)
-    every = list(_layers(model))
+    every = list(all_layers(model))
     embedding = next(lyr for lyr in every if isinstance(lyr, keras.layers.Embedding))
     target = next(lyr for lyr in every if lyr.name == layer)
     found = [lyr for lyr in every if isinstance(lyr, keras.layers.TextVectorization)]
@@ -234,11 +234,12 @@ def own_output(path: Path, texts, layer: str, *, vocab: Path | None = None) -> n
     return keras.Model(embedding.input, target.output).predict(ids, verbose=0)
 
 
-def _layers(model):
+def all_layers(model):
+    """Every layer, nested models' layers in place."""
     for lyr in model.layers:
         yield lyr
         if hasattr(lyr, "layers"):
-            yield from _layers(lyr)
+            yield from all_layers(lyr)
 
 
 def recurrent(folder: Path, texts, labels, body: str, name: str) -> Path:
