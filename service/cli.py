@@ -58,6 +58,10 @@ def main(argv: list[str] | None = None) -> int:
                    "per line in row order")
     p.add_argument("--standardize", metavar="MODULE:FUNCTION",
                    help=f"{_taking('standardize')}: the model's custom standardize function")
+    p.add_argument("--sentence-layer", metavar="LAYER",
+                   help=f"{_taking('sentence_layer')}: the layer whose output is a sentence vector "
+                        "(default: the global pooling layer, else the last layer before the "
+                        "classifier head)")
     p.add_argument("--kind", choices=KINDS,
                    help="what the space is (default from the format: word2vec, glove, a Keras "
                         "model's task, else vectors)")
@@ -185,7 +189,8 @@ def build_index(args, settings: Settings) -> int:
                       source=str(Path(path).resolve()) if path else None, format=fmt,
                       layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
                       standardize=args.standardize, limit=args.limit, factory=args.factory,
-                      target_recall=args.target_recall, topk_rows=args.topk_rows)
+                      target_recall=args.target_recall, topk_rows=args.topk_rows,
+                      sentence_layer=args.sentence_layer)
     options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", tasks, {args.name: space}),
                            spaces=(args.name,), curve=None, force=args.force, record=False)
     [row] = runner.run(options)

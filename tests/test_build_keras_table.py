@@ -62,9 +62,10 @@ def test_tutorial_model_with_its_custom_standardization(tmp_path, monkeypatch, d
     assert table.index_to_key == words[2:]
     np.testing.assert_array_equal(table.vectors, rows[2:len(words)])
     assert table.details["unused_rows"] == km.MAX_TOKENS - len(words) == 0  # 600 headlines fill it
-    assert table.details["sentence_vectors"] == {
-        "computed": "element-wise max of the word vectors; the model's Conv1D is not applied",
-        "exact": False}
+    said = table.details["sentence_vectors"]  # its Conv1D stack: the ONNX sub-model
+    [pooling] = [lyr.name for lyr in km.all_layers(model) if type(lyr).__name__ == "GlobalMaxPooling1D"]
+    assert (said["exact"], said["method"], said["layer"]) == (True, "onnx", pooling)
+    assert table.details["embed"]["model"]["vocabulary"] == words  # ids in the Embedding's order
     tokenizer = table.details["embed"]["tokenizer"]  # the function, replayed from its ops
     assert tokenizer["standardize"] == "steps" and tokenizer["custom"] == "custom_standardization"
     assert [s["op"] for s in tokenizer["steps"]] == ["lower", "regex_replace", "regex_replace"]
@@ -125,9 +126,11 @@ def test_nested_end_to_end_model(tmp_path, data):
     assert table.details["layer"] == "words" and table.index_to_key == words[2:]
     np.testing.assert_array_equal(table.vectors, rows[2:])
     assert table.details["unused_rows"] == 0
-    assert table.details["sentence_vectors"] == {
-        "computed": "the model's GlobalAveragePooling1D output: mean of the Embedding rows of the tokens",
-        "exact": True}
+    said = table.details["sentence_vectors"]
+    assert (said["computed"], said["exact"], said["method"]) == (
+        "the model's GlobalAveragePooling1D output: mean of the Embedding rows of the tokens", True,
+        "numpy")
+    assert said["parity"]["min_cosine"] >= 0.9999 and said["parity"]["texts"] >= 200
     assert table.details["embed"]["mask_zero"] is True
     want = km.evaluate(model, texts, labels)
     assert model_accuracy(path, texts, labels) == pytest.approx(want, abs=1e-6)

@@ -98,18 +98,19 @@ def test_custom_standardization_is_replayed_or_named(tmp_path, monkeypatch, data
 
     other = km.pooled(tmp_path, texts, labels, standardize=km.user_function(tmp_path, name="first_characters"),
                       name="other")
-    said = read_keras(other)
-    assert said.details["sentence_vectors"] == {
-        "computed": "the model's GlobalAveragePooling1D output: mean of the Embedding rows of the tokens; "
-                    "the model's custom standardization 'first_characters' is not applied: lowercase "
-                    "and punctuation stripping instead",
-        "exact": False}
+    said = read_keras(other).details["sentence_vectors"]
+    assert said["computed"].startswith(
+        "the model's GlobalAveragePooling1D output: mean of the Embedding rows of the tokens; "
+        "the model's custom standardization 'first_characters' is not applied: lowercase "
+        "and punctuation stripping instead")
+    assert (said["exact"], said["method"]) == (False, "approximation")
 
 
 @pytest.mark.slow
 def test_embed_answers_say_what_is_computed_for_the_tutorial_model(tmp_path, monkeypatch, data):
-    """build-index, then the served answers: the Conv1D and the custom standardization are
-    named in the space's details, in every embed answer and in compare/sentences."""
+    """build-index, then the served answers: the tutorial's Conv1D stack is served by its ONNX
+    sub-model, the nested model by numpy pooling; the space's details, every embed answer and
+    compare/sentences say which, and both are the model's own vectors."""
     texts, labels, held_out = data
     path = km.tutorial(tmp_path, texts, labels, km.user_function(tmp_path))
     nested = km.nested(tmp_path, texts, labels)
@@ -120,17 +121,20 @@ def test_embed_answers_say_what_is_computed_for_the_tutorial_model(tmp_path, mon
 
     space = client.get("/v1/spaces/tutorial").get_json()
     said = space["details"]["sentence_vectors"]
-    assert said["exact"] is False and "the model's Conv1D is not applied" in said["computed"]
+    assert (said["exact"], said["method"]) == (True, "onnx") and "by ONNX Runtime" in said["computed"]
     answer = client.post("/v1/spaces/tutorial/embed", json={"texts": held_out[:3]}).get_json()
-    assert answer["computed"] == said["computed"] and answer["exact"] is False
+    assert answer["computed"] == said["computed"] and answer["exact"] is True
+    got = np.array([r["vector"] for r in answer["results"]])
+    assert km.cosines(got, km.own_output(path, held_out[:3], said["layer"])).min() >= 0.999
 
     answer = client.post("/v1/spaces/nested/embed", json={"texts": held_out[:3]}).get_json()
     assert answer["exact"] is True
+    assert client.get("/v1/spaces/nested").get_json()["details"]["sentence_vectors"]["method"] == "numpy"
     want = km.pooling_output(nested, held_out[:3])
     got = np.array([r["vector"] for r in answer["results"]])
     assert km.cosines(got, want).min() >= 0.999
 
     compared = client.post("/v1/compare/sentences", json={"sentences": held_out[:2],
                                                           "spaces": ["tutorial", "nested"]}).get_json()
-    assert [(s["space"], s["exact"]) for s in compared["spaces"]] == [("tutorial", False), ("nested", True)]
+    assert [(s["space"], s["exact"]) for s in compared["spaces"]] == [("tutorial", True), ("nested", True)]
     assert compared["spaces"][0]["computed"] == said["computed"]

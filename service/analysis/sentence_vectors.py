@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from service.store.embed import Embedding, embed_texts
+from service.store.onnx_sentences import sentence_vectors
 
 
 @dataclass(frozen=True)
@@ -23,8 +24,20 @@ class Embedded:
 
 
 def embed(space, texts: list[str]) -> Embedded:
-    embedded: list[Embedding] = embed_texts(space, texts)
-    vectors = np.zeros((len(texts), space.vector_size), dtype="float32")
+    """Word rows pooled as service/store/embed.py defines it (what the task probe scores)."""
+    return _stacked(space, embed_texts(space, texts))
+
+
+def model_vectors(space, texts: list[str]) -> Embedded:
+    """The space's sentence vectors as its answers give them: a Keras model's own through its
+    ONNX sub-model where the build exported one (service/store/onnx_sentences.py)."""
+    return _stacked(space, sentence_vectors(space, texts))
+
+
+def _stacked(space, embedded: list[Embedding]) -> Embedded:
+    # A model's sentence layer (a Dense(64), a Bidirectional LSTM) may differ in size from its words.
+    dimension = len(embedded[0].vector) if embedded else space.vector_size
+    vectors = np.zeros((len(embedded), dimension), dtype="float32")
     for i, e in enumerate(embedded):
         vectors[i] = e.vector
     return Embedded(vectors, [list(e.missing) for e in embedded], [e.tokens for e in embedded])

@@ -13,7 +13,7 @@ from itertools import combinations
 import numpy as np
 
 from service.analysis.overlap import RBO_P, jaccard, ranks_of, rbo
-from service.analysis.sentence_vectors import cosine_matrix, embed
+from service.analysis.sentence_vectors import cosine_matrix, model_vectors
 from service.store.embed import describe
 from service.store.search import Neighbor
 
@@ -184,7 +184,7 @@ def compare_sentences(spaces: list, sentences: list[str]) -> list[SpaceSentences
     """Each space's sentence vectors and their pairwise cosine similarity matrix."""
     results = []
     for s in spaces:
-        e = embed(s, sentences)
+        e = model_vectors(s, sentences)
         what = describe(s)
         results.append(SpaceSentences(s.name, e.vectors.tolist(), cosine_matrix(e.vectors),
                                       e.missing, e.found, what["computed"], what["exact"]))

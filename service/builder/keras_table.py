@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from service.builder import keras_model, keras_text
+from service.builder import keras_export, keras_model, keras_text
 from service.builder.keras_accuracy import model_accuracy
 from service.errors import InputError
 from service.store.tables import Table
@@ -25,11 +25,18 @@ RESERVED = ("", "[UNK]")
 
 
 def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None = None,
-               standardize: str | None = None) -> Table:
+               standardize: str | None = None, sentence_layer: str | None = None,
+               texts: list[str] | None = None, export_to: Path | None = None,
+               export=None) -> Table:
     """The Embedding's rows the vocabulary indexes. `standardize` names the model's custom
     standardization function as "module:function". details: format, layer, unused_rows (rows
-    past the vocabulary, never looked up), sentence_vectors (what `embed` computes, and
-    whether it is exactly the model's), embed (the content of embed.json).
+    past the vocabulary, never looked up), sentence_vectors (what `embed` computes, whether it
+    is exactly the model's, and how the build checked it), embed (the content of embed.json).
+
+    The model's sentence vectors are checked against Keras on `texts` (the task's held-out
+    texts; sample texts when None) and, where numpy pooling is not the model's, exported to
+    ONNX into `export_to` (service/builder/keras_export.py; `sentence_layer` names the layer,
+    `export` replaces Keras's exporter).
 
     Raises:
         FileNotFoundError: the model or vocabulary file is missing.
@@ -52,14 +59,18 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
     weights = weights[:len(words)]
     embed = keras_text.embed_config(model, embedding, words, weights)
     keep = [i for i, w in enumerate(words) if w not in RESERVED]
-    details = {"format": "keras", "layer": embedding.name, "unused_rows": unused,
-               "sentence_vectors": {"computed": embed["computed"], "exact": embed["exact"]},
-               "embed": embed}
+    details = {"format": "keras", "layer": embedding.name, "unused_rows": unused}
     # Keys with whitespace (n-grams) are dropped as from every table; embed.json carries a few.
     # How many is recorded: the model's vocabulary counts them, the served table does not.
     table = Table([words[i] for i in keep], weights[keep], details)
     served = table.deduplicated()
     details["dropped_keys"] = len(table.index_to_key) - len(served.index_to_key)
+    embed = keras_export.sentence_vectors(model, embedding, words, embed, served, path=path,
+                                          name=sentence_layer, texts=texts, folder=export_to,
+                                          export=export)
+    details["sentence_vectors"] = {"computed": embed["computed"], "exact": embed["exact"],
+                                   **embed["sentence"]}
+    details["embed"] = embed
     return served
 
 

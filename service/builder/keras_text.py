@@ -14,12 +14,15 @@ from service.errors import InputError, MissingInput
 from service.store.embed import EMBED_FORMAT
 
 # Layers that do nothing at inference: the pooled vector skips them exactly.
-_IDENTITY_AT_INFERENCE = ("Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
+IDENTITY_AT_INFERENCE = ("Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout",
                           "AlphaDropout", "ActivityRegularization", "Masking")
-_POOLING = {"GlobalAveragePooling1D": "mean", "GlobalMaxPooling1D": "max"}
+POOLING = {"GlobalAveragePooling1D": "mean", "GlobalMaxPooling1D": "max"}
 _POOLING_WORDS = {"mean": "mean", "max": "element-wise max", "sum": "sum"}
 MAX_SPACED_TOKENS = 100
 _DEFAULTS = {"standardize": "lower_and_strip_punctuation", "split": "whitespace", "ngrams": None}
+# Not a difference from the model but an assumption about the user's own vectorizer: the
+# model's vectors on the ids the service makes are exact (checked by the build).
+OUTSIDE = "the vectorizer is outside the model: its defaults are assumed"
 
 
 def vectorizers(model):
@@ -54,7 +57,7 @@ def text_settings(model) -> tuple[dict, int | None, str]:
     found = vectorizers(model)
     if not found:
         length = model.inputs[0].shape[1] if len(model.inputs[0].shape) > 1 else None
-        return dict(_DEFAULTS), length, "the vectorizer is outside the model: its defaults are assumed"
+        return dict(_DEFAULTS), length, OUTSIDE
     config = found[0].get_config()
     settings = dict(_DEFAULTS)
     note = ""
@@ -99,16 +102,17 @@ def pooling_after(model, embedding) -> tuple[str, list[str], str]:
     skipped = []
     for lyr in order[order.index(embedding) + 1:]:
         kind = type(lyr).__name__
-        if kind in _POOLING:
-            return _POOLING[kind], skipped, kind
-        if kind not in _IDENTITY_AT_INFERENCE and not hasattr(lyr, "layers"):
+        if kind in POOLING:
+            return POOLING[kind], skipped, kind
+        if kind not in IDENTITY_AT_INFERENCE and not hasattr(lyr, "layers"):
             skipped.append(kind)
     return "mean", skipped, ""
 
 
 def embed_config(model, embedding, words: list[str], weights: np.ndarray) -> dict:
     """embed.json for the model: how the server turns text into its pooled vector, and what it
-    computes instead where it cannot (`computed`, `exact`)."""
+    computes instead where it cannot (`computed`, `exact`; `notes` sorts the reasons: tokens
+    not the model's, layers not applied, and what is assumed)."""
     tokenizer, length, note = text_settings(model)
     pooling, skipped, layer = pooling_after(model, embedding)
     mask_zero = bool(getattr(embedding, "mask_zero", False))
@@ -117,22 +121,25 @@ def embed_config(model, embedding, words: list[str], weights: np.ndarray) -> dic
     what = f"{_POOLING_WORDS[pooling]} of the Embedding rows of the tokens"
     if layer:
         what = f"the model's {layer} output: {what}"
-    notes = [note] if note else []
+    assumed = [note] if note == OUTSIDE else []
+    tokens = [note] if note and note != OUTSIDE else []
+    layers_missed = []
     # Tokens with whitespace (n-grams, the space of a character split) are no keys of a space:
     # a few travel in embed.json, more are counted as [UNK] and said so.
     spaced = [i for i, w in enumerate(words) if any(c.isspace() for c in w)]
     if len(spaced) > MAX_SPACED_TOKENS:
-        notes.append(f"{len(spaced)} tokens with spaces (n-grams) are not in the space: they count "
-                     "as [UNK]")
+        tokens.append(f"{len(spaced)} tokens with spaces (n-grams) are not in the space: they count "
+                      "as [UNK]")
         spaced = []
     if skipped:
         what = f"{_POOLING_WORDS[pooling]} of the word vectors"
-        notes.append(f"the model's {', '.join(dict.fromkeys(skipped))} "
-                     f"{'is' if len(set(skipped)) == 1 else 'are'} not applied")
+        layers_missed.append(f"the model's {', '.join(dict.fromkeys(skipped))} "
+                             f"{'is' if len(set(skipped)) == 1 else 'are'} not applied")
     if not layer:
-        notes.append("the model has no global pooling layer after its Embedding")
+        layers_missed.append("the model has no global pooling layer after its Embedding")
     if unk is None:
-        notes.append("the vocabulary has no [UNK] row: unknown tokens count as zeros")
+        tokens.append("the vocabulary has no [UNK] row: unknown tokens count as zeros")
+    notes = tokens + layers_missed
     return {
         "format": EMBED_FORMAT,
         "tokenizer": tokenizer,
@@ -144,6 +151,7 @@ def embed_config(model, embedding, words: list[str], weights: np.ndarray) -> dic
                                           else np.zeros(weights.shape[1]))],
         "pad_vector": None if pad is None else [float(v) for v in weights[pad]],
         "extra_vectors": {words[i]: [float(v) for v in weights[i]] for i in spaced},
-        "computed": "; ".join([what] + notes),
+        "computed": "; ".join([what] + notes + assumed),
         "exact": not notes,
+        "notes": {"tokens": tokens, "layers": layers_missed, "assumed": assumed},
     }

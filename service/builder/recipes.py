@@ -34,6 +34,11 @@ from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats
 from service.store.embed import EMBED_FILE, write_embed_config
+from service.store.onnx_sentences import ONNX_DATA, ONNX_FILE
+
+# Changes when what the build checks or exports of a Keras model's sentence vectors changes
+# (service/builder/keras_export.py): a catalog built before rebuilds its Keras spaces.
+SENTENCES_CHECK = "onnx opset 17, weights apart, parity 0.9999 on 200 texts"
 from service.store.space import Space
 from service.store.tables import Table, kumo_root
 
@@ -141,6 +146,8 @@ def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
         files = [f for p in files
                  for f in (sorted(q for q in p.rglob("*") if q.is_file()) if p.is_dir() else [p])]
         out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
+        if fmt == "keras":  # what the build checks and exports of its sentence vectors
+            out["sentences"] = {"check": SENTENCES_CHECK, "layer": s.sentence_layer}
         if post := _postprocess_file(ctx, s):  # only when asked
             out["postprocess"] = post.describe()
         if s.task and fmt == "keras":  # its own accuracy is measured on the task's test split
@@ -154,8 +161,11 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
     def make(ctx: Context) -> Made:
         fmt, path = _resolved(s)
         with steps.step(f"read {s.name} ({fmt}) from {path or 'the installed package'}"):
-            table = read_table(fmt, path, limit=s.limit, layer=s.layer, vocab=s.vocab,
-                               standardize=s.standardize)
+            if fmt == "keras":  # needs the build: the task's test texts, the export folder
+                table = _read_keras(s, path, ctx)
+            else:
+                table = read_table(fmt, path, limit=s.limit, layer=s.layer, vocab=s.vocab,
+                                   standardize=s.standardize)
         if post := _postprocess_file(ctx, s):
             with steps.step(f"post-process {s.name}: {post.name}"):
                 table = post.apply(table)
@@ -169,6 +179,9 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
             folder = ctx.options.cache / "embed"
             folder.mkdir(parents=True, exist_ok=True)
             extra[EMBED_FILE] = write_embed_config(folder / f"{s.name}.json", embed_config)
+            if "model" in embed_config:  # the model's own sentence vectors, in ONNX
+                for name in (ONNX_FILE, ONNX_DATA):
+                    extra[name] = _onnx_folder(ctx, s) / name
         if fmt == "keras" and s.task:
             details.update(_model_accuracy(ctx, s, path))
         return Made(table, source, details, extra)
@@ -178,6 +191,25 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
 def _postprocess_file(ctx: Context, s: SpaceSpec) -> PostProcess | None:
     """--postprocess applies to a word2vec file of the user's (the start of the -w2v spaces)."""
     return PostProcess.option(ctx.options.postprocess) if s.kind == "word2vec" else None
+
+
+def _onnx_folder(ctx: Context, s: SpaceSpec) -> Path:
+    return ctx.options.cache / "onnx" / s.name
+
+
+def _read_keras(s: SpaceSpec, path: str, ctx: Context) -> Table:
+    """The model's table and embed.json, its sentence vectors checked against Keras on the
+    task's test texts (sample texts without a task) and exported to ONNX where numpy pooling
+    is not the model's (service/builder/keras_export.py)."""
+    from service.builder.keras_table import read_keras  # imports TensorFlow: only here
+
+    extra = {"standardize": s.standardize} if s.standardize else {}
+    texts = list(ctx.task_split(s.task).test.texts) if s.task else None
+    table = read_keras(Path(path), layer=s.layer, vocab=s.vocab, sentence_layer=s.sentence_layer,
+                       texts=texts, export_to=_onnx_folder(ctx, s), **extra).deduplicated()
+    if s.limit:
+        table = Table(table.index_to_key[:s.limit], table.vectors[:s.limit], table.details)
+    return table
 
 
 def _model_accuracy(ctx: Context, s: SpaceSpec, path: str) -> dict:

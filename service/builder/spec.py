@@ -68,6 +68,7 @@ class SpaceSpec:
     factory: str | None = None       # faiss factory string (default by size)
     target_recall: float = TARGET_RECALL
     topk_rows: int | None = None
+    sentence_layer: str | None = None  # Keras: the layer whose output is a sentence vector
 
     @property
     def made_here(self) -> bool:
@@ -97,7 +98,7 @@ TASK_KEYS = {"data": str, "dataset": str, "text_column": str, "label_column": st
              "curve": bool, "description": str}
 SPACE_KEYS = {"kind": str, "source": str, "format": str, "task": str, "start": str,
               "layer": str, "vocab": str, "standardize": str, "corpus": list, "limit": int,
-              "factory": str, "target_recall": float, "topk_rows": int}
+              "factory": str, "target_recall": float, "topk_rows": int, "sentence_layer": str}
 TOP_KEYS = ("include", "tasks", "spaces")
 
 
@@ -223,7 +224,7 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
     # The formats the file may be: the one named, else those of the kind (a guessed format
     # is checked again when the file is read).
     could_be = ([fmt] if fmt else [f for f in formats.FORMATS if (f in models) == (kind == "task")])
-    for key in ("layer", "vocab", "standardize"):
+    for key in ("layer", "vocab", "standardize", "sentence_layer"):
         if key in e and not set(could_be) & set(formats.taking(key)):
             raise SpecError(f"{label}: {key} applies only to the formats "
                             f"{', '.join(formats.taking(key))} (format = ...)")
@@ -236,7 +237,7 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
     return SpaceSpec(name, kind, source, fmt, e.get("task"), e.get("start"), e.get("layer"),
                      vocab, e.get("standardize"), tuple(str(base / c) for c in e.get("corpus", ())),
                      e.get("limit"), e.get("factory"), float(e.get("target_recall", TARGET_RECALL)),
-                     e.get("topk_rows"))
+                     e.get("topk_rows"), sentence_layer=e.get("sentence_layer"))
 
 
 kind_for_format = formats.kind_for_format  # the kind build-index gives a file when none is named

@@ -137,7 +137,22 @@ def check_embed_config(config: dict, where: str, dimension: int | None = None) -
         raise ValueError(f"{where}: sequence_length must be a positive integer or null")
     if type(config.get("mask_zero", True)) is not bool or type(config.get("exact", True)) is not bool:
         raise ValueError(f"{where}: mask_zero and exact must be true or false")
+    if "model" in config and not _model_ok(config["model"]):
+        raise ValueError(f"{where}: model must name its file, vocabulary (a list of tokens), "
+                         "dimension, opset and sequence_length (service/store/onnx_sentences.py)")
     return config
+
+
+def _model_ok(model) -> bool:
+    """The ONNX sentence model's entry: a file name in the space's folder and its inputs."""
+    return (isinstance(model, dict) and isinstance(model.get("file"), str)
+            and all(isinstance(f, str) and "/" not in f and f not in ("", ".", "..")
+                    for f in (model["file"], model.get("data", "x")))
+            and isinstance(model.get("vocabulary"), list)
+            and all(isinstance(w, str) for w in model["vocabulary"])
+            and type(model.get("dimension")) is int and model["dimension"] >= 1
+            and type(model.get("opset")) is int and _count_or_none(model.get("sequence_length"))
+            and _count_or_none(model.get("min_length")))
 
 
 def _steps_ok(steps) -> bool:

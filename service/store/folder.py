@@ -49,6 +49,10 @@ def read_folder(folder: Path, manifest: dict) -> dict:
             check_embed_config(embed_config, EMBED_FILE, dimension)
         except ValueError as e:
             raise BadIndex(folder / EMBED_FILE, str(e)) from None
+        if "model" in embed_config:  # the model's own sentence vectors (ONNX)
+            from service.store.onnx_sentences import check
+
+            check(folder, embed_config["model"], manifest.get("files") or {})
     return {"index_to_key": index_to_key, "vectors": vectors, "norms": norms, "index": index,
             "embed_config": embed_config, "topk": _load_topk(folder, manifest)}
 

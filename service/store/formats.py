@@ -27,9 +27,9 @@ from service.errors import InputError, MissingInput
 FASTTEXT_MAGIC = b"\xba\x16\x4f\x2f"
 HDF5_MAGIC = b"\x89HDF\r\n\x1a\n"   # the HDF5 signature (Keras 2's .h5 models)
 NPY_MAGIC = b"\x93NUMPY"            # numpy's .npy files
-READ_OPTIONS = ("limit", "layer", "vocab", "standardize")
+READ_OPTIONS = ("limit", "layer", "vocab", "standardize", "sentence_layer")
 OPTION_FLAGS = {"limit": "--limit", "layer": "--layer", "vocab": "--vocab",
-                "standardize": "--standardize"}
+                "standardize": "--standardize", "sentence_layer": "--sentence-layer"}
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
            path="optional"),
     Format("keras", "task", "a Keras model: the Embedding of a .keras file (model.save) or an "
            "HDF5 .h5 (Keras 2), vocabulary from its TextVectorization or --vocab", _keras,
-           f"{_BUILD}.keras_table:read_keras", ("layer", "vocab", "standardize")),
+           f"{_BUILD}.keras_table:read_keras", ("layer", "vocab", "standardize", "sentence_layer")),
     Format("savedmodel", "task", "a TensorFlow SavedModel folder (saved_model.pb): its "
            "Embedding variable, with --vocab", _savedmodel,
            f"{_BUILD}.keras_savedmodel:read_savedmodel", ("layer", "vocab"), path="folder"),

@@ -171,12 +171,13 @@ def embed(space):
     """Sentence vectors: a task space gives its classifier's pooling output, a word space
     the mean of the normalised vectors of the tokens it has, an imported model what its
     embed.json says (service/store/embed.py); `computed` and `exact` say which."""
-    from service.store.embed import describe, embed_texts
+    from service.store.embed import describe
+    from service.store.onnx_sentences import sentence_vectors
 
     s = _space(space)
     texts = params.body()["texts"]
     results = [{"vector": [float(x) for x in e.vector], "tokens": e.tokens, "missing": e.missing}
-               for e in embed_texts(s, texts)]
+               for e in sentence_vectors(s, texts)]
     return {"space": s.name, "kind": s.describe()["kind"], **describe(s), "results": results}
 
 

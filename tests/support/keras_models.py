@@ -212,3 +212,78 @@ def nested(folder: Path, texts, labels) -> Path:
     path = folder / "nested.keras"
     model.save(path)
     return path
+
+
+def own_output(path: Path, texts, layer: str, *, vocab: Path | None = None) -> np.ndarray:
+    """Keras itself: the model's sub-model from its Embedding's input to `layer` (found in
+    nested models too), on the ids of the model's own TextVectorization, or, with the
+    vectorizer outside, of a TextVectorization over the vocabulary file."""
+    import keras
+
+    model = keras.saving.load_model(path, compile=False)
+    every = list(all_layers(model))
+    embedding = next(lyr for lyr in every if isinstance(lyr, keras.layers.Embedding))
+    target = next(lyr for lyr in every if lyr.name == layer)
+    found = [lyr for lyr in every if isinstance(lyr, keras.layers.TextVectorization)]
+    if vocab is None:
+        vectorize = found[0]
+    else:
+        words = vocab.read_text(encoding="utf-8").splitlines()
+        vectorize = keras.layers.TextVectorization(vocabulary=words[2:], output_sequence_length=LENGTH)
+    ids = vectorize(text_input(texts))
+    return keras.Model(embedding.input, target.output).predict(ids, verbose=0)
+
+
+def all_layers(model):
+    """Every layer, nested models' layers in place."""
+    for lyr in model.layers:
+        yield lyr
+        if hasattr(lyr, "layers"):
+            yield from all_layers(lyr)
+
+
+def recurrent(folder: Path, texts, labels, body: str, name: str) -> Path:
+    """Text in, TextVectorization, Embedding, then `body` up to the sentence layer (named
+    "sentence"), Dense sigmoid: the recurrent and Dense shapes of docs/keras-models.md."""
+    import keras
+    from keras import layers
+
+    vectorize = vectorizer(texts, max_tokens=500)
+    inputs = keras.Input(shape=(1,), dtype="string")
+    rows = len(vectorize.get_vocabulary())
+    x = vectorize(inputs)
+    if body == "bilstm":  # mask_zero: the LSTM skips the padding
+        x = layers.Embedding(rows, DIM, mask_zero=True)(x)
+        x = layers.Bidirectional(layers.LSTM(8), name="sentence")(x)
+    elif body == "gru":
+        x = layers.GRU(8, name="sentence")(layers.Embedding(rows, DIM)(x))
+    elif body == "lstm_max":
+        x = layers.LSTM(8, return_sequences=True)(layers.Embedding(rows, DIM)(x))
+        x = layers.GlobalMaxPooling1D(name="sentence")(x)
+    elif body == "mean_dense":
+        x = layers.GlobalAveragePooling1D()(layers.Embedding(rows, DIM)(x))
+        x = layers.Dense(64, activation="relu", name="sentence")(x)
+    x = layers.Dropout(0.2)(x)
+    model = fit(keras.Model(inputs, layers.Dense(1, activation="sigmoid")(x)), text_input(texts), labels)
+    path = folder / f"{name}.keras"
+    model.save(path)
+    return path
+
+
+def legacy_h5(folder: Path, texts, labels) -> tuple[Path, Path]:
+    """A Keras 2 style model: ids in (the vectorizer outside, its vocabulary in a file),
+    Embedding, plain GlobalAveragePooling1D, saved as a legacy HDF5 .h5 file."""
+    import keras
+    from keras import layers
+
+    vectorize = vectorizer(texts, max_tokens=500)
+    vocab = vectorize.get_vocabulary()
+    model = keras.Sequential([keras.Input(shape=(LENGTH,), dtype="int64"),
+                              layers.Embedding(len(vocab), DIM),
+                              layers.GlobalAveragePooling1D(name="sentence"),
+                              layers.Dense(1, activation="sigmoid")])
+    fit(model, vectorize(np.array(texts)[:, None]), labels)
+    path, vocab_path = folder / "legacy.h5", folder / "legacy-vocab.txt"
+    model.save(path)
+    vocab_path.write_text("\n".join(vocab) + "\n", encoding="utf-8")
+    return path, vocab_path
