@@ -25,6 +25,10 @@ class MissingInput(InputError, FileNotFoundError):
     """An input file (or package) named by whoever runs the command is not there."""
 
 
+class NoSpace(InputError):
+    """The disk filled up while writing: the message names the folder and the bytes needed."""
+
+
 class ServiceError(Exception):
     status = 500
     title = "Internal error"

@@ -21,7 +21,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Imported here: prometheus-client picks its multiprocess mode when first imported,
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
     from service.web import (admin, auth, compare, contract, experiments, health, logs, metrics,
-                             page, problems, spaces)
+                             page, params, problems, spaces)
     from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.register(app, settings.access_log)
     counters = metrics.register(app, package_version())
     keys = auth.register(app, settings)
+    app.before_request(params.utf8_url)
     evaluations = Evaluations()
 
     def spaces_changed(spaces: dict, states: dict) -> None:

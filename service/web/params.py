@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote_to_bytes
 
 import numpy as np
 import orjson
@@ -33,7 +34,24 @@ _FAILED = object()
 _INTEGER = re.compile(r"-?[0-9]{1,4000}")  # Python reads at most 4,300 digits
 # Integers the spec leaves unbounded (offsets, limits) mean the same above this.
 _BIG = 2**62
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def utf8_url() -> None:
+    """Refuse a path or query string that is not UTF-8 once percent-decoded (`%C0%AF`, `%FF`),
+    rather than answer about a word werkzeug made of U+FFFD or left percent-encoded; run
+    before every view (create_app). WSGI hands both over as latin-1 strings of the bytes."""
+    environ = request.environ
+    # The request line as sent (gunicorn's RAW_URI, werkzeug's too): PATH_INFO is already
+    # decoded, and werkzeug's test client replaces invalid bytes there.
+    path, _, query = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).partition("?")
+    for where, raw in (("path", path), ("query string", query or environ.get("QUERY_STRING", ""))):
+        try:
+            unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+        except UnicodeError:
+            raise InvalidRequest(f"the {where} is not UTF-8 once percent-decoded: encode each "
+                                 "character as the percent-escaped bytes of its UTF-8 form") from None
 
 
 def settings():
@@ -66,12 +84,28 @@ def decode_json(raw: bytes):
     if json_depth(text) > MAX_JSON_DEPTH:
         raise InvalidRequest(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as e:
         raise InvalidRequest(f"the request body is not valid JSON: {e.msg} at line {e.lineno} "
                              f"column {e.colno}") from None
     except ValueError as e:  # a number out of range (ours), or an integer of > 4,300 digits
         raise InvalidRequest(f"the request body is not valid JSON: {e}") from None
+    if _has_surrogate(value):
+        raise InvalidRequest("the request body is not valid JSON: a \\u escape names a lone "
+                             "UTF-16 surrogate (\\ud800-\\udfff), which is no character")
+    return value
+
+
+def _has_surrogate(value) -> bool:
+    """Whether a string in the decoded body holds a lone surrogate (the standard library's
+    decoder lets "\\ud800" through; orjson, the fast path, refuses it)."""
+    if isinstance(value, str):
+        return not value.isascii() and _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_surrogate, value))
+    return False
 
 
 def _orjson_loads(raw: bytes):
