@@ -76,6 +76,17 @@ class SpaceNotReady(ServiceError):
     type = "/problems/space-not-ready"
 
 
+class Busy(ServiceError):
+    """Too many heavy requests at once in this worker: retry after `retry_after` seconds."""
+    status = 503
+    title = "Busy"
+    type = "/problems/busy"
+
+    def __init__(self, detail: str, retry_after: int, **extra):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
+
+
 class BadIndex(Exception):
     """A space folder that cannot be loaded: missing or corrupt file, wrong format version."""
 

@@ -46,6 +46,8 @@ class Metrics:
         self.fallback = Gauge("wordspace_space_fallback", "1 while a space serves an older version "
                               "because its newer one was refused", ["space"],
                               multiprocess_mode="livemax", registry=r)
+        self.busy = Counter("wordspace_busy_refusals", "Heavy requests refused (503) because "
+                            "the worker ran WORDSPACE_HEAVY_REQUESTS of them", ["route"], registry=r)
         self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
                           multiprocess_mode="livemax", registry=r)
         self._children = {}  # label values -> (counter, histogram): labels() once per combination
