@@ -4,6 +4,7 @@ bounds.py) and docs/figures.py; and the process ids of its workers."""
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import socket
 import subprocess
@@ -55,6 +56,8 @@ def serve(catalog: Path, *, ready_timeout: float = 60, proxy: bool = False,
     env.update({f"WORDSPACE_{k.upper()}": str(v) for k, v in settings.items()})
     # A file, not a pipe: an undrained pipe fills up and blocks the server's logging.
     logfile = tempfile.TemporaryFile(mode="w+")
+    # O_APPEND: nginx opens /dev/stdout anew (its own offset), so every writer adds at the end.
+    fcntl.fcntl(logfile.fileno(), fcntl.F_SETFL, fcntl.fcntl(logfile.fileno(), fcntl.F_GETFL) | os.O_APPEND)
     command = [python, "-m", "service.cli", "serve"] + (["--proxy"] if proxy else [])
     started = time.monotonic()
     proc = subprocess.Popen(command, env=env, cwd=cwd, stdin=subprocess.DEVNULL,
