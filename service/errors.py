@@ -53,6 +53,10 @@ class StoreError(InputError):
     credentials, no such bucket, access denied): names the store and what it said."""
 
 
+class NoSpace(InputError):
+    """The disk filled up while writing: the message names the folder and the bytes needed."""
+
+
 class ServiceError(Exception):
     status = 500
     title = TITLES[500]
@@ -104,6 +108,17 @@ class SpaceNotReady(ServiceError):
     status = 503
     title = "Space not ready"
     type = "/problems/space-not-ready"
+
+
+class Busy(ServiceError):
+    """Too many heavy requests at once in this worker: retry after `retry_after` seconds."""
+    status = 503
+    title = "Busy"
+    type = "/problems/busy"
+
+    def __init__(self, detail: str, retry_after: int, **extra):
+        super().__init__(detail, **extra)
+        self.retry_after = retry_after
 
 
 class BadIndex(Exception):

@@ -68,6 +68,9 @@ def configure(level: str = "info", as_json: bool = True) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # Warnings (numpy's RuntimeWarning, a library's DeprecationWarning) become log records
+    # of the logger py.warnings, in the same format, not raw lines on stderr.
+    logging.captureWarnings(True)
 
 
 def gunicorn_logconfig(level: str, as_json: bool) -> dict:

@@ -12,9 +12,9 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
 - RUNTIME is WORDSPACE_RUNTIME_DIR (created if missing, must be writable) or a fresh temporary
   folder removed at exit. It holds nginx.conf, nginx-problems/*.json, nginx.pid,
   gunicorn.sock, nginx's temp folders (request bodies being received are buffered there, on
-  disk) and refused.log (nginx's access log, 4xx/5xx answers only). nginx's error log goes
-  to stderr; the app's JSON access log (with the client address from X-Forwarded-For) to
-  stdout/stderr as with `serve`.
+  disk). nginx's access log (4xx/5xx answers only, JSON lines without query strings or
+  headers) goes to stdout, its error log (crit only) to stderr; the app's JSON access log
+  (with the client address from X-Forwarded-For) to stdout/stderr as with `serve`.
   Nothing else is written (but gunicorn's metrics folder, a temporary folder unless
   PROMETHEUS_MULTIPROC_DIR is set), so the root filesystem may be read-only and the user
   non-root, given a writable TMPDIR (an emptyDir or tmpfs on /tmp) or WORDSPACE_RUNTIME_DIR.
@@ -41,7 +41,7 @@ from pathlib import Path
 from service.errors import TITLES
 from service.settings import CONNECT_TIMEOUT, KEEPALIVE_TIMEOUT, Settings
 
-CONFIG, SOCKET, PID, LOG = "nginx.conf", "gunicorn.sock", "nginx.pid", "refused.log"
+CONFIG, SOCKET, PID = "nginx.conf", "gunicorn.sock", "nginx.pid"
 PROBLEMS = "nginx-problems"  # RUNTIME/nginx-problems/CODE.json: the bodies of nginx's own refusals
 TEMP_FOLDERS = ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
 # What nginx refuses itself: its status -> (the status answered, title, detail); the titles
@@ -91,7 +91,11 @@ daemon off;
 master_process on;
 worker_processes {settings.workers};
 pid {rt / PID};
-error_log stderr error;
+# A graceful stop (SIGQUIT) lets the requests held finish, for as long as gunicorn would.
+worker_shutdown_timeout {settings.timeout}s;
+# crit: nginx's error-level lines quote the request line (whose query string may hold a
+# key); what they report shows as the status of the access line.
+error_log stderr crit;
 {user}
 events {{
   worker_connections 8192;
@@ -103,7 +107,13 @@ http {{
     ~^[45] 1;
     default 0;
   }}
-  access_log {rt / LOG} combined if=$refused;
+  # nginx's own error answers, one JSON line each on stdout (the container's log, rotated by
+  # the runtime; nothing grows in RUNTIME): the path without its query string and no header,
+  # so a key sent in a query string, a Referer or any header is never written.
+  log_format refused escape=json '{{"logger":"nginx.access","time":"$time_iso8601",'
+    '"method":"$request_method","path":"$uri","status":$status,"bytes":$body_bytes_sent,'
+    '"duration_s":$request_time,"remote":"$remote_addr"}}';
+  access_log /dev/stdout refused if=$refused;
 {temp}
   client_max_body_size {settings.max_body_bytes};
   client_header_timeout {t}s;

@@ -79,6 +79,12 @@ class Settings:
     # gunicorn worker processes and threads per worker.
     workers: int = 2
     threads: int = 4
+    # Heavy requests (exports, comparisons of spaces, scorecards, pictures: service/web/heavy.py)
+    # one worker runs at once; past it they are answered 503 with Retry-After. 0: a quarter of
+    # WORDSPACE_THREADS, at least 1 (1 of the default 4). Fewer than the threads, so the probes
+    # always find a free thread; few, because a worker runs Python on one core at a time (the
+    # GIL) and each CPU-bound request there delays every other thread's turn, probes included.
+    heavy_requests: int = 0
     # Seconds a worker may stop answering its master (hung, not just busy) before the master
     # kills and replaces it; also how long a stopping worker lets its requests finish.
     # Requests themselves are bounded by the limits above, not cut off by this.
@@ -128,6 +134,11 @@ class Settings:
     def local_catalog(self) -> Path:
         """The folder the spaces are loaded from: the catalog, or the cache of a remote one."""
         return self.cache if self.remote else self.catalog
+
+    @property
+    def heavy_limit(self) -> int:
+        """The heavy requests one worker runs at once (WORDSPACE_HEAVY_REQUESTS, or derived)."""
+        return self.heavy_requests or max(1, self.threads // 4)
 
     @property
     def bind(self) -> str:
@@ -198,7 +209,7 @@ def _parse(f: dataclasses.Field, raw: str):
         if not re.fullmatch(r"[0-9]+", raw.strip()):
             raise ValueError("must be a whole number (ASCII digits)")
         value = int(raw)
-        if value < 1 and f.name != "port":
+        if value < 1 and f.name not in ("port", "heavy_requests"):
             raise ValueError("must be a positive integer")
         return value
     if f.name == "catalog":

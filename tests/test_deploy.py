@@ -407,3 +407,8 @@ def test_entrypoint_build_says_what_is_missing(fake_wordspace, tmp_path):
     assert "EXTRAS=train" in done.stderr and "GloVe" in done.stderr
     done = fake_wordspace("build", "--spaces", "glove", catalog=tmp_path / "absent")
     assert done.returncode == 73 and "writable" in done.stderr
+
+
+def test_a_drain_takes_one_replica_at_a_time(resources):
+    budget = resources["PodDisruptionBudget"]["spec"]
+    assert budget.get("maxUnavailable") == 1 and "minAvailable" not in budget

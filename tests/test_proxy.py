@@ -46,7 +46,8 @@ def test_the_config_follows_the_settings(tmp_path):
     assert d["proxy_set_header"] == 'Connection ""'
     assert "X-Forwarded-For $proxy_add_x_forwarded_for" in conf.read_text()
     assert d["daemon"] == "off" and d["master_process"] == "on"
-    for name in ("pid", "access_log", *(f"{t}_temp_path" for t in proxy.TEMP_FOLDERS)):
+    assert d["access_log"] == "/dev/stdout refused if=$refused"  # nothing grows in RUNTIME
+    for name in ("pid", *(f"{t}_temp_path" for t in proxy.TEMP_FOLDERS)):
         assert d[name].startswith(str(tmp_path.resolve())), name  # nothing outside the runtime folder
     for code, (shown, title, _) in proxy.REFUSALS.items():
         body = json.loads((tmp_path / proxy.PROBLEMS / f"{code}.json").read_text())

@@ -35,6 +35,7 @@ def problem(client, check_spec, method, url, template, status, **kw):
     (b'{"words": ' + b"[" * 5000 + b"]" * 5000 + b"}", "deeper than"),
     (b'{"words": ["k\xff"]}', "UTF-8"),
     (b'{"words": ["king"]', "not valid JSON"),
+    (b'{"words": ["\\ud800"]}', "lone UTF-16 surrogate"),
 ])
 def test_json_body_is_finite_and_shallow(catalog_dir, check_spec, raw, says):
     from service.settings import Settings
@@ -48,7 +49,7 @@ def test_json_body_is_finite_and_shallow(catalog_dir, check_spec, raw, says):
 @pytest.mark.parametrize("raw", [
     b'{"k": 123456789012345678901234}', b'{"k": -1234567890123456789, "v": [1e2]}',
     b'{"v": [0.00123456789012345678912, 1e-300, -0.0, 12345678901234567.5]}',
-    b'{"w": "\\ud800"}', b'{"a": 1, "a": 2}', b'{"w": "1234567890123456789012"}',
+    b'{"w": "\\ud83d\\ude00"}', b'{"a": 1, "a": 2}', b'{"w": "1234567890123456789012"}',
 ])
 def test_both_json_readers_agree(raw):
     # orjson reads most bodies; the standard library those with integers past 64 bits (kept

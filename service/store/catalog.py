@@ -14,6 +14,7 @@ learning curves, the last build): service/store/experiments.py.
 from __future__ import annotations
 
 import datetime as dt
+import errno
 import json
 import logging
 import os
@@ -24,7 +25,7 @@ from pathlib import Path
 import faiss
 import numpy as np
 
-from service.errors import BadIndex, InputError
+from service.errors import BadIndex, InputError, NoSpace
 from service.settings import SPACE_NAME_LENGTH
 from service.store import checksums
 from service.store import index as ix
@@ -117,13 +118,37 @@ def write_space(catalog: Path, name: str, table: Table, *, source: dict,
         write_json(tmp / MANIFEST, manifest)
         final = versions / f"{name}.{stamp}"
         os.rename(tmp, final)
-    except BaseException:
+    except BaseException as e:
         shutil.rmtree(tmp, ignore_errors=True)
+        needed = _space_bytes(table, topk_rows, extra_files)
+        if _out_of_space(e, versions, needed):
+            raise NoSpace(f"no space left on the device of {versions} while writing space "
+                          f"{name!r}: it needs about {needed} bytes there, "
+                          f"{shutil.disk_usage(versions).free} are free") from None
         raise
     _publish(catalog, name, final)
     log.info("space %s: %d rows, %s, recall@10 %.4f, %.1fs", name, manifest["rows"],
              factory, recall, manifest["build_seconds"])
     return catalog / name
+
+
+def _out_of_space(e: BaseException, folder: Path, needed: int) -> bool:
+    """A write that failed for want of disk: OSError ENOSPC or EDQUOT, or a short write
+    (numpy's and faiss's errors carry no errno) where the device has less room than needed."""
+    if isinstance(e, OSError) and e.errno in (errno.ENOSPC, errno.EDQUOT):
+        return True
+    return isinstance(e, (OSError, RuntimeError)) and shutil.disk_usage(folder).free < needed
+
+
+def _space_bytes(table: Table, topk_rows: int | None, extra_files: dict | None) -> int:
+    """About the bytes a space's folder takes: keys, unit vectors, norms, an index holding
+    the vectors again, the top-k table, the extra files, the manifest."""
+    rows, dim = len(table.index_to_key), table.vector_size
+    keys = sum(len(k.encode("utf-8")) + 1 for k in table.index_to_key)
+    vectors = rows * dim * 4
+    top = tk.rows_for((rows, dim)) if topk_rows is None else min(topk_rows, rows)
+    extra = sum(Path(src).stat().st_size for src in (extra_files or {}).values())
+    return keys + 2 * vectors + rows * 4 + max(top, 0) * tk.K * 8 + extra + 4096
 
 
 # What a manifest must hold for the space to load and be described (each with its type).

@@ -15,7 +15,11 @@ With an s3:// catalog, `remote` is the replica's Mirror (service/store/mirror.py
 space, which keeps serving the version it had, if any.
 
 Readiness: every space in `required` must be loaded; with none named, every space the
-registry tried to load must be.
+registry tried to load must be. A reload that cannot read the catalog (or its .versions)
+changes nothing, and a served space whose files can no longer be read keeps serving from
+memory: neither makes the service unready (every replica shares the catalog, and would leave
+the load balancer at once); both are kept in `faults` (service/store/health.py), with the time
+first seen, for /readyz and the metrics.
 """
 from __future__ import annotations
 
@@ -27,6 +31,7 @@ from typing import Callable
 
 from service.errors import BadIndex, SpaceNotReady, UnknownSpace, shorten
 from service.store import catalog
+from service.store.health import Faults, catalog_unreadable
 from service.store.space import Space
 
 log = logging.getLogger(__name__)
@@ -65,9 +70,17 @@ class Registry:
     full_checksums: bool = False
     required: tuple[str, ...] = ()
     remote: object | None = None  # the Mirror of an s3:// catalog: .problems, .error
+    faults: Faults = field(default_factory=Faults)
 
     def load(self) -> "Registry":
-        """(Re)read the catalog; the new maps replace the old ones in one assignment each."""
+        """(Re)read the catalog; the new maps replace the old ones in one assignment each.
+        A reload that cannot list the catalog keeps everything as it was (a fault, see above)."""
+        unreadable = catalog_unreadable(self.catalog) if self.spaces else None
+        self.faults.reload_failed(unreadable)
+        if unreadable:
+            log.error("reload failed, the catalog cannot be read (%s); still serving %s",
+                      unreadable, ", ".join(self.names))
+            return self
         problems = getattr(self.remote, "problems", {})
         names = self.configured or tuple(sorted({*catalog.space_names(self.catalog), *problems}))
         odd = [n for n in names if not _printable(n)]
@@ -217,6 +230,15 @@ class Registry:
             state.refused = newer.resolve().name if newer is not None else None
             state.summary = f"new version refused: {_brief(refused)}"
         return state
+
+    def check_files(self) -> dict:
+        """The served spaces whose files cannot be read now: name -> health.Fault."""
+        return self.faults.check({n: s.folder for n, s in self.spaces.items() if s.folder})
+
+    @staticmethod
+    def brief(error: str) -> str:
+        """An error as answers show it: paths cut to their last part."""
+        return _no_paths(error)
 
     @property
     def ready(self) -> bool:

@@ -165,19 +165,19 @@ class Space(Search):
             InvalidRequest: wrong dimension, not numbers, zero or non-finite vectors.
         """
         try:
-            xq = np.asarray(vectors, dtype="float32")
+            xq = np.asarray(vectors, dtype="float64")
         except (TypeError, ValueError):
             raise InvalidRequest("'vectors' must be a list of lists of numbers") from None
+        except OverflowError:  # an integer of more digits than float64 holds
+            raise InvalidRequest(f"vectors must be finite numbers, at most "
+                                 f"{np.finfo('float64').max:.4g} in magnitude") from None
         if xq.ndim != 2 or xq.shape[1] != self.vector_size:
             got = xq.shape[1] if xq.ndim == 2 else "ragged or flat"
             raise InvalidRequest(f"vectors must have dimension {self.vector_size} for space "
                                  f"'{self.name}'; got {got}")
         if not np.isfinite(xq).all():
             raise InvalidRequest("vectors must be finite numbers")
-        unit, norms = ix.normalize(xq)
-        if (norms == 0).any():
-            raise InvalidRequest("a zero vector has no direction to search from")
-        return unit
+        return unit_vectors(xq)
 
     def similarity(self, a: int, b: int) -> float:
         return float(self.vectors[a] @ self.vectors[b])
@@ -198,3 +198,19 @@ class Space(Search):
             "built_at": m.get("built_at"),
             "details": m.get("details", {}),
         }
+
+
+def unit_vectors(xq: np.ndarray) -> np.ndarray:
+    """Finite float64 rows as float32 unit vectors, whatever their scale: each row is divided
+    by its largest component first, so its norm can neither overflow (1e200 squared) nor
+    underflow (1e-200 squared) to a zero that would hide the direction.
+
+    Raises:
+        InvalidRequest: a zero vector.
+    """
+    largest = np.abs(xq).max(axis=1, keepdims=True)
+    if (largest == 0).any():
+        raise InvalidRequest("a zero vector has no direction to search from")
+    scaled = xq / largest
+    return np.ascontiguousarray(scaled / np.linalg.norm(scaled, axis=1, keepdims=True),
+                                dtype="float32")

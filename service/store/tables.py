@@ -60,13 +60,25 @@ class Table:
         """Drop empty keys, keys with whitespace, and repeated keys (the first one wins)."""
         seen: set[str] = set()
         keep = []
+        dropped = {"empty": 0, "with whitespace": 0, "repeated": 0}
+        spaced = []
         for i, key in enumerate(self.index_to_key):
-            if key and not any(c.isspace() for c in key) and key not in seen:
+            if not key:
+                dropped["empty"] += 1
+            elif any(c.isspace() for c in key):
+                dropped["with whitespace"] += 1
+                spaced.append(key)
+            elif key in seen:
+                dropped["repeated"] += 1
+            else:
                 seen.add(key)
                 keep.append(i)
         if len(keep) == len(self.index_to_key):
             return self
-        log.info("dropped %d empty, spaced or repeated keys", len(self.index_to_key) - len(keep))
+        # A warning: a word2vec text written from keys holding U+00A0 (GloVe has some) loses them.
+        log.warning("dropped %d keys: %s%s", len(self.index_to_key) - len(keep),
+                    ", ".join(f"{n} {why}" for why, n in dropped.items() if n),
+                    f" (e.g. {', '.join(ascii(k) for k in spaced[:3])})" if spaced else "")
         return Table([self.index_to_key[i] for i in keep], self.vectors[keep], self.details)
 
 

@@ -21,8 +21,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     settings = settings or Settings.from_env()
     # Imported here: prometheus-client picks its multiprocess mode when first imported,
     # after the server has set PROMETHEUS_MULTIPROC_DIR.
-    from service.web import (admin, auth, compare, contract, experiments, health, inputs, logs,
-                             metrics, page, problems, spaces)
+    from service.web import (admin, auth, compare, contract, experiments, health, heavy, inputs,
+                             logs, metrics, page, params, problems, spaces)
     from service.web.fastjson import OrjsonProvider
 
     app = Flask(__name__)
@@ -31,6 +31,8 @@ def create_app(settings: Settings | None = None) -> Flask:
     logs.register(app, settings.access_log)
     counters = metrics.register(app, package_version())
     keys = auth.register(app, settings)
+    app.before_request(params.utf8_url)
+    heavy.register(app, settings.heavy_limit, lambda route: counters.busy.labels(route).inc())
     evaluations = Evaluations()
 
     def spaces_changed(spaces: dict, states: dict) -> None:

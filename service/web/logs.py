@@ -39,15 +39,46 @@ def register(app: Flask, access_log: bool = True) -> None:
         if not access_log or not access.isEnabledFor(logging.INFO):
             return response
         started = ctx.get("started")
-        elapsed = time.perf_counter() - started if started is not None else 0.0
-        access.info("%s %s %s", req.method, req.path, response.status_code, extra={
-            "request_id": request_id, "fields": {
+        fields = {
             "method": req.method,
             "path": req.path,
             "route": req.url_rule.rule if req.url_rule else None,
             "status": response.status_code,
-            "duration_ms": round(elapsed * 1000, 2),
+            "duration_ms": 0.0,
             "remote": req.remote_addr,
-            "bytes": response.calculate_content_length(),
-        }})
+            "bytes": None,
+        }
+
+        def line(sent: int | None) -> None:
+            elapsed = time.perf_counter() - started if started is not None else 0.0
+            fields["duration_ms"], fields["bytes"] = round(elapsed * 1000, 2), sent
+            access.info("%s %s %s", fields["method"], fields["path"], fields["status"],
+                        extra={"request_id": request_id, "fields": fields})
+
+        if response.is_streamed:
+            # Logged when the server closes the stream, with what was sent: asking the length
+            # of a streamed body (calculate_content_length) would read it whole into memory.
+            sent = _Counted(response.response)
+            response.response = sent
+            response.call_on_close(lambda: line(sent.bytes))
+        else:
+            line(response.calculate_content_length())
         return response
+
+
+class _Counted:
+    """A response body passed through as it is, counting its bytes; closing it closes the
+    body (stream_with_context's generator then leaves its request context)."""
+
+    def __init__(self, body):
+        self.body, self.bytes = body, 0
+
+    def __iter__(self):
+        for chunk in self.body:
+            self.bytes += len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        close = getattr(self.body, "close", None)
+        if close is not None:
+            close()

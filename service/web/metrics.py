@@ -1,6 +1,8 @@
 """Prometheus metrics at GET /metrics: requests and latency by route, method, space and status,
 index search latency, loaded spaces and their rows, spaces serving an older version because
-the newer one was refused (wordspace_space_fallback), build info.
+the newer one was refused (wordspace_space_fallback), a failed reload and unreadable served
+files (wordspace_reload_failed, wordspace_space_unreadable), heavy requests refused
+(wordspace_busy_refusals), build info.
 
 Under gunicorn the server points PROMETHEUS_MULTIPROC_DIR at a fresh folder before any
 worker starts, and /metrics aggregates every worker's values (prometheus-client's
@@ -46,6 +48,14 @@ class Metrics:
         self.fallback = Gauge("wordspace_space_fallback", "1 while a space serves an older version "
                               "because its newer one was refused", ["space"],
                               multiprocess_mode="livemax", registry=r)
+        self.reload_failed = Gauge("wordspace_reload_failed", "1 while the last reload could not "
+                                   "read the catalog (the spaces loaded before still serve)",
+                                   multiprocess_mode="livemax", registry=r)
+        self.unreadable = Gauge("wordspace_space_unreadable", "1 while a served space's files "
+                                "cannot be read (it serves from memory)", ["space"],
+                                multiprocess_mode="livemax", registry=r)
+        self.busy = Counter("wordspace_busy_refusals", "Heavy requests refused (503) because "
+                            "the worker ran WORDSPACE_HEAVY_REQUESTS of them", ["route"], registry=r)
         self.info = Gauge("wordspace_build_info", "Version of the running service", ["version"],
                           multiprocess_mode="livemax", registry=r)
         self._children = {}  # label values -> (counter, histogram): labels() once per combination
@@ -66,6 +76,12 @@ class Metrics:
         for name, space in spaces.items():
             self.rows.labels(space=name).set(len(space))
             space.observe_search = self.search.labels(space=name).observe
+
+    def faults(self, faults, served: list[str]) -> None:
+        """The faults served through (service/store/health.py's Faults), as gauges."""
+        self.reload_failed.set(1 if faults.reload is not None else 0)
+        for name in served:
+            self.unreadable.labels(space=name).set(1 if name in faults.spaces else 0)
 
     def expose(self) -> Response:
         registry = self.registry
@@ -101,6 +117,9 @@ def register(app: Flask, version: str) -> Metrics:
 
     @app.get("/metrics")
     def metrics_route():
+        registry = state().registry
+        registry.check_files()
+        metrics.faults(registry.faults, registry.names)
         return metrics.expose()
 
     return metrics

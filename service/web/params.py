@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import json
 import re
+from urllib.parse import unquote_to_bytes
 
 import numpy as np
 import orjson
-from flask import g, request
+from flask import request
 
 from service.errors import InvalidRequest, UnsupportedMediaType, shorten
 from service.settings import MAX_JSON_DEPTH
@@ -30,7 +31,24 @@ SPACE = "\t\n\v\f\r \u00a0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007
 # (A run of digits after a point or in an exponent is not an integer.)
 _LONG_INTEGER = re.compile(rb"(?<![0-9.eE+\-])-?[0-9]{19}")
 _FAILED = object()
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.S)
+
+
+def utf8_url() -> None:
+    """Refuse a path or query string that is not UTF-8 once percent-decoded (`%C0%AF`, `%FF`),
+    rather than answer about a word werkzeug made of U+FFFD or left percent-encoded; run
+    before every view (create_app). WSGI hands both over as latin-1 strings of the bytes."""
+    environ = request.environ
+    # The request line as sent (gunicorn's RAW_URI, werkzeug's too): PATH_INFO is already
+    # decoded, and werkzeug's test client replaces invalid bytes there.
+    path, _, query = (environ.get("RAW_URI") or environ.get("PATH_INFO", "")).partition("?")
+    for where, raw in (("path", path), ("query string", query or environ.get("QUERY_STRING", ""))):
+        try:
+            unquote_to_bytes(raw.encode("latin-1")).decode("utf-8")
+        except UnicodeError:
+            raise InvalidRequest(f"the {where} is not UTF-8 once percent-decoded: encode each "
+                                 "character as the percent-escaped bytes of its UTF-8 form") from None
 
 
 def settings():
@@ -76,12 +94,28 @@ def decode_json(raw: bytes):
     if json_depth(text) > MAX_JSON_DEPTH:
         raise InvalidRequest(f"the request body nests deeper than {MAX_JSON_DEPTH} levels")
     try:
-        return json.loads(text, parse_constant=_no_constant, parse_float=_finite)
+        value = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except json.JSONDecodeError as e:
         raise InvalidRequest(f"the request body is not valid JSON: {e.msg} at line {e.lineno} "
                              f"column {e.colno}") from None
     except ValueError as e:  # a number out of range (ours), or an integer of > 4,300 digits
         raise InvalidRequest(f"the request body is not valid JSON: {e}") from None
+    if _has_surrogate(value):
+        raise InvalidRequest("the request body is not valid JSON: a \\u escape names a lone "
+                             "UTF-16 surrogate (\\ud800-\\udfff), which is no character")
+    return value
+
+
+def _has_surrogate(value) -> bool:
+    """Whether a string in the decoded body holds a lone surrogate (the standard library's
+    decoder lets "\\ud800" through; orjson, the fast path, refuses it)."""
+    if isinstance(value, str):
+        return not value.isascii() and _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_surrogate(k) or _has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(map(_has_surrogate, value))
+    return False
 
 
 def _orjson_loads(raw: bytes):
@@ -129,9 +163,11 @@ def args() -> dict:
     Raises:
         InvalidRequest: naming the parameter and what it allows.
     """
-    if "wordspace_args" not in g:
-        g.wordspace_args = _operation().read(request.args, request.view_args or {})
-    return g.wordspace_args
+    # Kept in the request's environ, not in g: a streamed answer (an export) keeps its app
+    # context, and g with it, while a test client sends the next request in the same thread.
+    if "wordspace.args" not in request.environ:
+        request.environ["wordspace.args"] = _operation().read(request.args, request.view_args or {})
+    return request.environ["wordspace.args"]
 
 
 def arg(name: str):
@@ -147,9 +183,9 @@ def body() -> dict:
         UnsupportedMediaType, InvalidRequest: as json_body(), or naming the member that is
             wrong and what it allows.
     """
-    if "wordspace_body" not in g:
-        g.wordspace_body = _operation().read_body(json_body())
-    return g.wordspace_body
+    if "wordspace.body" not in request.environ:
+        request.environ["wordspace.body"] = _operation().read_body(json_body())
+    return request.environ["wordspace.body"]
 
 
 def word(value, name: str = "word") -> str:

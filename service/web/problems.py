@@ -51,6 +51,8 @@ def register(app: Flask) -> None:
         response = problem(e.status, e.title, e.detail, e.type, **e.extra)
         if e.status == 401:
             response.headers["WWW-Authenticate"] = 'Bearer realm="wordspace"'
+        if getattr(e, "retry_after", None):
+            response.headers["Retry-After"] = str(e.retry_after)
         return response
 
     @app.errorhandler(HTTPException)

@@ -3,6 +3,7 @@
 (tests/test_problems.py checks it is current).
 """
 
+BUSY = "/problems/busy"
 INVALID_REQUEST = "/problems/invalid-request"
 NOT_FOUND = "/problems/not-found"
 SPACE_NOT_READY = "/problems/space-not-ready"
@@ -13,6 +14,7 @@ UNSUPPORTED_MEDIA_TYPE = "/problems/unsupported-media-type"
 
 # type -> (status, title)
 TYPES = {
+    "/problems/busy": (503, "Busy"),
     "/problems/invalid-request": (400, "Invalid request"),
     "/problems/not-found": (404, "Not found"),
     "/problems/space-not-ready": (503, "Space not ready"),

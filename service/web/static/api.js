@@ -25,11 +25,21 @@ export const svg = (tag, attrs = {}, ...children) =>
 // and keep it for this tab only.
 const KEY = "wordspace-api-key";
 
+// A heavy route that is busy (503 with Retry-After: the worker runs as many pictures,
+// scorecards or exports as it may) is asked again after the seconds it names, a few times.
+const BUSY_RETRIES = 5;
+
 export async function authorized(url, options = {}) {
-  for (let attempt = 0; attempt < 2; attempt++) {
+  for (let attempt = 0, busy = 0; attempt < 2; attempt++) {
     const key = sessionStorage.getItem(KEY);
     const headers = {...(options.headers || {}), ...(key ? {Authorization: `Bearer ${key}`} : {})};
     const response = await fetch(url, {...options, headers});
+    const wait = response.status === 503 && Number(response.headers.get("Retry-After"));
+    if (wait && busy++ < BUSY_RETRIES) {
+      await new Promise((done) => setTimeout(done, 1000 * wait));
+      attempt--;
+      continue;
+    }
     if (response.status !== 401 || attempt > 0) return response;
     const given = window.prompt("This service needs an API key:");
     if (!given) return response;
