@@ -5,8 +5,9 @@ Every space goes through it: the spaces of `wordspace build`'s spec and the one 
 options, ...), its recipe's inputs and the fingerprints of the spaces it needs, so
 rebuilding word2vec rebuilds what was made from it. Every space is published with its
 scorecard (service/analysis/scorecard.py) as `evaluation.json`, scored on the table before
-it is written; a task space also with its `embed.json`, so its sentence vectors are the
-classifier's pooling.
+it is written, and probed on every task of the spec (the verdict's task scores: identical
+rows score identically, whatever the space's kind); a task space also with its `embed.json`,
+so its sentence vectors are the classifier's pooling.
 """
 from __future__ import annotations
 
@@ -65,6 +66,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     plan = ordered(recipes_for(options) if recipes is None else recipes, options.spaces)
     tasks = [r.task for r in plan if r.task]
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
+    every_task = tuple(dict.fromkeys([*tasks, *options.spec.tasks]))
     digests: dict[str, str] = {}
     rows = []
     for recipe in plan:
@@ -89,7 +91,8 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
             # A classifier named no task is not scored on another task's texts.
             untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
             texts = None if untasked else task_texts(recipe.task)
-            manifest = publish(recipe.name, made, options, texts, recipe.space)
+            probes = {t: task_texts(t)[1:] for t in every_task}
+            manifest = publish(recipe.name, made, options, texts, recipe.space, probes)
             ctx.keep(recipe.name, made.table)
             status = "built"
         rows.append(steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t))
@@ -103,12 +106,13 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
 
 
 def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
-            space=None) -> dict:
-    """Score the table, then index and publish it with its scorecard and extra files, with
-    the index options of its spec entry."""
+            space=None, probes: dict | None = None) -> dict:
+    """Score the table (and probe it on each task of `probes`: name -> (texts, labels)),
+    then index and publish it with its scorecard and extra files, with the index options of
+    its spec entry."""
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
-    card = score(name, made, options, task, embed_config)
+    card = score(name, made, options, task, embed_config, probes)
     # One WordSim353 for the build summary, the manifest and the scorecard.
     made.details["wordsim353"] = card["wordsim353"]
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
@@ -122,16 +126,16 @@ def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
 
 
 def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
-          embed_config: dict | None) -> dict:
+          embed_config: dict | None, probes: dict | None = None) -> dict:
     """The scorecard of the table as space `name` will be published, written to the cache;
     returns it with its "path"."""
     folder = options.cache / "scorecards"
     folder.mkdir(parents=True, exist_ok=True)
-    return score_table(name, made.table, folder, task, embed_config)
+    return score_table(name, made.table, folder, task, embed_config, probes)
 
 
 def score_table(name: str, table, folder: Path, task: tuple | None = None,
-                embed_config: dict | None = None) -> dict:
+                embed_config: dict | None = None, probes: dict | None = None) -> dict:
     """The scorecard of `table` as space `name` will be published, written to
     folder/NAME.json (build and build-index publish it as evaluation.json, so a server
     reads it at start instead of computing it); returns it with its "path"."""
@@ -139,7 +143,7 @@ def score_table(name: str, table, folder: Path, task: tuple | None = None,
     with steps.step(f"scorecard {name}"):
         result = scorecard.evaluate_space(
             scorecard.as_space(table, name, embed_config), (texts, labels) if texts else None,
-            task_name=dataset, source="build")
+            task_name=dataset, source="build", tasks=probes or None)
     t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
     log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
              name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),
