@@ -132,17 +132,17 @@ def user_spaces(spaces: dict[str, Space], folder: Path) -> dict[str, Space]:
         rows = np.asarray(rows)
         return Table([space.index_to_key[r] for r in rows], space.vectors[rows] * space.norms[rows, None])
 
-    def random(n, seed):
-        keys = [glove.index_to_key[r] for r in np.random.default_rng(seed).choice(50_000, n, replace=False)]
+    def random(n, seed):  # seeded random vectors over n of GloVe's 10,000 most frequent words
+        keys = [glove.index_to_key[r] for r in np.random.default_rng(seed).choice(10_000, n, replace=False)]
         return Table(keys, np.random.default_rng(seed + 100).normal(size=(n, 50)))
 
-    shuffled = rng.permutation(40_000)
-    made = {"glove-2k": table(glove, shuffled[:2000], "glove-2k"),
-            "glove-3k": table(glove, shuffled[2000:5000], "glove-3k"),   # no word in common with glove-2k
-            "glove-5k": table(glove, shuffled[5000:10000], "glove-5k"),
-            "glove-10k": table(glove, shuffled[10000:20000], "glove-10k"),
-            "glove-top-3k": table(glove, np.arange(3000), "glove-top-3k"),
-            "w2v-3k": table(w2v, rng.permutation(20_000)[:3000], "w2v-3k"),
+    top = rng.permutation(10_000)
+    made = {"glove-2k": table(glove, np.arange(2000), "glove-2k"),              # the 2,000 most frequent
+            "glove-3k": table(glove, np.arange(2000, 5000), "glove-3k"),        # no word in common with glove-2k
+            "glove-5k": table(glove, top[:5000], "glove-5k"),                   # half of the top 10,000
+            "glove-10k": table(glove, np.arange(10_000, 20_000), "glove-10k"),  # ranks 10,000-20,000
+            "glove-10k-top": table(glove, np.arange(10_000), "glove-10k-top"),
+            "w2v-3k": table(w2v, np.arange(3000), "w2v-3k"),
             "random-2k": random(2000, 1), "random-5k": random(5000, 2), "random-10k": random(10_000, 3)}
     out = {}
     for name, t in made.items():
@@ -257,6 +257,16 @@ def main() -> None:
                   f"n={report['added'][name]['own']['n']}; defaults changed now "
                   f"{report['added'][name]['changed_now']}, scores unchanged {scores_same}; "
                   f"previous rule changed {report['added'][name]['changed_previous_rule']}")
+        for group in (("glove-2k", "glove-3k"), tuple(users)):
+            both = {**spaces, **{n: users[n] for n in group}}
+            w, was = verdict.compute(list(both.values()), evals), previous_meaning(list(both.values()))
+            now = statuses(w)
+            key = " + ".join(group) if len(group) < 3 else f"all {len(group)}"
+            report["added"][key] = {"changed_now": [n for n in DEFAULTS if now[n] != base[n]],
+                                    "changed_previous_rule": [n for n in DEFAULTS if was[n] != previous[n]],
+                                    "sentence": w.sentence}
+            print(f"  + {key}: defaults changed now {report['added'][key]['changed_now']}; previous "
+                  f"rule changed {report['added'][key]['changed_previous_rule']}\n    {w.sentence}")
     pairs = {n: benchmarks.pair_cosines(s, benchmarks.WORDSIM) for n, s in spaces.items()}
     report["zou_vs_bootstrap"] = {f"{a}-{b}": bootstrap_difference(pairs[a], pairs[b])
                                   for a, b in [("word2vec", "glove"), ("sentiment-w2v", "word2vec"),

@@ -12,7 +12,7 @@ import pytest
 from service.analysis import benchmarks, verdict
 from service.analysis.intervals import difference_interval
 from service.analysis.verdict import Probe, Score, SpaceVerdict, decide
-from tests.support.scored import DATASET, write_scored_catalog
+from tests.support.scored import DATASET, OTHER, write_scored_catalog
 
 
 def test_intervals():
@@ -225,19 +225,19 @@ def test_verdict_route(client, check_spec):
     assert {n: s["meaning"] for n, s in rows.items()} == {
         "blend": "by meaning", "meaning": "by meaning", "task": "not by meaning"}
     assert sorted(body["meaning"]) == ["blend", "meaning"]
-    assert sorted(body["task"][DATASET]) == ["blend", "task"]
+    assert sorted(body["task"][DATASET]) == sorted(body["task"][OTHER]) == ["blend", "task"]
     assert rows["meaning"]["wordsim353"]["value"] > 0.9 > 0.3 > rows["task"]["wordsim353"]["value"]
-    assert [p["task"] for p in rows["meaning"]["probes"]] == [DATASET]
+    assert [p["task"] for p in rows["meaning"]["probes"]] == [DATASET, OTHER]  # every task
     assert rows["task"]["probes"][0]["accuracy"]["value"] == 1.0
     assert rows["meaning"]["probes"][0]["accuracy"]["value"] < 0.7
     assert rows["meaning"]["kind"] == "word2vec" and rows["task"]["trained_for"] == DATASET
     assert body["rule"]["bar"] == verdict.BAR and body["rule"]["min_pairs"] == verdict.MIN_PAIRS
     assert body["sentence"] == (
         f"meaning places words by meaning (WordSim353 {verdict.number(rows['meaning']['wordsim353']['value'])}); "
-        f"task places them by the task ({DATASET} probe 1.00; "
+        f"task places them by the task ({DATASET} probe 1.00; {OTHER} probe 1.00; "
         f"WordSim353 {verdict.number(rows['task']['wordsim353']['value'])}); "
         f"blend does both (WordSim353 {verdict.number(rows['blend']['wordsim353']['value'])}; "
-        f"{DATASET} probe 1.00).")
+        f"{DATASET} probe 1.00; {OTHER} probe 1.00).")
     two = client.get("/v1/compare/verdict?spaces=task,meaning").get_json()
     assert [s["space"] for s in two["spaces"]] == ["task", "meaning"]
     assert two["spaces"][1]["wordsim353"] == rows["meaning"]["wordsim353"]

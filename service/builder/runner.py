@@ -7,7 +7,9 @@ rebuilding word2vec rebuilds what was made from it. Every space is published wit
 scorecard (service/analysis/scorecard.py) as `evaluation.json`, scored on the table before
 it is written, and probed on every task of the spec (the verdict's task scores: identical
 rows score identically, whatever the space's kind); a task space also with its `embed.json`,
-so its sentence vectors are the classifier's pooling.
+so its sentence vectors are the classifier's pooling. A space whose spec entry is the
+default spec's entry of that name is recorded as built in (`details["built_in"]`), so the
+page can tell the user's spaces from the ones the repository defines.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ from pathlib import Path
 from service.analysis import scorecard
 from service.builder import steps
 from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
+from service.builder.spec import DEFAULT_SPEC, load_spec
 from service.errors import InputError
 from service.store import catalog, experiments
 from service.store.embed import EMBED_FILE, load_embed_config
@@ -67,6 +70,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     tasks = [r.task for r in plan if r.task]
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
     every_task = tuple(dict.fromkeys([*tasks, *options.spec.tasks]))
+    defaults = load_spec(DEFAULT_SPEC).spaces
     digests: dict[str, str] = {}
     rows = []
     for recipe in plan:
@@ -86,6 +90,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
             made.details["fingerprint"] = digest
             if recipe.space:  # what a space is comes from its spec entry, in one place
                 made.details["kind"] = recipe.space.kind
+                made.details["built_in"] = defaults.get(recipe.name) == recipe.space
                 if recipe.task:
                     made.details["task"] = recipe.task
             # A classifier named no task is not scored on another task's texts.
