@@ -33,6 +33,7 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     manifest = catalog.verify(catalog.resolve(cat, "clickbait"))
     d = manifest["details"]
     assert d["kind"] == "task" and d["task"] == "clickbait" and d["dataset"] == "clickbait"
+    assert d["built_in"] is True  # the default spec's entry
     assert d["init"] == {"start": "scratch", "vocabulary": "training", "trainable": True, "rows": None}
     assert d["vocabulary"]["rows"] == manifest["rows"] == d["vocabulary"]["rows_trained"]
     assert d["test_accuracy"] > 0.85  # chance is 0.5
@@ -46,7 +47,8 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     assert e.vector.shape == (manifest["dimension"],) and e.tokens == 6
     assert "clickbait" in capsys.readouterr().out  # the summary table
 
-    # The scorecard is computed at build time, on the classifier's pooling, and served as is.
+    # The scorecard is computed at build time and served as is; its probes cover every task
+    # of the spec, the --limit subset of each.
     assert "evaluation.json" in manifest["files"]
     folder = catalog.resolve(cat, "clickbait")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
@@ -54,6 +56,9 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     assert stored["task"]["computed"] and stored["task"]["dataset"] == "clickbait"
     assert stored["task"]["documents"] == 3000  # the --limit subset the classifier saw
     assert stored["task"]["probe"]["accuracy"] > 0.85
+    assert list(stored["probes"]["tasks"]) == ["clickbait", "sentiment"]
+    assert stored["probes"]["tasks"]["clickbait"]["probe"] == stored["task"]["probe"]
+    assert stored["probes"]["tasks"]["sentiment"]["documents"] == 3000
     with monkeypatch.context() as m:
         m.setattr(scorecard, "evaluate_space", _must_not_recompute)
         client = create_app(Settings(catalog=cat)).test_client()
