@@ -8,7 +8,7 @@ examples from the API, and rewrites README.md and docs/results.md between their
 rounded to 3 digits, the curl answers are quoted as returned.
 
     .venv/bin/python docs/figures.py [--catalog indexes] [--build-seconds S] [--no-readme]
-        [--shots NAME] [--blocks verdict,seed,...]
+        [--shots NAME] [--blocks verdict,seed,...] [--port P]
 
 `--shots NAME` names the screenshots docs/NAME.png and docs/NAME-390.png (default `page`);
 `--blocks` rewrites only the named figure blocks.
@@ -43,9 +43,9 @@ class Service:
     """`wordspace serve` on a free port (tests/support/server.py starts it, as for the tests),
     ready once /readyz answers 200; stopped on exit."""
 
-    def __init__(self, catalog: Path):
+    def __init__(self, catalog: Path, port: int | None = None):
         self._serving = serve(catalog, ready="/readyz", ready_timeout=120, cwd=ROOT,
-                              access_log="false")
+                              access_log="false", port=port)
 
     def __enter__(self):
         self.base = self._serving.__enter__().base
@@ -237,8 +237,9 @@ def main() -> None:
     parser.add_argument("--no-readme", action="store_true", help="only the screenshots")
     parser.add_argument("--shots", default="page", help="the screenshots' name: docs/NAME.png, docs/NAME-390.png")
     parser.add_argument("--blocks", help="rewrite only these figure blocks (comma-separated)")
+    parser.add_argument("--port", type=int, help="serve on this port (default: a free one)")
     args = parser.parse_args()
-    with Service(args.catalog.resolve()) as svc:
+    with Service(args.catalog.resolve(), args.port) as svc:
         spaces = svc.get("/v1/spaces")["spaces"]
         printed = shoot(svc.base, args.shots)
         print(f"docs/{args.shots}.png, docs/{args.shots}-390.png\nverdict as the page printed it:\n  {printed}")
