@@ -33,7 +33,7 @@ export function textWidth(text, size = 12) {
 // by `rank`, lowest first, then top to bottom). With `hide`, a label covers no other dot
 // either, and a label that finds no free place is left out (item.hidden) instead of drawn
 // over another.
-function placeLabels(items, width, height, hide = false, obstacles = [], left = 4, right = width - 4) {
+function placeLabels(items, width, height, hide = false, obstacles = [], left = 4, right = width - 4, top = 12, bottom = height - 2) {
   const placed = [...obstacles];
   const box = (it) => ({l: it.anchor === "end" ? it.lx - it.w : it.lx, r: it.anchor === "end" ? it.lx : it.lx + it.w, y: it.ly});
   const clash = (a, b) => Math.abs(a.y - b.y) < LINE && a.l < b.r && b.l < a.r;
@@ -41,7 +41,7 @@ function placeLabels(items, width, height, hide = false, obstacles = [], left = 
   for (const item of [...items].sort((a, b) => (a.rank || 0) - (b.rank || 0) || a.py - b.py)) {
     item.w = textWidth(item.label);
     const sides = item.px + 6 + item.w > right ? ["end"] : item.px - 6 - item.w < left ? ["start"] : ["start", "end"];
-    const tries = [0, -LINE, LINE, -2 * LINE, 2 * LINE, -3 * LINE, 3 * LINE].filter((dy) => item.py + 4 + dy > 12 && item.py + 4 + dy < height - 2)
+    const tries = [0, -LINE, LINE, -2 * LINE, 2 * LINE, -3 * LINE, 3 * LINE].filter((dy) => item.py + 4 + dy > top && item.py + 4 + dy < bottom)
       .flatMap((dy) => sides.map((anchor) => ({anchor, dy})));
     let free = false;
     for (const {anchor, dy} of tries) {
@@ -130,7 +130,7 @@ export function scatter(points, {width = 520, height = 330, axes = null, xRange,
     named.push(at.box);
     root.append(svg("text", {x: at.x, y: at.y, class: "tick line-label", "text-anchor": at.anchor, text: line.label}));
   }
-  placeLabels(items, width, height, unlabelled !== null, named, pad.l + 2, width - pad.r - 2);
+  placeLabels(items, width, height, unlabelled !== null, named, pad.l + 2, width - pad.r - 2, pad.t + 11, height - pad.b - 3);
   if (unlabelled) unlabelled.push(...items.filter((p) => p.hidden).map((p) => p.label));
   for (const p of items) {
     const g = svg("g", {class: "point"}, svg("title", {text: p.title || p.label}));
