@@ -8,6 +8,10 @@ examples from the API, and rewrites README.md and docs/results.md between their
 rounded to 3 digits, the curl answers are quoted as returned.
 
     .venv/bin/python docs/figures.py [--catalog indexes] [--build-seconds S] [--no-readme]
+        [--shots NAME] [--blocks verdict,seed,...] [--port P]
+
+`--shots NAME` names the screenshots docs/NAME.png and docs/NAME-390.png (default `page`);
+`--blocks` rewrites only the named figure blocks.
 """
 from __future__ import annotations
 
@@ -39,9 +43,9 @@ class Service:
     """`wordspace serve` on a free port (bench/server.py starts it, as for the tests),
     ready once /readyz answers 200; stopped on exit."""
 
-    def __init__(self, catalog: Path):
+    def __init__(self, catalog: Path, port: int | None = None):
         self._serving = serve(catalog, ready="/readyz", ready_timeout=120, cwd=ROOT,
-                              access_log="false")
+                              access_log="false", port=port)
 
     def __enter__(self):
         self.base = self._serving.__enter__().base
@@ -61,8 +65,8 @@ class Service:
         return json.loads(self.raw(path, body))
 
 
-def shoot(base: str) -> str:
-    """docs/page.png and docs/page-390.png; returns the verdict sentence as the page printed it."""
+def shoot(base: str, name: str = "page") -> str:
+    """docs/NAME.png and docs/NAME-390.png; returns the verdict sentence as the page printed it."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -76,13 +80,13 @@ def shoot(base: str) -> str:
         page.wait_for_selector("#preset-status:has-text('answers below')", timeout=120_000)
         page.evaluate("window.scrollTo(0, 0)")
         bottom = page.locator("#pairs-section").bounding_box()
-        page.screenshot(path=str(DOCS / "page.png"), full_page=True,
+        page.screenshot(path=str(DOCS / f"{name}.png"), full_page=True,
                         clip={"x": 0, "y": 0, "width": 1280, "height": bottom["y"] + bottom["height"]})
         phone = browser.new_page(viewport={"width": 390, "height": 844}, device_scale_factor=2)
         phone.goto(base + "/")
         phone.wait_for_selector("#verdict-table:not([hidden])", timeout=120_000)
         end = phone.locator("#presets-section").bounding_box()
-        phone.screenshot(path=str(DOCS / "page-390.png"), full_page=True,
+        phone.screenshot(path=str(DOCS / f"{name}-390.png"), full_page=True,
                          clip={"x": 0, "y": 0, "width": 390, "height": end["y"] + end["height"]})
         browser.close()
     return printed
@@ -93,26 +97,39 @@ def n3(x) -> str:
 
 
 def verdict_section(v: dict, printed: str) -> str:
-    rows = ["| space | kind | leads on | WordSim353 ρ [95%] | SimLex-999 ρ | probe accuracy [95%] | task (majority class) |",
-            "|---|---|---|---|---|---|---|"]
+    tasks = list(v["task"])
+    rows = ["| space | kind | places words | WordSim353 ρ [95%] (pairs) | meaning | SimLex-999 ρ | "
+            + " | ".join(f"{t} probe [95%]" for t in tasks) + " |", "|---" * (6 + len(tasks)) + "|"]
     for s in v["spaces"]:
-        ws, probe = s["wordsim353"], s["probe"]
+        ws = s["wordsim353"]
+        probes = {p["task"]: p for p in s["probes"]}
+        cells = [(f"{n3(p['accuracy']['value'])} [{n3(p['accuracy']['low'])}, "
+                  f"{n3(p['accuracy']['high'])}]" + (" ✓" if p["leads"] else "")) if p else "–"
+                 for p in (probes.get(t) for t in tasks)]
+        beaten = (f"; {s['beaten_by']['by']} beats it by {n3(s['beaten_by']['difference']['value'])}"
+                  if s["beaten_by"] else "")
         rows.append(f"| `{s['space']}` | {s['kind']} | {s['places']} | {n3(ws['value'])} "
-                    f"[{n3(ws['low'])}, {n3(ws['high'])}] | {n3(s['simlex999']['value'])} | "
-                    + (f"{n3(probe['value'])} [{n3(probe['low'])}, {n3(probe['high'])}] | "
-                       f"{s['task']} ({n3(s['baseline'])}) |" if probe else "– | – |"))
-    one = v["spaces"][0]
+                    f"[{n3(ws['low'])}, {n3(ws['high'])}] ({ws['n']}) | {s['meaning']}{beaten} | "
+                    f"{n3(s['simlex999']['value'])} | " + " | ".join(cells) + " |")
+    baselines = {p["task"]: p["baseline"] for s in v["spaces"] for p in s["probes"]}
+    rule = v["rule"]
     return "\n".join([
         f"> {printed}", "",
         "That sentence is written by `GET /v1/compare/verdict` from these numbers (the page "
-        "prints it first, with the chart and table below):", "", *rows, "",
-        f"Meaning: Spearman ρ with human judgements over the {one['wordsim353']['n']} WordSim353 "
-        f"and {one['simlex999']['n']} SimLex-999 pairs whose words all "
-        f"{len(v['spaces'])} spaces share ({v['vocabulary']:,} words); task: held-out accuracy "
-        "of a linear probe on the sentence vectors of the task's texts. A space leads when its "
-        "95% interval overlaps the best one's and clears zero (meaning) or the majority class "
-        "(task). Scores here and on the page are rounded to 3 digits, in the sentence to 2; "
-        "the API returns them unrounded."])
+        "prints it first, with a chart per task and the table below):", "", *rows, "",
+        "Meaning: Spearman ρ with human judgements over the WordSim353 pairs each space covers "
+        f"itself (n in brackets); a space places words by meaning when its 95% interval's lower "
+        f"end is at least {rule['bar']:.2f}, not when its upper end is below {rule['bar']:.2f}, "
+        f"undetermined between, and is not judged on fewer than {rule['min_pairs']} pairs. It "
+        "leads on meaning unless another space by meaning beats it on the pairs both cover (the "
+        "95% interval of the difference, Zou 2007, above zero; the challenger covering at least "
+        f"{rule['cover']:.0%} of its pairs). Task: held-out accuracy of a linear probe on every "
+        "task's texts, for every space, with one pooling (the mean of the space's rows of the "
+        "text's tokens); ✓ leads on the task (its interval overlaps the best one's and clears "
+        "the majority class: " + ", ".join(f"{t} {n3(b)}" for t, b in baselines.items())
+        + "). Why the bar is .30, and what adding a space does: [docs/verdict.md](docs/verdict.md). "
+        "Scores here and on the page are rounded to 3 digits, in the sentence to 2; the API "
+        "returns them unrounded."])
 
 
 def seed_spaces(spaces: list[dict]) -> list[str]:
@@ -224,19 +241,25 @@ def main() -> None:
     parser.add_argument("--build-seconds", type=float,
                         help="the build's duration, when the catalog did not record it")
     parser.add_argument("--no-readme", action="store_true", help="only the screenshots")
+    parser.add_argument("--shots", default="page", help="the screenshots' name: docs/NAME.png, docs/NAME-390.png")
+    parser.add_argument("--blocks", help="rewrite only these figure blocks (comma-separated)")
+    parser.add_argument("--port", type=int, help="serve on this port (default: a free one)")
     args = parser.parse_args()
-    with Service(args.catalog.resolve()) as svc:
+    with Service(args.catalog.resolve(), args.port) as svc:
         spaces = svc.get("/v1/spaces")["spaces"]
-        printed = shoot(svc.base)
-        print(f"docs/page.png, docs/page-390.png\nverdict as the page printed it:\n  {printed}")
+        printed = shoot(svc.base, args.shots)
+        print(f"docs/{args.shots}.png, docs/{args.shots}-390.png\nverdict as the page printed it:\n  {printed}")
         if args.no_readme:
             return
         pages = {path: path.read_text(encoding="utf-8") for path in FIGURE_PAGES}
-        for name, content in (("first-screen", first_screen(svc, spaces)),
-                              ("verdict", verdict_section(svc.get("/v1/compare/verdict"), printed)),
-                              ("seed", seed_section(svc, spaces)), ("pairs", pairs_section(svc)),
-                              ("build", build_section(args.catalog, args.build_seconds)),
-                              ("curl", curl_section(svc, spaces))):
+        blocks = {"first-screen": lambda: first_screen(svc, spaces),
+                  "verdict": lambda: verdict_section(svc.get("/v1/compare/verdict"), printed),
+                  "seed": lambda: seed_section(svc, spaces), "pairs": lambda: pairs_section(svc),
+                  "build": lambda: build_section(args.catalog, args.build_seconds),
+                  "curl": lambda: curl_section(svc, spaces)}
+        chosen = args.blocks.split(",") if args.blocks else list(blocks)
+        for name in chosen:
+            content = blocks[name]()
             path = page_with(pages, name)
             pages[path] = replace(pages[path], name, content)
         for path, text in pages.items():

@@ -97,7 +97,8 @@ def test_evaluate_space_takes_a_table_and_a_task():
 
 def test_a_table_scored_before_publishing_scores_as_the_published_task_space(tmp_path):
     """The build scores a task space before writing it, with the embed.json it will publish:
-    the task section uses the classifier's pooling and matches the published space's."""
+    its sentence vectors are the classifier's pooling, and its scores match the published
+    space's."""
     texts, labels = task_texts()
     table = task_table(True)
     rng = np.random.default_rng(1)
@@ -143,7 +144,7 @@ def test_route_serves_what_the_load_computed_and_admin_refreshes(settings, check
     assert again["refreshed"] == [] and again["computed_at"] == body["computed_at"]
     admin = "/v1/admin/spaces/bench/evaluation"
     monkeypatch.setattr(scorecard, "REFRESH_BUDGET", -1.0)  # as if they had been slow
-    assert client.post(admin, headers=key).get_json()["kept"] == ["analogy", "task"]
+    assert client.post(admin, headers=key).get_json()["kept"] == ["analogy", "task", "probes"]
     monkeypatch.setattr(scorecard, "REFRESH_BUDGET", 60.0)
     assert client.post(admin, headers=key).get_json()["refreshed"] == list(scorecard.SECTIONS)
     bad = client.get(url + "?refresh=true", headers=key)
@@ -172,7 +173,7 @@ def test_route_reads_the_stored_evaluation_json(tmp_path, settings):
     assert body["source"] == "request"  # evaluate_space's default; the build says "build"
     # No task texts here: a refresh keeps the build's task section rather than losing it.
     body = client.post("/v1/admin/spaces/bench/evaluation", headers=key).get_json()
-    assert body["kept"] == ["analogy", "task"] and body["task"]["stored"]
+    assert body["kept"] == ["analogy", "task", "probes"] and body["task"]["stored"]
     assert body["geometry"] != {"stored": True} and body["source"] == "request"
 
 
@@ -203,3 +204,47 @@ def test_shared_scores_are_computed_at_load_never_by_a_request(catalog_dir, sett
     check_spec("/v1/compare/evaluation", "GET", 200, r.get_json(), r.content_type)
     assert r.get_json()["shared"] is None and "computed at start" in r.get_json()["shared_note"]
     assert evals.shared(spaces[:2], compute=False) is None  # and the request computed nothing
+
+
+def test_every_task_probed_and_a_gensim_copy_of_a_task_space_scores_as_it(tmp_path):
+    """The probes pool every space's rows one way: a task space (embed.json: [UNK] row,
+    sequence length, the classifier's pooling) and a gensim KeyedVectors copy of its rows,
+    read back as a word space, get identical probes on every task, although their model
+    sentence vectors differ."""
+    from gensim.models import KeyedVectors
+
+    from service.store.tables import read_table
+
+    texts, labels = task_texts()
+    other = task_texts(n=200, seed=1)
+    flipped = (other[0], ["rotten" if x == "fresh" else "fresh" for x in other[1]])
+    tasks = {"toy": (texts, labels), "other": flipped}
+    table = task_table(True)
+    config = {"format": EMBED_FORMAT, "tokenizer": TOKENIZER, "pooling": "mean",
+              "mask_zero": True, "sequence_length": 5, "unk_token": "[UNK]",
+              "unk_vector": (3 * np.random.default_rng(1).normal(size=32)).tolist()}
+    task_space = scorecard.as_space(table, "task", config)
+    kv = KeyedVectors(vector_size=table.vector_size)
+    kv.add_vectors(table.index_to_key, table.vectors)
+    kv.save(str(tmp_path / "copy.kv"))
+    copied = read_table("gensim", tmp_path / "copy.kv")
+    catalog.write_space(tmp_path / "indexes", "copy", copied, source={"format": "gensim"})
+    copy = Space.load(tmp_path / "indexes", "copy")
+    cards = [scorecard.evaluate_space(s, (texts, labels), task_name="toy", tasks=tasks,
+                                      sections=("task", "probes"), source="build")
+             for s in (task_space, copy)]
+    assert cards[0]["probes"] == cards[1]["probes"] and cards[0]["task"] == cards[1]["task"]
+    probes = cards[0]["probes"]
+    assert probes["computed"] and list(probes["tasks"]) == ["toy", "other"]
+    assert probes["pooling"] == probe.POOLING
+    assert probes["tasks"]["toy"]["probe"] == cards[0]["task"]["probe"]
+    assert probes["tasks"]["toy"]["probe"]["accuracy"] == 1.0
+    assert probes["tasks"]["other"]["documents"] == 200
+    # the models' own sentence vectors (embed, compare) differ: [UNK] and truncation
+    assert not np.allclose(sentence_vectors.embed(task_space, texts[:5]).vectors,
+                           sentence_vectors.embed(copy, texts[:5]).vectors)
+    np.testing.assert_allclose(probe.pooled(copy, texts[:1])[0],
+                               table.vectors[[table.index_to_key.index(t) for t in texts[0].split()]].mean(axis=0),
+                               rtol=1e-5)
+    no_tasks = scorecard.evaluate_space(copy, sections=("probes",))
+    assert no_tasks["probes"]["computed"] is False

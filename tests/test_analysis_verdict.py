@@ -1,12 +1,18 @@
-"""The verdict: intervals, who leads on what, the sentence written from the numbers, and the
-route over a catalog whose answer is known by construction (tests/support/scored.py)."""
+"""The verdict: intervals (Zou's closed form checked against a bootstrap), the absolute bar,
+who leads on what, the sentence written from the numbers, the route over a catalog whose
+answer is known by construction (tests/support/scored.py), and that adding spaces of
+2,000-10,000 words changes no other space's scores or status."""
 from __future__ import annotations
 
+import shutil
+
+import numpy as np
 import pytest
 
-from service.analysis import verdict
-from service.analysis.verdict import Score, SpaceVerdict, decide
-from tests.support.scored import DATASET, write_scored_catalog
+from service.analysis import benchmarks, verdict
+from service.analysis.intervals import difference_interval
+from service.analysis.verdict import Probe, Score, SpaceVerdict, decide
+from tests.support.scored import DATASET, OTHER, write_scored_catalog
 
 
 def test_intervals():
@@ -22,75 +28,176 @@ def test_intervals():
 def test_numbers_in_the_sentence():
     assert [verdict.number(x) for x in (0.598, -0.05, -0.001, 0.0, 1.0, None)] == \
         [".60", "-.05", ".00", ".00", "1.00", "–"]
+    assert [verdict.number(x, True) for x in (0.156, -0.05, -0.001)] == ["+.16", "-.05", ".00"]
+
+
+def _cosines(human, noise, rng, shared=None):
+    """Model scores that follow `human` up to noise (plus a noise term shared between spaces,
+    so their estimates are correlated, as two spaces' cosines of the same pairs are)."""
+    extra = 0 if shared is None else shared
+    return human + noise * rng.normal(size=len(human)) + extra
+
+
+@pytest.mark.parametrize("n, noise_a, noise_b, seed", [(353, 2.0, 3.0, 0), (200, 1.0, 1.5, 1),
+                                                       (1000, 3.0, 3.0, 2)])
+def test_zou_interval_agrees_with_a_paired_bootstrap(n, noise_a, noise_b, seed):
+    rng = np.random.default_rng(seed)
+    human = rng.uniform(0, 10, n)
+    shared = 1.5 * rng.normal(size=n)
+    a, b = _cosines(human, noise_a, rng, shared), _cosines(human, noise_b, rng, shared)
+    rho = benchmarks.spearman
+    low, high = difference_interval(rho(human, a), rho(human, b), rho(a, b), n)
+    draws = []
+    for _ in range(2000):
+        i = rng.integers(0, n, n)
+        draws.append(rho(human[i], a[i]) - rho(human[i], b[i]))
+    b_low, b_high = np.percentile(draws, [2.5, 97.5])
+    assert low < rho(human, a) - rho(human, b) < high
+    assert low == pytest.approx(b_low, abs=0.02) and high == pytest.approx(b_high, abs=0.02)
+
+
+def score(rho, n=300):
+    return Score(rho, *verdict.spearman_interval(rho, n), n)
 
 
 def row(name: str, ws: float, probe: float | None, n: int = 300, test: int = 2550,
         dataset: str = "reviews") -> SpaceVerdict:
-    return SpaceVerdict(
-        name, "x", Score(ws, *verdict.spearman_interval(ws, n), n), Score(0.3, None, None, n),
-        dataset if probe is not None else None,
-        Score(probe, *verdict.wilson_interval(probe, test), test) if probe is not None else None,
-        0.57 if probe is not None else None, "")
+    probes = [] if probe is None else [
+        Probe(dataset, Score(probe, *verdict.wilson_interval(probe, test), test), 0.57)]
+    return SpaceVerdict(name, "x", score(ws, n), Score(0.3, None, None, n), probes)
+
+
+def no_comparison(challenger, space):
+    return None
+
+
+@pytest.mark.parametrize("rho, n, status", [
+    (0.62, 300, "by meaning"), (0.45, 353, "by meaning"),
+    (0.14, 179, "not by meaning"), (0.05, 353, "not by meaning"),
+    (0.22, 180, "undetermined"), (0.35, 100, "undetermined"),
+    (0.90, 49, "not enough pairs"), (-0.41, 20, "not enough pairs")])
+def test_the_bar_is_absolute(rho, n, status):
+    assert verdict.status(score(rho, n)) == status
+    # and it is the same whatever else is judged with it
+    alone = decide([row("x", rho, None, n=n)], no_comparison).spaces[0]
+    crowd = decide([row("x", rho, None, n=n), row("y", 0.9, None), row("z", -0.2, None)],
+                   no_comparison).spaces[0]
+    assert alone.meaning == crowd.meaning == status
 
 
 def test_the_sentence_follows_the_numbers():
     rows = [row("glove", .503, .695), row("task", .135, .893), row("task-w2v", .573, .888),
             row("word2vec", .598, .650)]
-    v = decide(rows, 1000)
+    v = decide(rows, no_comparison)
     assert v.meaning == ["word2vec", "task-w2v", "glove"] and v.task == {"reviews": ["task", "task-w2v"]}
     assert [r.places for r in rows] == ["meaning", "task", "both", "meaning"]
+    assert [r.meaning for r in rows] == ["by meaning", "not by meaning", "by meaning", "by meaning"]
     assert v.sentence == ("word2vec and glove place words by meaning (WordSim353 .60, .50); "
                           "task places them by the task (reviews probe .89; WordSim353 .14); "
                           "task-w2v does both (WordSim353 .57; reviews probe .89).")
     # the same spaces with other numbers: the sentence changes with them
-    rows = [row("glove", .20, .695), row("task", .135, .70), row("task-w2v", .30, .888),
+    rows = [row("glove", .15, .695), row("task", .135, .70), row("task-w2v", .30, .888),
             row("word2vec", .598, .650)]
-    v = decide(rows, 1000)
+    v = decide(rows, no_comparison)
     assert v.meaning == ["word2vec"] and v.task == {"reviews": ["task-w2v"]}
+    assert [r.places for r in rows] == ["neither", "neither", "task", "meaning"]
     assert v.sentence.startswith("word2vec places words by meaning (WordSim353 .60); task-w2v "
                                  "places them by the task (reviews probe .89; WordSim353 .30); "
-                                 "glove and task lead on neither")
+                                 "glove and task do neither (WordSim353 .15 [.03, .26], .14 [.02, .25])")
 
 
 def test_leading_needs_more_than_being_best():
-    # the best WordSim353 indistinguishable from zero, the best probe at the majority share
-    rows = [row("a", 0.05, 0.57, n=40, test=100), row("b", -0.02, 0.50, n=40, test=100)]
-    v = decide(rows, 50)
+    # the best WordSim353 below the bar, the best probe at the majority share
+    rows = [row("a", 0.05, 0.57, n=100, test=100), row("b", -0.02, 0.50, n=100, test=100)]
+    v = decide(rows, no_comparison)
     assert v.meaning == [] and v.task == {"reviews": []}
-    assert v.sentence.startswith("No space stands out") and "WordSim353 .05, -.02" in v.sentence
+    assert v.sentence.startswith("No space places words by meaning or leads on a task; a and b do "
+                                 "neither (WordSim353 .05 [")
+
+
+def pairs(human, model, where=None):
+    at = np.arange(len(human)) if where is None else np.asarray(where)
+    return benchmarks.PairCosines(at, human[at], model[at])
+
+
+def test_a_meaning_space_leads_unless_another_beats_it_on_the_pairs_both_cover():
+    rng = np.random.default_rng(3)
+    human = rng.uniform(0, 10, 353)
+    shared = rng.normal(size=353)
+    good, fair = _cosines(human, 1.5, rng, shared), _cosines(human, 4.0, rng, shared)
+    covered = {"good": pairs(human, good), "fair": pairs(human, fair),
+               # the same vectors as `good`, but covering only 70% of fair's pairs
+               "good-slice": pairs(human, good, np.arange(247))}
+    rows = [SpaceVerdict(n, "x", verdict.correlation(c), score(0.3), []) for n, c in covered.items()]
+    v = decide(rows, lambda a, b: verdict.difference(covered[a], covered[b]))
+    by = {r.space: r for r in v.spaces}
+    assert all(r.meaning == "by meaning" for r in v.spaces)
+    assert by["fair"].beaten_by.by == "good" and by["fair"].beaten_by.difference.low > 0
+    assert by["fair"].beaten_by.difference.n == 353
+    assert by["good"].beaten_by is None and by["good-slice"].beaten_by is None
+    assert v.meaning == ["good", "good-slice"] or v.meaning == ["good-slice", "good"]
+    assert by["fair"].places == "meaning"  # it still places words by meaning; it does not lead
+    d = by["fair"].beaten_by.difference
+    assert (f"good beats fair on meaning (ρ {verdict.number(d.value, True)} "
+            f"[{verdict.number(d.low, True)}, {verdict.number(d.high, True)}] on the 353 pairs both "
+            "cover)") in v.sentence
+    # without `good`, the slice covers too few of fair's pairs to beat it
+    rows = [r for r in rows if r.space != "good"]
+    v = decide(rows, lambda a, b: verdict.difference(covered[a], covered[b]))
+    assert verdict.difference(covered["good-slice"], covered["fair"]) is None
+    assert v.meaning == ["good-slice", "fair"] or v.meaning == ["fair", "good-slice"]
 
 
 def test_probes_on_different_tasks_are_not_compared():
     rows = [row("news", .1, .95, dataset="clickbait"), row("reviews", .1, .70, dataset="rt"),
             row("w2v", .6, None)]
-    v = decide(rows, 10)
+    v = decide(rows, no_comparison)
     assert v.task == {"clickbait": ["news"], "rt": ["reviews"]}
     assert "(clickbait probe .95; rt probe .70; WordSim353 .10, .10)" in v.sentence
-    assert rows[2].places == "meaning" and rows[2].task is None
+    assert rows[2].places == "meaning" and rows[2].probes == []
 
 
-def test_a_task_space_without_task_data_is_not_neither():
+def test_every_probe_says_its_task_and_a_space_may_lead_on_several():
+    rows = [row("a", .1, .95, dataset="clickbait"), row("b", .6, .90, dataset="clickbait")]
+    rows[0].probes.append(Probe("rt", Score(.80, *verdict.wilson_interval(.80, 2000), 2000), .5))
+    rows[1].probes.append(Probe("rt", Score(.81, *verdict.wilson_interval(.81, 2000), 2000), .5))
+    v = decide(rows, no_comparison)
+    assert v.task == {"clickbait": ["a"], "rt": ["b", "a"]}
+    assert [(p.task, p.leads) for p in rows[0].probes] == [("clickbait", True), ("rt", True)]
+    assert [(p.task, p.leads) for p in rows[1].probes] == [("clickbait", False), ("rt", True)]
+    assert rows[0].places == "task" and rows[1].places == "both"
+
+
+def test_a_task_space_without_its_task_data_is_not_neither():
     rows = [row("w2v", .60, .65), row("mine", .10, None), row("tuned", .62, None),
-            row("clf", .10, .90), row("glove", .10, .62)]
-    rows[1].trained_for = rows[2].trained_for = "headlines"  # task spaces, no scorecard task
-    v = decide(rows, 500)
-    assert [r.places for r in rows] == ["meaning", "no task data", "meaning", "task", "neither"]
+            row("clf", .10, .90), row("glove", .10, .62), row("other", .10, .60)]
+    rows[1].trained_for = rows[2].trained_for = "headlines"  # task spaces, no probe on their task
+    rows[5].trained_for = "headlines"
+    v = decide(rows, no_comparison)
+    assert [r.places for r in rows] == ["meaning", "no task data", "meaning", "task", "neither",
+                                        "no task data"]
     assert v.sentence == ("tuned and w2v place words by meaning (WordSim353 .62, .60); clf places "
-                          "them by the task (reviews probe .90; WordSim353 .10); glove leads on "
-                          "neither (WordSim353 .10; reviews probe .62); mine and tuned have no "
-                          "task data (WordSim353 .10, .62).")
-    # nobody leads: the sentence still says which task spaces have no task data
+                          "them by the task (reviews probe .90; WordSim353 .10); glove does "
+                          "neither (WordSim353 .10 [-.02, .21]); mine and other have no "
+                          "task data (WordSim353 .10, .10).")
     alone = [row("mine", .01, None, n=40)]
     alone[0].trained_for = "headlines"
-    assert decide(alone, 40).sentence == "mine has no task data (WordSim353 .01)."
+    assert decide(alone, no_comparison).sentence == ("No space places words by meaning or leads "
+                                                      "on a task; mine has no task data (WordSim353 .01).")
     assert alone[0].places == "no task data"
+
+
+def test_too_few_pairs_is_said():
+    v = decide([row("tiny", -.41, None, n=20), row("w2v", .6, None)], no_comparison)
+    assert v.spaces[0].meaning == "not enough pairs" and v.spaces[0].places == "undetermined"
+    assert "tiny covers too few WordSim353 pairs to judge (20)" in v.sentence
 
 
 def test_ranked_takes_turns_between_meaning_and_each_task():
     rows = [row("a", .10, None), row("b", .60, None), row("c", .58, None),
             row("d", .10, .90, dataset="x"), row("e", .10, .89, dataset="x"),
             row("f", .10, .80, dataset="y"), row("g", .10, None)]
-    v = decide(rows, 500)
+    v = decide(rows, no_comparison)
     assert v.meaning == ["b", "c"] and v.task == {"x": ["d", "e"], "y": ["f"]}
     assert verdict.ranked(v) == ["b", "d", "f", "c", "e", "a", "g"]
 
@@ -115,21 +222,25 @@ def test_verdict_route(client, check_spec):
     assert [s["space"] for s in body["spaces"]] == ["blend", "meaning", "task"]
     assert {n: s["places"] for n, s in rows.items()} == {
         "blend": "both", "meaning": "meaning", "task": "task"}
-    assert body["meaning"] == ["blend", "meaning"] or body["meaning"] == ["meaning", "blend"]
-    assert body["task"] == {DATASET: ["blend", "task"]} or body["task"] == {DATASET: ["task", "blend"]}
+    assert {n: s["meaning"] for n, s in rows.items()} == {
+        "blend": "by meaning", "meaning": "by meaning", "task": "not by meaning"}
+    assert sorted(body["meaning"]) == ["blend", "meaning"]
+    assert sorted(body["task"][DATASET]) == sorted(body["task"][OTHER]) == ["blend", "task"]
     assert rows["meaning"]["wordsim353"]["value"] > 0.9 > 0.3 > rows["task"]["wordsim353"]["value"]
-    assert rows["task"]["probe"]["value"] == 1.0 and rows["meaning"]["probe"]["value"] < 0.7
-    assert rows["meaning"]["kind"] == "word2vec" and rows["task"]["task"] == DATASET
-    # the meaning scores are over the same pairs in every space (the shared vocabulary)
-    assert len({s["wordsim353"]["n"] for s in body["spaces"]}) == 1
+    assert [p["task"] for p in rows["meaning"]["probes"]] == [DATASET, OTHER]  # every task
+    assert rows["task"]["probes"][0]["accuracy"]["value"] == 1.0
+    assert rows["meaning"]["probes"][0]["accuracy"]["value"] < 0.7
+    assert rows["meaning"]["kind"] == "word2vec" and rows["task"]["trained_for"] == DATASET
+    assert body["rule"]["bar"] == verdict.BAR and body["rule"]["min_pairs"] == verdict.MIN_PAIRS
     assert body["sentence"] == (
         f"meaning places words by meaning (WordSim353 {verdict.number(rows['meaning']['wordsim353']['value'])}); "
-        f"task places them by the task ({DATASET} probe 1.00; "
+        f"task places them by the task ({DATASET} probe 1.00; {OTHER} probe 1.00; "
         f"WordSim353 {verdict.number(rows['task']['wordsim353']['value'])}); "
         f"blend does both (WordSim353 {verdict.number(rows['blend']['wordsim353']['value'])}; "
-        f"{DATASET} probe 1.00).")
+        f"{DATASET} probe 1.00; {OTHER} probe 1.00).")
     two = client.get("/v1/compare/verdict?spaces=task,meaning").get_json()
-    assert [s["space"] for s in two["spaces"]] == ["task", "meaning"] and two["vocabulary"] > 100
+    assert [s["space"] for s in two["spaces"]] == ["task", "meaning"]
+    assert two["spaces"][1]["wordsim353"] == rows["meaning"]["wordsim353"]
     assert client.get("/v1/compare/verdict?spaces=nope").status_code == 404
 
 
@@ -141,11 +252,62 @@ def test_a_space_without_a_stored_scorecard_has_no_task_score(client, settings, 
     catalog.write_space(settings.catalog, "plain", toy_table(), source={"format": "test"})
     body = create_app(settings).test_client().get("/v1/compare/verdict").get_json()
     plain = [s for s in body["spaces"] if s["space"] == "plain"][0]
-    assert plain["probe"] is None and plain["task"] is None and plain["kind"] == "vectors"
+    assert plain["probes"] == [] and plain["trained_for"] is None and plain["kind"] == "vectors"
+    assert plain["meaning"] == "not enough pairs" and plain["places"] == "undetermined"
+
+
+def _added_spaces(cat, rng_seed=11):
+    """Spaces of 2,000 to 10,000 words a user might add: seeded random vectors over some of
+    the benchmark's words, and slices of the `meaning` space's rows (different pairs each)."""
+    from service.store import catalog
+    from service.store.space import Space
+    from service.store.tables import Table
+
+    meaning = Space.load(cat, "meaning")
+    words = sorted({w for a, b, _ in benchmarks.similarity_pairs(benchmarks.WORDSIM) for w in (a, b)})
+    rng = np.random.default_rng(rng_seed)
+    made = {}
+    for name, size, share in (("random-2k", 2000, 0.3), ("random-10k", 10_000, 0.9),
+                              ("slice-3k", 3000, 1.0), ("slice-5k", 5000, 0.2)):
+        pool = [w for w in words if w in meaning.key_to_index] if name.startswith("slice") else words
+        chosen = [w for w in pool if rng.random() < share]
+        keys = chosen + [f"user{i}" for i in range(size - len(chosen))]
+        vectors = rng.normal(size=(size, meaning.vector_size))
+        if name.startswith("slice"):
+            have = [i for i, w in enumerate(keys) if w in meaning.key_to_index]
+            vectors[have] = [meaning.raw_vector(meaning.key_to_index[keys[i]]) for i in have]
+        catalog.write_space(cat, name, Table(keys, vectors), source={"format": "test"},
+                            details={"kind": "vectors"}, factory="Flat")
+        made[name] = size
+    return made
+
+
+def test_adding_spaces_changes_no_other_space_s_scores_or_status(catalog_dir, tmp_path):
+    from service import create_app
+    from service.settings import Settings
+
+    def verdict_of(cat):
+        body = create_app(Settings(catalog=cat)).test_client().get("/v1/compare/verdict").get_json()
+        return {s["space"]: s for s in body["spaces"]}
+
+    before = verdict_of(catalog_dir)
+    grown = tmp_path / "grown"
+    shutil.copytree(catalog_dir, grown)
+    added = _added_spaces(grown)
+    after = verdict_of(grown)
+    assert set(after) == set(before) | set(added)
+    for name, was in before.items():
+        now = after[name]
+        for field in ("wordsim353", "simlex999", "probes", "meaning", "places"):
+            assert now[field] == was[field], (name, field)
+    # the added spaces are judged on their own pairs, whatever their size
+    assert after["slice-3k"]["meaning"] == "by meaning" and after["slice-3k"]["wordsim353"]["value"] > 0.9
+    assert after["random-10k"]["meaning"] == "not by meaning"
+    assert after["slice-5k"]["meaning"] == "not enough pairs"
+    assert after["random-10k"]["wordsim353"]["n"] > 200  # more pairs than any space before it
 
 
 def test_spearman_matches_scipy_with_ties():
-    import numpy as np
     from scipy.stats import spearmanr
 
     from service.analysis.benchmarks import spearman

@@ -12,6 +12,7 @@ from service import cli, create_app
 from service.analysis import scorecard
 from service.builder import runner
 from service.builder.recipes import BuildOptions, Made, Recipe
+from service.builder.spec import Spec, TaskSpec
 from service.builder.task_data import CLICKBAIT_DIR
 from service.settings import Settings
 from service.store import catalog, experiments
@@ -32,6 +33,7 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     manifest = catalog.verify(catalog.resolve(cat, "clickbait"))
     d = manifest["details"]
     assert d["kind"] == "task" and d["task"] == "clickbait" and d["dataset"] == "clickbait"
+    assert d["built_in"] is True  # the default spec's entry
     assert d["init"] == {"start": "scratch", "vocabulary": "training", "trainable": True, "rows": None}
     assert d["vocabulary"]["rows"] == manifest["rows"] == d["vocabulary"]["rows_trained"]
     assert d["test_accuracy"] > 0.85  # chance is 0.5
@@ -45,7 +47,8 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     assert e.vector.shape == (manifest["dimension"],) and e.tokens == 6
     assert "clickbait" in capsys.readouterr().out  # the summary table
 
-    # The scorecard is computed at build time, on the classifier's pooling, and served as is.
+    # The scorecard is computed at build time and served as is; its probes cover every task
+    # of the spec, the --limit subset of each.
     assert "evaluation.json" in manifest["files"]
     folder = catalog.resolve(cat, "clickbait")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
@@ -53,6 +56,9 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     assert stored["task"]["computed"] and stored["task"]["dataset"] == "clickbait"
     assert stored["task"]["documents"] == 3000  # the --limit subset the classifier saw
     assert stored["task"]["probe"]["accuracy"] > 0.85
+    assert list(stored["probes"]["tasks"]) == ["clickbait", "sentiment"]
+    assert stored["probes"]["tasks"]["clickbait"]["probe"] == stored["task"]["probe"]
+    assert stored["probes"]["tasks"]["sentiment"]["documents"] == 3000
     with monkeypatch.context() as m:
         m.setattr(scorecard, "evaluate_space", _must_not_recompute)
         client = create_app(Settings(catalog=cat)).test_client()
@@ -71,6 +77,32 @@ def test_build_clickbait_space(tmp_path, capsys, monkeypatch):
     assert "cached" in capsys.readouterr().out
     assert cli.main(argv + ["--force"]) == 0
     assert catalog.resolve(cat, "clickbait") != folder
+
+
+NO_TASKS = Spec("test", {}, {})  # the fake recipes' builds read no task data
+
+
+def test_every_space_is_probed_on_every_task_of_the_spec(tmp_path):
+    """Whatever its kind, and whether or not it was trained on a task, each space built is
+    probed on each task of the spec; identical rows get identical probes."""
+    tasks = {}
+    for name, (first, second) in (("toy", ("a", "b")), ("other", ("c", "b"))):
+        path = tmp_path / f"{name}.csv"
+        path.write_text("text,label\n" + "".join(
+            f"{first if i % 2 else second} {'abc'[i % 3]} w{i},{'yes' if i % 2 else 'no'}\n"
+            for i in range(120)), encoding="utf-8")
+        tasks[name] = TaskSpec(name, data=str(path))
+    made = []
+    recipes, _ = _recipes(made)
+    runner.run(BuildOptions(catalog=tmp_path / "indexes", spec=Spec("test", tasks, {}),
+                            spaces=("child",)), recipes)
+    cards = {n: json.loads((catalog.resolve(tmp_path / "indexes", n) / "evaluation.json").read_text())
+             for n in ("base", "child")}
+    for card in cards.values():
+        assert card["probes"]["computed"] and list(card["probes"]["tasks"]) == ["toy", "other"]
+        assert card["probes"]["tasks"]["toy"]["documents"] == 120
+        assert card["probes"]["tasks"]["toy"]["probe"]["accuracy"] > 0.6  # "a b" and "b a" tie
+    assert cards["base"]["probes"] == cards["child"]["probes"]  # the same rows
 
 
 def _must_not_recompute(*args, **kwargs):
@@ -101,7 +133,7 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     made = []
     recipes, settings = _recipes(made)
     before, started = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    rows = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
     elapsed, after = time.perf_counter() - started, dt.datetime.now(dt.timezone.utc)
     assert made == ["base", "child"]  # the need first, although listed second
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
@@ -116,12 +148,12 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert before.replace(microsecond=0) <= finished <= after
 
     made.clear()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    rows = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
     assert made == [] and {r["status"] for r in rows} == {"cached"}
     assert experiments.read_experiment(tmp_path, experiments.LAST_BUILD) == last  # nothing built: kept
 
     settings["size"] = 2  # base's inputs change: base and what is made from it are rebuilt
-    runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
     assert made == ["base", "child"]
 
 
@@ -136,7 +168,7 @@ def test_runner_refuses_unknown_names_and_circles(tmp_path):
 def test_one_wordsim353_for_summary_manifest_and_scorecard(tmp_path):
     made = []
     recipes, _ = _recipes(made)
-    [row] = runner.run(BuildOptions(catalog=tmp_path, spaces=("base",)), recipes)
+    [row] = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("base",)), recipes)
     folder = catalog.resolve(tmp_path, "base")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     manifest = catalog.read_manifest(folder)

@@ -120,6 +120,10 @@ def test_a_user_spec_makes_the_keras_model_a_task_space(user_files, tmp_path, ca
     assert catalog.read_manifest(alone)["details"]["kind"] == "task"
     assert "task" not in catalog.read_manifest(alone)["details"]
     assert not json.loads((alone / "evaluation.json").read_text())["task"]["computed"]
+    for name in ("my-model", "my-model-untasked", "my-vectors", "reviews-here"):
+        folder = catalog.resolve(cat, name)  # every space probed on every task; all the user's
+        assert list(json.loads((folder / "evaluation.json").read_text())["probes"]["tasks"]) == ["reviews"]
+        assert catalog.read_manifest(folder)["details"]["built_in"] is False
     here = catalog.read_manifest(catalog.resolve(cat, "reviews-here"))["details"]
     assert (here["kind"], here["task"], here["init"]["start"]) == ("task", "reviews", "my-vectors")
     vectors = catalog.read_manifest(catalog.resolve(cat, "my-vectors"))["details"]

@@ -117,9 +117,11 @@ def test_verdict_on_load_and_every_preset(page, width):
     assert sentence.inner_text() == derived  # the page prints what the API derives
     assert "meaning places words by meaning" in derived and "blend does both" in derived
     assert sentence.bounding_box()["y"] < 900 and sentence.is_visible()  # no click, no scroll
-    assert page.locator("#verdict-chart svg circle").count() == 3
+    assert page.locator("#verdict-chart .chart-box").count() == 2  # one chart per task
+    assert page.locator("#verdict-chart svg circle").count() == 6  # every space on each
     rows = page.locator("#verdict-table tbody tr")
     assert rows.count() == 3 and "both" in rows.nth(0).inner_text()
+    assert page.locator("#verdict-table .tag").count() == 0  # every space built in
 
     page.click("[data-preset=polarity]")
     page.wait_for_selector("#preset-status:has-text('answers below')")
@@ -243,6 +245,64 @@ def test_page_asks_for_the_api_key_once(page):
 
 # --- a catalog of 16 spaces (tests/support/many.py): the six defaults plus a user's ten, say ---
 
+@pytest.fixture(scope="module", params=[10, 16], ids=["10-spaces", "16-spaces"])
+def crowd_url(request, tmp_path_factory):
+    from service import create_app
+    from service.settings import Settings
+    from tests.support.many import write_many_catalog
+
+    tmp = tmp_path_factory.mktemp(f"crowd{request.param}")
+    cat = write_many_catalog(tmp / "indexes", tmp, extra=request.param - 3)
+    with serving(create_app(Settings(catalog=cat))) as url:
+        yield url
+
+
+OVERLAPS = """svg => {
+  const boxes = [...svg.querySelectorAll("text.label, text.line-label")].map(t => {
+    const r = t.getBoundingClientRect();
+    return {text: t.textContent, l: r.left, r: r.right, t: r.top, b: r.bottom};
+  });
+  const dots = [...svg.querySelectorAll("circle")].map(c => {
+    const r = c.getBoundingClientRect();
+    return {text: c.parentNode.querySelector("title").textContent.split(":")[0], l: r.left, r: r.right, t: r.top, b: r.bottom};
+  });
+  const hit = (a, b) => Math.min(a.r, b.r) - Math.max(a.l, b.l) > 1 && Math.min(a.b, b.b) - Math.max(a.t, b.t) > 2;
+  const out = [];
+  boxes.forEach((a, i) => boxes.slice(i + 1).forEach(b => hit(a, b) && out.push([a.text, b.text])));
+  boxes.forEach(a => dots.forEach(d => d.text !== a.text && hit(a, d) && out.push([a.text, "dot " + d.text])));
+  return out;
+}"""
+
+
+def test_the_user_s_spaces_are_marked_and_the_charts_read_clearly(crowd_url, width):
+    """With 10 and with 16 spaces: the user's spaces are marked in the table and hollow in
+    the charts; in each task's chart no label overlaps another label or another space's dot,
+    and the majority-class line is named."""
+    with browsing(crowd_url, width) as page:
+        page.set_default_timeout(90_000)
+        page.wait_for_selector("#verdict-table:not([hidden])")
+        verdict = api(page, "/v1/compare/verdict").json()
+        listed = api(page, "/v1/spaces").json()["spaces"]
+        mine = {s["name"] for s in listed if s["details"].get("built_in") is False}
+        assert mine and len(mine) == len(listed) - 3  # the three of scored.py are built in
+        for s in listed:
+            row = page.locator(f"#verdict-table tbody tr[data-space='{s['name']}']")
+            assert (row.locator(".tag").count() == 1) == (s["name"] in mine), s["name"]
+        assert f"({len(mine)} yours)" in page.locator("#spaces").inner_text()
+        charts = page.locator("#verdict-chart .chart-box")
+        assert charts.count() == len(verdict["task"]) == 2
+        drawn_mine = [s["space"] for s in verdict["spaces"] if s["space"] in mine and s["probes"]]
+        for i in range(2):
+            chart = charts.nth(i).locator("svg")
+            assert chart.locator("text.line-label").count() == 1
+            assert chart.locator("text.line-label").text_content().startswith("majority ")
+            assert chart.evaluate(OVERLAPS) == [], charts.nth(i).get_attribute("data-task")
+            assert chart.locator("circle.mine").count() == len(drawn_mine)
+            labelled = chart.locator("text.label").count()
+            assert labelled >= min(8, chart.locator("circle").count()) or width < 600
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
 @pytest.fixture(scope="module")
 def many_url(tmp_path_factory):
     from service import create_app
@@ -274,8 +334,9 @@ def test_sixteen_spaces_verdict_first_and_every_section_works(many_url, width, t
             row = page.locator(f"#verdict-table tbody tr[data-space='{name}']").inner_text()
             assert "no task data" in row and "neither" not in row
         drawn = [s for s in verdict["spaces"]
-                 if s["probe"] and s["wordsim353"]["value"] is not None]
-        assert page.locator("#verdict-chart svg circle").count() == len(drawn) == 14
+                 if s["probes"] and s["meaning"] != "not enough pairs"]
+        assert len(drawn) == 14 and len(verdict["task"]) == 2  # every space on each task
+        assert page.locator("#verdict-chart svg circle").count() == 2 * len(drawn)
         assert "without task data" in page.locator("#verdict-chart").inner_text()
         assert page.evaluate("document.documentElement.scrollWidth") <= width
 

@@ -326,8 +326,8 @@ def test_sixteen_spaces_the_verdict_ranks_the_few_compared(ask):
     leaders = set(v["meaning"]) | {n for names in v["task"].values() for n in names}
     assert {"meaning", "task", "blend"} <= leaders < set(NAMES) and len(leaders) <= 8
     ranked = verdicts.ranked(verdicts.Verdict(v["sentence"], [verdicts.SpaceVerdict(
-        s["space"], s["kind"], None, None, None, None, None, s["places"]) for s in v["spaces"]],
-        v["vocabulary"], v["meaning"], v["task"]))
+        s["space"], s["kind"], None, None, [], meaning=s["meaning"], places=s["places"])
+        for s in v["spaces"]], v["meaning"], v["task"]))
     expected = [n for n in NAMES if n in ranked[:8]]  # the 8 ranked first, in catalog order
 
     body, _ = ask("/v1/compare/neighbors?word=king&k=3", "/v1/compare/neighbors")
@@ -390,11 +390,11 @@ def test_a_task_space_without_task_data_is_said_so(ask):
     rows = {s["space"]: s for s in v["spaces"]}
     untested = [n for n in EXTRA if n.startswith("user-classifier")]  # task spaces, no scorecard
     for name in untested:
-        assert rows[name]["trained_for"] and rows[name]["probe"] is None
+        assert rows[name]["trained_for"] and rows[name]["probes"] == []
         assert rows[name]["places"] in ("no task data", "meaning")
     assert any(rows[n]["places"] == "no task data" for n in untested)
-    tail = v["sentence"].split("lead on neither")[-1]
-    assert "no task data" in tail
-    neither = v["sentence"].split("lead on neither")[0].rsplit(";", 1)[-1]
-    assert not any(n in neither for n in untested)  # never "leads on neither"
+    clauses = v["sentence"].split("; ")
+    assert any("no task data" in c for c in clauses)
+    neither = [c for c in clauses if " neither (" in c]
+    assert not any(n in c for c in neither for n in untested)  # never "does neither"
     assert rows["meaning"]["trained_for"] is None and rows["task"]["trained_for"] == "toy-reviews"

@@ -77,19 +77,36 @@ class Correlation:
     total: int
 
 
-def word_similarity(space, name: str, vocabulary: set[str] | None = None) -> Correlation:
-    """Spearman correlation between cosine similarity and the human scores of file `name`,
-    over the pairs whose two words are in the space (and in `vocabulary` when given)."""
-    pairs = similarity_pairs(name)
-    human, model = [], []
-    for a, b, score in pairs:
+@dataclass(frozen=True)
+class PairCosines:
+    """The pairs of a benchmark file a space covers: their positions in the file, the human
+    scores and the space's cosines (what the verdict compares two spaces on)."""
+    pairs: np.ndarray   # int64 positions in similarity_pairs(name)
+    human: np.ndarray   # float64
+    model: np.ndarray   # float64 cosines
+
+
+def pair_cosines(space, name: str, vocabulary: set[str] | None = None) -> PairCosines:
+    """Cosine similarity of the pairs of file `name` whose two words are in the space (and in
+    `vocabulary` when given)."""
+    at, human, model = [], [], []
+    for i, (a, b, score) in enumerate(similarity_pairs(name)):
         ra, rb = space.key_to_index.get(a), space.key_to_index.get(b)
         if ra is None or rb is None or (vocabulary is not None and not {a, b} <= vocabulary):
             continue
+        at.append(i)
         human.append(score)
         model.append(float(space.vectors[ra] @ space.vectors[rb]))
-    rho = spearman(human, model) if len(human) >= 3 else None
-    return Correlation(rho, len(human), len(pairs))
+    return PairCosines(np.array(at, dtype=np.int64), np.array(human, dtype="float64"),
+                       np.array(model, dtype="float64"))
+
+
+def word_similarity(space, name: str, vocabulary: set[str] | None = None) -> Correlation:
+    """Spearman correlation between cosine similarity and the human scores of file `name`,
+    over the pairs whose two words are in the space (and in `vocabulary` when given)."""
+    covered = pair_cosines(space, name, vocabulary)
+    rho = spearman(covered.human, covered.model) if len(covered.pairs) >= 3 else None
+    return Correlation(rho, len(covered.pairs), len(similarity_pairs(name)))
 
 
 def spearman(a, b) -> float | None:

@@ -1,8 +1,13 @@
 """Task-side scores: how much of the task label a space's geometry carries.
 
-- `linear_probe`: a logistic regression (numpy + scipy's L-BFGS, no scikit-learn) on the
-  space's sentence vectors of the task texts, trained on a seeded 80% and scored on the
-  other 20% (held-out accuracy, against the majority-class baseline).
+- `linear_probe`: a logistic regression (numpy + scipy's L-BFGS, no scikit-learn) on
+  sentence vectors of the task texts, trained on a seeded 80% and scored on the other 20%
+  (held-out accuracy, against the majority-class baseline). The sentence vectors are one
+  pooling for every space (`pooled`): the mean of the space's raw rows (as its file holds
+  them, unit vector times norm) of the tokens it has, tokenized by service/text.py. Not the
+  model's own pooling (service/store/embed.py, for embed and compare): an [UNK] row, a
+  sequence length or a model's own tokenizer would score a task space differently from the
+  same rows in a word2vec file, and the verdict compares spaces, not containers.
 - `neighborhood_purity`: for words with a clear class association in the task texts, the
   share of their k nearest neighbours (among those words) associated with the same class,
   against the share expected from random neighbours.
@@ -17,7 +22,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from service.analysis.sentence_vectors import embed
 from service.text import tokenize
 
 HOLDOUT = 0.2
@@ -25,6 +29,8 @@ L2 = 1e-2
 MIN_COUNT = 10     # documents a word must appear in to have a class association
 MIN_SHARE = 0.75   # its prior-corrected share of one class
 PURITY_K = 10
+POOLING = ("mean of the space's raw rows (as its file holds them) of the tokens it has, "
+           "tokenized by service/text.py; the same for every space")
 
 
 @dataclass
@@ -46,9 +52,29 @@ class Purity:
     settings: dict
 
 
+def pooled(space, texts: list[str]) -> np.ndarray:
+    """(texts, dimension) float64: per text, the mean of the space's raw rows of the tokens
+    it has (zeros when it has none). Identical rows under identical keys give identical
+    vectors, whatever kind of space holds them."""
+    from scipy.sparse import csr_matrix
+
+    key_to_index = space.key_to_index
+    indptr, cols = [0], []
+    for text in texts:
+        cols.extend(r for r in (key_to_index.get(t) for t in tokenize(text)) if r is not None)
+        indptr.append(len(cols))
+    used, at = np.unique(np.asarray(cols, dtype=np.int64), return_inverse=True)
+    counts = np.diff(indptr)
+    weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    mean = csr_matrix((weights, at.ravel(), indptr), shape=(len(texts), len(used)))
+    rows = np.asarray(space.vectors[used], dtype="float64") * np.asarray(
+        space.norms[used], dtype="float64")[:, None]
+    return np.asarray(mean @ rows).reshape(len(texts), space.vector_size)
+
+
 def linear_probe(space, texts: list[str], labels: list, seed: int = 0) -> Probe:
     """Held-out accuracy of a multinomial logistic regression on the sentence vectors."""
-    X = embed(space, texts).vectors.astype("float64")
+    X = pooled(space, texts)
     classes, y = np.unique(np.asarray(labels), return_inverse=True)
     order = np.random.default_rng(seed).permutation(len(y))
     cut = int(round(len(y) * (1 - HOLDOUT)))

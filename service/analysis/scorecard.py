@@ -9,7 +9,9 @@ section records the seconds it took, `source` says where it was computed. `Evalu
 the app state as `evaluations`) serves them: from the space's
 evaluation.json when there is one, else computed once per space version and kept in memory
 (spaces built before scorecards existed, without the task section: serving never reads
-training data; the build scores the task section on the texts it trained on). `refresh` recomputes the cheap sections (word
+training data; the build scores the task section on the texts it trained on, and the
+"probes" section, the verdict's task scores, on the texts of every task of its spec, each
+with the one pooling of service/analysis/probe.py). `refresh` recomputes the cheap sections (word
 similarity and geometry: about a second each) and the others (analogies: 19,544 questions
 over 30,000 candidates take 1-6 s; task scores: 1-5 s to embed 12,752 reviews) only when
 they took at most REFRESH_BUDGET seconds last time, and says which it kept.
@@ -36,7 +38,8 @@ log = logging.getLogger(__name__)
 EVALUATION_FILE = "evaluation.json"
 EVALUATION_VERSION = 1
 REFRESH_BUDGET = 2.0  # seconds the analogy section may have taken to be recomputed
-SECTIONS = ("wordsim353", "simlex999", "analogy", "geometry", "task")
+SECTIONS = ("wordsim353", "simlex999", "analogy", "geometry", "task", "probes")
+BUILD_ONLY = ("task", "probes")  # scored on the build's texts; serving holds none
 ALWAYS_CHEAP = ("wordsim353", "simlex999", "geometry")  # about a second each
 
 
@@ -51,19 +54,25 @@ def settings(candidates: int = benchmarks.CANDIDATES) -> dict:
 
 def evaluate_space(space, task: tuple[list[str], list] | None = None, *,
                    sections=SECTIONS, candidates: int = benchmarks.CANDIDATES,
-                   task_name: str | None = None, source: str = "request") -> dict:
+                   task_name: str | None = None, source: str = "request",
+                   tasks: dict[str, tuple[list[str], list]] | None = None) -> dict:
     """Score `space` (a Space, a Table, or `as_space` of a Table) on `sections`.
 
     `task` is (texts, labels) of the task the space was trained for, `task_name` the
     dataset's name (recorded in the task section); without a task the task section says
-    it was not computed. `source` is recorded: "build" or "request"."""
+    it was not computed. `tasks` maps every task of the build to its (texts, labels): the
+    "probes" section probes the space on each (the verdict's task scores); without them it
+    says it was not computed. `source` is recorded: "build" or "request"."""
     space = as_space(space)
+    if task is not None and task_name and tasks is not None:
+        tasks = {task_name: task, **tasks}
     out = {"format_version": EVALUATION_VERSION, "space": space.name, "source": source,
            "computed_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
            "rows": len(space), "settings": settings(candidates), "seconds": {}}
     for section in sections:
         started = time.perf_counter()
-        out[section] = _section(space, section, task, candidates)
+        out[section] = (_probes(space, tasks, out.get("task")) if section == "probes"
+                        else _section(space, section, task, candidates))
         if section == "task" and task_name and out[section]["computed"]:
             out[section]["dataset"] = task_name
         out["seconds"][section] = round(time.perf_counter() - started, 3)
@@ -86,6 +95,22 @@ def _section(space, section: str, task, candidates: int):
     return {"computed": True, "documents": len(texts),
             "probe": asdict(probe.linear_probe(space, texts, labels)),
             "purity": asdict(probe.neighborhood_purity(space, probe.class_words(texts, labels)))}
+
+
+def _probes(space, tasks: dict | None, task: dict | None) -> dict:
+    """The linear probe on every task of the build, with the one pooling of every space; the
+    task section's probe is reused when it is on one of them (same texts, same pooling)."""
+    if not tasks:
+        return {"computed": False, "reason": "no task data: `wordspace build` probes every "
+                                             "space on every task of its spec"}
+    out = {}
+    for name, (texts, labels) in tasks.items():
+        if task and task.get("computed") and task.get("dataset") == name:
+            out[name] = {"documents": task["documents"], "probe": task["probe"]}
+        else:
+            out[name] = {"documents": len(texts),
+                         "probe": asdict(probe.linear_probe(space, texts, labels))}
+    return {"computed": True, "pooling": probe.POOLING, "tasks": out}
 
 
 def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES,
@@ -144,15 +169,24 @@ class Evaluations:
             return self._cache.get((space.name, str(space.folder))) or read_evaluation(space)
 
     def _refresh(self, space, previous: dict) -> tuple[dict, list[str]]:
-        # The service holds no training texts: a task section the build scored is kept.
-        keep_task = bool((previous.get("task") or {}).get("computed"))
-        cheap = [s for s in SECTIONS if not (s == "task" and keep_task) and (
+        # The service holds no training texts: task sections the build scored are kept.
+        kept = {s for s in BUILD_ONLY if (previous.get(s) or {}).get("computed")}
+        cheap = [s for s in SECTIONS if s not in kept and (
             s in ALWAYS_CHEAP or previous.get("seconds", {}).get(s, float("inf")) <= REFRESH_BUDGET)]
         fresh = evaluate_space(space, sections=cheap)
         # `source` stays where the scorecard came from; `refreshed` says what is newer.
         merged = {**previous, **{k: v for k, v in fresh.items() if k not in ("seconds", "source")}}
         merged["seconds"] = {**previous.get("seconds", {}), **fresh["seconds"]}
         return merged, cheap
+
+    def pairs(self, space, name: str) -> benchmarks.PairCosines:
+        """The cosines of the pairs of benchmark `name` the space covers, once per space
+        version (the verdict's meaning scores and comparisons; milliseconds)."""
+        key = ("pairs", name, space.name, str(space.folder))
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = benchmarks.pair_cosines(space, name)
+            return self._cache[key]
 
     def shared(self, spaces: list, analogies: bool = True, compute: bool = True) -> dict | None:
         """The benchmarks on the vocabulary `spaces` share, once per set of space versions

@@ -5,8 +5,11 @@ Every space goes through it: the spaces of `wordspace build`'s spec and the one 
 options, ...), its recipe's inputs and the fingerprints of the spaces it needs, so
 rebuilding word2vec rebuilds what was made from it. Every space is published with its
 scorecard (service/analysis/scorecard.py) as `evaluation.json`, scored on the table before
-it is written; a task space also with its `embed.json`, so its sentence vectors are the
-classifier's pooling.
+it is written, and probed on every task of the spec (the verdict's task scores: identical
+rows score identically, whatever the space's kind); a task space also with its `embed.json`,
+so its sentence vectors are the classifier's pooling. A space whose spec entry is the
+default spec's entry of that name is recorded as built in (`details["built_in"]`), so the
+page can tell the user's spaces from the ones the repository defines.
 """
 from __future__ import annotations
 
@@ -18,6 +21,7 @@ from pathlib import Path
 from service.analysis import scorecard
 from service.builder import steps
 from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
+from service.builder.spec import DEFAULT_SPEC, load_spec
 from service.errors import InputError
 from service.store import catalog, experiments, locks
 from service.store.embed import EMBED_FILE, load_embed_config
@@ -65,13 +69,16 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     plan = ordered(recipes_for(options) if recipes is None else recipes, options.spaces)
     tasks = [r.task for r in plan if r.task]
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
+    every_task = tuple(dict.fromkeys([*tasks, *options.spec.tasks]))
+    defaults = load_spec(DEFAULT_SPEC).spaces
     digests: dict[str, str] = {}
     rows = []
     # One build at a time per space name (service/store/locks.py): refused before any work.
     with locks.hold(options.catalog, [r.name for r in plan]):
         for recipe in plan:
             try:
-                rows.append(_build_one(recipe, options, ctx, digests, task_texts))
+                rows.append(_build_one(recipe, options, ctx, digests, task_texts,
+                                        every_task, defaults))
             except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
                 done = [r["space"] for r in rows if r["status"] == "built"]
                 kept = ("keeps the version it had" if steps.published(options.catalog, recipe.name)
@@ -89,8 +96,9 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
 
 
 def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dict,
-               task_texts: "_ScoredTexts") -> dict:
-    """Make and publish one space unless its published fingerprint matches; its summary row."""
+               task_texts: "_ScoredTexts", every_task: tuple, defaults: dict) -> dict:
+    """Make and publish one space unless its published fingerprint matches, probed on
+    every task; its summary row."""
     t = time.perf_counter()
     inputs = {"recipe": recipe.name, **recipe.inputs(ctx),
               "needs": {n: digests[n] for n in recipe.needs}}
@@ -107,24 +115,27 @@ def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dic
         made.details["fingerprint"] = digest
         if recipe.space:  # what a space is comes from its spec entry, in one place
             made.details["kind"] = recipe.space.kind
+            made.details["built_in"] = defaults.get(recipe.name) == recipe.space
             if recipe.task:
                 made.details["task"] = recipe.task
         # A classifier named no task is not scored on another task's texts.
         untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
         texts = None if untasked else task_texts(recipe.task)
-        manifest = publish(recipe.name, made, options, texts, recipe.space)
+        probes = {t: task_texts(t)[1:] for t in every_task}
+        manifest = publish(recipe.name, made, options, texts, recipe.space, probes)
         ctx.keep(recipe.name, made.table)
         status = "built"
     return steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t)
 
 
 def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
-            space=None) -> dict:
-    """Score the table, then index and publish it with its scorecard and extra files, with
-    the index options of its spec entry."""
+            space=None, probes: dict | None = None) -> dict:
+    """Score the table (and probe it on each task of `probes`: name -> (texts, labels)),
+    then index and publish it with its scorecard and extra files, with the index options of
+    its spec entry."""
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
-    card = score(name, made, options, task, embed_config)
+    card = score(name, made, options, task, embed_config, probes)
     # One WordSim353 for the build summary, the manifest and the scorecard.
     made.details["wordsim353"] = card["wordsim353"]
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
@@ -138,16 +149,16 @@ def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
 
 
 def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
-          embed_config: dict | None) -> dict:
+          embed_config: dict | None, probes: dict | None = None) -> dict:
     """The scorecard of the table as space `name` will be published, written to the cache;
     returns it with its "path"."""
     folder = options.cache / "scorecards"
     folder.mkdir(parents=True, exist_ok=True)
-    return score_table(name, made.table, folder, task, embed_config)
+    return score_table(name, made.table, folder, task, embed_config, probes)
 
 
 def score_table(name: str, table, folder: Path, task: tuple | None = None,
-                embed_config: dict | None = None) -> dict:
+                embed_config: dict | None = None, probes: dict | None = None) -> dict:
     """The scorecard of `table` as space `name` will be published, written to
     folder/NAME.json (build and build-index publish it as evaluation.json, so a server
     reads it at start instead of computing it); returns it with its "path"."""
@@ -155,7 +166,7 @@ def score_table(name: str, table, folder: Path, task: tuple | None = None,
     with steps.step(f"scorecard {name}"):
         result = scorecard.evaluate_space(
             scorecard.as_space(table, name, embed_config), (texts, labels) if texts else None,
-            task_name=dataset, source="build")
+            task_name=dataset, source="build", tasks=probes or None)
     t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
     log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
              name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),

@@ -5,7 +5,9 @@ proportion i/12, so its WordSim353 ρ climbs from about zero to `meaning`'s; eve
 task space (kind task, its task in the metadata, sentiment words split), the others a word2vec
 or glove kind. With `scored_extras`, each stores the scorecard a build would (probe on the
 build's task texts, whatever its kind); the task spaces listed in NO_TASK_DATA store none,
-as an imported model without labelled texts, and get "no task data" in the verdict.
+as an imported model without labelled texts, and get "no task data" in the verdict. The
+13 are the user's (`details["built_in"]` false); `extra` writes only the first ones (7: a
+catalog of 10).
 """
 from __future__ import annotations
 
@@ -32,20 +34,22 @@ def _mixed(i: int) -> dict[str, np.ndarray]:
     return {w: share * good[w] + (1 - share) * noise[w] for w in good}
 
 
-def write_many_catalog(cat: Path, tmp: Path, scored_extras: bool = True) -> Path:
+def write_many_catalog(cat: Path, tmp: Path, scored_extras: bool = True,
+                       extra: int = len(EXTRA)) -> Path:
     scored.write_scored_catalog(cat, tmp)
     texts, labels = task_texts()
-    for i, name in enumerate(EXTRA):
+    for i, name in enumerate(EXTRA[:extra]):
         kind = KINDS[i % 3]
         words = scored._blocks(_mixed(i), scored._sentiment(kind == "task"), scored._toy())
         table = Table(list(words), np.array(list(words.values()), dtype="float32"))
-        details = {"kind": kind}
+        details = {"kind": kind, "built_in": False}
         if kind == "task":
             details.update(task=scored.DATASET, dataset=scored.DATASET)
         extra = {}
         if scored_extras and name not in NO_TASK_DATA:
             card = scorecard.evaluate_space(scorecard.as_space(table, name), (texts, labels),
-                                            task_name=scored.DATASET, source="build")
+                                            task_name=scored.DATASET, source="build",
+                                            tasks=scored.tasks())
             path = scorecard.write_evaluation(card, tmp / f"{name}.json")
             extra = {scorecard.EVALUATION_FILE: path}
         catalog.write_space(cat, name, table, source={"format": "test"}, details=details,

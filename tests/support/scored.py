@@ -7,7 +7,10 @@ would store (computed here, on a synthetic task):
 - `blend` (kind task): both.
 
 All three also hold the toy words of tests/support/tables.py toy_table (king, queen, alps, pyrenees, ...,
-`task` lacks himalaya) and the polarity words of the page's preset.
+`task` lacks himalaya) and the polarity words of the page's preset. Each is probed, as a build
+probes every space on every task, on DATASET and on OTHER (the same kind of texts, two in
+three of one class, so its majority-class line sits elsewhere). All are built in
+(`details["built_in"]`), as the default spec's spaces are.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from service.store.tables import Table
 from tests.support.tables import bench_table, task_table, task_texts, toy_table
 
 DATASET = "toy-reviews"
+OTHER = "toy-headlines"
 POLARITY = ("terrible", "boring")  # near "bad", beside task_table's good/great/... bad/awful/...
 
 
@@ -67,15 +71,25 @@ SPACES = {  # name: (kind, WordSim353 words meaningful, sentiment separated, toy
 }
 
 
+def tasks() -> dict[str, tuple[list[str], list]]:
+    """The two tasks every space is probed on: DATASET (balanced) and OTHER (2:1)."""
+    texts, labels = task_texts()
+    more, more_labels = task_texts(n=450, seed=2)
+    kept = [i for i, label in enumerate(more_labels) if label == "fresh" or i % 4 == 0]
+    return {DATASET: (texts, labels),
+            OTHER: ([more[i] for i in kept], [more_labels[i] for i in kept])}
+
+
 def write_scored_catalog(cat: Path, tmp: Path) -> Path:
     texts, labels = task_texts()
     for name, (kind, meaningful, separated, drop) in SPACES.items():
         words = _blocks(_wordsim(meaningful), _sentiment(separated), _toy(drop))
         table = Table(list(words), np.array(list(words.values()), dtype="float32"))
         card = scorecard.evaluate_space(scorecard.as_space(table, name), (texts, labels),
-                                        task_name=DATASET, source="build")
+                                        task_name=DATASET, source="build", tasks=tasks())
         path = scorecard.write_evaluation(card, tmp / f"{name}.json")
-        details = {"kind": kind, **({"task": DATASET, "dataset": DATASET} if kind == "task" else {})}
+        details = {"kind": kind, "built_in": True,
+                   **({"task": DATASET, "dataset": DATASET} if kind == "task" else {})}
         catalog.write_space(cat, name, table, source={"format": "test"}, details=details,
                             extra_files={scorecard.EVALUATION_FILE: path})
     return cat

@@ -11,49 +11,86 @@ import {compareAnalogy, comparePairs, compareSentences, compareWord, page, plotW
 // imported models alike).
 const isTask = (s) => s.kind === "task" && Boolean(s.details && s.details.task);
 
+// A space the user added: the build records whether a space's spec entry is the default
+// spec's (details.built_in); a space built before it did is marked neither way.
+const isMine = (s) => Boolean(s && s.details && s.details.built_in === false);
+
 async function loadSpaces() {
   const body = await api("/v1/spaces");
   page.spaces = body.spaces;
-  const names = body.spaces.map((s) => `${s.name} (${s.kind}${isTask(s) ? ": " + s.details.task : ""}, ${s.size.toLocaleString()} words)`);
+  const names = body.spaces.map((s) => `${s.name} (${isMine(s) ? "yours, " : ""}${s.kind}${isTask(s) ? ": " + s.details.task : ""}, ${s.size.toLocaleString()} words)`);
   if (!names.length) return status("#spaces", "No space is loaded.");
   if (names.length <= 6) return status("#spaces", "Spaces: " + names.join(" · "));
   // Many spaces: one line, the list folded, so the verdict stays at the top of the page.
-  $("#spaces").replaceChildren(el("details", {}, el("summary", {text: `${names.length} spaces`}), names.join(" · ")));
+  const mine = body.spaces.filter(isMine).length;
+  $("#spaces").replaceChildren(el("details", {}, el("summary", {text: `${names.length} spaces` + (mine ? ` (${mine} yours)` : "")}), names.join(" · ")));
+}
+
+const MEANING = {"by meaning": "by meaning", "not by meaning": "not by meaning", undetermined: "undetermined", "not enough pairs": "too few pairs"};
+
+// One chart per task: meaning (WordSim353 ρ on the space's own pairs) across, that task's
+// probe accuracy up, its majority-class share as a named line; the user's spaces hollow.
+function taskChart(v, task, mine, box) {
+  const probeOf = (s) => s.probes.find((p) => p.task === task);
+  const judged = (s) => s.wordsim353.value !== null && s.meaning !== "not enough pairs";
+  const drawn = v.spaces.filter((s) => judged(s) && probeOf(s));
+  const baseline = drawn.length ? probeOf(drawn[0]).baseline : null;
+  const unlabelled = [];
+  const lines = baseline === null ? [] : [{y: baseline, label: `majority ${num(baseline, 2)}`}];
+  const chart = scatter(drawn.map((s) => {
+    const p = probeOf(s);
+    return {x: s.wordsim353.value, y: p.accuracy.value, label: s.space, color: PLACES[s.places], hollow: mine.has(s.space),
+      rank: s.places === "neither" || s.places === "undetermined" ? 1 : 0,
+      xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: p.accuracy.low, yhi: p.accuracy.high,
+      title: `${s.space}${mine.has(s.space) ? " (yours)" : ""}: WordSim353 ${num(s.wordsim353.value)} on ${s.wordsim353.n} pairs (${s.meaning}), ${task} probe ${num(p.accuracy.value)} (${s.places})`};
+  }), {...fit(box, 600, 0.62), axes: {x: "meaning: WordSim353 ρ →", y: `${task}: probe accuracy →`}, lines, unlabelled});
+  const noData = v.spaces.filter((s) => s.trained_for && !probeOf(s) && !s.probes.some((p) => p.task === s.trained_for)).map((s) => s.space);
+  const few = v.spaces.filter((s) => !judged(s) && probeOf(s)).map((s) => s.space);
+  const left = v.spaces.filter((s) => !drawn.includes(s) && !noData.includes(s.space) && !few.includes(s.space)).map((s) => s.space);
+  box.append(el("h3", {class: "sub", text: `Task: ${task}`}), chart,
+    lines.some((l) => l.unnamed) ? el("p", {class: "note", text: `Dashed line: the majority class (${num(baseline, 2)}).`}) : "",
+    unlabelled.length ? el("p", {class: "note", text: `Not labelled where dots crowd (hover a dot; the table has them all): ${unlabelled.join(", ")}.`}) : "",
+    few.length ? el("p", {class: "note", text: `Not drawn (too few WordSim353 pairs to judge): ${few.join(", ")}.`}) : "",
+    noData.length ? el("p", {class: "note", text: `Not drawn (task spaces without task data): ${noData.join(", ")}.`}) : "",
+    left.length ? el("p", {class: "note", text: `Not drawn (not probed on ${task}): ${left.join(", ")}.`}) : "");
 }
 
 async function loadVerdict() {
   status("#verdict-status", "scoring…");
   const v = await api("/v1/compare/verdict");
   $("#verdict-sentence").textContent = v.sentence;
-  const drawn = v.spaces.filter((s) => s.wordsim353.value !== null && s.probe);
-  const baselines = [...new Map(drawn.map((s) => [s.task, s.baseline])).entries()];
-  const unlabelled = [];
-  const chart = scatter(drawn.map((s) => ({x: s.wordsim353.value, y: s.probe.value, label: s.space,
-    color: PLACES[s.places], rank: s.places === "neither" ? 1 : 0, xlo: s.wordsim353.low, xhi: s.wordsim353.high, ylo: s.probe.low, yhi: s.probe.high,
-    title: `${s.space}: WordSim353 ${num(s.wordsim353.value)}, ${s.task} probe ${num(s.probe.value)} (${s.places})`})),
-  {...fit($("#verdict-chart"), 560, 0.62), axes: {x: "meaning: WordSim353 ρ →", y: "task: probe accuracy →"},
-    lines: baselines.map(([task, y]) => ({y, label: `majority class${baselines.length > 1 ? " (" + task + ")" : ""}`})), unlabelled});
+  const mine = new Set(page.spaces.filter(isMine).map((s) => s.name));
+  const tasks = Object.keys(v.task);
   const legend = el("p", {class: "legend"}, ...Object.entries(PLACES).map(([k, c]) =>
-    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "leads on both" : k === "neither" ? "leads on neither" : k === "no task data" ? k : `leads on ${k}`)));
-  const noData = v.spaces.filter((s) => s.trained_for && !s.probe).map((s) => s.space);
-  const left = v.spaces.filter((s) => !drawn.includes(s) && !noData.includes(s.space)).map((s) => s.space);
-  $("#verdict-chart").replaceChildren(chart, legend,
-    unlabelled.length ? el("p", {class: "note", text: `Not labelled where dots crowd (hover a dot; the table has them all): ${unlabelled.join(", ")}.`}) : "",
-    noData.length ? el("p", {class: "note", text: `Not drawn (task spaces without task data): ${noData.join(", ")}.`}) : "",
-    left.length ? el("p", {class: "note", text: `Not drawn (no task score): ${left.join(", ")}.`}) : "");
-  const rows = v.spaces.map((s) => el("tr", {"data-space": s.space},
-    el("td", {}, el("i", {class: "dot", style: `background: ${PLACES[s.places]}`}), s.space,
+    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "by meaning and leads on a task" : k === "meaning" ? "by meaning" : k === "task" ? "leads on a task" : k)),
+    mine.size ? el("span", {}, el("i", {class: "mine"}), "your space (not built in)") : "",
+    el("span", {text: "dashed: the task's majority class"}));
+  const charts = el("div", {class: "charts"});
+  $("#verdict-chart").replaceChildren(charts, legend);
+  for (const task of tasks) {
+    const box = el("div", {class: "chart-box", "data-task": task});
+    charts.append(box);  // in the page first, so the chart is drawn at its own width
+    taskChart(v, task, mine, box);
+  }
+  const baselines = Object.fromEntries(tasks.map((t) => [t, v.spaces.flatMap((s) => s.probes).find((p) => p.task === t)?.baseline]));
+  $("#verdict-table thead").replaceChildren(el("tr", {}, el("th", {text: "space"}), el("th", {text: "places words"}),
+    el("th", {text: "WordSim353 ρ (pairs)"}), el("th", {text: "SimLex-999 ρ"}),
+    ...tasks.map((t) => el("th", {text: `${t} probe`, title: `held-out accuracy; majority class ${num(baselines[t])}`}))));
+  const rows = v.spaces.map((s) => el("tr", {"data-space": s.space, class: mine.has(s.space) ? "mine" : null},
+    el("td", {}, el("i", {class: mine.has(s.space) ? "dot mine" : "dot", style: mine.has(s.space) ? `border-color: ${PLACES[s.places]}` : `background: ${PLACES[s.places]}`}), s.space,
+      mine.has(s.space) ? el("span", {class: "tag", text: "yours"}) : null,
       el("div", {class: "note", text: s.trained_for ? `${s.kind}: ${s.trained_for}` : s.kind})),
-    el("td", {text: s.places}),
-    el("td", {text: num(s.wordsim353.value), title: `95% ${num(s.wordsim353.low)} to ${num(s.wordsim353.high)}, ${s.wordsim353.n} pairs`}),
+    el("td", {}, s.places, el("div", {class: "note", text: s.beaten_by ? `${MEANING[s.meaning]}; ${s.beaten_by.by} beats it by ${num(s.beaten_by.difference.value, 2)}` : MEANING[s.meaning]})),
+    el("td", {text: `${num(s.wordsim353.value)} (${s.wordsim353.n})`, title: `95% ${num(s.wordsim353.low)} to ${num(s.wordsim353.high)}, ${s.wordsim353.n} pairs the space covers`}),
     el("td", {text: num(s.simlex999.value), title: `${s.simlex999.n} pairs`}),
-    el("td", {title: s.probe ? `95% ${num(s.probe.low)} to ${num(s.probe.high)}, ${s.probe.n} held-out texts` : "no task score"},
-      s.probe ? num(s.probe.value) : s.trained_for ? el("span", {class: "note", text: "no task data"}) : "–",
-      s.probe && baselines.length > 1 ? el("div", {class: "note", text: `${s.task}; majority ${num(s.baseline)}`}) : null)));
+    ...tasks.map((t) => {
+      const p = s.probes.find((q) => q.task === t);
+      if (!p) return el("td", {class: "none", title: "not probed on this task"}, s.trained_for === t ? el("span", {class: "note", text: "no task data"}) : "–");
+      return el("td", {class: p.leads ? "lead" : null, text: num(p.accuracy.value), title: `95% ${num(p.accuracy.low)} to ${num(p.accuracy.high)}, ${p.accuracy.n} held-out texts; majority ${num(p.baseline)}${p.leads ? "; leads" : ""}`});
+    })));
   $("#verdict-table tbody").replaceChildren(...rows);
   $("#verdict-table").hidden = false;
-  const task = baselines.length === 1 ? ` (${baselines[0][0]}; majority class ${num(baselines[0][1])})` : "";
-  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the ${v.vocabulary.toLocaleString()} words all spaces share; task: held-out accuracy of a linear probe on the task's texts${task}; bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
+  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the WordSim353 pairs each space covers itself; by meaning when its 95% interval's lower end is at least ${num(v.rule.bar, 2)}, not when its upper end is below it (${v.rule.min_pairs} pairs at least). Task: held-out accuracy of a linear probe on each task's texts, the same pooling for every space; bold: leads on the task. Bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
 }
 
 // The spaces of the seed's figure: the task spaces trained on the clickbait headlines (else

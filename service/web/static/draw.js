@@ -18,26 +18,35 @@ export function colorOf(word) {
 export const PLACES = {meaning: "#1f77b4", task: "#d95f02", both: "#7570b3", neither: "#999999",
   "no task data": "#cccccc"};
 
-const CHAR = 7;  // px per character of a 12 px label, for placing labels apart
+// Label widths measured with the font the chart draws them in (12 px, the page's family),
+// so labels placed apart stay apart on the screen; LINE px between label baselines.
+const LINE = 14;
+let measure = null;
+export function textWidth(text, size = 12) {
+  measure = measure || document.createElement("canvas").getContext("2d");
+  measure.font = `${size}px ${getComputedStyle(document.body).fontFamily}`;
+  return Math.ceil(measure.measureText(text).width) + 2;
+}
 
 // Each label beside its dot: right, else left, else a line further up or down, whichever
-// first overlaps no label placed before it (labels are placed by `rank`, lowest first, then
-// top to bottom). With `hide`, a label covers no other dot either, and a label that finds no
-// free place is left out (item.hidden) instead of drawn over another.
-function placeLabels(items, width, height, hide = false) {
-  const placed = [];
+// first overlaps no label placed before it nor an obstacle (a line's name; labels are placed
+// by `rank`, lowest first, then top to bottom). With `hide`, a label covers no other dot
+// either, and a label that finds no free place is left out (item.hidden) instead of drawn
+// over another.
+function placeLabels(items, width, height, hide = false, obstacles = [], left = 4, right = width - 4, top = 12, bottom = height - 2) {
+  const placed = [...obstacles];
   const box = (it) => ({l: it.anchor === "end" ? it.lx - it.w : it.lx, r: it.anchor === "end" ? it.lx : it.lx + it.w, y: it.ly});
-  const clash = (a, b) => Math.abs(a.y - b.y) < 12 && a.l < b.r && b.l < a.r;
+  const clash = (a, b) => Math.abs(a.y - b.y) < LINE && a.l < b.r && b.l < a.r;
   const dot = (d) => ({l: d.px - 5, r: d.px + 5, y: d.py + 4});  // a dot, as a label's box
   for (const item of [...items].sort((a, b) => (a.rank || 0) - (b.rank || 0) || a.py - b.py)) {
-    item.w = item.label.length * CHAR;
-    const sides = item.px + 6 + item.w > width - 4 ? ["end"] : item.px - 6 - item.w < 4 ? ["start"] : ["start", "end"];
-    const tries = [0, -12, 12, -24, 24, -36, 36].filter((dy) => item.py + 4 + dy > 12 && item.py + 4 + dy < height - 2)
+    item.w = textWidth(item.label);
+    const sides = item.px + 6 + item.w > right ? ["end"] : item.px - 6 - item.w < left ? ["start"] : ["start", "end"];
+    const tries = [0, -LINE, LINE, -2 * LINE, 2 * LINE, -3 * LINE, 3 * LINE].filter((dy) => item.py + 4 + dy > top && item.py + 4 + dy < bottom)
       .flatMap((dy) => sides.map((anchor) => ({anchor, dy})));
     let free = false;
     for (const {anchor, dy} of tries) {
       Object.assign(item, {anchor, lx: anchor === "end" ? item.px - 6 : item.px + 6, ly: item.py + 4 + dy});
-      if ((free = !placed.some((o) => clash(box(o), box(item))) && !(hide && items.some((d) => d !== item && clash(dot(d), box(item)))))) break;
+      if ((free = !placed.some((o) => clash(o.l === undefined ? box(o) : o, box(item))) && !(hide && items.some((d) => d !== item && clash(dot(d), box(item)))))) break;
     }
     if (hide && !free) {
       item.hidden = true;
@@ -48,6 +57,27 @@ function placeLabels(items, width, height, hide = false) {
   }
 }
 
+// Where a horizontal line's name goes: above the line at its right end, else at its left
+// end, else further along it, then below it: the first place that covers no dot and no
+// other line's name. Returns {x, y, anchor, box}, or null when every place is covered (the
+// chart's note then names the line instead).
+function placeLineLabel(label, y, left, right, dots, taken) {
+  const w = textWidth(label, 10);
+  const clash = (a, b) => Math.abs(a.y - b.y) < LINE && a.l < b.r && b.l < a.r;
+  const dotBox = (d) => ({l: d.px - 6, r: d.px + 6, y: d.py + 4});
+  const starts = [right - 2 - w, left + 2];
+  for (let x = right - 2 - w - 10; x > left + 2; x -= 10) starts.push(x);
+  for (const dy of [-3, 11]) {
+    for (const l of starts) {
+      const box = {l, r: l + w, y: y + dy};
+      if (!dots.some((d) => clash(dotBox(d), box)) && !taken.some((o) => clash(o, box))) {
+        return {x: l, y: y + dy, anchor: "start", box};
+      }
+    }
+  }
+  return null;
+}
+
 // The drawing size for a container: its own width in CSS pixels (so text is drawn at its
 // nominal size on a phone too), within [300, max].
 export function fit(container, max, ratio) {
@@ -55,9 +85,10 @@ export function fit(container, max, ratio) {
   return {width, height: Math.round(width * ratio)};
 }
 
-// points: {x, y, label, color, title, bold, rank, xlo, xhi, ylo, yhi}; axes: {x, y} titles, or none.
-// `unlabelled`: an array to receive the labels left out where dots crowd (else every label
-// is drawn, overlapping if it must).
+// points: {x, y, label, color, title, bold, hollow, rank, xlo, xhi, ylo, yhi}; axes: {x, y}
+// titles, or none; lines: {y, label}, each named where its name covers no dot (a line that
+// finds no such place gets `unnamed = true`). `unlabelled`: an array to receive the labels
+// left out where dots crowd (else every label is drawn, overlapping if it must).
 export function scatter(points, {width = 520, height = 330, axes = null, xRange, yRange, lines = [], unlabelled = null} = {}) {
   const pad = axes ? {l: 46, r: 12, t: 10, b: 38} : {l: 10, r: 10, t: 10, b: 10};
   const extent = (key, lo, hi, given, extra = []) => {
@@ -89,19 +120,25 @@ export function scatter(points, {width = 520, height = 330, axes = null, xRange,
     root.append(svg("text", {x: 12, y: (pad.t + height - pad.b) / 2, class: "axis", "text-anchor": "middle",
       transform: `rotate(-90 12 ${(pad.t + height - pad.b) / 2})`, text: axes.y}));
   }
-  for (const line of lines) {
-    root.append(svg("line", {x1: pad.l, x2: width - pad.r, y1: py(line.y), y2: py(line.y), class: "baseline"}),
-      svg("text", {x: width - pad.r - 2, y: py(line.y) - 3, class: "tick", "text-anchor": "end", text: line.label}));
-  }
   const items = points.map((p) => ({...p, px: px(p.x), py: py(p.y)}));
-  placeLabels(items, width, height, unlabelled !== null);
+  const named = [];
+  for (const line of lines) {
+    root.append(svg("line", {x1: pad.l, x2: width - pad.r, y1: py(line.y), y2: py(line.y), class: "baseline"}));
+    const at = placeLineLabel(line.label, py(line.y), pad.l, width - pad.r, items, named);
+    line.unnamed = !at;
+    if (!at) continue;
+    named.push(at.box);
+    root.append(svg("text", {x: at.x, y: at.y, class: "tick line-label", "text-anchor": at.anchor, text: line.label}));
+  }
+  placeLabels(items, width, height, unlabelled !== null, named, pad.l + 2, width - pad.r - 2, pad.t + 11, height - pad.b - 3);
   if (unlabelled) unlabelled.push(...items.filter((p) => p.hidden).map((p) => p.label));
   for (const p of items) {
     const g = svg("g", {class: "point"}, svg("title", {text: p.title || p.label}));
     if (p.xlo !== undefined && p.xlo !== null) g.append(svg("line", {x1: px(p.xlo), x2: px(p.xhi), y1: p.py, y2: p.py, stroke: p.color, class: "whisker"}));
     if (p.ylo !== undefined && p.ylo !== null) g.append(svg("line", {x1: p.px, x2: p.px, y1: py(p.ylo), y2: py(p.yhi), stroke: p.color, class: "whisker"}));
     if (p.leader) g.append(svg("line", {x1: p.px, y1: p.py, x2: p.lx, y2: p.ly - 4, stroke: p.color, class: "leader"}));
-    g.append(svg("circle", {cx: p.px, cy: p.py, r: p.bold ? 5 : 4, fill: p.color}));
+    g.append(p.hollow ? svg("circle", {cx: p.px, cy: p.py, r: 4, fill: "#fff", stroke: p.color, "stroke-width": 2, class: "mine"})
+      : svg("circle", {cx: p.px, cy: p.py, r: p.bold ? 5 : 4, fill: p.color}));
     if (!p.hidden) g.append(svg("text", {x: p.lx, y: p.ly, fill: p.color, "text-anchor": p.anchor,
       class: p.bold ? "label bold" : "label", text: p.label}));
     root.append(g);
