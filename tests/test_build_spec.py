@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from service import cli
-from service.builder import commands
+from service.cli import build as build_commands
 from service.builder.recipes import BuildOptions, recipes_for
 from service.builder.spec import DEFAULT_SPEC, SpecError, load_spec
 from service.store import catalog, experiments
@@ -111,16 +111,16 @@ def _args(**kw) -> argparse.Namespace:
 
 def test_older_build_options_become_spec_entries(tmp_path):
     (tmp_path / "reviews.csv").write_text("text,label\na,x\nb,y\n")
-    spec = commands.spec_from_args(_args(task_data=str(tmp_path / "reviews.csv")))
+    spec = build_commands.spec_from_args(_args(task_data=str(tmp_path / "reviews.csv")))
     assert spec.tasks["reviews"].data == str(tmp_path / "reviews.csv")
     assert (spec.spaces["reviews"].kind, spec.spaces["reviews-w2v"].start) == ("task", "word2vec")
     with pytest.raises(ValueError, match="rename the file"):
-        commands.spec_from_args(_args(task_data=str(tmp_path / "clickbait")))
+        build_commands.spec_from_args(_args(task_data=str(tmp_path / "clickbait")))
     t = toy_table()
     vectors = tmp_path / "v.txt"
     vectors.write_text(f"{len(t.index_to_key)} {t.vector_size}\n" + "".join(
         f"{w} {' '.join(map(str, v))}\n" for w, v in zip(t.index_to_key, t.vectors)))
-    spec = commands.spec_from_args(_args(word2vec=f"word2vec:{vectors}"))
+    spec = build_commands.spec_from_args(_args(word2vec=f"word2vec:{vectors}"))
     w2v = spec.spaces["word2vec"]
     assert (w2v.kind, w2v.format, w2v.source) == ("word2vec", "word2vec", str(vectors))
 

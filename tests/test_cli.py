@@ -128,6 +128,47 @@ def test_serve_help_names_its_options_and_the_environment():
         assert variable in run.stdout
 
 
+@pytest.fixture
+def broken_default_spec(tmp_path, monkeypatch):
+    """The repository's default.toml broken (a section never closed), as a bad edit leaves it."""
+    from service.builder import spec
+
+    broken = tmp_path / "default.toml"
+    broken.write_text("[spaces.word2vec\nkind = ")
+    monkeypatch.setattr(spec, "DEFAULT_SPEC", broken)
+    return broken
+
+
+def test_a_broken_default_spec_stops_only_the_commands_that_read_it(broken_default_spec, tmp_path,
+                                                                    capsys):
+    with pytest.raises(SystemExit) as shown:
+        cli.main(["serve", "--help"])
+    assert shown.value.code == 0 and "--port" in capsys.readouterr().out
+    assert cli.main(["settings"]) == 0
+    assert "WORDSPACE_CATALOG=" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as shown:  # the help still shows, without the spec's names
+        cli.main(["build", "--help"])
+    assert shown.value.code == 0 and "--spaces" in capsys.readouterr().out
+    assert cli.main(["build", "--catalog", str(tmp_path / "c"), "--no-learning-curve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(broken_default_spec) in err[0] and "Traceback" not in err[0]
+
+
+def test_a_user_s_spec_is_read_once(files, tmp_path, monkeypatch, capsys):
+    from service.builder import spec
+
+    parsed = []
+    parse = spec.parse
+    monkeypatch.setattr(spec, "parse", lambda raw, path: parsed.append(path) or parse(raw, path))
+    mine = tmp_path / "my.toml"
+    mine.write_text(f'[spaces.mine]\nkind = "vectors"\nsource = "{files["glove"]}"\n'
+                    'format = "glove"\n')
+    assert cli.main(["build", "--catalog", str(tmp_path / "c"), "--spec", str(mine),
+                     "--no-learning-curve"]) == 0
+    assert parsed.count(mine) == 1
+    assert "mine" in capsys.readouterr().out
+
+
 def test_export_offline_is_the_route_s_bytes(catalog_dir, client, tmp_path):
     for fmt in ("projector", "word2vec"):
         out = tmp_path / f"toy.{fmt}"

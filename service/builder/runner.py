@@ -72,7 +72,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
         for recipe in plan:
             try:
                 rows.append(_build_one(recipe, options, ctx, digests, task_texts))
-            except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
+            except KeyboardInterrupt as e:  # said in one line by the command (service/cli)
                 done = [r["space"] for r in rows if r["status"] == "built"]
                 kept = ("keeps the version it had" if steps.published(options.catalog, recipe.name)
                         else "is not published")
