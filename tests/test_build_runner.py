@@ -101,9 +101,11 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     made = []
     recipes, settings = _recipes(made)
     before, started = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    built = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
     elapsed, after = time.perf_counter() - started, dt.datetime.now(dt.timezone.utc)
+    rows = built.rows
     assert made == ["base", "child"]  # the need first, although listed second
+    assert [r.name for r in built.plan] == made  # the plan it ran, for the caller to read
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
     assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
 
@@ -116,7 +118,7 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert before.replace(microsecond=0) <= finished <= after
 
     made.clear()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes)
+    rows = runner.run(BuildOptions(catalog=tmp_path, spaces=("child",)), recipes).rows
     assert made == [] and {r["status"] for r in rows} == {"cached"}
     assert experiments.read_experiment(tmp_path, experiments.LAST_BUILD) == last  # nothing built: kept
 
@@ -136,7 +138,7 @@ def test_runner_refuses_unknown_names_and_circles(tmp_path):
 def test_one_wordsim353_for_summary_manifest_and_scorecard(tmp_path):
     made = []
     recipes, _ = _recipes(made)
-    [row] = runner.run(BuildOptions(catalog=tmp_path, spaces=("base",)), recipes)
+    [row] = runner.run(BuildOptions(catalog=tmp_path, spaces=("base",)), recipes).rows
     folder = catalog.resolve(tmp_path, "base")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     manifest = catalog.read_manifest(folder)

@@ -15,7 +15,7 @@ import time
 
 from service.builder import aftermath, runner, steps
 from service.builder.learning_curve import INITS, experiment_name, learning_curve
-from service.builder.recipes import BuildOptions, Context, recipes_for
+from service.builder.recipes import BuildOptions, Context
 from service.builder.spec import Spec, load_spec
 from service.errors import InputError
 from service.store import experiments
@@ -127,10 +127,10 @@ def build(options: BuildOptions, jobs: int = 1, prune: bool = False
     the spec marks `curve = true` whose spaces this build made; (curves, summary rows, the
     lines that report the tasks' splits)."""
     quiet_libraries()
-    rows = runner.run(options)
+    built = runner.run(options)
+    plan, rows = built.plan, built.rows
     # The curve runs for its tasks when the build made their spaces and the spaces it starts
     # from (`--spaces clickbait` alone trains no word2vec for it).
-    plan = runner.ordered(recipes_for(options), options.spaces)
     planned = {r.task for r in plan if r.task} | {r.name for r in plan}
     curves = []
     for task in (options.spec.curve_tasks() if options.curve else ()):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.analysis import scorecard
@@ -23,6 +24,15 @@ from service.store import catalog, experiments, locks
 from service.store.embed import EMBED_FILE, load_embed_config
 
 log = logging.getLogger("wordspace.build")
+
+
+@dataclass
+class Built:
+    """What a run did: its plan (the wanted recipes and what they need, each after its needs,
+    in the order run) and a summary row per space (space, status, rows, dim, score, metric,
+    seconds)."""
+    plan: list[Recipe]
+    rows: list[dict]
 
 
 def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe]:
@@ -53,9 +63,9 @@ def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe
     return out
 
 
-def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> list[dict]:
-    """Build the requested spaces (and what they need) into the catalog; returns the summary
-    rows (space, status, rows, dim, score, metric, seconds).
+def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> Built:
+    """Build the requested spaces (and what they need) into the catalog; returns the plan it
+    ran and the summary rows.
 
     Raises:
         ValueError, FileNotFoundError: bad options or missing inputs.
@@ -85,7 +95,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
         experiments.write_experiment(options.catalog, experiments.LAST_BUILD, {
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(seconds, 1), "spaces": rows})
-    return rows
+    return Built(plan, rows)
 
 
 def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dict,

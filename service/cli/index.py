@@ -75,7 +75,7 @@ def build_index(args, settings: Settings) -> int:
                       target_recall=args.target_recall, topk_rows=args.topk_rows)
     options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", tasks, {args.name: space}),
                            spaces=(args.name,), curve=None, force=args.force, record=False)
-    [row] = runner.run(options)
+    [row] = runner.run(options).rows
     folder = catalog.resolve(args.catalog, args.name)
     manifest = catalog.read_manifest(folder)
     note = (" (up to date: same file and options, not rebuilt; --force rebuilds)"
