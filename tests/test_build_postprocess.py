@@ -126,12 +126,12 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
 def test_option_overrides_the_trained_default(tmp_path):
     """--postprocess replaces Word2VecSettings.postprocess for the trained word2vec, and the
     fingerprint's settings say which was used."""
-    from service.builder.recipes import Context, word2vec_inputs
+    from service.builder.recipes import Context, Word2Vec
 
     def settings(postprocess):
         options = BuildOptions(catalog=tmp_path, postprocess=postprocess)
         trained = options.spec.spaces[options.spec.first_of_kind("word2vec")]
-        return word2vec_inputs(trained)(Context(options))["settings"]["postprocess"]
+        return Word2Vec(trained).inputs(Context(options))["settings"]["postprocess"]
 
     assert settings(None) == "abtt:1:norm"
     assert settings("none") is None

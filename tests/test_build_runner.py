@@ -83,18 +83,27 @@ def _table(words, seed=0):
     return Table(list(words), np.random.default_rng(seed).normal(size=(len(words), 4)))
 
 
+class Tiny(Recipe):
+    """A recipe that records when it is made; its inputs are `settings`."""
+
+    def __init__(self, name, needs, settings, made):
+        super().__init__(name, needs)
+        self.settings, self.made = settings, made
+
+    def inputs(self, ctx):
+        return dict(self.settings)
+
+    def make(self, ctx):
+        self.made.append(self.name)
+        if self.name == "child":  # reads what it needs through the context
+            assert ctx.table("base").index_to_key == ["a", "b", "c"]
+        return Made(_table("abc"), {"format": "test"}, {"kind": "test"})
+
+
 def _recipes(made: list):
-    """Two tiny recipes: `base`, and `child` made from it; each records when it is made."""
-    def make(name):
-        def run(ctx):
-            made.append(name)
-            if name == "child":  # reads what it needs through the context
-                assert ctx.table("base").index_to_key == ["a", "b", "c"]
-            return Made(_table("abc"), {"format": "test"}, {"kind": "test"})
-        return run
+    """Two tiny recipes: `base`, and `child` made from it."""
     settings = {"size": 1}
-    return (Recipe("child", ("base",), lambda ctx: {}, make("child")),
-            Recipe("base", (), lambda ctx: dict(settings), make("base"))), settings
+    return (Tiny("child", ("base",), {}, made), Tiny("base", (), settings, made)), settings
 
 
 def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
@@ -130,7 +139,7 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
 def test_runner_refuses_unknown_names_and_circles(tmp_path):
     with pytest.raises(ValueError, match="choose from word2vec, glove, sentiment"):
         runner.run(BuildOptions(catalog=tmp_path, spaces=("nope",)))
-    circle = (Recipe("a", ("b",), dict, None), Recipe("b", ("a",), dict, None))
+    circle = (Recipe("a", ("b",)), Recipe("b", ("a",)))
     with pytest.raises(ValueError, match="circle"):
         runner.ordered(circle, ("a",))
 

@@ -63,6 +63,17 @@ def test_a_bare_path_is_guessed_and_the_guess_printed(files, tmp_path, capsys):
     assert catalog.read_manifest(catalog.resolve(cat, "g"))["rows"] == 28
 
 
+@pytest.mark.parametrize("given", ["bare", "prefixed"])
+def test_a_source_is_sniffed_once(files, tmp_path, monkeypatch, given):
+    """The recipe resolves its file once: not again to fingerprint it, read it or rebuild it."""
+    sniffed = []
+    sniff = formats.sniff
+    monkeypatch.setattr(formats, "sniff", lambda path: sniffed.append(path) or sniff(path))
+    source = str(files["glove"]) if given == "bare" else f"glove:{files['glove']}"
+    assert cli.main(["build-index", "g", "--from", source, "--catalog", str(tmp_path / "c")]) == 0
+    assert sniffed == [files["glove"]]
+
+
 def test_global_options_before_or_after_the_command(files, tmp_path):
     before, after = tmp_path / "before", tmp_path / "after"
     assert cli.main(["--catalog", str(before), "build-index", "m", "--from", f"word2vec:{files['w2v']}"]) == 0

@@ -77,6 +77,8 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> Bui
     task_texts = _ScoredTexts(ctx, tasks[0] if tasks else None)
     digests: dict[str, str] = {}
     rows = []
+    for recipe in plan:  # a source that cannot be read as it says: refused before any work
+        recipe.check()
     # One build at a time per space name (service/store/locks.py): refused before any work.
     with locks.hold(options.catalog, [r.name for r in plan]):
         for recipe in plan:

@@ -62,20 +62,19 @@ def build_index(args, settings: Settings) -> int:
     tasks = _build_index_task(args)
     if args.topk_rows is not None and args.topk_rows < 0:
         raise InputError(f"--topk-rows must be 0 or more, not {args.topk_rows}")
-    fmt, path, guessed = formats.resolve(args.source)
-    formats.check_options(fmt, layer=args.layer, vocab=args.vocab, standardize=args.standardize)
-    if guessed:
-        print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
-    if args.factory:
-        ix.check_factory(args.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
-    space = SpaceSpec(args.name, args.kind or formats.kind_for_format(fmt), task=next(iter(tasks), None),
-                      source=str(Path(path).resolve()) if path else None, format=fmt,
+    # The source is resolved (its format named or guessed, the options and --index checked
+    # against it) by its recipe, before the table is read.
+    space = SpaceSpec(args.name, args.kind, task=next(iter(tasks), None), source=args.source,
                       layer=args.layer, vocab=str(args.vocab.resolve()) if args.vocab else None,
                       standardize=args.standardize, limit=args.limit, factory=args.factory,
                       target_recall=args.target_recall, topk_rows=args.topk_rows)
     options = BuildOptions(catalog=args.catalog, spec=Spec("build-index", tasks, {args.name: space}),
                            spaces=(args.name,), curve=None, force=args.force, record=False)
-    [row] = runner.run(options).rows
+    built = runner.run(options)
+    [row], [recipe] = built.rows, built.plan
+    fmt, path, guessed = recipe.resolved.format, recipe.resolved.path, recipe.resolved.guessed
+    if guessed:
+        print(f"{path}: read as {fmt} (guessed from the file; write {fmt}:{path} to say so)")
     folder = catalog.resolve(args.catalog, args.name)
     manifest = catalog.read_manifest(folder)
     note = (" (up to date: same file and options, not rebuilt; --force rebuilds)"
@@ -99,11 +98,6 @@ def _build_index_task(args) -> dict[str, TaskSpec]:
                              "spec's tasks), or give your labelled texts with --task-data FILE.csv")
         return {args.task: tasks[args.task]}
     return {}
-
-
-# A dimension most factory strings accept (a multiple of every usual PQ size), to check a
-# factory's syntax when the file does not say its dimension before it is read.
-_ANY_DIMENSION = 960
 
 
 def verify(args, settings: Settings) -> int:
