@@ -117,6 +117,12 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert [r.name for r in built.plan] == made  # the plan it ran, for the caller to read
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
     assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
+    # the details: what the recipe made, the fingerprint and the scorecard's WordSim353
+    folder = catalog.resolve(tmp_path, "child")
+    details = catalog.read_manifest(folder)["details"]
+    card = json.loads((folder / "evaluation.json").read_text())
+    assert details["kind"] == "test" and details["fingerprint"]
+    assert details["wordsim353"] == card["wordsim353"]
 
     last = experiments.read_experiment(tmp_path, experiments.LAST_BUILD)
     assert [r["space"] for r in last["spaces"]] == ["base", "child"]

@@ -116,37 +116,46 @@ def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dic
         status = "cached"
     else:
         made = recipe.make(ctx)
-        made.details["fingerprint"] = digest
-        if recipe.space:  # what a space is comes from its spec entry, in one place
-            made.details["kind"] = recipe.space.kind
-            if recipe.task:
-                made.details["task"] = recipe.task
         # A classifier named no task is not scored on another task's texts.
         untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
         texts = None if untasked else task_texts(recipe.task)
-        manifest = publish(recipe.name, made, options, texts, recipe.space)
+        manifest = publish(recipe, made, options, texts, digest)
         ctx.keep(recipe.name, made.table)
         status = "built"
     return steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t)
 
 
-def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
-            space=None) -> dict:
-    """Score the table, then index and publish it with its scorecard and extra files, with
-    the index options of its spec entry."""
+def publish(recipe: Recipe, made: Made, options: BuildOptions, task: tuple | None,
+            digest: str) -> dict:
+    """Score the table, then index and publish it with its details, its scorecard and extra
+    files, with the index options of its spec entry."""
+    name, space = recipe.name, recipe.space
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
     card = score(name, made, options, task, embed_config)
-    # One WordSim353 for the build summary, the manifest and the scorecard.
-    made.details["wordsim353"] = card["wordsim353"]
+    details = space_details(recipe, made, digest, card)
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
     index = {"factory": space.factory, "target_recall": space.target_recall,
              "topk_rows": space.topk_rows} if space else {}
     with steps.step(f"index {name}: {len(made.table.index_to_key)} rows x {made.table.vector_size}"):
         folder = catalog.write_space(options.catalog, name, made.table, source=made.source,
-                                     details=made.details, extra_files=extra,
+                                     details=details, extra_files=extra,
                                      progress=steps.progress(name), **index)
     return catalog.read_manifest(folder)
+
+
+def space_details(recipe: Recipe, made: Made, digest: str, card: dict) -> dict:
+    """The manifest's details of a space, put together here only: what its recipe made (its
+    training or reading facts), its fingerprint, what its spec entry says it is (kind, task),
+    and the WordSim353 of its scorecard (one figure for the build summary, the manifest and
+    the scorecard)."""
+    details = {**made.details, "fingerprint": digest}
+    if recipe.space:
+        details["kind"] = recipe.space.kind
+        if recipe.task:
+            details["task"] = recipe.task
+    details["wordsim353"] = card["wordsim353"]
+    return details
 
 
 def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
