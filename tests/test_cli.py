@@ -74,6 +74,19 @@ def test_a_source_is_sniffed_once(files, tmp_path, monkeypatch, given):
     assert sniffed == [files["glove"]]
 
 
+def test_build_s_word2vec_option_is_resolved_by_its_recipe(files, tmp_path, monkeypatch):
+    sniffed = []
+    sniff = formats.sniff
+    monkeypatch.setattr(formats, "sniff", lambda path: sniffed.append(path) or sniff(path))
+    mine, cat = tmp_path / "my.toml", tmp_path / "c"
+    mine.write_text('[spaces.w2v]\nkind = "word2vec"\n')
+    assert cli.main(["build", "--catalog", str(cat), "--spec", str(mine), "--word2vec",
+                     f"word2vec:{files['w2v']}", "--no-learning-curve"]) == 0
+    manifest = catalog.read_manifest(catalog.resolve(cat, "w2v"))
+    assert manifest["source"]["path"] == str(files["w2v"]) and manifest["details"]["kind"] == "word2vec"
+    assert sniffed == [files["w2v"]]
+
+
 def test_global_options_before_or_after_the_command(files, tmp_path):
     before, after = tmp_path / "before", tmp_path / "after"
     assert cli.main(["--catalog", str(before), "build-index", "m", "--from", f"word2vec:{files['w2v']}"]) == 0

@@ -21,7 +21,6 @@ from service.builder.learning_curve import FULL_GRID, INITS, CurveSettings, form
 from service.builder.recipes import BuildOptions
 from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import InputError
-from service.store import formats
 
 
 def register(subparsers, settings=None, argv: list[str] | None = None) -> None:
@@ -148,9 +147,8 @@ def spec_from_args(args) -> Spec:
     if (args.word2vec or args.corpus) and not trained:
         raise InputError(f"--word2vec/--corpus: {spec.path} has no word2vec space made here")
     for s in trained:
-        if args.word2vec:
-            fmt, path, _ = formats.resolve(args.word2vec)
-            spaces[s.name] = dataclasses.replace(s, source=str(Path(path).resolve()), format=fmt)
+        if args.word2vec:  # FORMAT:PATH or a path: resolved by its recipe
+            spaces[s.name] = dataclasses.replace(s, source=args.word2vec, format=None)
         elif args.corpus:
             corpus = s.corpus + tuple(str(Path(c).resolve()) for c in args.corpus)
             spaces[s.name] = dataclasses.replace(s, corpus=corpus)
