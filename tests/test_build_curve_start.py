@@ -10,6 +10,7 @@ import re
 import pytest
 
 from service import cli
+from service.cli import build as build_commands
 from service.builder import commands
 from service.builder.recipes import BuildOptions
 from service.builder.spec import load_spec
@@ -59,7 +60,7 @@ def test_a_spec_without_word2vec_starts_from_the_default_one(tmp_path):
 
 def _options_of(parser_name: str) -> set[str]:
     parser = argparse.ArgumentParser()
-    commands.register(parser.add_subparsers(), [])
+    build_commands.register(parser.add_subparsers(), argv=[])
     sub = parser._subparsers._group_actions[0].choices
     chosen = sub[parser_name] if parser_name == "build" else sub["experiment"]._subparsers._group_actions[0].choices["learning-curve"]
     return set(chosen._option_string_actions)

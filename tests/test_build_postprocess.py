@@ -104,13 +104,13 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
     plain = BuildOptions(catalog=cat, spec=Spec("user", {}, {"word2vec": space}),
                          spaces=("word2vec",), curve=None)
 
-    [row] = runner.run(plain)
+    [row] = runner.run(plain).rows
     assert row["status"] == "built"
     first = catalog.read_manifest(catalog.resolve(cat, "word2vec"))["details"]
     assert first.get("postprocess") is None and first["algorithm"] == "pretrained"
 
     post = dataclasses.replace(plain, postprocess="abtt:1")
-    [row] = runner.run(post)
+    [row] = runner.run(post).rows
     assert row["status"] == "built"  # a new fingerprint: not "cached"
     details = catalog.read_manifest(catalog.resolve(cat, "word2vec"))["details"]
     assert details["postprocess"] == {"d": 1, "keep_norm": False, "n_frequent": 20000,
@@ -120,18 +120,18 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
     expected = all_but_the_top(read_table("word2vec", tmp_path / "vectors.txt").vectors, 1)
     expected /= np.linalg.norm(expected, axis=1, keepdims=True)
     np.testing.assert_allclose(space.vectors, expected, atol=1e-4)
-    assert runner.run(post)[0]["status"] == "cached"
+    assert runner.run(post).rows[0]["status"] == "cached"
 
 
 def test_option_overrides_the_trained_default(tmp_path):
     """--postprocess replaces Word2VecSettings.postprocess for the trained word2vec, and the
     fingerprint's settings say which was used."""
-    from service.builder.recipes import Context, word2vec_inputs
+    from service.builder.recipes import Context, Word2Vec
 
     def settings(postprocess):
         options = BuildOptions(catalog=tmp_path, postprocess=postprocess)
         trained = options.spec.spaces[options.spec.first_of_kind("word2vec")]
-        return word2vec_inputs(trained)(Context(options))["settings"]["postprocess"]
+        return Word2Vec(trained).inputs(Context(options))["settings"]["postprocess"]
 
     assert settings(None) == "abtt:1:norm"
     assert settings("none") is None

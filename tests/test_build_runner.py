@@ -115,29 +115,46 @@ def _table(words, seed=0):
     return Table(list(words), np.random.default_rng(seed).normal(size=(len(words), 4)))
 
 
+class Tiny(Recipe):
+    """A recipe that records when it is made; its inputs are `settings`."""
+
+    def __init__(self, name, needs, settings, made):
+        super().__init__(name, needs)
+        self.settings, self.made = settings, made
+
+    def inputs(self, ctx):
+        return dict(self.settings)
+
+    def make(self, ctx):
+        self.made.append(self.name)
+        if self.name == "child":  # reads what it needs through the context
+            assert ctx.table("base").index_to_key == ["a", "b", "c"]
+        return Made(_table("abc"), {"format": "test"}, {"kind": "test"})
+
+
 def _recipes(made: list):
-    """Two tiny recipes: `base`, and `child` made from it; each records when it is made."""
-    def make(name):
-        def run(ctx):
-            made.append(name)
-            if name == "child":  # reads what it needs through the context
-                assert ctx.table("base").index_to_key == ["a", "b", "c"]
-            return Made(_table("abc"), {"format": "test"}, {"kind": "test"})
-        return run
+    """Two tiny recipes: `base`, and `child` made from it."""
     settings = {"size": 1}
-    return (Recipe("child", ("base",), lambda ctx: {}, make("child")),
-            Recipe("base", (), lambda ctx: dict(settings), make("base"))), settings
+    return (Tiny("child", ("base",), {}, made), Tiny("base", (), settings, made)), settings
 
 
 def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     made = []
     recipes, settings = _recipes(made)
     before, started = dt.datetime.now(dt.timezone.utc), time.perf_counter()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
+    built = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
     elapsed, after = time.perf_counter() - started, dt.datetime.now(dt.timezone.utc)
+    rows = built.rows
     assert made == ["base", "child"]  # the need first, although listed second
+    assert [r.name for r in built.plan] == made  # the plan it ran, for the caller to read
     assert [(r["space"], r["status"]) for r in rows] == [("base", "built"), ("child", "built")]
     assert "evaluation.json" in catalog.read_manifest(catalog.resolve(tmp_path, "child"))["files"]
+    # the details: what the recipe made, the fingerprint and the scorecard's WordSim353
+    folder = catalog.resolve(tmp_path, "child")
+    details = catalog.read_manifest(folder)["details"]
+    card = json.loads((folder / "evaluation.json").read_text())
+    assert details["kind"] == "test" and details["fingerprint"]
+    assert details["wordsim353"] == card["wordsim353"]
 
     last = experiments.read_experiment(tmp_path, experiments.LAST_BUILD)
     assert [r["space"] for r in last["spaces"]] == ["base", "child"]
@@ -148,7 +165,7 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
     assert before.replace(microsecond=0) <= finished <= after
 
     made.clear()
-    rows = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes)
+    rows = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("child",)), recipes).rows
     assert made == [] and {r["status"] for r in rows} == {"cached"}
     assert experiments.read_experiment(tmp_path, experiments.LAST_BUILD) == last  # nothing built: kept
 
@@ -160,7 +177,7 @@ def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):
 def test_runner_refuses_unknown_names_and_circles(tmp_path):
     with pytest.raises(ValueError, match="choose from word2vec, glove, sentiment"):
         runner.run(BuildOptions(catalog=tmp_path, spaces=("nope",)))
-    circle = (Recipe("a", ("b",), dict, None), Recipe("b", ("a",), dict, None))
+    circle = (Recipe("a", ("b",)), Recipe("b", ("a",)))
     with pytest.raises(ValueError, match="circle"):
         runner.ordered(circle, ("a",))
 
@@ -168,7 +185,7 @@ def test_runner_refuses_unknown_names_and_circles(tmp_path):
 def test_one_wordsim353_for_summary_manifest_and_scorecard(tmp_path):
     made = []
     recipes, _ = _recipes(made)
-    [row] = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("base",)), recipes)
+    [row] = runner.run(BuildOptions(catalog=tmp_path, spec=NO_TASKS, spaces=("base",)), recipes).rows
     folder = catalog.resolve(tmp_path, "base")
     stored = json.loads((folder / "evaluation.json").read_text(encoding="utf-8"))
     manifest = catalog.read_manifest(folder)

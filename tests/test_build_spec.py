@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from service import cli
-from service.builder import commands
-from service.builder.recipes import BuildOptions, recipes_for
+from service.cli import build as build_commands
+from service.builder.recipes import BuildOptions, Resolved, recipe, recipes_for
 from service.builder.spec import DEFAULT_SPEC, SpecError, load_spec
 from service.store import catalog, experiments
 from service.store.kinds import KINDS
@@ -111,18 +111,19 @@ def _args(**kw) -> argparse.Namespace:
 
 def test_older_build_options_become_spec_entries(tmp_path):
     (tmp_path / "reviews.csv").write_text("text,label\na,x\nb,y\n")
-    spec = commands.spec_from_args(_args(task_data=str(tmp_path / "reviews.csv")))
+    spec = build_commands.spec_from_args(_args(task_data=str(tmp_path / "reviews.csv")))
     assert spec.tasks["reviews"].data == str(tmp_path / "reviews.csv")
     assert (spec.spaces["reviews"].kind, spec.spaces["reviews-w2v"].start) == ("task", "word2vec")
     with pytest.raises(ValueError, match="rename the file"):
-        commands.spec_from_args(_args(task_data=str(tmp_path / "clickbait")))
+        build_commands.spec_from_args(_args(task_data=str(tmp_path / "clickbait")))
     t = toy_table()
     vectors = tmp_path / "v.txt"
     vectors.write_text(f"{len(t.index_to_key)} {t.vector_size}\n" + "".join(
         f"{w} {' '.join(map(str, v))}\n" for w, v in zip(t.index_to_key, t.vectors)))
-    spec = commands.spec_from_args(_args(word2vec=f"word2vec:{vectors}"))
-    w2v = spec.spaces["word2vec"]
-    assert (w2v.kind, w2v.format, w2v.source) == ("word2vec", "word2vec", str(vectors))
+    spec = build_commands.spec_from_args(_args(word2vec=f"word2vec:{vectors}"))
+    w2v = recipe(spec.spaces["word2vec"])  # the recipe resolves the source
+    assert w2v.resolved == Resolved("word2vec", str(vectors), False)
+    assert (w2v.space.kind, w2v.space.format, w2v.space.source) == ("word2vec", "word2vec", str(vectors))
 
 
 def test_the_spaces_help_lists_the_spaces_of_the_spec_in_use(tmp_path, capsys):

@@ -63,6 +63,30 @@ def test_a_bare_path_is_guessed_and_the_guess_printed(files, tmp_path, capsys):
     assert catalog.read_manifest(catalog.resolve(cat, "g"))["rows"] == 28
 
 
+@pytest.mark.parametrize("given", ["bare", "prefixed"])
+def test_a_source_is_sniffed_once(files, tmp_path, monkeypatch, given):
+    """The recipe resolves its file once: not again to fingerprint it, read it or rebuild it."""
+    sniffed = []
+    sniff = formats.sniff
+    monkeypatch.setattr(formats, "sniff", lambda path: sniffed.append(path) or sniff(path))
+    source = str(files["glove"]) if given == "bare" else f"glove:{files['glove']}"
+    assert cli.main(["build-index", "g", "--from", source, "--catalog", str(tmp_path / "c")]) == 0
+    assert sniffed == [files["glove"]]
+
+
+def test_build_s_word2vec_option_is_resolved_by_its_recipe(files, tmp_path, monkeypatch):
+    sniffed = []
+    sniff = formats.sniff
+    monkeypatch.setattr(formats, "sniff", lambda path: sniffed.append(path) or sniff(path))
+    mine, cat = tmp_path / "my.toml", tmp_path / "c"
+    mine.write_text('[spaces.w2v]\nkind = "word2vec"\n')
+    assert cli.main(["build", "--catalog", str(cat), "--spec", str(mine), "--word2vec",
+                     f"word2vec:{files['w2v']}", "--no-learning-curve"]) == 0
+    manifest = catalog.read_manifest(catalog.resolve(cat, "w2v"))
+    assert manifest["source"]["path"] == str(files["w2v"]) and manifest["details"]["kind"] == "word2vec"
+    assert sniffed == [files["w2v"]]
+
+
 def test_global_options_before_or_after_the_command(files, tmp_path):
     before, after = tmp_path / "before", tmp_path / "after"
     assert cli.main(["--catalog", str(before), "build-index", "m", "--from", f"word2vec:{files['w2v']}"]) == 0
@@ -126,6 +150,47 @@ def test_serve_help_names_its_options_and_the_environment():
         assert option in run.stdout
     for variable in ("WORDSPACE_CATALOG", "WORDSPACE_PORT", "WORDSPACE_WORKERS", "WORDSPACE_API_KEYS"):
         assert variable in run.stdout
+
+
+@pytest.fixture
+def broken_default_spec(tmp_path, monkeypatch):
+    """The repository's default.toml broken (a section never closed), as a bad edit leaves it."""
+    from service.builder import spec
+
+    broken = tmp_path / "default.toml"
+    broken.write_text("[spaces.word2vec\nkind = ")
+    monkeypatch.setattr(spec, "DEFAULT_SPEC", broken)
+    return broken
+
+
+def test_a_broken_default_spec_stops_only_the_commands_that_read_it(broken_default_spec, tmp_path,
+                                                                    capsys):
+    with pytest.raises(SystemExit) as shown:
+        cli.main(["serve", "--help"])
+    assert shown.value.code == 0 and "--port" in capsys.readouterr().out
+    assert cli.main(["settings"]) == 0
+    assert "WORDSPACE_CATALOG=" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as shown:  # the help still shows, without the spec's names
+        cli.main(["build", "--help"])
+    assert shown.value.code == 0 and "--spaces" in capsys.readouterr().out
+    assert cli.main(["build", "--catalog", str(tmp_path / "c"), "--no-learning-curve"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and str(broken_default_spec) in err[0] and "Traceback" not in err[0]
+
+
+def test_a_user_s_spec_is_read_once(files, tmp_path, monkeypatch, capsys):
+    from service.builder import spec
+
+    parsed = []
+    parse = spec.parse
+    monkeypatch.setattr(spec, "parse", lambda raw, path: parsed.append(path) or parse(raw, path))
+    mine = tmp_path / "my.toml"
+    mine.write_text(f'[spaces.mine]\nkind = "vectors"\nsource = "{files["glove"]}"\n'
+                    'format = "glove"\n')
+    assert cli.main(["build", "--catalog", str(tmp_path / "c"), "--spec", str(mine),
+                     "--no-learning-curve"]) == 0
+    assert parsed.count(mine) == 1
+    assert "mine" in capsys.readouterr().out
 
 
 def test_export_offline_is_the_route_s_bytes(catalog_dir, client, tmp_path):

@@ -1,15 +1,17 @@
 """The spaces of a spec (service/builder/spec.py) as recipes: one entry per space.
 
-A recipe names the space, the spaces it is made from (`needs`), the inputs its fingerprint
-is made of, and how to make its table. service/builder/runner.py orders the recipes by need,
-skips a space whose published fingerprint matches, makes the others and publishes each with
-its scorecard. Three ways to make a space, chosen by its spec entry:
+A recipe (class Recipe) names the space, the spaces it is made from (`needs`), the inputs
+its fingerprint is made of, and how to make its table. service/builder/runner.py orders the
+recipes by need, skips a space whose published fingerprint matches, makes the others and
+publishes each with its scorecard. Three ways to make a space, chosen by its spec entry:
 
-    made here, kind word2vec   gensim skip-gram on packaged English text (+ its corpus files)
-    made here, kind task       the Embedding of a classifier trained on the task's data, from
-                               scratch or started from another space (union vocabulary)
-    source (or format kumo)    read from the file; a Keras model with a task is run on the
-                               task's test split for its own held-out accuracy
+    Word2Vec    made here, kind word2vec: gensim skip-gram on packaged English text (+ its
+                corpus files)
+    TaskModel   made here, kind task: the Embedding of a classifier trained on the task's
+                data, from scratch or started from another space (union vocabulary)
+    FromFile    source (or format kumo): read from the file, its format resolved once; a
+                Keras model with a task is run on the task's test split for its own held-out
+                accuracy
 
 Experiments (the learning curve) are not spaces: service/builder/learning_curve.py, with a cache
 of their own, never part of a space's fingerprint.
@@ -19,7 +21,6 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from service.builder import corpus as corpora
 from service.builder import steps
@@ -33,6 +34,7 @@ from service.builder.classifier_vocabulary import Start
 from service.builder.word2vec import Word2VecSettings, train_word2vec
 from service.errors import MissingInput
 from service.store import formats
+from service.store import index as ix
 from service.store.embed import EMBED_FILE, write_embed_config
 from service.store.onnx_sentences import ONNX_DATA, ONNX_FILE
 
@@ -101,14 +103,28 @@ class Context:
         return split(self.task_data(task), seed=o.classifier.seed, limit=o.limit)
 
 
-@dataclass(frozen=True)
 class Recipe:
-    name: str
-    needs: tuple[str, ...]
-    inputs: Callable[[Context], dict]   # what the fingerprint is made of (the runner adds needs')
-    make: Callable[[Context], Made]
-    task: str | None = None             # the task whose data the space is trained or scored on
-    space: SpaceSpec | None = None      # its spec entry: kind, index options (in the fingerprint)
+    """A space the runner makes (service/builder/runner.py): its name, the spaces it is made
+    from (`needs`), its spec entry (kind and index options, in the fingerprint), the task whose
+    data it is trained or scored on; `inputs` says what its fingerprint is made of (the runner
+    adds the needs'), `make` makes its table. One subclass per way to make a space."""
+
+    def __init__(self, name: str, needs: tuple[str, ...] = (), space: SpaceSpec | None = None):
+        self.name, self.needs, self.space = name, needs, space
+
+    @property
+    def task(self) -> str | None:
+        return self.space.task if self.space else None
+
+    def check(self) -> None:
+        """Refuse what can be refused before anything is read or written (the runner asks
+        every recipe of the plan first)."""
+
+    def inputs(self, ctx: Context) -> dict:
+        raise NotImplementedError
+
+    def make(self, ctx: Context) -> Made:
+        raise NotImplementedError
 
 
 def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
@@ -118,25 +134,82 @@ def recipes_for(options: BuildOptions) -> tuple[Recipe, ...]:
 
 def recipe(s: SpaceSpec) -> Recipe:
     if not s.made_here:
-        return Recipe(s.name, (), file_inputs(s), make_from_file(s), s.task, s)
+        return FromFile(s)
     if s.kind == "word2vec":
-        return Recipe(s.name, (), word2vec_inputs(s), make_word2vec(s), s.task, s)
-    return Recipe(s.name, (s.start,) if s.start else (), task_inputs(s), make_task(s), s.task, s)
+        return Word2Vec(s)
+    return TaskModel(s)
 
 
 # read from a file -----------------------------------------------------------------------
 
-def _resolved(s: SpaceSpec) -> tuple[str, str]:
-    """(format, path) of the space's file; the format guessed from the file when not given."""
-    if s.format == "kumo":
-        return "kumo", ""
-    fmt, path, _ = formats.resolve(f"{s.format}:{s.source}" if s.format else s.source)
-    return fmt, path
+# A dimension most factory strings accept (a multiple of every usual PQ size), to check a
+# factory's syntax when the file does not say its dimension before it is read.
+_ANY_DIMENSION = 960
 
 
-def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
-    def inputs(ctx: Context) -> dict:
-        fmt, path = _resolved(s)
+@dataclass(frozen=True)
+class Resolved:
+    """Where a space's file is and how it is read: the format named, or guessed from the file."""
+    format: str
+    path: str
+    guessed: bool
+
+
+class FromFile(Recipe):
+    """A space read from a file, or from the kumo package; a Keras model with a task is also
+    run on the task's test split for its own held-out accuracy.
+
+    Its source is resolved once (`resolved`): the format named or sniffed from the file, the
+    reader's options and the index factory checked against it. `check` refuses what it can
+    before anything is written (the runner checks every recipe of its plan before it takes
+    the build's lock). `space` is then the entry as resolved: its format, the file's
+    absolute path, and the format's kind when none was named (build-index without --kind)."""
+
+    def __init__(self, s: SpaceSpec):
+        super().__init__(s.name, (), None)
+        self.declared = s
+        self._resolved: Resolved | None = None
+
+    @property
+    def task(self) -> str | None:
+        return self.declared.task
+
+    def check(self) -> None:
+        """The reader's options against a format the entry names (FORMAT:PATH, format = ...);
+        a bare path is resolved now, its format sniffed from the file. A named format's file
+        is first opened under the build's lock, by `resolved`."""
+        named = self.declared.format or _named_format(self.declared.source)
+        if named:
+            s = self.declared
+            formats.check_options(named, layer=s.layer, vocab=s.vocab, standardize=s.standardize)
+        else:
+            self.resolved
+
+    @property
+    def resolved(self) -> Resolved:
+        if self._resolved is None:
+            self._resolved = self._resolve(self.declared)
+            fmt, path = self._resolved.format, self._resolved.path
+            self.space = dataclasses.replace(
+                self.declared, kind=self.declared.kind or formats.kind_for_format(fmt),
+                format=fmt, source=str(Path(path).resolve()) if path else None)
+        return self._resolved
+
+    @staticmethod
+    def _resolve(s: SpaceSpec) -> Resolved:
+        """Raises: InputError, MissingInput: a format that cannot be told, an option or a
+        factory the file cannot take."""
+        if s.format == "kumo":
+            return Resolved("kumo", "", False)
+        fmt, path, guessed = formats.resolve(f"{s.format}:{s.source}" if s.format else s.source)
+        formats.check_options(fmt, layer=s.layer, vocab=s.vocab, standardize=s.standardize,
+                              sentence_layer=s.sentence_layer)
+        if s.factory:
+            ix.check_factory(s.factory, formats.dimension(fmt, path) or _ANY_DIMENSION)
+        return Resolved(fmt, path, guessed)
+
+    def inputs(self, ctx: Context) -> dict:
+        s, fmt, path = self.declared, self.resolved.format, self.resolved.path
         files = ([p for p in sorted(kumo_root().glob("*")) if p.is_file()] if fmt == "kumo"
                  else [Path(p) for p in (path, s.vocab) if p])
         for p in files:
@@ -148,18 +221,15 @@ def file_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
         out = {"format": fmt, "files": [steps.file_facts(p) for p in files]}
         if fmt == "keras":  # what the build checks and exports of its sentence vectors
             out["sentences"] = {"check": SENTENCES_CHECK, "layer": s.sentence_layer}
-        if post := _postprocess_file(ctx, s):  # only when asked
+        if post := _postprocess_file(ctx, self.space):  # only when asked
             out["postprocess"] = post.describe()
         if s.task and fmt == "keras":  # its own accuracy is measured on the task's test split
             out.update(task=s.task, data=ctx.task_data(s.task).sha256, limit=ctx.options.limit,
                        seed=ctx.options.classifier.seed)
         return out
-    return inputs
 
-
-def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
-    def make(ctx: Context) -> Made:
-        fmt, path = _resolved(s)
+    def make(self, ctx: Context) -> Made:
+        s, fmt, path = self.space, self.resolved.format, self.resolved.path
         with steps.step(f"read {s.name} ({fmt}) from {path or 'the installed package'}"):
             if fmt == "keras":  # needs the build: the task's test texts, the export folder
                 table = _read_keras(s, path, ctx)
@@ -185,7 +255,12 @@ def make_from_file(s: SpaceSpec) -> Callable[[Context], Made]:
         if fmt == "keras" and s.task:
             details.update(_model_accuracy(ctx, s, path))
         return Made(table, source, details, extra)
-    return make
+
+
+def _named_format(source: str | None) -> str | None:
+    """The FORMAT of a FORMAT:PATH source (build-index's --from), if it names one."""
+    prefix, sep, _ = (source or "").partition(":")
+    return prefix if sep and prefix in formats.FORMATS else None
 
 
 def _postprocess_file(ctx: Context, s: SpaceSpec) -> PostProcess | None:
@@ -243,42 +318,46 @@ def _trained_settings(o: BuildOptions) -> Word2VecSettings:
     return dataclasses.replace(o.word2vec_settings, postprocess=post and o.postprocess)
 
 
-def word2vec_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
-    def inputs(ctx: Context) -> dict:
+class Word2Vec(Recipe):
+    """gensim skip-gram on packaged English text (+ the entry's corpus files)."""
+
+    def __init__(self, s: SpaceSpec):
+        super().__init__(s.name, (), s)
+
+    def inputs(self, ctx: Context) -> dict:
+        s = self.space
         return {"corpus": corpora.fingerprint(_word2vec_sources(s)),
                 "settings": dataclasses.asdict(_trained_settings(ctx.options))}
-    return inputs
 
-
-def make_word2vec(s: SpaceSpec) -> Callable[[Context], Made]:
-    def make(ctx: Context) -> Made:
+    def make(self, ctx: Context) -> Made:
+        s = self.space
         with steps.step("read word2vec corpus"):
             text = corpora.load_corpus(_word2vec_sources(s))
         with steps.step(f"train word2vec on {text.tokens} tokens"):
             table = train_word2vec(text, _trained_settings(ctx.options))
         return Made(table, {"format": "word2vec", "trained": "gensim"}, dict(table.details))
-    return make
 
 
 # task spaces made here --------------------------------------------------------------------
 
-def task_inputs(s: SpaceSpec) -> Callable[[Context], dict]:
-    def inputs(ctx: Context) -> dict:
-        o = ctx.options
+class TaskModel(Recipe):
+    """The Embedding of a classifier trained on the task's data, from scratch or started from
+    the space `start` with the union vocabulary: every word of the start stays in the space."""
+
+    def __init__(self, s: SpaceSpec):
+        super().__init__(s.name, (s.start,) if s.start else (), s)
+
+    def inputs(self, ctx: Context) -> dict:
+        s, o = self.space, ctx.options
         settings = dataclasses.replace(o.classifier, verbose=0)
         return {"task": s.task, "data": ctx.task_data(s.task).sha256, "limit": o.limit,
                 "init": s.start or "scratch", "vocabulary": "union" if s.start else "training",
                 "classifier": dataclasses.asdict(settings)}
-    return inputs
 
-
-def make_task(s: SpaceSpec) -> Callable[[Context], Made]:
-    """The classifier trained on the task's data, its Embedding from scratch or from
-    `s.start` (a space) with the union vocabulary: every word of the start stays in the space."""
-    def make(ctx: Context) -> Made:
+    def make(self, ctx: Context) -> Made:
         from service.builder.keras_table import read_keras  # imports TensorFlow
 
-        o = ctx.options
+        s, o = self.space, ctx.options
         data_split = ctx.task_split(s.task)
         start = Start(s.start, ctx.table(s.start)) if s.start else Start()
         with steps.step(f"train classifier {s.name} on {len(data_split.train)} texts"):
@@ -295,4 +374,3 @@ def make_task(s: SpaceSpec) -> Callable[[Context], Made]:
         source = {"format": "keras", "path": str(result.model_path),
                   "dataset": data_split.train.name}
         return Made(table, source, details, {EMBED_FILE: result.embed_path})
-    return make

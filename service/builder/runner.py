@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 from service.analysis import scorecard
@@ -27,6 +28,15 @@ from service.store import catalog, experiments, locks
 from service.store.embed import EMBED_FILE, load_embed_config
 
 log = logging.getLogger("wordspace.build")
+
+
+@dataclass
+class Built:
+    """What a run did: its plan (the wanted recipes and what they need, each after its needs,
+    in the order run) and a summary row per space (space, status, rows, dim, score, metric,
+    seconds)."""
+    plan: list[Recipe]
+    rows: list[dict]
 
 
 def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe]:
@@ -57,9 +67,9 @@ def ordered(recipes: tuple[Recipe, ...], wanted: tuple[str, ...]) -> list[Recipe
     return out
 
 
-def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> list[dict]:
-    """Build the requested spaces (and what they need) into the catalog; returns the summary
-    rows (space, status, rows, dim, score, metric, seconds).
+def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> Built:
+    """Build the requested spaces (and what they need) into the catalog; returns the plan it
+    ran and the summary rows.
 
     Raises:
         ValueError, FileNotFoundError: bad options or missing inputs.
@@ -73,13 +83,15 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
     defaults = load_spec(DEFAULT_SPEC).spaces
     digests: dict[str, str] = {}
     rows = []
+    for recipe in plan:  # a source that cannot be read as it says: refused before any work
+        recipe.check()
     # One build at a time per space name (service/store/locks.py): refused before any work.
     with locks.hold(options.catalog, [r.name for r in plan]):
         for recipe in plan:
             try:
                 rows.append(_build_one(recipe, options, ctx, digests, task_texts,
                                         every_task, defaults))
-            except KeyboardInterrupt as e:  # said in one line by the command (service/cli.py)
+            except KeyboardInterrupt as e:  # said in one line by the command (service/cli)
                 done = [r["space"] for r in rows if r["status"] == "built"]
                 kept = ("keeps the version it had" if steps.published(options.catalog, recipe.name)
                         else "is not published")
@@ -92,7 +104,7 @@ def run(options: BuildOptions, recipes: tuple[Recipe, ...] | None = None) -> lis
         experiments.write_experiment(options.catalog, experiments.LAST_BUILD, {
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "seconds": round(seconds, 1), "spaces": rows})
-    return rows
+    return Built(plan, rows)
 
 
 def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dict,
@@ -112,40 +124,51 @@ def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dic
         status = "cached"
     else:
         made = recipe.make(ctx)
-        made.details["fingerprint"] = digest
-        if recipe.space:  # what a space is comes from its spec entry, in one place
-            made.details["kind"] = recipe.space.kind
-            made.details["built_in"] = defaults.get(recipe.name) == recipe.space
-            if recipe.task:
-                made.details["task"] = recipe.task
         # A classifier named no task is not scored on another task's texts.
         untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
         texts = None if untasked else task_texts(recipe.task)
         probes = {t: task_texts(t)[1:] for t in every_task}
-        manifest = publish(recipe.name, made, options, texts, recipe.space, probes)
+        built_in = bool(recipe.space) and defaults.get(recipe.name) == recipe.space
+        manifest = publish(recipe, made, options, texts, digest, probes, built_in)
         ctx.keep(recipe.name, made.table)
         status = "built"
     return steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t)
 
 
-def publish(name: str, made: Made, options: BuildOptions, task: tuple | None,
-            space=None, probes: dict | None = None) -> dict:
+def publish(recipe: Recipe, made: Made, options: BuildOptions, task: tuple | None,
+            digest: str, probes: dict | None = None, built_in: bool = False) -> dict:
     """Score the table (and probe it on each task of `probes`: name -> (texts, labels)),
-    then index and publish it with its scorecard and extra files, with the index options of
-    its spec entry."""
+    then index and publish it with its details, its scorecard and extra files, with the
+    index options of its spec entry."""
+    name, space = recipe.name, recipe.space
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
     card = score(name, made, options, task, embed_config, probes)
-    # One WordSim353 for the build summary, the manifest and the scorecard.
-    made.details["wordsim353"] = card["wordsim353"]
+    details = space_details(recipe, made, digest, card, built_in)
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
     index = {"factory": space.factory, "target_recall": space.target_recall,
              "topk_rows": space.topk_rows} if space else {}
     with steps.step(f"index {name}: {len(made.table.index_to_key)} rows x {made.table.vector_size}"):
         folder = catalog.write_space(options.catalog, name, made.table, source=made.source,
-                                     details=made.details, extra_files=extra,
+                                     details=details, extra_files=extra,
                                      progress=steps.progress(name), **index)
     return catalog.read_manifest(folder)
+
+
+def space_details(recipe: Recipe, made: Made, digest: str, card: dict,
+                  built_in: bool = False) -> dict:
+    """The manifest's details of a space, put together here only: what its recipe made (its
+    training or reading facts), its fingerprint, what its spec entry says it is (kind, task,
+    and whether it is the default spec's entry: built_in), and the WordSim353 of its
+    scorecard (one figure for the build summary, the manifest and the scorecard)."""
+    details = {**made.details, "fingerprint": digest}
+    if recipe.space:
+        details["kind"] = recipe.space.kind
+        details["built_in"] = built_in
+        if recipe.task:
+            details["task"] = recipe.task
+    details["wordsim353"] = card["wordsim353"]
+    return details
 
 
 def score(name: str, made: Made, options: BuildOptions, task: tuple | None,

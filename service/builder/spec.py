@@ -55,8 +55,9 @@ class TaskSpec:
 @dataclass(frozen=True)
 class SpaceSpec:
     name: str
-    kind: str
-    source: str | None = None        # a file (absolute path); None: made here
+    kind: str | None                 # None (build-index without --kind): the format's
+    source: str | None = None        # a file (absolute path; build-index: its --from value);
+                                     # None: made here
     format: str | None = None
     task: str | None = None
     start: str | None = None
@@ -239,5 +240,3 @@ def _space(label: str, name: str, e: dict, base: Path) -> SpaceSpec:
                      e.get("limit"), e.get("factory"), float(e.get("target_recall", TARGET_RECALL)),
                      e.get("topk_rows"), sentence_layer=e.get("sentence_layer"))
 
-
-kind_for_format = formats.kind_for_format  # the kind build-index gives a file when none is named
