@@ -32,10 +32,9 @@ def test_compute_leaves_the_row_out_and_matches_exact_search(table):
 
 @pytest.mark.parametrize("name", ["toy", "toy-hnsw"])
 def test_space_answers_frequent_words_from_the_table_and_others_from_the_index(catalog_dir, name):
-    space = Space.load(catalog_dir, name)
-    assert space.manifest["topk"]["rows"] == len(space)  # the toy table is smaller than ROWS
     searches = []
-    space.observe_search = searches.append
+    space = Space.load(catalog_dir, name, observe_search=searches.append)
+    assert space.manifest["topk"]["rows"] == len(space)  # the toy table is smaller than ROWS
     found = space.neighbors([space.lookup("alps"), space.lookup("queen")], 5)
     assert [n.word for n in found[0]] == exact(space, space.lookup("alps"), 5)
     assert [n.rank for n in found[1]] == [1, 2, 3, 4, 5]

@@ -71,6 +71,8 @@ class Registry:
     required: tuple[str, ...] = ()
     remote: object | None = None  # the Mirror of an s3:// catalog: .problems, .error
     faults: Faults = field(default_factory=Faults)
+    # The callback a space's index searches report their seconds to, by space name (metrics).
+    observe_search: Callable[[str], Callable[[float], None]] | None = None
 
     def load(self) -> "Registry":
         """(Re)read the catalog; the new maps replace the old ones in one assignment each.
@@ -159,10 +161,11 @@ class Registry:
     def _open(self, name: str, folder: Path | None = None) -> Space:
         """Space.load (or load_folder), with any exception turned into the BadIndex that
         refuses this space alone, naming the folder and the reason."""
+        observe = self.observe_search(name) if self.observe_search else None
         try:
             if folder is None:
-                return Space.load(self.catalog, name, self.full_checksums)
-            return Space.load_folder(name, folder, self.full_checksums)
+                return Space.load(self.catalog, name, self.full_checksums, observe)
+            return Space.load_folder(name, folder, self.full_checksums, observe)
         except BadIndex:
             raise
         except Exception as e:  # the one per-space load boundary: nothing here stops the server

@@ -1,10 +1,10 @@
 """Searches limited to part of a space: the N most frequent rows (gensim's `restrict_vocab`),
 a list of candidate rows, or (for comparing two spaces) the rows of a shared vocabulary.
 
-The first two are exact scans of the rows allowed (Space.scan), so a restricted answer is
-exactly gensim's. The third searches, in batches, either an exact index made of the allowed
-rows (BLAS, seconds for 100,000 words) or, for more rows than that, the space's own index
-with an ID selector.
+The first two are exact scans of the rows allowed (service/store/search.py), so a restricted
+answer is exactly gensim's. The third searches, in batches, either an exact index made of the
+allowed rows (BLAS, seconds for 100,000 words) or, for more rows than that, the space's own
+index with an ID selector.
 """
 from __future__ import annotations
 

@@ -1,13 +1,17 @@
 """Nearest neighbours in a space: the faiss index, the stored exact table of the frequent
 words (service/store/topk.py), exact scans among allowed rows, and analogies.
 
-`Search` is a part of service/store/space.py's `Space`: it reads the space's `vectors` (unit
-rows), `index`, `index_to_key`, `topk` and `observe_search`. Results are small dataclasses
-(`Neighbor`) or, where the HTTP layer writes them straight out, (keys, scores) pairs (`Hits`).
+A `Searcher` is what a `Space` (service/store/space.py) hands its searches to, as gensim's
+`KeyedVectors.most_similar(..., indexer=...)` hands them to an indexer: it is given the unit
+vectors, the keys, the index, the stored table and a callback that is told how long each
+index search took (the metrics), and owns them. One method per operation: `search` by query
+vectors, `neighbors` of rows, `analogy`; each answers with lists of `Neighbor`, the one
+result type. JSON is made from it in the web layer (service/web/spaces.py).
 """
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import repeat
 
@@ -15,6 +19,7 @@ import numpy as np
 
 from service.errors import InvalidRequest
 from service.store import index as ix
+from service.store import topk as tk
 
 # Scores computed at once in an exact scan: queries x allowed rows (64 MiB of float32).
 _SCAN_CELLS = 16 * 1024 * 1024
@@ -27,79 +32,77 @@ class Neighbor:          # a batch answer makes 10,000 of them
     rank: int
 
 
-Hits = tuple[list[str], list[float]]  # keys and their cosines, best first
+Found = tuple[list[int], list[float]]  # rows and their cosines, best first (inside this module)
 
 
-def as_neighbors(hits: Hits) -> list[Neighbor]:
-    return [Neighbor(w, d, r) for r, (w, d) in enumerate(zip(*hits), 1)]
+class Searcher:
+    """Searches over unit vectors: the faiss index, the stored table, exact scans."""
 
+    def __init__(self, vectors: np.ndarray, index_to_key: list[str], index,
+                 topk: tk.TopK | None = None, observe: Callable[[float], None] | None = None):
+        self.vectors, self.index_to_key, self.index, self.topk = vectors, index_to_key, index, topk
+        self.observe = observe  # called with the seconds of each index search (the metrics)
 
-def as_hits(found: list[Neighbor]) -> Hits:
-    return [n.word for n in found], [n.score for n in found]
+    def _neighbors(self, found: Found) -> list[Neighbor]:
+        ids, scores = found
+        # map, not a comprehension: a fifth cheaper for a batch answer's 10,000 neighbours.
+        return list(map(Neighbor, map(self.index_to_key.__getitem__, ids), scores, range(1, len(ids) + 1)))
 
+    def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None,
+               allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
+        """k nearest keys for each query row (unit vectors), leaving out `exclude[q]` rows for
+        query q; among the `allowed` rows only (an exact scan) if given, else from the index."""
+        if allowed is not None:
+            return [self._neighbors(f) for f in self._scan(xq, k, allowed, exclude)]
+        return [self._neighbors(f) for f in self._search_index(xq, k, exclude)]
 
-class Search:
-    """Searches over a space's unit vectors (a part of `Space`)."""
-
-    def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
-        """k nearest keys for each query row (unit vectors), leaving out excluded rows."""
-        return [as_neighbors(h) for h in self.search_hits(xq, k, exclude)]
-
-    def search_hits(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[Hits]:
-        """`search` as (keys, scores) per query: what the HTTP layer writes out, without an
-        object per neighbour (a 1,000-word batch makes 10,000)."""
+    def _search_index(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None) -> list[Found]:
         xq = np.ascontiguousarray(xq, dtype="float32")
         extra = max((len(e) for e in exclude), default=0) if exclude else 0
         ix.single_thread()
         started = time.perf_counter()
-        D, I = self.index.search(xq, min(k + extra, len(self)))
-        if self.observe_search:
-            self.observe_search(time.perf_counter() - started)
-        keys, results = self.index_to_key, []
+        D, I = self.index.search(xq, min(k + extra, len(self.index_to_key)))
+        if self.observe:
+            self.observe(time.perf_counter() - started)
+        results = []
         for ids, scores, skip in zip(I.tolist(), D.tolist(), exclude or repeat(())):
             if skip or (ids and ids[-1] < 0):  # faiss pads with -1 when it finds fewer
                 kept = [(i, d) for i, d in zip(ids, scores) if i >= 0 and i not in skip][:k]
                 ids, scores = [i for i, _ in kept], [d for _, d in kept]
-            results.append(([keys[i] for i in ids[:k]], scores[:k]))
+            results.append((ids[:k], scores[:k]))
         return results
 
     def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
         """The k nearest words of each row, the row itself left out; among the `allowed` rows
         only (an exact scan) if given. Otherwise from the stored exact table for frequent words
         (when k fits), from the index for the others."""
-        return [as_neighbors(h) for h in self.neighbor_hits(rows, k, allowed)]
-
-    def neighbor_hits(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[Hits]:
-        """`neighbors` as (keys, scores) per row."""
         if allowed is not None:
-            return [as_hits(found) for found in self.scan(self.vectors[rows], k, allowed,
-                                                          [{r} for r in rows])]
+            return self.search(self.vectors[rows], k, [{r} for r in rows], allowed)
         topk = self.topk
         covered = [row for row in rows if topk is not None and topk.covers(row, k)]
         if not covered:
-            return self.search_hits(self.vectors[rows], k, exclude=[{r} for r in rows])
-        keys, results, rest = self.index_to_key, [], []
+            return self.search(self.vectors[rows], k, exclude=[{r} for r in rows])
+        results, rest = [], []
         stored = iter(zip(*topk.get(covered, k)))
         for row in rows:
             if topk.covers(row, k):
-                ids, scores = next(stored)
-                results.append(([keys[i] for i in ids], scores))
+                results.append(self._neighbors(next(stored)))
             else:
                 results.append(None)
                 rest.append(row)
         if rest:
-            found = iter(self.search_hits(self.vectors[rest], k, exclude=[{r} for r in rest]))
+            found = iter(self.search(self.vectors[rest], k, exclude=[{r} for r in rest]))
             results = [r if r is not None else next(found) for r in results]
         return results
 
-    def scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
-             exclude: list[set[int]] | None = None) -> list[list[Neighbor]]:
+    def _scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
+              exclude: list[set[int]] | None = None) -> list[Found]:
         """Exact search among the `allowed` rows (sorted): the k highest cosines to each unit
         query, best first, ties in row order; `exclude[q]` rows are left out for query q.
         What restrict_vocab and candidates use, so those answers are exactly gensim's."""
         xq = np.ascontiguousarray(xq, dtype="float32")
         if len(allowed) == 0:
-            return [[] for _ in xq]
+            return [([], []) for _ in xq]
         contiguous = allowed[-1] - allowed[0] + 1 == len(allowed)
         base = np.asarray(self.vectors[allowed[0]:allowed[-1] + 1] if contiguous else self.vectors[allowed])
         step = max(1, _SCAN_CELLS // len(allowed))
@@ -111,7 +114,7 @@ class Search:
                 top = np.argpartition(-scores, take - 1)[:take] if take < len(allowed) else np.arange(take)
                 top = top[np.lexsort((top, -scores[top]))]
                 hits = [(int(allowed[i]), float(scores[i])) for i in top if int(allowed[i]) not in skip][:k]
-                results.append([Neighbor(self.index_to_key[r], s, n) for n, (r, s) in enumerate(hits, 1)])
+                results.append(([r for r, _ in hits], [s for _, s in hits]))
         return results
 
     def analogy(self, positive: list[int], negative: list[int], k: int, method: str,
@@ -125,18 +128,17 @@ class Search:
             norm = np.linalg.norm(query)
             if norm == 0:
                 raise InvalidRequest("the positive and negative words cancel out")
-            if allowed is not None:
-                return self.scan((query / norm)[None, :], k, allowed, exclude=[exclude])[0]
-            return self.search((query / norm)[None, :], k, exclude=[exclude])[0]
+            return self.search((query / norm)[None, :], k, [exclude], allowed)[0]
         eps = 1e-3
-        score = np.ones(len(self), dtype="float32")
+        n = len(self.index_to_key)
+        score = np.ones(n, dtype="float32")
         for row in positive:
             score *= (self.vectors @ self.vectors[row] + 1) / 2
         for row in negative:
             score /= (self.vectors @ self.vectors[row] + 1) / 2 + eps
         score[list(exclude)] = -np.inf
         if allowed is not None:
-            outside = np.ones(len(self), dtype=bool)
+            outside = np.ones(n, dtype=bool)
             outside[allowed] = False
             score[outside] = -np.inf
         top = np.argpartition(-score, min(k, len(score) - 1))[:k]

@@ -1,16 +1,17 @@
 """A loaded space: keys, normalised vectors and a FAISS index, answering word queries.
 
-Here: loading, lookup and spelling suggestions, query vectors, description. Reading and
-checking the files: service/store/folder.py; neighbours, scans and analogies:
-service/store/search.py (`Search`, a part of `Space`). Results are small dataclasses; JSON is
-made in service/web/spaces.py. Arrays are read-only and memory-mapped, so gunicorn workers
-share their pages.
+Here: loading, lookup and spelling suggestions, query vectors, similarity, description.
+Reading and checking the files: service/store/folder.py; neighbours, scans and analogies are
+handed to the space's `searcher` (service/store/search.py), as gensim hands `most_similar` to
+an indexer. Results are `Neighbor` dataclasses; JSON is made in service/web/spaces.py. Arrays
+are read-only and memory-mapped, so gunicorn workers share their pages.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -21,7 +22,7 @@ from service.store import index as ix
 from service.store import topk as tk
 from service.store.folder import read_folder
 from service.store.kinds import kind_of
-from service.store.search import Search
+from service.store.search import Neighbor, Searcher
 from service.store.suggest import Suggester
 from service.store.tables import Table
 from service.text import normal_form
@@ -29,7 +30,7 @@ from service.text import normal_form
 log = logging.getLogger(__name__)
 
 
-class Space(Search):
+class Space:
     """Keys, unit vectors with their norms, and a faiss index over the unit vectors.
 
     `Space.load` maps a published space from the catalog; `Space.from_table` wraps a table
@@ -38,7 +39,8 @@ class Space(Search):
 
     def __init__(self, name: str, index_to_key: list[str], vectors: np.ndarray,
                  norms: np.ndarray, index, manifest: dict, folder: Path | None = None,
-                 embed_config: dict | None = None, topk: tk.TopK | None = None):
+                 embed_config: dict | None = None, topk: tk.TopK | None = None,
+                 observe_search: Callable[[float], None] | None = None):
         self.name = name
         self.folder = folder
         self.manifest = manifest
@@ -54,40 +56,47 @@ class Space(Search):
         # A task space's sentence-vector settings (service/store/embed.py), read once.
         self.embed_config = embed_config
         self.topk = topk  # exact neighbours of the most frequent words (service/store/topk.py)
-        self.observe_search = None  # set by service/web/metrics.py: called with seconds per search
+        # Nearest neighbours and analogies; observe_search is told the seconds of each index
+        # search (the metrics).
+        self.searcher = Searcher(vectors, index_to_key, index, topk, observe_search)
         self._suggester: Suggester | None = None
         self._suggester_lock = threading.Lock()
 
     @classmethod
-    def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False) -> "Space":
+    def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False,
+             observe_search: Callable[[float], None] | None = None) -> "Space":
         """Verify checksums (sampled for very large files unless full_checksums), then map
-        the files.
+        the files; `observe_search` is told the seconds of each index search.
 
         Raises:
             BadIndex: naming the missing or corrupt file.
         """
-        return cls.load_folder(name, catalog.space_folder(catalog_dir, name), full_checksums)
+        return cls.load_folder(name, catalog.space_folder(catalog_dir, name), full_checksums,
+                               observe_search)
 
     @classmethod
-    def load_folder(cls, name: str, folder: Path, full_checksums: bool = False) -> "Space":
+    def load_folder(cls, name: str, folder: Path, full_checksums: bool = False,
+                    observe_search: Callable[[float], None] | None = None) -> "Space":
         """Verify and map one version folder of space `name` (Raises: BadIndex)."""
         started = time.perf_counter()
         manifest = catalog.verify(folder, full=full_checksums)
-        space = cls.open(name, folder, manifest)
+        space = cls.open(name, folder, manifest, observe_search)
         space.suggester()  # built before gunicorn forks, so the workers share it
         log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
                  time.perf_counter() - started)
         return space
 
     @classmethod
-    def open(cls, name: str, folder: Path, manifest: dict) -> "Space":
+    def open(cls, name: str, folder: Path, manifest: dict,
+             observe_search: Callable[[float], None] | None = None) -> "Space":
         """Map the files of a verified space folder and check them against the manifest
         (service/store/folder.py).
 
         Raises:
             BadIndex: naming the file that disagrees with the manifest.
         """
-        space = cls(name, manifest=manifest, folder=folder, **read_folder(folder, manifest))
+        space = cls(name, manifest=manifest, folder=folder, observe_search=observe_search,
+                    **read_folder(folder, manifest))
         index_to_key = space.index_to_key
         if len(space.key_to_index) != len(index_to_key):
             seen = set()
@@ -181,6 +190,20 @@ class Space(Search):
 
     def similarity(self, a: int, b: int) -> float:
         return float(self.vectors[a] @ self.vectors[b])
+
+    def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None,
+               allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
+        """The k nearest keys of each unit query row: `Searcher.search`."""
+        return self.searcher.search(xq, k, exclude, allowed)
+
+    def neighbors(self, rows: list[int], k: int, allowed: np.ndarray | None = None) -> list[list[Neighbor]]:
+        """The k nearest words of each row, the row left out: `Searcher.neighbors`."""
+        return self.searcher.neighbors(rows, k, allowed)
+
+    def analogy(self, positive: list[int], negative: list[int], k: int, method: str,
+                allowed: np.ndarray | None = None) -> list[Neighbor]:
+        """3CosAdd or 3CosMul answers: `Searcher.analogy`."""
+        return self.searcher.analogy(positive, negative, k, method, allowed)
 
     def describe(self) -> dict:
         m = self.manifest

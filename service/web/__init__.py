@@ -44,6 +44,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         mirror = Mirror(settings.catalog, settings.cache)
         mirror.sync()
     registry = Registry(settings.local_catalog, settings.spaces, on_change=spaces_changed,
+                        observe_search=counters.search_observer,
                         full_checksums=settings.full_checksums, required=settings.required_spaces,
                         remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,

@@ -11,7 +11,6 @@ from flask import Blueprint, Response, stream_with_context
 from service.analysis.overlap import ranks_of
 from service.store import export as exports
 from service.store import restrict, vocabulary
-from service.store.search import as_hits
 from service.web import params
 from service.web.state import state
 
@@ -27,14 +26,9 @@ def _space(name: str):
 
 
 def _neighbors(found) -> list[dict]:
+    """The store's `Neighbor`s as the API writes them (the one place they become JSON)."""
     # Dicts, not the Neighbor objects: orjson writes a dict ten times faster than a dataclass.
     return [{"word": n.word, "score": n.score, "rank": n.rank} for n in found]
-
-
-def _hits(hits) -> list[dict]:
-    """The neighbours of Space.*_hits (keys and scores), as the API writes them."""
-    words, scores = hits
-    return [{"word": w, "score": d, "rank": r} for r, (w, d) in enumerate(zip(words, scores), 1)]
 
 
 def _limits() -> dict:
@@ -82,9 +76,9 @@ def neighbors(space):
     q = params.args()
     word, k = q["word"], q["k"]
     row = s.lookup(word)
-    found = s.neighbor_hits([row], k, _allowed(s, q)[0])[0]
+    found = s.neighbors([row], k, _allowed(s, q)[0])[0]
     return {"space": s.name, "word": word, "key": s.index_to_key[row], "k": k,
-            "neighbors": _hits(found)}
+            "neighbors": _neighbors(found)}
 
 
 @bp.post("/spaces/<space>/neighbors")
@@ -98,23 +92,21 @@ def neighbors_batch(space):
         params.results(k, len(vectors))
         params.scan(allowed, len(vectors), body)
         xq = s.check_vectors(vectors)
-        found = (s.search_hits(xq, k) if allowed is None
-                 else [as_hits(f) for f in s.scan(xq, k, allowed)])
-        results = [{"neighbors": _hits(f)} for f in found]
+        results = [{"neighbors": _neighbors(f)} for f in s.search(xq, k, allowed=allowed)]
         return {"space": s.name, "k": k, "results": results, **extra}
     words = body["words"]
     params.results(k, len(words))
     params.scan(allowed, len(words), body)
     rows = [s.find(w) for w in words]
     present = [r for r in rows if r is not None]
-    found = iter(s.neighbor_hits(present, k, allowed) if present else [])
+    found = iter(s.neighbors(present, k, allowed) if present else [])
     results = []
     for word, row in zip(words, rows):
         if row is None:
             results.append({"word": word, "found": False, "neighbors": []})
         else:
             results.append({"word": word, "found": True, "key": s.index_to_key[row],
-                            "neighbors": _hits(next(found))})
+                            "neighbors": _neighbors(next(found))})
     return {"space": s.name, "k": k, "results": results, **extra}
 
 
