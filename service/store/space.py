@@ -163,6 +163,10 @@ class Space(Search):
         return unit
 
     def similarity(self, a: int, b: int) -> float:
+        """Cosine of two rows; a row with itself is exactly 1.0 (0.0 for a zero vector), as
+        gensim's `similarity(w, w)` is, not the rounded dot of a stored unit vector."""
+        if a == b:
+            return 1.0 if self.norms[a] > 0 else 0.0
         return float(self.vectors[a] @ self.vectors[b])
 
     def describe(self) -> dict:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, request, stream_with_context
 
-from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
 from service.store import export as exports
 from service.store import restrict, vocabulary
@@ -151,8 +150,7 @@ def similarity(space):
     ra, rb = s.lookup(a), s.lookup(b)
     answer = {"space": s.name, "a": a, "b": b, "similarity": s.similarity(ra, rb)}
     if params.flag("rank"):
-        # gensim's rank(a, b): 1 + the words other than a strictly more similar to a than b is.
-        answer["rank"] = ranks_of(s.vectors @ s.vectors[ra], [rb], exclude=[ra])[0]
+        answer["rank"] = s.rank(ra, rb)
     return answer
 
 
