@@ -7,8 +7,8 @@ retries, batch helpers, and a gensim-compatible KeyedVectors facade.
 """
 __version__ = "0.1.0"
 
-from wordspace_client.errors import (InvalidRequest, NotReady, Unauthorized, UnknownSpace,  # noqa: E402
-                                     UnknownWord, WordspaceError)
+from wordspace_client.errors import (InvalidRequest, NotReady, ReadOnly, Unauthorized,  # noqa: E402
+                                     UnknownSpace, UnknownWord, WordspaceError)
 from wordspace_client.client import Client, Compare, Space  # noqa: E402
 from wordspace_client.async_client import AsyncClient, AsyncCompare, AsyncSpace  # noqa: E402
 from wordspace_client.results import (Embedding, Evaluation, Limits, Neighbor, Neighbors,  # noqa: E402
@@ -16,7 +16,7 @@ from wordspace_client.results import (Embedding, Evaluation, Limits, Neighbor, N
 
 __all__ = [
     "AsyncClient", "AsyncCompare", "AsyncSpace", "Client", "Compare", "Space",
-    "WordspaceError", "InvalidRequest", "NotReady", "Unauthorized", "UnknownSpace", "UnknownWord",
+    "WordspaceError", "InvalidRequest", "NotReady", "ReadOnly", "Unauthorized", "UnknownSpace", "UnknownWord",
     "Embedding", "Evaluation", "Limits", "Neighbor", "Neighbors", "PairSimilarity", "SpaceInfo",
     "Vector", "WordPage",
 ]
