@@ -19,6 +19,7 @@ does (service/proxy.py). `serve` alone is for local use.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import tempfile
@@ -45,6 +46,10 @@ class WordspaceServer(BaseApplication):
             "bind": f"unix:{self.socket}" if self.socket else s.bind,
             "workers": s.workers,
             "threads": s.threads,
+            # gthread behind nginx too: sync workers (gunicorn's docs, behind a buffering
+            # proxy) answered neighbours by word no faster there, in three runs of
+            # bench/one_replica.py (docs/operations.md), and threads keep light requests
+            # moving while a heavy one runs.
             "worker_class": "gthread",
             # gthread's main loop tells the master it is alive about once a second whatever
             # its threads do, so this kills a hung worker, never a busy request: requests are
@@ -74,6 +79,7 @@ class WordspaceServer(BaseApplication):
             # one host would share it, and the container user has no home. Signals suffice.
             "control_socket_disable": True,
             "on_reload": self._reload_spaces,
+            "pre_fork": _freeze_heap,
             "child_exit": _mark_worker_dead,
         }
         for key, value in options.items():
@@ -99,6 +105,13 @@ class WordspaceServer(BaseApplication):
 
             log.info("SIGHUP: re-reading the catalog")
             state(self.callable).registry.reload()
+
+
+def _freeze_heap(server, worker) -> None:
+    """Before each fork: the master's objects (the spaces' keys, their dicts) go to the garbage
+    collector's permanent generation, so a worker's collections never write to them and their
+    pages stay shared instead of being copied into every worker (CPython's gc.freeze docs)."""
+    gc.freeze()
 
 
 DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)
