@@ -145,7 +145,33 @@ def _mark_worker_dead(server, worker) -> None:
 def run(settings: Settings, socket: Path | None = None) -> None:
     """Serve on settings.host:settings.port, or on the unix socket `socket` behind a proxy."""
     _metrics_folder()
+    _malloc_for_numpy()
     WordspaceServer(settings, socket).run()
+
+
+# glibc malloc, set in the master before the app loads (forked workers inherit it): blocks of
+# 1 MiB and more (numpy's temporaries: a row of scores over a table, a block of a scan) are
+# always mapped and unmapped, instead of glibc raising that threshold after the first such
+# free and keeping later ones in its heaps; and two arenas, not eight per core for gthread's
+# threads. A worker's private memory after a mixed load halved (docs/operations.md, "One
+# replica"). MALLOC_MMAP_THRESHOLD_ or MALLOC_ARENA_MAX in the environment win.
+MALLOC_MMAP_THRESHOLD = 1 << 20
+MALLOC_ARENA_MAX = 2
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # mallopt's parameter numbers (glibc's malloc.h)
+
+
+def _malloc_for_numpy() -> None:
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return  # not glibc (musl, macOS): its allocator is left as it is
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        mallopt(_M_ARENA_MAX, MALLOC_ARENA_MAX)
 
 
 def _metrics_folder() -> None:
