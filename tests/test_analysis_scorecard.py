@@ -203,3 +203,18 @@ def test_shared_scores_are_computed_at_load_never_by_a_request(catalog_dir, sett
     check_spec("/v1/compare/evaluation", "GET", 200, r.get_json(), r.content_type)
     assert r.get_json()["shared"] is None and "computed at start" in r.get_json()["shared_note"]
     assert evals.shared(spaces[:2], compute=False) is None  # and the request computed nothing
+
+
+def test_the_verdict_reads_the_shared_scores_warmed_at_load(catalog_dir, settings):
+    """The scores without analogies (the verdict's) are a part of those warmed in the master: a
+    worker reads them, in any order of the spaces, instead of touching every key again."""
+    from service import create_app
+
+    app = create_app(settings)
+    evals = state(app).evaluations
+    spaces = sorted(state(app).registry.spaces.values(), key=lambda s: s.name)
+    warmed = evals.shared(spaces, compute=False)
+    assert warmed is not None and warmed["candidates"] > 0
+    assert evals.shared(spaces[::-1], analogies=False, compute=False) is warmed
+    verdict = app.test_client().get("/v1/compare/verdict").get_json()
+    assert verdict["vocabulary"] == warmed["vocabulary"]
