@@ -18,8 +18,8 @@ Interface (`wordspace serve --proxy`, service/supervise.py):
   Nothing else is written (but gunicorn's metrics folder, a temporary folder unless
   PROMETHEUS_MULTIPROC_DIR is set), so the root filesystem may be read-only and the user
   non-root, given a writable TMPDIR (an emptyDir or tmpfs on /tmp) or WORDSPACE_RUNTIME_DIR.
-  nginx runs WORDSPACE_WORKERS worker processes (as many as gunicorn); as root it drops
-  them to nobody:nogroup.
+  nginx runs one worker process per four gunicorn workers (WORDSPACE_WORKERS, rounded up:
+  `nginx_workers`); as root it drops them to nobody:nogroup.
 - Every other WORDSPACE_* variable means what it means for `serve`; these reach nginx:
   MAX_BODY_BYTES (client_max_body_size), READ_TIMEOUT (client header/body and send timeouts),
   MAX_HEADER_LINE (large_client_header_buffers), TIMEOUT (proxy_read_timeout).
@@ -74,6 +74,13 @@ REFUSALS = {
 HEADER_BUFFERS = 4
 
 
+def nginx_workers(settings: Settings) -> int:
+    """One nginx worker per four gunicorn workers: one proxies far more requests than two
+    gunicorn workers answer, and on a small machine a second only competes with them for the
+    cores (bench/one_replica.py, docs/operations.md "One replica")."""
+    return max(1, -(-settings.workers // 4))
+
+
 def render(settings: Settings, runtime: Path) -> str:
     """nginx.conf for a server on settings.host:settings.port in front of RUNTIME/gunicorn.sock."""
     rt = Path(runtime).resolve()
@@ -89,7 +96,7 @@ def render(settings: Settings, runtime: Path) -> str:
     return f"""# Written by wordspace (service/proxy.py) from its settings at each start: do not edit.
 daemon off;
 master_process on;
-worker_processes {settings.workers};
+worker_processes {nginx_workers(settings)};
 pid {rt / PID};
 # A graceful stop (SIGQUIT) lets the requests held finish, for as long as gunicorn would.
 worker_shutdown_timeout {settings.timeout}s;

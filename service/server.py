@@ -22,6 +22,7 @@ does (service/proxy.py). `serve` alone is for local use.
 """
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import signal
@@ -49,6 +50,10 @@ class WordspaceServer(BaseApplication):
             "bind": f"unix:{self.socket}" if self.socket else s.bind,
             "workers": s.workers,
             "threads": s.threads,
+            # gthread behind nginx too: sync workers (gunicorn's docs, behind a buffering
+            # proxy) answered neighbours by word no faster there, in three runs of
+            # bench/one_replica.py (docs/operations.md), and threads keep light requests
+            # moving while a heavy one runs.
             "worker_class": "gthread",
             # gthread's main loop tells the master it is alive about once a second whatever
             # its threads do, so this kills a hung worker, never a busy request: requests are
@@ -79,6 +84,7 @@ class WordspaceServer(BaseApplication):
             "control_socket_disable": True,
             "on_reload": self._reload_spaces,
             "when_ready": self._watch_catalog,
+            "pre_fork": _freeze_heap,
             "child_exit": _mark_worker_dead,
         }
         for key, value in options.items():
@@ -117,6 +123,13 @@ class WordspaceServer(BaseApplication):
         Watch(check, lambda: os.kill(master, signal.SIGHUP), self.settings.watch_seconds).start()
 
 
+def _freeze_heap(server, worker) -> None:
+    """Before each fork: the master's objects (the spaces' keys, their dicts) go to the garbage
+    collector's permanent generation, so a worker's collections never write to them and their
+    pages stay shared instead of being copied into every worker (CPython's gc.freeze docs)."""
+    gc.freeze()
+
+
 DEAD_WORKERS_COUNTED = 16  # dead workers whose metrics files are kept (their counts)
 
 
@@ -148,7 +161,33 @@ def _mark_worker_dead(server, worker) -> None:
 def run(settings: Settings, socket: Path | None = None) -> None:
     """Serve on settings.host:settings.port, or on the unix socket `socket` behind a proxy."""
     _metrics_folder()
+    _malloc_for_numpy()
     WordspaceServer(settings, socket).run()
+
+
+# glibc malloc, set in the master before the app loads (forked workers inherit it): blocks of
+# 1 MiB and more (numpy's temporaries: a row of scores over a table, a block of a scan) are
+# always mapped and unmapped, instead of glibc raising that threshold after the first such
+# free and keeping later ones in its heaps; and two arenas, not eight per core for gthread's
+# threads. A worker's private memory after a mixed load halved (docs/operations.md, "One
+# replica"). MALLOC_MMAP_THRESHOLD_ or MALLOC_ARENA_MAX in the environment win.
+MALLOC_MMAP_THRESHOLD = 1 << 20
+MALLOC_ARENA_MAX = 2
+_M_MMAP_THRESHOLD, _M_ARENA_MAX = -3, -8  # mallopt's parameter numbers (glibc's malloc.h)
+
+
+def _malloc_for_numpy() -> None:
+    import ctypes
+    import ctypes.util
+
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c")).mallopt
+    except (OSError, AttributeError, TypeError):
+        return  # not glibc (musl, macOS): its allocator is left as it is
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+        mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD)
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        mallopt(_M_ARENA_MAX, MALLOC_ARENA_MAX)
 
 
 def _metrics_folder() -> None:

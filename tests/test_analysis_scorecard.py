@@ -248,3 +248,16 @@ def test_every_task_probed_and_a_gensim_copy_of_a_task_space_scores_as_it(tmp_pa
                                rtol=1e-5)
     no_tasks = scorecard.evaluate_space(copy, sections=("probes",))
     assert no_tasks["probes"]["computed"] is False
+
+
+def test_shared_scores_without_analogies_read_those_warmed_at_load(catalog_dir, settings):
+    """The shared scores without analogies are a part of those warmed in the master: a worker
+    reads them, in any order of the spaces, instead of touching every key again."""
+    from service import create_app
+
+    app = create_app(settings)
+    evals = state(app).evaluations
+    spaces = sorted(state(app).registry.spaces.values(), key=lambda s: s.name)
+    warmed = evals.shared(spaces, compute=False)
+    assert warmed is not None and warmed["candidates"] > 0
+    assert evals.shared(spaces[::-1], analogies=False, compute=False) is warmed

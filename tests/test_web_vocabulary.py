@@ -9,6 +9,8 @@ import zipfile
 import numpy as np
 import pytest
 
+from service.store import index as ix
+
 
 def _unit(table):
     return table.vectors / np.linalg.norm(table.vectors, axis=1, keepdims=True)
@@ -110,6 +112,19 @@ def test_rank_counts_every_nearer_word(client, table, check_spec):
         check_spec("/v1/spaces/{space}/similarity", "GET", 200, r.json, r.content_type)
         assert r.json["rank"] == expected
     assert "rank" not in client.get("/v1/spaces/toy/similarity?a=king&b=queen").json
+
+
+def test_a_word_with_itself_as_gensim(client, table):
+    """gensim: rank(w, w) == 1, similarity(w, w) == 1.0 exactly (so distance 0), however the
+    stored unit vector rounds."""
+    unit = ix.normalize(table.vectors)[0]  # as the build stores them
+    rounded = [w for i, w in enumerate(table.index_to_key) if float(unit[i] @ unit[i]) != 1.0]
+    assert rounded  # the dot of a stored unit vector with itself is not always 1.0
+    for word in ["king", "alps", rounded[0]]:
+        r = client.get(f"/v1/spaces/toy-hnsw/similarity?a={word}&b={word}&rank=true")
+        assert (r.json["similarity"], r.json["rank"]) == (1.0, 1)
+        r = client.post("/v1/spaces/toy/similarity", json={"pairs": [[word, word]]})
+        assert r.json["results"][0]["similarity"] == 1.0
 
 
 @pytest.mark.parametrize("body", [{"words": ["alps"], "candidates": []},

@@ -193,6 +193,11 @@ class Evaluations:
         (with analogies: seconds of CPU); with compute=False, None unless already computed."""
         key = ("shared", analogies) + tuple((s.name, str(s.folder)) for s in spaces)
         with self._lock:
+            # The scores with analogies (what warm() computes in the master) hold those without:
+            # a worker reuses them rather than touching every key of every space again.
+            full = ("shared", True) + tuple(sorted(key[2:]))
+            if not analogies and full in self._cache:
+                return self._cache[full]
             if key not in self._cache and compute:
                 self._cache[key] = shared_scores(spaces, analogies=analogies)
             return self._cache.get(key)

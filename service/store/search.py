@@ -95,6 +95,14 @@ class Searcher:
             results = [r if r is not None else next(found) for r in results]
         return results
 
+    def rank(self, a: int, b: int) -> int:
+        """gensim's rank(a, b): 1 + the rows other than `a` strictly more similar to `a` than
+        `b` is, counted exactly over the whole table (so rank(a, a) is 1)."""
+        scores = np.asarray(self.vectors @ self.vectors[a])
+        nearer = scores > scores[b]
+        nearer[a] = False
+        return 1 + int(np.count_nonzero(nearer))
+
     def _scan(self, xq: np.ndarray, k: int, allowed: np.ndarray,
               exclude: list[set[int]] | None = None) -> list[Found]:
         """Exact search among the `allowed` rows (sorted): the k highest cosines to each unit

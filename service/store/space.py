@@ -189,6 +189,10 @@ class Space:
         return unit_vectors(xq)
 
     def similarity(self, a: int, b: int) -> float:
+        """Cosine of two rows; a row with itself is exactly 1.0 (0.0 for a zero vector), as
+        gensim's `similarity(w, w)` is, not the rounded dot of a stored unit vector."""
+        if a == b:
+            return 1.0 if self.norms[a] > 0 else 0.0
         return float(self.vectors[a] @ self.vectors[b])
 
     def search(self, xq: np.ndarray, k: int, exclude: list[set[int]] | None = None,
@@ -204,6 +208,10 @@ class Space:
                 allowed: np.ndarray | None = None) -> list[Neighbor]:
         """3CosAdd or 3CosMul answers: `Searcher.analogy`."""
         return self.searcher.analogy(positive, negative, k, method, allowed)
+
+    def rank(self, a: int, b: int) -> int:
+        """gensim's rank(a, b): `Searcher.rank` (so rank(a, a) is 1)."""
+        return self.searcher.rank(a, b)
 
     def describe(self) -> dict:
         m = self.manifest

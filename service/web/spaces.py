@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, stream_with_context
 
-from service.analysis.overlap import ranks_of
 from service.store import export as exports
 from service.store import restrict, vocabulary
 from service.web import params
@@ -141,8 +140,7 @@ def similarity(space):
     ra, rb = s.lookup(a), s.lookup(b)
     answer = {"space": s.name, "a": a, "b": b, "similarity": s.similarity(ra, rb)}
     if q["rank"]:
-        # gensim's rank(a, b): 1 + the words other than a strictly more similar to a than b is.
-        answer["rank"] = ranks_of(s.vectors @ s.vectors[ra], [rb], exclude=[ra])[0]
+        answer["rank"] = s.rank(ra, rb)
     return answer
 
 

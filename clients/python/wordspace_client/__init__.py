@@ -12,8 +12,8 @@ try:  # pyproject.toml's version, read from the installed package's metadata
 except PackageNotFoundError:  # imported from a checkout that was never installed
     __version__ = "0+unknown"
 
-from wordspace_client.errors import (InvalidRequest, NotReady, Unauthorized, UnknownSpace,  # noqa: E402
-                                     UnknownWord, WordspaceError)
+from wordspace_client.errors import (InvalidRequest, NotReady, ReadOnly, Unauthorized,  # noqa: E402
+                                     UnknownSpace, UnknownWord, WordspaceError)
 from wordspace_client.client import Client, Compare, Space  # noqa: E402
 from wordspace_client.async_client import AsyncClient, AsyncCompare, AsyncSpace  # noqa: E402
 from wordspace_client.results import (Embedding, Evaluation, Limits, Neighbor, Neighbors,  # noqa: E402
@@ -21,7 +21,7 @@ from wordspace_client.results import (Embedding, Evaluation, Limits, Neighbor, N
 
 __all__ = [
     "AsyncClient", "AsyncCompare", "AsyncSpace", "Client", "Compare", "Space",
-    "WordspaceError", "InvalidRequest", "NotReady", "Unauthorized", "UnknownSpace", "UnknownWord",
+    "WordspaceError", "InvalidRequest", "NotReady", "ReadOnly", "Unauthorized", "UnknownSpace", "UnknownWord",
     "Embedding", "Evaluation", "Limits", "Neighbor", "Neighbors", "PairSimilarity", "SpaceInfo",
     "Vector", "WordPage",
 ]

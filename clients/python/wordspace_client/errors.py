@@ -73,6 +73,11 @@ class NotReady(WordspaceError):
     """503: the space is configured but was refused at load, or the server is overloaded."""
 
 
+class ReadOnly(WordspaceError, TypeError):
+    """A gensim method that would change the vectors was called on the KeyedVectors facade,
+    which reads a published space (read_only.py says what to do instead)."""
+
+
 # The type URIs and titles come from problems.py, the server's table (service/errors.py).
 _BY_TYPE = {
     problems.INVALID_REQUEST: InvalidRequest,

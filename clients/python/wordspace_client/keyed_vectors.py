@@ -18,9 +18,11 @@ import logging
 from numbers import Integral
 
 from wordspace_client import problems
-from wordspace_client.errors import UnknownWord
+from wordspace_client.copies import Copies
+from wordspace_client.errors import ReadOnly, UnknownWord
 from wordspace_client.evaluate import Evaluations
 from wordspace_client.optional import np
+from wordspace_client.read_only import ReadOnlyMethods
 from wordspace_client.rows import Rows, TableArrays
 from wordspace_client.vocabulary import IndexToKey, KeyToIndex
 
@@ -45,9 +47,11 @@ def _unitvec(v: np.ndarray) -> np.ndarray:
     return (v / norm).astype(np.float32) if norm > 0 else v.astype(np.float32)
 
 
-class KeyedVectors(TableArrays, Evaluations):
+class KeyedVectors(TableArrays, Evaluations, Copies, ReadOnlyMethods):
     """gensim's KeyedVectors over a space of a wordspace server (see the module docstring);
-    `vectors`, `get_normed_vectors()` (rows.py) and the evaluations (evaluate.py) are mixed in."""
+    `vectors`, `get_normed_vectors()` (rows.py), the evaluations (evaluate.py),
+    `vectors_for_all` and `get_vecattr` (copies.py) are mixed in, and gensim's mutating
+    methods, which raise `ReadOnly` (read_only.py)."""
 
     def __init__(self, space):
         self._space = space
@@ -124,6 +128,8 @@ class KeyedVectors(TableArrays, Evaluations):
         result = self._vectors([key], norm)[key]
         result.setflags(write=False)
         return result
+
+    word_vec = get_vector  # gensim's deprecated alias
 
     def __getitem__(self, key_or_keys) -> np.ndarray:
         if isinstance(key_or_keys, _KEY_TYPES):
@@ -242,6 +248,14 @@ class KeyedVectors(TableArrays, Evaluations):
     def distance(self, w1, w2) -> np.float32:
         return 1 - self.similarity(w1, w2)
 
+    def relative_cosine_similarity(self, wa, wb, topn=10) -> float:
+        """gensim's (Leeuwenberg et al. 2016): similarity(wa, wb) over the sum of the
+        similarities of wa's topn nearest keys."""
+        sims = self.similar_by_word(wa, topn)
+        if not sims:
+            raise ValueError("Cannot calculate relative cosine similarity without any similar words.")
+        return float(self.similarity(wa, wb)) / sum(sim for _, sim in sims)
+
     def n_similarity(self, ws1, ws2) -> np.float32:
         if not (len(ws1) and len(ws2)):
             raise ZeroDivisionError("At least one of the passed list is empty.")
@@ -304,9 +318,14 @@ class KeyedVectors(TableArrays, Evaluations):
         rows = self.key_to_index.lookup(found.words)
         return sorted(rows, key=rows.get)
 
+    words_closer_than = closer_than  # gensim's deprecated alias
+
     # gensim names kept for code that calls them; norms are computed when the rows are fetched.
     def fill_norms(self, force: bool = False) -> None:
         pass
 
     def init_sims(self, replace: bool = False) -> None:
-        pass
+        if replace:
+            raise ReadOnly(f"the KeyedVectors of space {self._space.name!r} are read-only: init_sims("
+                           "replace=True) would normalise them in place; get_normed_vectors() gives "
+                           "the unit vectors")

@@ -1,11 +1,13 @@
 """The client's optional dependencies, imported here once with an error that says what to
 install: numpy for the KeyedVectors facade (the `numpy` extra), scipy for the correlations of
-`evaluate_word_pairs` (the `evaluate` extra). The rest of the client needs httpx only.
+`evaluate_word_pairs` (the `evaluate` extra), gensim for `vectors_for_all`, which returns gensim's
+own KeyedVectors (the `gensim` extra). The rest of the client needs httpx only.
 """
 from __future__ import annotations
 
 NUMPY_HINT = "pip install 'wordspace-client[numpy]'"
 SCIPY_HINT = "pip install 'wordspace-client[evaluate]'"
+GENSIM_HINT = "pip install 'wordspace-client[gensim]'"
 
 try:
     import numpy as np
@@ -24,4 +26,14 @@ def scipy_stats():
     return stats
 
 
-__all__ = ["np", "scipy_stats", "NUMPY_HINT", "SCIPY_HINT"]
+def gensim_keyed_vectors():
+    """gensim's own KeyedVectors class, which `vectors_for_all` returns a copy in."""
+    try:
+        from gensim.models import KeyedVectors
+    except ImportError as e:
+        raise ModuleNotFoundError("vectors_for_all returns gensim's own KeyedVectors and needs gensim, "
+                                  f"which is not installed: {GENSIM_HINT}", name="gensim") from e
+    return KeyedVectors
+
+
+__all__ = ["np", "scipy_stats", "gensim_keyed_vectors", "NUMPY_HINT", "SCIPY_HINT", "GENSIM_HINT"]
