@@ -102,17 +102,40 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait()
 
 
-def children(pid: int) -> list[int]:
-    """Process ids whose parent is `pid` (gunicorn workers of a master), in order."""
-    found = []
+def _processes():
+    """(pid, the fields of /proc/PID/stat after the command) of every process there is."""
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
+            yield int(stat.parent.name), stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return sorted(found)
+
+
+def children(pid: int) -> list[int]:
+    """Process ids whose parent is `pid` (gunicorn workers of a master), in order."""
+    return sorted(p for p, fields in _processes() if int(fields[1]) == pid)
+
+
+def group(pgid: int) -> list[int]:
+    """Live processes of process group `pgid` (zombies left out)."""
+    return sorted(p for p, fields in _processes() if int(fields[2]) == pgid and fields[0] != "Z")
+
+
+def alive(pid: int) -> bool:
+    """The process runs (it is there and not a zombie)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def roles(supervisor: int) -> dict[str, int]:
+    """{'gunicorn': master pid, 'nginx': master pid} under `serve --proxy`."""
+    found = {}
+    for pid in children(supervisor):
+        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
+        found["gunicorn" if b"--socket" in cmd else "nginx"] = pid
+    return found
 
 
 def wait_for_workers(master: int, n: int, timeout: float = 30) -> list[int]:

