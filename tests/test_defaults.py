@@ -40,7 +40,7 @@ def test_the_target_recall_default_is_the_one_the_index_tunes_to(capsys):
 
 
 def test_the_topk_help_states_the_stored_rows(capsys):
-    """The help's numbers are typed there (service/cli/index.py), so this is what keeps them true."""
+    """The help's numbers come from service/store/topk.py, and mean what the build does."""
     text = help_of(capsys)
     k, rows = re.search(r"exact top-(\d+) of the first N rows \(0: none; default up to ([\d,]+)", text).groups()
     table = tk.rows_for((int(rows.replace(",", "")) * 4, 50))  # a small table: not cut by the budget

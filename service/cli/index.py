@@ -9,6 +9,7 @@ from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import BadIndex, InputError
 from service.store import catalog, formats
 from service.store import index as ix
+from service.store import topk
 from service.settings import Settings
 from service.store.kinds import KINDS
 
@@ -25,8 +26,8 @@ def register(sub, settings, argv) -> None:
     p.add_argument("--target-recall", type=float, default=ix.TARGET_RECALL, metavar="R",
                    help="tune efSearch/nprobe to reach this recall@10 (default %(default)s)")
     p.add_argument("--topk-rows", type=int, metavar="N",
-                   help="store the exact top-100 of the first N rows (0: none; default up to "
-                        "50,000 within a build budget that gives large tables fewer or none)")
+                   help=f"store the exact top-{topk.K} of the first N rows (0: none; default up to "
+                        f"{topk.ROWS:,} within a build budget that gives large tables fewer or none)")
     p.add_argument("--layer", help=f"{_taking('layer')}: name of the Embedding layer")
     p.add_argument("--vocab", type=Path, help=f"{_taking('vocab')}: vocabulary file, one word "
                    "per line in row order")
