@@ -38,11 +38,12 @@ from service.store import index as ix
 from service.store.embed import EMBED_FILE, write_embed_config
 from service.store.onnx_sentences import ONNX_DATA, ONNX_FILE
 
+from service.store.space import Space
+from service.store.tables import Table, kumo_root
+
 # Changes when what the build checks or exports of a Keras model's sentence vectors changes
 # (service/builder/keras_export.py): a catalog built before rebuilds its Keras spaces.
 SENTENCES_CHECK = "onnx opset 17, weights apart, parity 0.9999 on 200 texts"
-from service.store.space import Space
-from service.store.tables import Table, kumo_root
 
 
 @dataclass(frozen=True)
