@@ -37,7 +37,6 @@ from service.store import formats
 from service.store import index as ix
 from service.store.embed import EMBED_FILE, write_embed_config
 from service.store.onnx_sentences import ONNX_DATA, ONNX_FILE
-
 from service.store.space import Space
 from service.store.tables import Table, kumo_root
 
