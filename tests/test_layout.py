@@ -243,3 +243,14 @@ def test_the_test_import_check_catches_conftest_and_test_modules(tmp_path):
     ok = tmp_path / "test_ok.py"
     ok.write_text("import gensim.test.test_keyedvectors as gensim_suite\n")
     assert layout_problems(ok) == []
+
+
+def test_every_package_is_installed():
+    """pyproject.toml lists the packages a non-editable install (the container image) carries:
+    every folder of service/ with an __init__.py must be there, or the image cannot import it."""
+    import tomllib
+
+    listed = set(tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+                 ["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(REPO).parts) for p in ROOT.rglob("__init__.py")}
+    assert found == listed, f"in service/ but not in pyproject.toml: {sorted(found - listed)}"
