@@ -8,18 +8,15 @@ Imported at build time only: it imports TensorFlow.
 """
 from __future__ import annotations
 
-import logging
 import os
 from pathlib import Path
 
 import numpy as np
 
-from service.builder.keras_table import RESERVED
+from service.builder.keras_table import RESERVED, unused_rows
 from service.errors import InputError
 from service.store.arrays import read_words
 from service.store.tables import Table
-
-log = logging.getLogger(__name__)
 
 HOW = ("give its words with --vocab FILE (spec key vocab), one per line in row order, as "
        "model.get_layer(NAME).get_vocabulary() lists them; or load the model where it was made "
@@ -47,14 +44,7 @@ def read_savedmodel(path: Path, *, layer: str | None = None,
         raise InputError(f"{path}: expected one Embedding variable, found {names}; "
                          "name its layer with --layer")
     [(name, weights)] = found.items()
-    if len(words) > weights.shape[0]:
-        raise InputError(f"{path}: {vocab} has {len(words)} words but {name} has "
-                         f"{weights.shape[0]} rows")
-    unused = weights.shape[0] - len(words)
-    if unused:
-        log.warning("%s: %s has %d rows but the vocabulary has %d words: the last %d rows are "
-                    "never looked up and are left out", path, name, weights.shape[0], len(words),
-                    unused)
+    unused = unused_rows(path, name, words, weights)
     keep = [i for i, w in enumerate(words) if w not in RESERVED]
     return Table([words[i] for i in keep], weights[keep],
                  {"format": "savedmodel", "layer": name, "unused_rows": unused})

@@ -24,6 +24,23 @@ log = logging.getLogger(__name__)
 RESERVED = ("", "[UNK]")
 
 
+def unused_rows(path, layer: str, words: list[str], weights: np.ndarray) -> int:
+    """The rows past the vocabulary (never looked up, left out), said in a warning.
+
+    Raises:
+        InputError: the vocabulary has more words than the layer has rows.
+    """
+    if len(words) > weights.shape[0]:
+        raise InputError(f"{path}: vocabulary has {len(words)} words but layer {layer!r} "
+                         f"has {weights.shape[0]} rows")
+    unused = weights.shape[0] - len(words)
+    if unused:
+        log.warning("%s: layer %r has %d rows but the vocabulary has %d words: the last %d rows "
+                    "are never looked up and are left out", path, layer,
+                    weights.shape[0], len(words), unused)
+    return unused
+
+
 def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None = None,
                standardize: str | None = None, sentence_layer: str | None = None,
                texts: list[str] | None = None, export_to: Path | None = None,
@@ -48,14 +65,7 @@ def read_keras(path: Path, *, layer: str | None = None, vocab: str | Path | None
     embedding = find_embedding(model, layer, path)
     weights = np.asarray(embedding.get_weights()[0], dtype="float32")
     words = keras_text.vocabulary(model, vocab, path)
-    if len(words) > weights.shape[0]:
-        raise InputError(f"{path}: vocabulary has {len(words)} words but layer {embedding.name!r} "
-                         f"has {weights.shape[0]} rows")
-    unused = weights.shape[0] - len(words)
-    if unused:
-        log.warning("%s: layer %r has %d rows but the vocabulary has %d words: the last %d rows "
-                    "are never looked up and are left out", path, embedding.name,
-                    weights.shape[0], len(words), unused)
+    unused = unused_rows(path, embedding.name, words, weights)
     weights = weights[:len(words)]
     embed = keras_text.embed_config(model, embedding, words, weights)
     keep = [i for i, w in enumerate(words) if w not in RESERVED]
