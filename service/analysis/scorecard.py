@@ -1,7 +1,7 @@
 """The scorecard of a space: semantic benchmarks, task-side scores and geometry, computed at
 build time and kept with the space as `evaluation.json`, or on first request and cached.
 
-The build (service/builder/recipes.py) scores each table it is about to publish:
+The build (service/builder/runner.py) scores each table it is about to publish:
 `evaluate_space(as_space(table, name, embed_config=...), task=..., source="build")`, then
 `write_evaluation`, then catalog.write_space(extra_files={"evaluation.json": ...}). The
 result is a plain dict (the format of evaluation.json, version EVALUATION_VERSION); each

@@ -31,6 +31,7 @@ from typing import Callable
 
 from service.errors import BadIndex, SpaceNotReady, UnknownSpace, shorten
 from service.store import catalog
+from service.store.index import last_line
 from service.store.health import Faults, catalog_unreadable
 from service.store.space import Space
 
@@ -176,7 +177,7 @@ class Registry:
         if isinstance(e, BadIndex):
             return e
         return BadIndex(folder or self.catalog / name,
-                        f"cannot be loaded ({type(e).__name__}: {_last_line(e)})")
+                        f"cannot be loaded ({type(e).__name__}: {_no_paths(last_line(e))})")
 
     def _refused(self, name: str, current: Space | None, e: BadIndex) -> SpaceState:
         """The state of a space whose loading failed outside Space.load (no fallback tried)."""
@@ -276,11 +277,6 @@ _ABSOLUTE = re.compile(r"(?<![\w.~-])/(?:[^\s'\"/:,()]+/)*([^\s'\"/:,()]*)")
 
 def _no_paths(reason: str) -> str:
     return _ABSOLUTE.sub(lambda m: m.group(1) or "/", reason)
-
-
-def _last_line(e: Exception) -> str:
-    lines = [ln.strip() for ln in str(e).splitlines() if ln.strip()]
-    return _no_paths(lines[-1]) if lines else "no message"
 
 
 def _printable(name: str) -> bool:
