@@ -172,8 +172,7 @@ def test_probes_answer_under_a_flood_of_heavy_routes(glove_slice, tmp_path):
                                                            statuses, stop)) for i in range(16)]
         for t in flood:
             t.start()
-        while len(statuses) < 16 and not stop.is_set():  # the flood is under way
-            time.sleep(0.05)
+        until(lambda: len(statuses) >= 16, 120, "the flood under way")
         with multiprocessing.get_context("spawn").Pool(1) as pool:
             latencies = pool.apply(probe_loop, (server.base, probes_wanted))
         stop.set()
