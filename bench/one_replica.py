@@ -203,18 +203,9 @@ def _post(base: str, path: str, body: dict) -> dict:
 
 
 def _private(server: Process) -> list[dict]:
-    """Private_Dirty, Pss and Rss (MiB) of the master and each worker."""
-    out = []
-    for pid in sorted(server.members()):
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        kb = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]}
-        out.append({"pid": pid, "role": "master" if pid == server.pid else "worker",
-                    "private_dirty_mib": round(kb["Private_Dirty"] / 1024, 1),
-                    "pss_mib": round(kb["Pss"] / 1024, 1), "rss_mib": round(kb["Rss"] / 1024, 1)})
-    return out
+    """Private_Dirty, Pss and Rss (MiB) of the master and each worker (Process.memory)."""
+    return [{**p, "role": "master" if p["role"] == "main" else "worker"}
+            for p in server.memory()["processes"]]
 
 
 def catalog_bytes(catalog: Path, spaces: list[str]) -> int:

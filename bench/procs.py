@@ -75,7 +75,8 @@ class Process:
         return total / os.sysconf("SC_CLK_TCK")
 
     def memory(self) -> dict:
-        """RSS and PSS (MiB) of each process in the session: the first is the one started."""
+        """RSS, PSS and Private_Dirty (MiB) of each process in the session: the first is the
+        one started."""
         out = []
         for pid in sorted(self.members()):
             try:
@@ -85,7 +86,8 @@ class Process:
             kb = {line.split(":")[0]: int(line.split()[1]) for line in text.splitlines()[1:]}
             out.append({"pid": pid, "role": "main" if pid == self.pid else "child",
                         "rss_mib": round(kb.get("Rss", 0) / 1024, 1),
-                        "pss_mib": round(kb.get("Pss", 0) / 1024, 1)})
+                        "pss_mib": round(kb.get("Pss", 0) / 1024, 1),
+                        "private_dirty_mib": round(kb.get("Private_Dirty", 0) / 1024, 1)})
         return {"processes": out, "pss_total_mib": round(sum(p["pss_mib"] for p in out), 1)}
 
     def tail(self, lines: int = 30) -> str:
