@@ -207,3 +207,14 @@ def test_export_offline_is_the_route_s_bytes(catalog_dir, client, tmp_path):
                     assert z.read(name) == s.read(name)
                 vectors = np.loadtxt(z.open("vectors.tsv"), delimiter="\t")
                 assert vectors.shape == (50, 16)
+
+
+def test_settings_prints_each_variable_under_its_help_and_the_value_in_force(monkeypatch, capsys):
+    monkeypatch.setenv("WORDSPACE_MAX_K", "50")
+    monkeypatch.setenv("WORDSPACE_API_KEYS", "secret-key")
+    assert cli.main(["settings"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    at = lines.index("WORDSPACE_MAX_K=1000  # now 50")
+    assert lines[at - 1].startswith("# ") and "k" in lines[at - 1]  # its help, above it
+    assert "WORDSPACE_PORT=8000" in lines  # a default in force: no "now"
+    assert "WORDSPACE_API_KEYS=  # now (set)" in lines and not any("secret-key" in l for l in lines)

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import textwrap
 from pathlib import Path
 
-from service.settings import Settings, env_table
+from service.settings import PREFIX, Settings, env_table, setting_help
 
 
 def register(sub, settings: Settings, argv) -> None:
@@ -24,7 +25,8 @@ def register(sub, settings: Settings, argv) -> None:
                         "address comes from the X-Forwarded-For it appends")
     p.set_defaults(func=serve)
 
-    p = sub.add_parser("settings", help="list the WORDSPACE_* variables and their defaults")
+    p = sub.add_parser("settings", help="list the WORDSPACE_* variables: what each sets, its "
+                                           "default, and its value now when another")
     p.set_defaults(func=show_settings)
 
 
@@ -57,6 +59,15 @@ def serve(args, settings: Settings) -> int:
 
 
 def show_settings(args, settings: Settings) -> int:
-    for name, default in env_table():
-        print(f"{name}={default}")
+    """Each setting as a line of an environment file (its default), under its help as a
+    comment, and the value in force when the environment sets another."""
+    defaults, current = dict(env_table()), dataclasses.asdict(settings)
+    for names, text in setting_help():
+        print("\n".join(textwrap.wrap(text, 96, initial_indent="# ", subsequent_indent="# ")))
+        for name in names:
+            variable, now = PREFIX + name.upper(), current[name]
+            shown = "(set)" if name == "api_keys" and now else _shown(now)
+            print(f"{variable}={defaults[variable]}"
+                  + (f"  # now {shown or '(empty)'}" if shown != defaults[variable] else ""))
+        print()
     return 0
