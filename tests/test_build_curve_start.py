@@ -12,7 +12,7 @@ import pytest
 from service import cli
 from service.cli import build as build_commands
 from service.builder import commands
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import load_spec
 from service.store import catalog, experiments
 from tests.support import keras_models as km

@@ -8,7 +8,7 @@ import pytest
 
 from service.builder import runner
 from service.builder.postprocess import PostProcess, all_but_the_top
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import Spec, SpaceSpec
 from service.errors import InputError
 from service.store import catalog
@@ -126,7 +126,8 @@ def test_user_vectors_post_processed_record_and_fingerprint(tmp_path):
 def test_option_overrides_the_trained_default(tmp_path):
     """--postprocess replaces Word2VecSettings.postprocess for the trained word2vec, and the
     fingerprint's settings say which was used."""
-    from service.builder.recipes import Context, Word2Vec
+    from service.builder.recipe import Context
+    from service.builder.recipes import Word2Vec
 
     def settings(postprocess):
         options = BuildOptions(catalog=tmp_path, postprocess=postprocess)

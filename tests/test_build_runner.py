@@ -11,7 +11,7 @@ import pytest
 from service import cli, create_app
 from service.analysis import scorecard
 from service.builder import runner
-from service.builder.recipes import BuildOptions, Made, Recipe
+from service.builder.recipe import BuildOptions, Made, Recipe
 from service.builder.spec import Spec, TaskSpec
 from service.builder.task_data import CLICKBAIT_DIR
 from service.settings import Settings

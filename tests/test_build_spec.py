@@ -12,7 +12,9 @@ import pytest
 
 from service import cli
 from service.cli import build as build_commands
-from service.builder.recipes import BuildOptions, Resolved, recipe, recipes_for
+from service.builder.file_recipe import Resolved
+from service.builder.recipe import BuildOptions
+from service.builder.recipes import recipe, recipes_for
 from service.builder.spec import DEFAULT_SPEC, SpecError, load_spec
 from service.store import catalog, experiments
 from service.store.kinds import KINDS

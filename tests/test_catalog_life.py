@@ -16,7 +16,7 @@ import pytest
 
 from service import cli, create_app
 from service.builder import aftermath
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import load_spec
 from service.settings import Settings
 from service.store import catalog, locks

@@ -7,7 +7,7 @@ import csv
 import logging
 from pathlib import Path
 
-from service.builder.recipes import BuildOptions, Context
+from service.builder.recipe import BuildOptions, Context
 from service.builder.task_data import Split
 from service.store import catalog, locks
 

@@ -15,7 +15,7 @@ import time
 
 from service.builder import aftermath, runner, steps
 from service.builder.learning_curve import INITS, experiment_name, learning_curve
-from service.builder.recipes import BuildOptions, Context
+from service.builder.recipe import BuildOptions, Context
 from service.builder.spec import Spec, load_spec
 from service.errors import InputError
 from service.store import experiments

@@ -21,7 +21,8 @@ from pathlib import Path
 
 from service.analysis import scorecard
 from service.builder import steps
-from service.builder.recipes import BuildOptions, Context, Made, Recipe, recipes_for
+from service.builder.recipe import BuildOptions, Context, Made, Recipe
+from service.builder.recipes import recipes_for
 from service.builder.spec import DEFAULT_SPEC, load_spec
 from service.errors import InputError
 from service.store import catalog, experiments, locks

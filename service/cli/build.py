@@ -18,7 +18,7 @@ from pathlib import Path
 from service.builder import commands, steps
 from service.builder.classifier import ClassifierSettings
 from service.builder.learning_curve import FULL_GRID, INITS, CurveSettings, format_curve
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import InputError
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from service.builder import runner
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import Spec, SpaceSpec, TaskSpec, load_spec
 from service.errors import BadIndex, InputError
 from service.store import catalog, formats

@@ -21,7 +21,7 @@ from tests.support import ROOT
 
 from service.builder import runner
 from service.builder.classifier import ClassifierSettings
-from service.builder.recipes import BuildOptions
+from service.builder.recipe import BuildOptions
 from service.builder.spec import load_spec
 from service.builder.word2vec import Word2VecSettings
 
