@@ -83,9 +83,14 @@ lock: | $(BIN)/python
 build: $(VENV)/.installed deps
 	$(BIN)/wordspace build
 
-# gunicorn alone, for local use; serve-proxy is the production stack (nginx in front).
+# The production stack (nginx in front of gunicorn, as in the image) when Debian's nginx is
+# installed, else gunicorn alone; serve-proxy installs nginx first (as root with apt).
 serve: build
-	$(BIN)/wordspace serve
+	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then \
+	  echo "serving through nginx in front of gunicorn (wordspace serve --proxy)"; \
+	  exec $(BIN)/wordspace serve --proxy; \
+	else echo "no nginx: gunicorn alone (wordspace serve); make serve-proxy installs nginx"; \
+	  exec $(BIN)/wordspace serve; fi
 
 serve-proxy: build proxy-deps
 	$(BIN)/wordspace serve --proxy
