@@ -40,7 +40,7 @@ def test_learning_curve_grid_pairs_seeds_and_reuses_cached_runs(tmp_path, caplog
     grid = CurveSettings(sizes=(40, 0), inits=("scratch", "word2vec", "word2vec-training-words"),
                          seeds=(0, 1))
     cache = tmp_path / "runs.jsonl"
-    args = (data, {"word2vec": pretrained()}, {"word2vec": "fp1"}, small_settings(max_steps=200))
+    args = (data, {"word2vec": pretrained()}, {"word2vec": "fp1"}, small_settings(min_steps=20, max_steps=40))
     curve = learning_curve("toy", *args, grid, cache)
     assert curve["ran"] == curve["runs"] == 12 and curve["task"] == "toy"
     rows = {(r["size"], r["init"]): r for r in curve["rows"]}
@@ -62,7 +62,7 @@ def test_learning_curve_grid_pairs_seeds_and_reuses_cached_runs(tmp_path, caplog
     # word2vec (another fingerprint) invalidates only the runs that start from it.
     again = learning_curve("toy", *args, CurveSettings(sizes=(40,), inits=("scratch",), seeds=(0,)), cache)
     assert again["ran"] == 0 and again["rows"] == curve["rows"]
-    args = (data, {"word2vec": pretrained(seed=5)}, {"word2vec": "fp2"}, small_settings(max_steps=200))
+    args = (data, {"word2vec": pretrained(seed=5)}, {"word2vec": "fp2"}, small_settings(min_steps=20, max_steps=40))
     changed = learning_curve("toy", *args, CurveSettings(sizes=(40,), inits=("scratch", "word2vec"),
                                                          seeds=(0,)), cache)
     assert changed["ran"] == 1 and {(r["size"], r["init"]) for r in changed["rows"]} == {
