@@ -115,25 +115,30 @@ def fit_probe(X, labels: list, seed: int = 0) -> Probe:
     standardised on the training part, held-out accuracy against the majority share. A
     sparse X is scaled but not centred (keeping it sparse): centring only moves the
     unpenalised intercept, so the fitted classifier is the same."""
-    from scipy import sparse
-
     classes, y = np.unique(np.asarray(labels), return_inverse=True)
     order = np.random.default_rng(seed).permutation(len(y))
     cut = int(round(len(y) * (1 - HOLDOUT)))
     tr, te = order[:cut], order[cut:]
-    if sparse.issparse(X):
-        X = sparse.csr_matrix(X, dtype="float64")
-        mean = np.asarray(X[tr].mean(axis=0)).ravel()
-        square = np.asarray(X[tr].multiply(X[tr]).mean(axis=0)).ravel()
-        std = np.sqrt(np.maximum(square - mean ** 2, 0.0)) + 1e-8
-        X = (X @ sparse.diags(1.0 / std)).tocsr()
-    else:
-        mean, std = X[tr].mean(axis=0), X[tr].std(axis=0) + 1e-8
-        X = (X - mean) / std
+    X = standardise(X, tr)
     W = _fit_logistic(X[tr], y[tr], len(classes))
     predicted = np.argmax(_with_bias(X[te]) @ W, axis=1)
     baseline = np.bincount(y[te], minlength=len(classes)).max() / max(len(te), 1)
     return Probe(float((predicted == y[te]).mean()), float(baseline), len(tr), len(te), len(classes))
+
+
+def standardise(X, rows: np.ndarray):
+    """X with each feature divided by its standard deviation over `rows` (the training part)
+    and, when X is dense, centred on its mean there; a sparse X stays sparse, uncentred."""
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X, dtype="float64")
+        mean = np.asarray(X[rows].mean(axis=0)).ravel()
+        square = np.asarray(X[rows].multiply(X[rows]).mean(axis=0)).ravel()
+        std = np.sqrt(np.maximum(square - mean ** 2, 0.0)) + 1e-8
+        return (X @ sparse.diags(1.0 / std)).tocsr()
+    mean, std = X[rows].mean(axis=0), X[rows].std(axis=0) + 1e-8
+    return (X - mean) / std
 
 
 def _with_bias(X):
