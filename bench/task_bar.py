@@ -54,8 +54,9 @@ def main() -> None:
         started = time.perf_counter()
         ref = probe.reference(tx, lb)
         seconds = time.perf_counter() - started
-        row = {"reference": {**{k: v for k, v in ref.items() if k != "method"}, "seconds": round(seconds, 2)},
-               "bar": verdict.task_bar(verdict.Reference(ref["method"], ref["accuracy"], ref["low"], ref["high"]))}
+        bar = verdict.task_bar(verdict.Reference(ref["method"], ref["accuracy"], ref["low"], ref["high"]))
+        row = {"reference": {**{k: v for k, v in ref.items() if k != "method"},
+                             "seconds": round(seconds, 2)}, "bar": bar}
         print(f"\n{task}: {len(tx)} texts, bag of words over {ref['features']} words: "
               f"{ref['accuracy']:.3f} [{ref['low']:.3f}, {ref['high']:.3f}] on {ref['test']} held out "
               f"({seconds:.1f} s); bar {row['bar']:.3f}", flush=True)

@@ -285,7 +285,8 @@ def test_the_probe_on_sparse_features_is_the_probe_on_dense_ones():
     np.testing.assert_allclose(scaled.toarray() - scaled.toarray()[rows].mean(axis=0),
                                probe.standardise(noisy, rows), atol=1e-6)
     dense = probe.fit_probe(noisy, labels)
-    assert probe.fit_probe(sparse.csr_matrix(noisy), labels).accuracy == pytest.approx(dense.accuracy, abs=1 / dense.test)
+    on_sparse = probe.fit_probe(sparse.csr_matrix(noisy), labels)
+    assert on_sparse.accuracy == pytest.approx(dense.accuracy, abs=1 / dense.test)
     reference = probe.reference(texts, labels)
     assert reference == probe.reference(texts, labels)  # deterministic
     assert reference["accuracy"] == pytest.approx(probe.fit_probe(X.toarray(), labels).accuracy,
