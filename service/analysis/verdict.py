@@ -81,8 +81,8 @@ class Score:
 @dataclass
 class Reference:
     method: str          # probe.REFERENCE
-    accuracy: float      # the task's bar: held-out accuracy of the probe on a bag of words
-    low: float | None    # its 95% Wilson interval (reported)
+    accuracy: float      # held-out accuracy of the probe on a bag of words of the task's texts
+    low: float | None    # its 95% Wilson interval; the lower end is the task's bar (task_bar)
     high: float | None
 
 
@@ -120,7 +120,7 @@ class Verdict:
     sentence: str
     spaces: list[SpaceVerdict]
     meaning: list[str]          # spaces leading on meaning, best first
-    task: dict[str, list[str]]  # per task, spaces leading on it, best first
+    task: dict[str, list[str]]  # per task, the spaces by the task on it, best first
     rule: dict = field(default_factory=lambda: {"bar": BAR, "min_pairs": MIN_PAIRS,
                                                  "cover": COVER, "pooling": POOLING,
                                                  "task_reference": REFERENCE})
