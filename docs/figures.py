@@ -131,7 +131,7 @@ def verdict_section(v: dict, printed: str) -> str:
         "task's texts, for every space, with one pooling (the mean of the space's rows of the "
         "text's tokens); ✓ by the task: its 95% interval's lower end clears the task's bar, the "
         "lower end of the 95% interval of the same probe on a bag of words of the task's texts ("
-        + ", ".join(f"{t} {n3(r['low'])}, the bag of words {n3(r['accuracy'])}"
+        + "; ".join(f"{t} {n3(r['low'])}, of {n3(r['accuracy'])} [{n3(r['low'])}, {n3(r['high'])}]"
                     for t, r in references.items())
         + "), and the majority class (" + ", ".join(f"{t} {n3(b)}" for t, b in baselines.items())
         + "); ? undetermined: its interval straddles the bar. Why the bars are what they are, "
