@@ -255,6 +255,12 @@ def test_probes_without_a_reference_are_not_judged():
     assert old.probes[0].status == "no reference" and old.places == "undetermined"
     assert v.task == {"reviews": []}
     assert "clf has probes without the task's reference to judge them" in v.sentence
+    # one probe judged "not", one without a reference: still said, never "neither"
+    mixed = row("mixed", .10, .60)
+    mixed.probes.append(probe_on("headlines", .95, None))
+    v = decide([mixed], no_comparison)
+    assert [p.status for p in mixed.probes] == ["not by the task", "no reference"]
+    assert mixed.places == "undetermined" and "mixed has probes without" in v.sentence
 
 
 def test_a_task_space_without_its_task_data_is_not_neither():

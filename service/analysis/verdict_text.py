@@ -89,8 +89,8 @@ def sentence(rows: list, meaning: list[str], tasks: dict[str, list[str]]) -> str
         parts.append(f"the probes cannot tell whether {names(unsure_task)} "
                      f"{_verb(unsure_task, 'places', 'place')} words by the task "
                      f"({unsure_probes(unsure_task)})")
-    unjudged = [r.space for r in rows if r.places == "undetermined" and r.probes
-                and all(p.status == "no reference" for p in r.probes)]
+    unjudged = [r.space for r in rows if r.places == "undetermined"
+                and any(p.status == "no reference" for p in r.probes)]
     if unjudged:
         parts.append(f"{names(unjudged)} {_verb(unjudged, 'has', 'have')} probes without the "
                      "task's reference to judge them (scored before the task bar: `wordspace "
