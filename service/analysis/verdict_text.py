@@ -38,8 +38,10 @@ def sentence(rows: list, meaning: list[str], tasks: dict[str, list[str]]) -> str
         for task in tasks:
             on = [p for n in group for p in by[n].probes if p.task == task and p.leads]
             if on:
+                # one reference per task and build; spaces from other builds may hold another
+                refs = dict.fromkeys(number(p.reference.accuracy) for p in on)
                 parts.append(f"{task} probe " + ", ".join(number(p.accuracy.value) for p in on)
-                             + f" vs bag of words {number(on[0].reference.accuracy)}")
+                             + " vs bag of words " + ", ".join(refs))
         return "; ".join(parts)
 
     def unsure_probes(group):
