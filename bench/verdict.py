@@ -223,6 +223,10 @@ def main() -> None:
     texts = tasks_texts(args.cache or args.catalog / ".cache")
     probes, report["probe_seconds"] = measure_probes(spaces, texts, args.rounds)
     print("probes:", json.dumps(report["probe_seconds"]))
+    references = {t: probe.reference(tx, lb) for t, (tx, lb) in texts.items()}  # the task bar
+    for tasks in probes.values():
+        for t, record in tasks.items():
+            record["reference"] = references[t]
     evals = Probed(probes)
     v = verdict.compute(list(spaces.values()), evals)
     report["defaults"] = asdict(v)
@@ -230,7 +234,7 @@ def main() -> None:
     for r in v.spaces:
         print(f"  {r.space:14s} WordSim353 {r.wordsim353.value:.3f} [{r.wordsim353.low:.3f}, "
               f"{r.wordsim353.high:.3f}] n={r.wordsim353.n}  {r.meaning:14s} {r.places:8s} "
-              + "  ".join(f"{p.task} {p.accuracy.value:.3f}{'*' if p.leads else ''}" for p in r.probes))
+              + "  ".join(f"{p.task} {p.accuracy.value:.3f} ({p.status})" for p in r.probes))
     report["random"] = random_rho(spaces["glove"].index_to_key[:50_000], args.random_draws)
     print("\nrandom vectors:", json.dumps(report["random"]))
     base = statuses(v)
@@ -240,8 +244,8 @@ def main() -> None:
         users = user_spaces(spaces, Path(tmp))
         for name, user in users.items():
             both = {**spaces, name: user}
-            evals.probes[name] = {t: {"documents": len(tx), "probe": asdict(probe.linear_probe(user, tx, lb))}
-                                  for t, (tx, lb) in texts.items()}
+            evals.probes[name] = {t: {"documents": len(tx), "probe": asdict(probe.linear_probe(user, tx, lb)),
+                                      "reference": references[t]} for t, (tx, lb) in texts.items()}
             w = verdict.compute(list(both.values()), evals)
             now = statuses(w)
             scores_same = all(asdict(a)["wordsim353"] == asdict(b)["wordsim353"] and

@@ -96,6 +96,9 @@ def n3(x) -> str:
     return "–" if x is None else f"{x:.3f}".replace("-0.000", "0.000")
 
 
+MARKS = {"by the task": " ✓", "undetermined": " ?"}  # a probe's status in the README's table
+
+
 def verdict_section(v: dict, printed: str) -> str:
     tasks = list(v["task"])
     rows = ["| space | kind | places words | WordSim353 ρ [95%] (pairs) | meaning | SimLex-999 ρ | "
@@ -104,7 +107,7 @@ def verdict_section(v: dict, printed: str) -> str:
         ws = s["wordsim353"]
         probes = {p["task"]: p for p in s["probes"]}
         cells = [(f"{n3(p['accuracy']['value'])} [{n3(p['accuracy']['low'])}, "
-                  f"{n3(p['accuracy']['high'])}]" + (" ✓" if p["leads"] else "")) if p else "–"
+                  f"{n3(p['accuracy']['high'])}]" + MARKS.get(p.get("status"), "")) if p else "–"
                  for p in (probes.get(t) for t in tasks)]
         beaten = (f"; {s['beaten_by']['by']} beats it by {n3(s['beaten_by']['difference']['value'])}"
                   if s["beaten_by"] else "")
@@ -112,6 +115,7 @@ def verdict_section(v: dict, printed: str) -> str:
                     f"[{n3(ws['low'])}, {n3(ws['high'])}] ({ws['n']}) | {s['meaning']}{beaten} | "
                     f"{n3(s['simlex999']['value'])} | " + " | ".join(cells) + " |")
     baselines = {p["task"]: p["baseline"] for s in v["spaces"] for p in s["probes"]}
+    references = {p["task"]: p["reference"] for s in v["spaces"] for p in s["probes"] if p.get("reference")}
     rule = v["rule"]
     return "\n".join([
         f"> {printed}", "",
@@ -125,9 +129,13 @@ def verdict_section(v: dict, printed: str) -> str:
         "95% interval of the difference, Zou 2007, above zero; the challenger covering at least "
         f"{rule['cover']:.0%} of its pairs). Task: held-out accuracy of a linear probe on every "
         "task's texts, for every space, with one pooling (the mean of the space's rows of the "
-        "text's tokens); ✓ leads on the task (its interval overlaps the best one's and clears "
-        "the majority class: " + ", ".join(f"{t} {n3(b)}" for t, b in baselines.items())
-        + "). Why the bar is .30, and what adding a space does: [docs/verdict.md](docs/verdict.md). "
+        "text's tokens); ✓ by the task: its 95% interval's lower end clears the task's bar, the "
+        "lower end of the 95% interval of the same probe on a bag of words of the task's texts ("
+        + "; ".join(f"{t} {n3(r['low'])}, of {n3(r['accuracy'])} [{n3(r['low'])}, {n3(r['high'])}]"
+                    for t, r in references.items())
+        + "), and the majority class (" + ", ".join(f"{t} {n3(b)}" for t, b in baselines.items())
+        + "); ? undetermined: its interval straddles the bar. Why the bars are what they are, "
+        "and what adding a space does: [docs/verdict.md](docs/verdict.md). "
         "Scores here and on the page are rounded to 3 digits, in the sentence to 2; the API "
         "returns them unrounded."])
 

@@ -261,3 +261,35 @@ def test_shared_scores_without_analogies_read_those_warmed_at_load(catalog_dir, 
     warmed = evals.shared(spaces, compute=False)
     assert warmed is not None and warmed["candidates"] > 0
     assert evals.shared(spaces[::-1], analogies=False, compute=False) is warmed
+
+
+def test_the_probe_on_sparse_features_is_the_probe_on_dense_ones():
+    """The bag-of-words reference runs the probe on a scipy sparse matrix, scaled but not
+    centred: the same classifier as on the dense matrix (centring moves only the intercept),
+    so the same held-out accuracy; and the bag of words is the identity embedding pooled as
+    every space is (probe.pooled of one-hot rows)."""
+    from scipy import sparse
+
+    texts, labels = task_texts(n=300, seed=4)
+    flip = np.random.default_rng(1).random(len(labels)) < 0.2  # a label the words cannot tell
+    labels = [("rotten" if x == "fresh" else "fresh") if f else x for x, f in zip(labels, flip)]
+    X = probe.bag_of_words(texts)
+    assert sparse.issparse(X) and X.shape[0] == len(texts)
+    words = sorted({w for t in texts for w in t.split()})
+    identity = scorecard.as_space(Table(words, np.eye(len(words), dtype="float32")), "identity")
+    np.testing.assert_allclose(X.toarray(), probe.pooled(identity, texts), atol=1e-6)
+    noisy = X.toarray() + np.random.default_rng(0).normal(scale=0.05, size=X.shape)
+    rows = np.arange(0, len(texts), 2)
+    scaled = probe.standardise(sparse.csr_matrix(noisy), rows)
+    assert sparse.issparse(scaled)  # a vocabulary of tens of thousands stays sparse
+    np.testing.assert_allclose(scaled.toarray() - scaled.toarray()[rows].mean(axis=0),
+                               probe.standardise(noisy, rows), atol=1e-6)
+    dense = probe.fit_probe(noisy, labels)
+    on_sparse = probe.fit_probe(sparse.csr_matrix(noisy), labels)
+    assert on_sparse.accuracy == pytest.approx(dense.accuracy, abs=1 / dense.test)
+    reference = probe.reference(texts, labels)
+    assert reference == probe.reference(texts, labels)  # deterministic
+    assert reference["accuracy"] == pytest.approx(probe.fit_probe(X.toarray(), labels).accuracy,
+                                                  abs=1 / reference["test"])
+    assert 0.6 < reference["accuracy"] < 1.0 and reference["features"] == len(words)
+    assert reference["low"] < reference["accuracy"] < reference["high"]

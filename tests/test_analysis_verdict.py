@@ -11,7 +11,7 @@ import pytest
 
 from service.analysis import benchmarks, verdict
 from service.analysis.intervals import difference_interval
-from service.analysis.verdict import Probe, Score, SpaceVerdict, decide
+from service.analysis.verdict import Probe, Reference, Score, SpaceVerdict, decide
 from tests.support.scored import DATASET, OTHER, write_scored_catalog
 
 
@@ -60,10 +60,20 @@ def score(rho, n=300):
     return Score(rho, *verdict.spearman_interval(rho, n), n)
 
 
+def ref(accuracy: float, test: int = 2550) -> Reference:
+    """A task's bag-of-words reference over `test` held-out texts."""
+    return Reference("bag of words", accuracy, *verdict.wilson_interval(accuracy, test))
+
+
+def probe_on(task: str, accuracy: float, reference: Reference | None, test: int = 2550,
+             baseline: float = 0.57) -> Probe:
+    return Probe(task, Score(accuracy, *verdict.wilson_interval(accuracy, test), test), baseline,
+                 reference)
+
+
 def row(name: str, ws: float, probe: float | None, n: int = 300, test: int = 2550,
-        dataset: str = "reviews") -> SpaceVerdict:
-    probes = [] if probe is None else [
-        Probe(dataset, Score(probe, *verdict.wilson_interval(probe, test), test), 0.57)]
+        dataset: str = "reviews", reference: float = 0.714) -> SpaceVerdict:
+    probes = [] if probe is None else [probe_on(dataset, probe, ref(reference, test), test)]
     return SpaceVerdict(name, "x", score(ws, n), Score(0.3, None, None, n), probes)
 
 
@@ -93,25 +103,32 @@ def test_the_sentence_follows_the_numbers():
     assert [r.places for r in rows] == ["meaning", "task", "both", "meaning"]
     assert [r.meaning for r in rows] == ["by meaning", "not by meaning", "by meaning", "by meaning"]
     assert v.sentence == ("word2vec and glove place words by meaning (WordSim353 .60, .50); "
-                          "task places them by the task (reviews probe .89; WordSim353 .14); "
-                          "task-w2v does both (WordSim353 .57; reviews probe .89).")
+                          "task places them by the task (reviews probe .89 vs bag of words .71; "
+                          "WordSim353 .14); task-w2v does both (WordSim353 .57; reviews probe .89 "
+                          "vs bag of words .71).")
+    # glove's interval [.68, .71] straddles the bar (the reference's lower end, .70)
+    assert [p.status for r in rows for p in r.probes] == [
+        "undetermined", "by the task", "by the task", "not by the task"]
     # the same spaces with other numbers: the sentence changes with them
-    rows = [row("glove", .15, .695), row("task", .135, .70), row("task-w2v", .30, .888),
+    rows = [row("glove", .15, .66), row("task", .135, .705), row("task-w2v", .30, .888),
             row("word2vec", .598, .650)]
     v = decide(rows, no_comparison)
     assert v.meaning == ["word2vec"] and v.task == {"reviews": ["task-w2v"]}
-    assert [r.places for r in rows] == ["neither", "neither", "task", "meaning"]
-    assert v.sentence.startswith("word2vec places words by meaning (WordSim353 .60); task-w2v "
-                                 "places them by the task (reviews probe .89; WordSim353 .30); "
-                                 "glove and task do neither (WordSim353 .15 [.03, .26], .14 [.02, .25])")
+    assert [r.places for r in rows] == ["neither", "undetermined", "task", "meaning"]
+    assert v.sentence == (
+        "word2vec places words by meaning (WordSim353 .60); task-w2v places them by the task "
+        "(reviews probe .89 vs bag of words .71; WordSim353 .30); the probes cannot tell whether "
+        "task places words by the task (reviews probe .70 [.69, .72] vs bag of words .71 "
+        "[.70, .73]); glove does neither (WordSim353 .15 [.03, .26]).")
 
 
 def test_leading_needs_more_than_being_best():
     # the best WordSim353 below the bar, the best probe at the majority share
-    rows = [row("a", 0.05, 0.57, n=100, test=100), row("b", -0.02, 0.50, n=100, test=100)]
+    rows = [row("a", 0.05, 0.57, n=100, test=100, reference=.8),
+            row("b", -0.02, 0.50, n=100, test=100, reference=.8)]
     v = decide(rows, no_comparison)
     assert v.meaning == [] and v.task == {"reviews": []}
-    assert v.sentence.startswith("No space places words by meaning or leads on a task; a and b do "
+    assert v.sentence.startswith("No space places words by meaning or by a task; a and b do "
                                  "neither (WordSim353 .05 [")
 
 
@@ -149,23 +166,101 @@ def test_a_meaning_space_leads_unless_another_beats_it_on_the_pairs_both_cover()
 
 
 def test_probes_on_different_tasks_are_not_compared():
-    rows = [row("news", .1, .95, dataset="clickbait"), row("reviews", .1, .70, dataset="rt"),
-            row("w2v", .6, None)]
+    rows = [row("news", .1, .95, dataset="clickbait", reference=.90),
+            row("reviews", .1, .70, dataset="rt", reference=.62), row("w2v", .6, None)]
     v = decide(rows, no_comparison)
     assert v.task == {"clickbait": ["news"], "rt": ["reviews"]}
-    assert "(clickbait probe .95; rt probe .70; WordSim353 .10, .10)" in v.sentence
+    assert ("(clickbait probe .95 vs bag of words .90; rt probe .70 vs bag of words .62; "
+            "WordSim353 .10, .10)") in v.sentence
     assert rows[2].places == "meaning" and rows[2].probes == []
 
 
 def test_every_probe_says_its_task_and_a_space_may_lead_on_several():
-    rows = [row("a", .1, .95, dataset="clickbait"), row("b", .6, .90, dataset="clickbait")]
-    rows[0].probes.append(Probe("rt", Score(.80, *verdict.wilson_interval(.80, 2000), 2000), .5))
-    rows[1].probes.append(Probe("rt", Score(.81, *verdict.wilson_interval(.81, 2000), 2000), .5))
+    rows = [row("a", .1, .95, dataset="clickbait", reference=.93),
+            row("b", .6, .90, dataset="clickbait", reference=.93)]
+    rows[0].probes.append(probe_on("rt", .80, ref(.75, 2000), 2000, .5))
+    rows[1].probes.append(probe_on("rt", .81, ref(.75, 2000), 2000, .5))
     v = decide(rows, no_comparison)
     assert v.task == {"clickbait": ["a"], "rt": ["b", "a"]}
     assert [(p.task, p.leads) for p in rows[0].probes] == [("clickbait", True), ("rt", True)]
     assert [(p.task, p.leads) for p in rows[1].probes] == [("clickbait", False), ("rt", True)]
     assert rows[0].places == "task" and rows[1].places == "both"
+
+
+def _defaults_rows():
+    """The six defaults' figures as measured (docs/verdict.md): WordSim353 ρ and pairs, and
+    the probe on each task, against each task's bag-of-words reference (.714 on sentiment,
+    .971 on clickbait)."""
+    figures = {"word2vec": (.662, 351, .642, .925), "glove": (.503, 353, .688, .932),
+               "sentiment": (.103, 205, .883, .797), "sentiment-w2v": (.670, 351, .899, .920),
+               "clickbait": (.144, 269, .603, .988), "clickbait-w2v": (.650, 353, .647, .992)}
+    rows = []
+    for name, (rho, n, sentiment, clickbait) in figures.items():
+        r = SpaceVerdict(name, "x", score(rho, n), Score(0.3, None, None, n), [
+            probe_on("sentiment", sentiment, ref(.714, 2550), 2550, .574),
+            probe_on("clickbait", clickbait, ref(.971, 6400), 6400, .504)])
+        rows.append(r)
+    return rows
+
+
+def test_the_defaults_keep_their_places():
+    v = decide(_defaults_rows(), no_comparison)
+    assert {r.space: r.places for r in v.spaces} == {
+        "word2vec": "meaning", "glove": "meaning", "sentiment": "task", "clickbait": "task",
+        "sentiment-w2v": "both", "clickbait-w2v": "both"}
+    assert v.task == {"sentiment": ["sentiment-w2v", "sentiment"],
+                      "clickbait": ["clickbait-w2v", "clickbait"]}
+
+
+def test_a_space_s_task_status_is_the_same_alone_and_with_others():
+    """Each default's task status and place, judged alone, equal those it has among the six
+    and among the six with spaces better on every task added: no space bends another."""
+    crowd = {r.space: r for r in decide(_defaults_rows(), no_comparison).spaces}
+    better = [row(f"better-{i}", .1, .999, dataset=task, test=6400, reference=ref_at)
+              for i, (task, ref_at) in enumerate((("sentiment", .714), ("clickbait", .971)))]
+    for r in better:
+        r.probes[0].baseline = .574 if r.probes[0].task == "sentiment" else .504
+    bigger = {r.space: r for r in decide(_defaults_rows() + better, no_comparison).spaces}
+    for alone in _defaults_rows():
+        decide([alone], no_comparison)
+        for other in (crowd[alone.space], bigger[alone.space]):
+            assert [(p.task, p.status) for p in alone.probes] == \
+                [(p.task, p.status) for p in other.probes], alone.space
+            assert alone.places == other.places, alone.space
+
+
+def test_a_word_space_alone_is_not_called_task_unless_its_own_probe_clears_the_bar():
+    # glove's own figures: alone, under the relative rule, it led every task (it was the best)
+    glove = [r for r in _defaults_rows() if r.space == "glove"]
+    v = decide(glove, no_comparison)
+    assert glove[0].places == "meaning" and v.task == {"sentiment": [], "clickbait": []}
+    assert [p.status for p in glove[0].probes] == ["undetermined", "not by the task"]
+    assert "glove places words by meaning (WordSim353 .50)." == v.sentence
+    # the same space whose probe clears the task's bar does both, alone
+    cleared = row("glove", .503, .80, n=353, dataset="sentiment", reference=.714)
+    assert decide([cleared], no_comparison).spaces[0].places == "both"
+    # and a word space not by meaning whose probe falls short does neither
+    short = row("random", .02, .62, n=353, dataset="sentiment", reference=.714)
+    v = decide([short], no_comparison)
+    assert short.places == "neither" and short.probes[0].status == "not by the task"
+    assert v.sentence.startswith("No space places words by meaning or by a task; random does neither")
+
+
+def test_probes_without_a_reference_are_not_judged():
+    """A scorecard from before the task bar holds no reference: its probes say so, and the
+    space is not called task (nor neither) on them."""
+    old = row("clf", .10, .95)
+    old.probes[0].reference = None
+    v = decide([old], no_comparison)
+    assert old.probes[0].status == "no reference" and old.places == "undetermined"
+    assert v.task == {"reviews": []}
+    assert "clf has probes without the task's reference to judge them" in v.sentence
+    # one probe judged "not", one without a reference: still said, never "neither"
+    mixed = row("mixed", .10, .60)
+    mixed.probes.append(probe_on("headlines", .95, None))
+    v = decide([mixed], no_comparison)
+    assert [p.status for p in mixed.probes] == ["not by the task", "no reference"]
+    assert mixed.places == "undetermined" and "mixed has probes without" in v.sentence
 
 
 def test_a_task_space_without_its_task_data_is_not_neither():
@@ -177,13 +272,14 @@ def test_a_task_space_without_its_task_data_is_not_neither():
     assert [r.places for r in rows] == ["meaning", "no task data", "meaning", "task", "neither",
                                         "no task data"]
     assert v.sentence == ("tuned and w2v place words by meaning (WordSim353 .62, .60); clf places "
-                          "them by the task (reviews probe .90; WordSim353 .10); glove does "
+                          "them by the task (reviews probe .90 vs bag of words .71; WordSim353 "
+                          ".10); glove does "
                           "neither (WordSim353 .10 [-.02, .21]); mine and other have no "
                           "task data (WordSim353 .10, .10).")
     alone = [row("mine", .01, None, n=40)]
     alone[0].trained_for = "headlines"
-    assert decide(alone, no_comparison).sentence == ("No space places words by meaning or leads "
-                                                      "on a task; mine has no task data (WordSim353 .01).")
+    assert decide(alone, no_comparison).sentence == ("No space places words by meaning or by a "
+                                                      "task; mine has no task data (WordSim353 .01).")
     assert alone[0].places == "no task data"
 
 
@@ -234,10 +330,10 @@ def test_verdict_route(client, check_spec):
     assert body["rule"]["bar"] == verdict.BAR and body["rule"]["min_pairs"] == verdict.MIN_PAIRS
     assert body["sentence"] == (
         f"meaning places words by meaning (WordSim353 {verdict.number(rows['meaning']['wordsim353']['value'])}); "
-        f"task places them by the task ({DATASET} probe 1.00; {OTHER} probe 1.00; "
-        f"WordSim353 {verdict.number(rows['task']['wordsim353']['value'])}); "
+        f"task places them by the task ({DATASET} probe 1.00 vs bag of words 1.00; {OTHER} probe "
+        f"1.00 vs bag of words 1.00; WordSim353 {verdict.number(rows['task']['wordsim353']['value'])}); "
         f"blend does both (WordSim353 {verdict.number(rows['blend']['wordsim353']['value'])}; "
-        f"{DATASET} probe 1.00; {OTHER} probe 1.00).")
+        f"{DATASET} probe 1.00 vs bag of words 1.00; {OTHER} probe 1.00 vs bag of words 1.00).")
     two = client.get("/v1/compare/verdict?spaces=task,meaning").get_json()
     assert [s["space"] for s in two["spaces"]] == ["task", "meaning"]
     assert two["spaces"][1]["wordsim353"] == rows["meaning"]["wordsim353"]

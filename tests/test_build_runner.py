@@ -85,13 +85,7 @@ NO_TASKS = Spec("test", {}, {})  # the fake recipes' builds read no task data
 def test_every_space_is_probed_on_every_task_of_the_spec(tmp_path):
     """Whatever its kind, and whether or not it was trained on a task, each space built is
     probed on each task of the spec; identical rows get identical probes."""
-    tasks = {}
-    for name, (first, second) in (("toy", ("a", "b")), ("other", ("c", "b"))):
-        path = tmp_path / f"{name}.csv"
-        path.write_text("text,label\n" + "".join(
-            f"{first if i % 2 else second} {'abc'[i % 3]} w{i},{'yes' if i % 2 else 'no'}\n"
-            for i in range(120)), encoding="utf-8")
-        tasks[name] = TaskSpec(name, data=str(path))
+    tasks = _toy_tasks(tmp_path)
     made = []
     recipes, _ = _recipes(made)
     runner.run(BuildOptions(catalog=tmp_path / "indexes", spec=Spec("test", tasks, {}),
@@ -103,6 +97,17 @@ def test_every_space_is_probed_on_every_task_of_the_spec(tmp_path):
         assert card["probes"]["tasks"]["toy"]["documents"] == 120
         assert card["probes"]["tasks"]["toy"]["probe"]["accuracy"] > 0.6  # "a b" and "b a" tie
     assert cards["base"]["probes"] == cards["child"]["probes"]  # the same rows
+
+
+def _toy_tasks(folder) -> dict:
+    tasks = {}
+    for name, (first, second) in (("toy", ("a", "b")), ("other", ("c", "b"))):
+        path = folder / f"{name}.csv"
+        path.write_text("text,label\n" + "".join(
+            f"{first if i % 2 else second} {'abc'[i % 3]} w{i},{'yes' if i % 2 else 'no'}\n"
+            for i in range(120)), encoding="utf-8")
+        tasks[name] = TaskSpec(name, data=str(path))
+    return tasks
 
 
 def _must_not_recompute(*args, **kwargs):
@@ -136,6 +141,41 @@ def _recipes(made: list):
     """Two tiny recipes: `base`, and `child` made from it."""
     settings = {"size": 1}
     return (Tiny("child", ("base",), {}, made), Tiny("base", (), settings, made)), settings
+
+
+class Reseeded(Tiny):
+    """`Tiny` with other rows: a space whose probes differ from base's."""
+
+    def make(self, ctx):
+        self.made.append(self.name)
+        return Made(_table("abc", seed=7), {"format": "test"}, {"kind": "test"})
+
+
+def test_every_space_of_a_build_holds_its_task_s_one_reference(tmp_path, monkeypatch):
+    """The task's bag-of-words reference (the verdict's task bar) is computed once per task
+    and build, from the task's texts alone: every space's scorecard holds the same figure,
+    the one probe.reference gives for those texts, whatever the space's rows."""
+    from service.analysis import probe
+
+    tasks, made, calls = _toy_tasks(tmp_path), [], []
+    real = probe.reference
+    monkeypatch.setattr(probe, "reference", lambda texts, labels: calls.append(1) or real(texts, labels))
+    recipes = (Reseeded("child", ("base",), {}, made), Tiny("base", (), {"size": 1}, made))
+    runner.run(BuildOptions(catalog=tmp_path / "indexes", spec=Spec("test", tasks, {}),
+                            spaces=("child",)), recipes)
+    assert len(calls) == 2  # once per task, not once per space and task
+    cards = {n: json.loads((catalog.resolve(tmp_path / "indexes", n) / "evaluation.json").read_text())
+             for n in ("base", "child")}
+    assert Space.load(tmp_path / "indexes", "base").vectors.tolist() != \
+        Space.load(tmp_path / "indexes", "child").vectors.tolist()
+    for task in ("toy", "other"):
+        lines = (tmp_path / f"{task}.csv").read_text(encoding="utf-8").splitlines()[1:]
+        texts, labels = zip(*(line.rsplit(",", 1) for line in lines))
+        expected = real(list(texts), list(labels))
+        assert expected == real(list(texts), list(labels))  # deterministic
+        assert expected["accuracy"] > 0.6 and expected["method"] == probe.REFERENCE  # chance .5
+        for card in cards.values():
+            assert card["probes"]["tasks"][task]["reference"] == expected
 
 
 def test_runner_orders_by_need_and_skips_what_is_fresh(tmp_path):

@@ -29,6 +29,8 @@ L2 = 1e-2
 MIN_COUNT = 10     # documents a word must appear in to have a class association
 MIN_SHARE = 0.75   # its prior-corrected share of one class
 PURITY_K = 10
+REFERENCE = ("bag of words: the same probe on the mean of one-hot rows over the task's "
+             "vocabulary (the identity embedding, pooled as every space is)")
 POOLING = ("mean of the space's raw rows (as its file holds them) of the tokens it has, "
            "tokenized by service/text.py; the same for every space")
 
@@ -74,33 +76,94 @@ def pooled(space, texts: list[str]) -> np.ndarray:
 
 def linear_probe(space, texts: list[str], labels: list, seed: int = 0) -> Probe:
     """Held-out accuracy of a multinomial logistic regression on the sentence vectors."""
-    X = pooled(space, texts)
+    return fit_probe(pooled(space, texts), labels, seed)
+
+
+def bag_of_words(texts: list[str]):
+    """(texts, vocabulary) scipy CSR: per text, the mean of the one-hot rows of its tokens
+    over the vocabulary of all `texts` (sorted), tokenized by service/text.py: `pooled` of
+    the identity embedding, the words' identities and nothing else."""
+    from scipy.sparse import csr_matrix
+
+    tokens = [tokenize(t) for t in texts]
+    vocabulary = {w: i for i, w in enumerate(sorted({w for ts in tokens for w in ts}))}
+    counts = [len(ts) for ts in tokens]
+    cols = np.fromiter((vocabulary[w] for ts in tokens for w in ts), dtype=np.int64,
+                       count=sum(counts))
+    weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    indptr = np.r_[0, np.cumsum(counts)]
+    X = csr_matrix((weights, cols, indptr), shape=(len(texts), len(vocabulary)))
+    X.sum_duplicates()
+    return X
+
+
+def reference(texts: list[str], labels: list, seed: int = 0) -> dict:
+    """The task's own reference for the verdict's task bar: the same probe (split, seed, L2,
+    standardising) on `bag_of_words` of its texts. It depends on the task's texts alone, so
+    every space of a build is held to the same figure, whatever else is loaded."""
+    from service.analysis.intervals import wilson_interval
+
+    X = bag_of_words(texts)
+    result = fit_probe(X, labels, seed)
+    low, high = wilson_interval(result.accuracy, result.test)
+    return {"method": REFERENCE, "accuracy": result.accuracy, "low": low, "high": high,
+            "test": result.test, "features": X.shape[1]}
+
+
+def fit_probe(X, labels: list, seed: int = 0) -> Probe:
+    """The probe on features X (dense, or scipy sparse): a seeded HOLDOUT split, features
+    standardised on the training part, held-out accuracy against the majority share. A
+    sparse X is scaled but not centred (keeping it sparse): centring only moves the
+    unpenalised intercept, so the fitted classifier is the same."""
     classes, y = np.unique(np.asarray(labels), return_inverse=True)
     order = np.random.default_rng(seed).permutation(len(y))
     cut = int(round(len(y) * (1 - HOLDOUT)))
     tr, te = order[:cut], order[cut:]
-    mean, std = X[tr].mean(axis=0), X[tr].std(axis=0) + 1e-8
-    X = (X - mean) / std
+    X = standardise(X, tr)
     W = _fit_logistic(X[tr], y[tr], len(classes))
-    predicted = np.argmax(np.c_[X[te], np.ones(len(te))] @ W, axis=1)
+    predicted = np.argmax(_with_bias(X[te]) @ W, axis=1)
     baseline = np.bincount(y[te], minlength=len(classes)).max() / max(len(te), 1)
     return Probe(float((predicted == y[te]).mean()), float(baseline), len(tr), len(te), len(classes))
 
 
-def _fit_logistic(X: np.ndarray, y: np.ndarray, n_classes: int) -> np.ndarray:
+def standardise(X, rows: np.ndarray):
+    """X with each feature divided by its standard deviation over `rows` (the training part)
+    and, when X is dense, centred on its mean there; a sparse X stays sparse, uncentred."""
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        X = sparse.csr_matrix(X, dtype="float64")
+        mean = np.asarray(X[rows].mean(axis=0)).ravel()
+        square = np.asarray(X[rows].multiply(X[rows]).mean(axis=0)).ravel()
+        std = np.sqrt(np.maximum(square - mean ** 2, 0.0)) + 1e-8
+        return (X @ sparse.diags(1.0 / std)).tocsr()
+    mean, std = X[rows].mean(axis=0), X[rows].std(axis=0) + 1e-8
+    return (X - mean) / std
+
+
+def _with_bias(X):
+    from scipy import sparse
+
+    if sparse.issparse(X):
+        return sparse.hstack([X, np.ones((X.shape[0], 1))], format="csr")
+    return np.c_[X, np.ones(len(X))]
+
+
+def _fit_logistic(X, y: np.ndarray, n_classes: int) -> np.ndarray:
     from scipy.optimize import minimize
     from scipy.special import log_softmax
 
-    Xb = np.c_[X, np.ones(len(X))]
+    Xb = _with_bias(X)
     Y = np.eye(n_classes)[y]
+    n = X.shape[0]
 
     def loss(w):
         W = w.reshape(Xb.shape[1], n_classes)
-        logp = log_softmax(Xb @ W, axis=1)
+        logp = log_softmax(np.asarray(Xb @ W), axis=1)
         reg = 0.5 * L2 * (W[:-1] ** 2).sum()
-        grad = Xb.T @ (np.exp(logp) - Y) / len(X)
+        grad = np.asarray(Xb.T @ (np.exp(logp) - Y)) / n
         grad[:-1] += L2 * W[:-1]
-        return -(Y * logp).sum() / len(X) + reg, grad.ravel()
+        return -(Y * logp).sum() / n + reg, grad.ravel()
 
     w0 = np.zeros(Xb.shape[1] * n_classes)
     return minimize(loss, w0, jac=True, method="L-BFGS-B", options={"maxiter": 300}).x.reshape(

@@ -55,14 +55,17 @@ def settings(candidates: int = benchmarks.CANDIDATES) -> dict:
 def evaluate_space(space, task: tuple[list[str], list] | None = None, *,
                    sections=SECTIONS, candidates: int = benchmarks.CANDIDATES,
                    task_name: str | None = None, source: str = "request",
-                   tasks: dict[str, tuple[list[str], list]] | None = None) -> dict:
+                   tasks: dict[str, tuple[list[str], list]] | None = None,
+                   references: dict[str, dict] | None = None) -> dict:
     """Score `space` (a Space, a Table, or `as_space` of a Table) on `sections`.
 
     `task` is (texts, labels) of the task the space was trained for, `task_name` the
     dataset's name (recorded in the task section); without a task the task section says
     it was not computed. `tasks` maps every task of the build to its (texts, labels): the
     "probes" section probes the space on each (the verdict's task scores); without them it
-    says it was not computed. `source` is recorded: "build" or "request"."""
+    says it was not computed. `references` maps a task to its bag-of-words reference
+    (probe.reference, computed once per task by the build); a task without one has it
+    computed here. `source` is recorded: "build" or "request"."""
     space = as_space(space)
     if task is not None and task_name and tasks is not None:
         tasks = {task_name: task, **tasks}
@@ -71,7 +74,7 @@ def evaluate_space(space, task: tuple[list[str], list] | None = None, *,
            "rows": len(space), "settings": settings(candidates), "seconds": {}}
     for section in sections:
         started = time.perf_counter()
-        out[section] = (_probes(space, tasks, out.get("task")) if section == "probes"
+        out[section] = (_probes(space, tasks, out.get("task"), references) if section == "probes"
                         else _section(space, section, task, candidates))
         if section == "task" and task_name and out[section]["computed"]:
             out[section]["dataset"] = task_name
@@ -97,9 +100,10 @@ def _section(space, section: str, task, candidates: int):
             "purity": asdict(probe.neighborhood_purity(space, probe.class_words(texts, labels)))}
 
 
-def _probes(space, tasks: dict | None, task: dict | None) -> dict:
-    """The linear probe on every task of the build, with the one pooling of every space; the
-    task section's probe is reused when it is on one of them (same texts, same pooling)."""
+def _probes(space, tasks: dict | None, task: dict | None, references: dict | None = None) -> dict:
+    """The linear probe on every task of the build, with the one pooling of every space, and
+    the task's own bag-of-words reference (the verdict's task bar); the task section's probe
+    is reused when it is on one of them (same texts, same pooling)."""
     if not tasks:
         return {"computed": False, "reason": "no task data: `wordspace build` probes every "
                                              "space on every task of its spec"}
@@ -110,6 +114,7 @@ def _probes(space, tasks: dict | None, task: dict | None) -> dict:
         else:
             out[name] = {"documents": len(texts),
                          "probe": asdict(probe.linear_probe(space, texts, labels))}
+        out[name]["reference"] = (references or {}).get(name) or probe.reference(texts, labels)
     return {"computed": True, "pooling": probe.POOLING, "tasks": out}
 
 

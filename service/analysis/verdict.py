@@ -1,6 +1,7 @@
 """The answer to the question the service exists for, in one table and one sentence: which
 space places words by meaning, which by the task. No space's scores or status depend on
-which other spaces are loaded; only who *leads* does, and the answer names who beat whom.
+which other spaces are loaded; only who *leads* on meaning does, and the answer names who
+beat whom.
 
 Meaning, per space, on the WordSim353 pairs it covers itself (and SimLex-999, reported): the
 Spearman ρ of its cosines with the human scores, a 95% interval and n, the pairs. Its status
@@ -16,15 +17,25 @@ of the difference of their ρ (Zou 2007, service/analysis/intervals.py) lies abo
 
 Task, per space and per task of the build: held-out accuracy of the linear probe (the build
 probes every space on every task, with one pooling for all: service/analysis/probe.py), a
-95% Wilson interval, and the majority-class share. A space leads on a task when its interval
-overlaps the best one's on that task and lies above the majority-class share.
+95% Wilson interval, the majority-class share, and the task's own reference, stored with the
+probe: the same probe on a bag of words of the task's texts (probe.reference; it depends on
+the task alone, so it is the same for every space). Its status has an absolute bar too:
 
-`places`: "meaning" (by meaning), "task" (leads on a task), "both", "neither", "undetermined"
-(meaning undetermined or not enough pairs, and no task led), or "no task data" (a task space
-never probed on its own task, and neither of the others). The sentence is written from these
-numbers, never by hand (service/analysis/verdict_text.py). `ranked` orders the spaces for
-comparisons that take only a few: the leaders first, taking turns between meaning and each
-task, then the rest.
+- no reference stored (a scorecard from before the bar): "no reference";
+- the interval's lower end at least the lower end of the reference's 95% interval (and above
+  the majority-class share): "by the task"; its upper end below it: "not by the task";
+  between: "undetermined".
+
+The spaces by the task on a task, best first, are that task's list (an ordering, not a
+contest: adding a space changes no other space's status).
+
+`places`: "meaning" (by meaning), "task" (by the task on some task), "both", "neither" (not
+by meaning, and not by the task on any task it was probed on), "undetermined" (one side
+undetermined, not enough pairs or no reference, and neither side settled yes), or "no task
+data" (a task space never probed on its own task, and neither of the others). The sentence
+is written from these numbers, never by hand (service/analysis/verdict_text.py). `ranked`
+orders the spaces for comparisons that take only a few: the leaders first, taking turns
+between meaning and each task, then the rest.
 """
 from __future__ import annotations
 
@@ -34,16 +45,17 @@ import numpy as np
 
 from service.analysis import benchmarks, verdict_text
 from service.analysis.intervals import difference_interval, spearman_interval, wilson_interval
-from service.analysis.probe import POOLING
+from service.analysis.probe import POOLING, REFERENCE
 
 __all__ = ["compute", "decide", "ranked", "spearman_interval", "wilson_interval", "Score",
-           "Probe", "SpaceVerdict", "Verdict", "number"]
+           "Probe", "Reference", "SpaceVerdict", "Verdict", "number"]
 
 BAR = 0.30       # ρ a space's interval must clear to place words by meaning
 MIN_PAIRS = 50   # WordSim353 pairs a space must cover to be judged
 COVER = 0.80     # share of a space's pairs a challenger must cover to beat it
 BY_MEANING, NOT_MEANING, UNDETERMINED, TOO_FEW = (
     "by meaning", "not by meaning", "undetermined", "not enough pairs")
+BY_TASK, NOT_TASK, NO_REFERENCE = "by the task", "not by the task", "no reference"
 METHOD = (f"meaning: WordSim353 Spearman ρ on the pairs each space covers itself, 95% interval "
           f"by Fisher's z with variance 1.06/(n-3); by meaning when the interval's lower end "
           f"is at least {BAR:.2f}, not by meaning when its upper end is below {BAR:.2f}, "
@@ -51,8 +63,10 @@ METHOD = (f"meaning: WordSim353 Spearman ρ on the pairs each space covers itsel
           f"leads unless another space by meaning covering at least {COVER:.0%} of its pairs "
           f"beats it: the 95% interval of the difference of ρ on the pairs both cover (Zou "
           f"2007) above zero. Task: linear-probe held-out accuracy on every task of the build, "
-          f"95% Wilson interval, sentence vectors the {POOLING}; a space leads on a task when "
-          f"its interval overlaps the best one's and lies above the majority-class share.")
+          f"95% Wilson interval, sentence vectors the {POOLING}; by the task when the "
+          f"interval's lower end is at least the lower end of the task's reference's 95% "
+          f"interval and above the majority-class share, not by the task when its upper end is "
+          f"below that, undetermined between. The reference, per task: {REFERENCE}.")
 number, names = verdict_text.number, verdict_text.names
 
 
@@ -65,11 +79,21 @@ class Score:
 
 
 @dataclass
+class Reference:
+    method: str          # probe.REFERENCE
+    accuracy: float      # held-out accuracy of the probe on a bag of words of the task's texts
+    low: float | None    # its 95% Wilson interval; the lower end is the task's bar (task_bar)
+    high: float | None
+
+
+@dataclass
 class Probe:
     task: str            # the task (dataset) the probe is on
     accuracy: Score
     baseline: float      # majority-class share of its held-out texts
-    leads: bool = False  # leads on this task
+    reference: Reference | None = None  # the task's own bar, stored with the probe
+    status: str = NO_REFERENCE  # BY_TASK, NOT_TASK, UNDETERMINED or NO_REFERENCE
+    leads: bool = False  # by the task on this task (kept for clients reading `leads`)
 
 
 @dataclass
@@ -96,9 +120,10 @@ class Verdict:
     sentence: str
     spaces: list[SpaceVerdict]
     meaning: list[str]          # spaces leading on meaning, best first
-    task: dict[str, list[str]]  # per task, spaces leading on it, best first
+    task: dict[str, list[str]]  # per task, the spaces by the task on it, best first
     rule: dict = field(default_factory=lambda: {"bar": BAR, "min_pairs": MIN_PAIRS,
-                                                 "cover": COVER, "pooling": POOLING})
+                                                 "cover": COVER, "pooling": POOLING,
+                                                 "task_reference": REFERENCE})
     method: str = METHOD
 
 
@@ -151,7 +176,14 @@ def probes_of(card: dict) -> list[Probe]:
     if tasks is None:
         section = card.get("task") or {}
         tasks = {section.get("dataset", "task"): section} if section.get("computed") else {}
-    return [Probe(task, accuracy(t["probe"]), t["probe"]["baseline"]) for task, t in tasks.items()]
+    return [Probe(task, accuracy(t["probe"]), t["probe"]["baseline"], reference_of(t))
+            for task, t in tasks.items()]
+
+
+def reference_of(record: dict) -> Reference | None:
+    """The task's reference stored with a probe (None in a scorecard from before it)."""
+    ref = record.get("reference")
+    return Reference(ref["method"], ref["accuracy"], ref.get("low"), ref.get("high")) if ref else None
 
 
 def accuracy(probe: dict) -> Score:
@@ -168,6 +200,27 @@ def status(score: Score) -> str:
     return NOT_MEANING if score.high < BAR else UNDETERMINED
 
 
+def task_bar(reference: Reference) -> float:
+    """The accuracy a space's probe interval must clear on a task: the lower end of the
+    reference's 95% interval (docs/verdict.md gives its measured basis). Not the reference's
+    point accuracy: a space exactly as good as the bag of words would stay undetermined
+    however many texts, and none could clear a task whose bag of words is perfect."""
+    return reference.accuracy if reference.low is None else reference.low
+
+
+def task_status(p: Probe) -> str:
+    """A probe's status from its own interval and its task's reference alone."""
+    a = p.accuracy
+    if p.reference is None:
+        return NO_REFERENCE
+    if a.low is None:
+        return UNDETERMINED
+    bar = max(task_bar(p.reference), p.baseline)
+    if a.low >= bar and a.low > p.baseline:
+        return BY_TASK
+    return NOT_TASK if a.high < bar else UNDETERMINED
+
+
 def decide(rows: list[SpaceVerdict], compare) -> Verdict:
     """Each row's status and `places`, the leaders on meaning and on each task, the sentence.
     `compare(challenger, space)` is difference() of the two spaces' pairs, by name."""
@@ -181,32 +234,30 @@ def decide(rows: list[SpaceVerdict], compare) -> Verdict:
         r.beaten_by = max(beats, key=lambda b: b.difference.value, default=None)
     meaning = [r.space for r in sorted(judged, key=lambda r: -r.wordsim353.value)
                if r.beaten_by is None]
+    for r in rows:
+        for p in r.probes:
+            p.status = task_status(p)
+            p.leads = p.status == BY_TASK
     tasks: dict[str, list[str]] = {}
     for task in dict.fromkeys(p.task for r in rows for p in r.probes):
-        tasks[task] = _leaders([(r, p) for r in rows for p in r.probes if p.task == task])
+        by_task = [(r, p) for r in rows for p in r.probes if p.task == task and p.leads]
+        tasks[task] = [r.space for r, p in sorted(by_task, key=lambda rp: -rp[1].accuracy.value)]
     for r in rows:
-        on_task = any(p.leads for p in r.probes)
-        if r.meaning == BY_MEANING:
-            r.places = "both" if on_task else "meaning"
-        elif on_task:
-            r.places = "task"
-        elif r.trained_for and r.trained_for not in {p.task for p in r.probes}:
-            r.places = "no task data"
-        else:
-            r.places = "undetermined" if r.meaning in (UNDETERMINED, TOO_FEW) else "neither"
+        r.places = places(r)
     return Verdict(verdict_text.sentence(rows, meaning, tasks), rows, meaning, tasks)
 
 
-def _leaders(probes: list[tuple[SpaceVerdict, Probe]]) -> list[str]:
-    have = [(r, p) for r, p in probes if p.accuracy.value is not None]
-    if not have:
-        return []
-    best = max(have, key=lambda rp: rp[1].accuracy.value)[1].accuracy
-    lead = [(r, p) for r, p in have if p.accuracy.high is not None and best.low is not None
-            and p.accuracy.high >= best.low and p.accuracy.low > p.baseline]
-    for _, p in lead:
-        p.leads = True
-    return [r.space for r, p in sorted(lead, key=lambda rp: -rp[1].accuracy.value)]
+def places(r: SpaceVerdict) -> str:
+    """A space's place from its own meaning status and its own probes' statuses."""
+    on_task = any(p.status == BY_TASK for p in r.probes)
+    if r.meaning == BY_MEANING:
+        return "both" if on_task else "meaning"
+    if on_task:
+        return "task"
+    if r.trained_for and r.trained_for not in {p.task for p in r.probes}:
+        return "no task data"
+    unsure_task = any(p.status in (UNDETERMINED, NO_REFERENCE) for p in r.probes)
+    return "undetermined" if r.meaning in (UNDETERMINED, TOO_FEW) or unsure_task else "neither"
 
 
 def ranked(v: Verdict) -> list[str]:

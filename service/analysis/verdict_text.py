@@ -1,6 +1,7 @@
 """The verdict's sentence, written from its numbers (service/analysis/verdict.py), never by
-hand: who places words by meaning, who by the task, who does both, who beats whom on
-meaning, whose pairs cannot tell, and who has no task data. Scores are rounded to two digits
+hand: who places words by meaning, who by the task (each task claim names its task, the
+probe and the task's bag-of-words reference), who does both, who beats whom on meaning,
+whose pairs or probes cannot tell, and who has no task data. Scores are rounded to two digits
 (the verdict's fields carry them unrounded).
 """
 from __future__ import annotations
@@ -33,9 +34,22 @@ def sentence(rows: list, meaning: list[str], tasks: dict[str, list[str]]) -> str
             for n in group)
 
     def probes(group):
-        return "; ".join(f"{task} probe " + ", ".join(number(p.accuracy.value) for n in group
-                                                      for p in by[n].probes if p.task == task and p.leads)
-                         for task in tasks if any(n in tasks[task] for n in group))
+        parts = []
+        for task in tasks:
+            on = [p for n in group for p in by[n].probes if p.task == task and p.leads]
+            if on:
+                # one reference per task and build; spaces from other builds may hold another
+                refs = dict.fromkeys(number(p.reference.accuracy) for p in on)
+                parts.append(f"{task} probe " + ", ".join(number(p.accuracy.value) for p in on)
+                             + " vs bag of words " + ", ".join(refs))
+        return "; ".join(parts)
+
+    def unsure_probes(group):
+        return "; ".join(f"{p.task} probe {number(p.accuracy.value)} [{number(p.accuracy.low)}, "
+                         f"{number(p.accuracy.high)}] vs bag of words {number(p.reference.accuracy)} "
+                         f"[{number(p.reference.low)}, {number(p.reference.high)}]"
+                         for n in group for p in by[n].probes if p.status == "undetermined"
+                         and p.reference is not None)
 
     def placed(how):
         return [r.space for r in rows if r.places == how]
@@ -56,7 +70,7 @@ def sentence(rows: list, meaning: list[str], tasks: dict[str, list[str]]) -> str
     if both:
         parts.append(f"{names(both)} {_verb(both, 'does', 'do')} both ({ws(both)}; {probes(both)})")
     if not parts:
-        parts.append("No space places words by meaning or leads on a task")
+        parts.append("No space places words by meaning or by a task")
     for r in rows:
         if r.beaten_by:
             d = r.beaten_by.difference
@@ -71,6 +85,18 @@ def sentence(rows: list, meaning: list[str], tasks: dict[str, list[str]]) -> str
     if few:
         parts.append(f"{names(few)} {_verb(few, 'covers', 'cover')} too few WordSim353 pairs "
                      f"to judge (" + ", ".join(str(by[n].wordsim353.n) for n in few) + ")")
+    unsure_task = [r.space for r in rows if r.places == "undetermined" and any(
+        p.status == "undetermined" and p.reference is not None for p in r.probes)]
+    if unsure_task:
+        parts.append(f"the probes cannot tell whether {names(unsure_task)} "
+                     f"{_verb(unsure_task, 'places', 'place')} words by the task "
+                     f"({unsure_probes(unsure_task)})")
+    unjudged = [r.space for r in rows if r.places == "undetermined"
+                and any(p.status == "no reference" for p in r.probes)]
+    if unjudged:
+        parts.append(f"{names(unjudged)} {_verb(unjudged, 'has', 'have')} probes without the "
+                     "task's reference to judge them (scored before the task bar: `wordspace "
+                     "build --force`)")
     neither = placed("neither")
     if neither:
         parts.append(f"{names(neither)} {_verb(neither, 'does', 'do')} neither ({ws(neither, True)})")

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from service.analysis import scorecard
+from service.analysis import probe, scorecard
 from service.builder import steps
 from service.builder.recipe import BuildOptions, Context, Made, Recipe
 from service.builder.recipes import recipes_for
@@ -129,22 +129,25 @@ def _build_one(recipe: Recipe, options: BuildOptions, ctx: Context, digests: dic
         untasked = recipe.space and recipe.space.kind == "task" and not recipe.task
         texts = None if untasked else task_texts(recipe.task)
         probes = {t: task_texts(t)[1:] for t in every_task}
+        references = {t: task_texts.reference(t) for t in every_task}
         built_in = bool(recipe.space) and defaults.get(recipe.name) == recipe.space
-        manifest = publish(recipe, made, options, texts, digest, probes, built_in)
+        manifest = publish(recipe, made, options, texts, digest, probes, built_in, references)
         ctx.keep(recipe.name, made.table)
         status = "built"
     return steps.summary_row(recipe.name, manifest, status, time.perf_counter() - t)
 
 
 def publish(recipe: Recipe, made: Made, options: BuildOptions, task: tuple | None,
-            digest: str, probes: dict | None = None, built_in: bool = False) -> dict:
-    """Score the table (and probe it on each task of `probes`: name -> (texts, labels)),
+            digest: str, probes: dict | None = None, built_in: bool = False,
+            references: dict | None = None) -> dict:
+    """Score the table (and probe it on each task of `probes`: name -> (texts, labels), with
+    each task's bag-of-words reference of `references`),
     then index and publish it with its details, its scorecard and extra files, with the
     index options of its spec entry."""
     name, space = recipe.name, recipe.space
     embed_path = made.extra_files.get(EMBED_FILE)
     embed_config = load_embed_config(embed_path) if embed_path else None
-    card = score(name, made, options, task, embed_config, probes)
+    card = score(name, made, options, task, embed_config, probes, references)
     details = space_details(recipe, made, digest, card, built_in)
     extra = {**made.extra_files, scorecard.EVALUATION_FILE: card["path"]}
     index = {"factory": space.factory, "target_recall": space.target_recall,
@@ -173,16 +176,18 @@ def space_details(recipe: Recipe, made: Made, digest: str, card: dict,
 
 
 def score(name: str, made: Made, options: BuildOptions, task: tuple | None,
-          embed_config: dict | None, probes: dict | None = None) -> dict:
+          embed_config: dict | None, probes: dict | None = None,
+          references: dict | None = None) -> dict:
     """The scorecard of the table as space `name` will be published, written to the cache;
     returns it with its "path"."""
     folder = options.cache / "scorecards"
     folder.mkdir(parents=True, exist_ok=True)
-    return score_table(name, made.table, folder, task, embed_config, probes)
+    return score_table(name, made.table, folder, task, embed_config, probes, references)
 
 
 def score_table(name: str, table, folder: Path, task: tuple | None = None,
-                embed_config: dict | None = None, probes: dict | None = None) -> dict:
+                embed_config: dict | None = None, probes: dict | None = None,
+                references: dict | None = None) -> dict:
     """The scorecard of `table` as space `name` will be published, written to
     folder/NAME.json (build and build-index publish it as evaluation.json, so a server
     reads it at start instead of computing it); returns it with its "path"."""
@@ -190,7 +195,7 @@ def score_table(name: str, table, folder: Path, task: tuple | None = None,
     with steps.step(f"scorecard {name}"):
         result = scorecard.evaluate_space(
             scorecard.as_space(table, name, embed_config), (texts, labels) if texts else None,
-            task_name=dataset, source="build", tasks=probes or None)
+            task_name=dataset, source="build", tasks=probes or None, references=references)
     t, a = result["task"], result["analogy"]["methods"]["3cosadd"]["overall"]
     log.info("space %s scorecard: WordSim353 %s, analogy 3CosAdd %s, probe %s; seconds %s",
              name, _score(result["wordsim353"]["spearman"]), _score(a["accuracy"]),
@@ -211,6 +216,7 @@ class _ScoredTexts:
     def __init__(self, ctx: Context, default: str | None):
         self.ctx, self.default = ctx, default
         self.values: dict[str, tuple] = {}
+        self.references: dict[str, dict] = {}
 
     def __call__(self, task: str | None) -> tuple | None:
         task = task or self.default
@@ -225,3 +231,11 @@ class _ScoredTexts:
             self.values[task] = (data.name, [t for p in parts for t in p.texts],
                                  [data.classes[i] for p in parts for i in p.labels])
         return self.values[task]
+
+    def reference(self, task: str) -> dict:
+        """The task's bag-of-words reference (the verdict's task bar), once per task and build:
+        every space of the build is probed against the same figure."""
+        if task not in self.references:
+            _, texts, labels = self(task)
+            self.references[task] = probe.reference(texts, labels)
+        return self.references[task]

@@ -62,7 +62,7 @@ async function loadVerdict() {
   const mine = new Set(page.spaces.filter(isMine).map((s) => s.name));
   const tasks = Object.keys(v.task);
   const legend = el("p", {class: "legend"}, ...Object.entries(PLACES).map(([k, c]) =>
-    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "by meaning and leads on a task" : k === "meaning" ? "by meaning" : k === "task" ? "leads on a task" : k)),
+    el("span", {}, el("i", {style: `background: ${c}`}), k === "both" ? "by meaning and by a task" : k === "meaning" ? "by meaning" : k === "task" ? "by a task" : k)),
     mine.size ? el("span", {}, el("i", {class: "mine"}), "your space (not built in)") : "",
     el("span", {text: "dashed: the task's majority class"}));
   const charts = el("div", {class: "charts"});
@@ -86,11 +86,11 @@ async function loadVerdict() {
     ...tasks.map((t) => {
       const p = s.probes.find((q) => q.task === t);
       if (!p) return el("td", {class: "none", title: "not probed on this task"}, s.trained_for === t ? el("span", {class: "note", text: "no task data"}) : "–");
-      return el("td", {class: p.leads ? "lead" : null, text: num(p.accuracy.value), title: `95% ${num(p.accuracy.low)} to ${num(p.accuracy.high)}, ${p.accuracy.n} held-out texts; majority ${num(p.baseline)}${p.leads ? "; leads" : ""}`});
+      return el("td", {class: p.leads ? "lead" : null, text: num(p.accuracy.value), title: `95% ${num(p.accuracy.low)} to ${num(p.accuracy.high)}, ${p.accuracy.n} held-out texts; majority ${num(p.baseline)}${p.reference ? `; bag of words ${num(p.reference.accuracy)} [${num(p.reference.low)}, ${num(p.reference.high)}]` : ""}; ${p.status}`});
     })));
   $("#verdict-table tbody").replaceChildren(...rows);
   $("#verdict-table").hidden = false;
-  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the WordSim353 pairs each space covers itself; by meaning when its 95% interval's lower end is at least ${num(v.rule.bar, 2)}, not when its upper end is below it (${v.rule.min_pairs} pairs at least). Task: held-out accuracy of a linear probe on each task's texts, the same pooling for every space; bold: leads on the task. Bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
+  status("#verdict-status", `Meaning: Spearman ρ with human judgements on the WordSim353 pairs each space covers itself; by meaning when its 95% interval's lower end is at least ${num(v.rule.bar, 2)}, not when its upper end is below it (${v.rule.min_pairs} pairs at least). Task: held-out accuracy of a linear probe on each task's texts, the same pooling for every space; bold: by the task (its interval's lower end clears that of the same probe on a bag of words of the task's texts). Bars and hover: 95% intervals. Scores rounded to 3 digits (the sentence to 2).`);
 }
 
 // The spaces of the seed's figure: the task spaces trained on the clickbait headlines (else
