@@ -114,11 +114,18 @@ def test_the_build_reports_each_task_s_held_out_split(tmp_path):
     assert len(test) == 20 and {r["label"] for r in test} == {"a", "b"}
 
 
+def _default_sigint() -> None:
+    """A terminal's foreground job has SIGINT's default action; a test runner's process may
+    ignore it (a library in the pytest worker can set SIG_IGN at the C level, and an ignored
+    signal stays ignored across exec, so Python would install no KeyboardInterrupt)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _wordspace(cat: Path, *args: str, **kw) -> subprocess.Popen:
     env = {**os.environ, "WORDSPACE_LOG_JSON": "false"}
     return subprocess.Popen([sys.executable, "-m", "service.cli", "--catalog", str(cat), *args],
                             env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            start_new_session=True, **kw)
+                            start_new_session=True, preexec_fn=_default_sigint, **kw)
 
 
 @pytest.mark.slow
