@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from service.analysis.neighborhoods import Comparisons
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.mirror import Mirror
 from service.store.registry import Registry
+from service.store.shelf import Shelf
 from service.version import package_version
 from service.web.state import KEY, AppState
 
@@ -34,10 +36,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(params.utf8_url)
     heavy.register(app, settings.heavy_limit, lambda route: counters.busy.labels(route).inc())
     evaluations = Evaluations()
+    # Made here, in gunicorn's master before the fork: the workers share its folder.
+    comparisons = Comparisons(shelf=Shelf(prefix="wordspace-pairs-"))
 
     def spaces_changed(spaces: dict, states: dict) -> None:
         counters.spaces_changed(spaces, states)
         evaluations.warm(list(spaces.values()))
+        comparisons.shelf.keep(s.folder for s in spaces.values())
 
     mirror = None
     if settings.remote:  # download what the cache lacks (in gunicorn's master: once per replica)
@@ -49,6 +54,7 @@ def create_app(settings: Settings | None = None) -> Flask:
                         remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
                                    contract.render(settings), mirror=mirror,
+                                   comparisons=comparisons,
                                    inputs=inputs.operations(tuple(settings.limits().items())))
 
     app.register_blueprint(health.bp)
