@@ -45,12 +45,14 @@ def test_shared_rows_are_the_shared_words_in_the_first_space_order(pair):
     assert [b.index_to_key[r] for r in rows_b] == words
 
 
-def test_keys_are_hashed_when_the_spaces_load(pair):
-    """In gunicorn's master, before any request: a worker then only reads the array."""
+def test_keys_are_hashed_and_sorted_when_the_spaces_load(pair):
+    """In gunicorn's master, before any request: a worker then only reads them."""
     app = _app(pair[0])
     for name in ("a", "b"):
-        hashes = state(app).registry.get(name)._key_hashes
+        space = state(app).registry.get(name)
+        hashes = space._key_hashes
         assert hashes is not None and len(hashes) == 308 and not hashes.flags.writeable
+        assert state(app).prefixes[space].keys == sorted(space.index_to_key)
 
 
 def test_a_pair_is_computed_once_and_mapped_by_every_worker(pair):
