@@ -77,6 +77,9 @@ def _replace(path: Path, write) -> None:
         try:
             write(f)
             f.flush()
+            # On disk before it is renamed: its pages are then clean page cache, shared by
+            # every worker that maps them, not dirty pages of the writer's own.
+            os.fsync(f.fileno())
         except BaseException:
             os.unlink(f.name)
             raise
