@@ -116,3 +116,22 @@ def test_gunicorn_master_loads_matplotlib_before_the_fork(pair):
     with serve(pair[0], workers=2, ready="/readyz") as server:
         maps = Path(f"/proc/{server.proc.pid}/maps").read_text()
         assert "ft2font" in maps  # matplotlib's font renderer, loaded by the master
+
+
+def test_an_alignment_is_fitted_once_and_mapped_by_every_worker(pair):
+    from service.analysis.alignment import Alignments
+
+    app = _app(pair[0])
+    client = app.test_client()
+    routes = ["/v1/compare/align?source=a&target=b",
+              "/v1/compare/drift?source=a&target=b&n=5",
+              "/v1/compare/translate?source=a&target=b&word=king&k=3"]
+    first = [client.get(r).json for r in routes]
+    fitted = state(app).alignments
+    # Another worker: its own Alignments (forked empty), the master's shelf.
+    state(app).alignments = other = Alignments(shelf=fitted.shelf)
+    assert [client.get(r).json for r in routes] == first
+    [shared] = other._cache.values()
+    for array in (shared.W, shared.rows, shared.target_rows, shared.cosines):
+        assert isinstance(array, np.memmap)
+    assert first[0]["shared"] == 305 and first[1]["words"][0]["word"]

@@ -135,9 +135,12 @@ def drift(alignment: Alignment, source, target, n: int) -> list[Drift]:
 
 
 class Alignments:
-    """Fitted maps per (source version, target version), fitted on first use."""
+    """Fitted maps per (source version, target version), fitted on first use. With a `shelf`
+    (service/store/shelf.py, made before gunicorn forks) a map is fitted once for every
+    worker and memory-mapped from there."""
 
-    def __init__(self):
+    def __init__(self, shelf=None):
+        self.shelf = shelf
         self._cache: dict[tuple, Alignment] = {}
         self._lock = threading.Lock()
 
@@ -145,5 +148,31 @@ class Alignments:
         key = (source.name, str(source.folder), target.name, str(target.folder))
         with self._lock:
             if key not in self._cache:
-                self._cache[key] = fit(source, target)
+                shelved = self.shelf is not None and None not in (source.folder, target.folder)
+                self._cache[key] = self._shelved(source, target) if shelved else fit(source, target)
             return self._cache[key]
+
+    def _shelved(self, source, target) -> Alignment:
+        """W in one file; the words' rows and cosines in another, written last, with the
+        figures (SUMMARY) in its JSON."""
+        versions = (source.folder, target.folder)
+        path, path_w = self.shelf.path(versions, "align"), self.shelf.path(versions, "alignW")
+        got = self.shelf.read(path)
+        if got is None:
+            with self.shelf.computing(path):
+                got = self.shelf.read(path)
+                if got is None:
+                    a = fit(source, target)
+                    words = np.empty(len(a.rows), dtype=_WORDS)
+                    words["rows"], words["target_rows"], words["cosines"] = \
+                        a.rows, a.target_rows, a.cosines
+                    self.shelf.write(path_w, a.W, {})
+                    self.shelf.write(path, words, {k: getattr(a, k) for k in SUMMARY[2:]})
+                    got = self.shelf.read(path)
+        words, figures = got
+        W, _ = self.shelf.read(path_w)
+        return Alignment(source.name, target.name, **figures, W=W, rows=words["rows"],
+                         target_rows=words["target_rows"], cosines=words["cosines"])
+
+
+_WORDS = np.dtype([("rows", "int64"), ("target_rows", "int64"), ("cosines", "float32")])

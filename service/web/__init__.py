@@ -11,6 +11,7 @@ from weakref import WeakKeyDictionary
 
 from flask import Flask
 
+from service.analysis.alignment import Alignments
 from service.analysis.neighborhoods import Comparisons
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
@@ -42,13 +43,14 @@ def create_app(settings: Settings | None = None) -> Flask:
     # Made here, in gunicorn's master before the fork: the workers share the shelf's folder,
     # and the prefix indexes (a worker sorting a space's keys would write to every key's
     # reference count, and so copy every page of them: tens of MiB).
-    comparisons = Comparisons(shelf=Shelf(prefix="wordspace-pairs-"))
+    shelf = Shelf(prefix="wordspace-pairs-")
+    comparisons, alignments = Comparisons(shelf=shelf), Alignments(shelf=shelf)
     prefixes = WeakKeyDictionary()
 
     def spaces_changed(spaces: dict, states: dict) -> None:
         counters.spaces_changed(spaces, states)
         evaluations.warm(list(spaces.values()))
-        comparisons.shelf.keep(s.folder for s in spaces.values())
+        shelf.keep(s.folder for s in spaces.values())
         for space in spaces.values():
             if space not in prefixes:
                 prefixes[space] = PrefixIndex(space.index_to_key)
@@ -63,7 +65,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                         remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
                                    contract.render(settings), mirror=mirror,
-                                   comparisons=comparisons, prefixes=prefixes,
+                                   comparisons=comparisons, alignments=alignments,
+                                   prefixes=prefixes,
                                    inputs=inputs.operations(tuple(settings.limits().items())))
 
     app.register_blueprint(health.bp)
