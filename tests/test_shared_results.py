@@ -135,3 +135,21 @@ def test_an_alignment_is_fitted_once_and_mapped_by_every_worker(pair):
     for array in (shared.W, shared.rows, shared.target_rows, shared.cosines):
         assert isinstance(array, np.memmap)
     assert first[0]["shared"] == 305 and first[1]["words"][0]["word"]
+
+
+def test_an_alignment_is_the_same_whatever_the_hash_seed(pair):
+    """Its words were ordered by a set's iteration order, which follows the process's hash
+    seed: each server start (or replica) could fit another map. Now ties go by row."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = ("import sys, json; from pathlib import Path; from service.store.space import Space; "
+              "from service.analysis.alignment import fit; "
+              "c = Path(sys.argv[1]); f = fit(Space.load(c, 'a'), Space.load(c, 'b')); "
+              "print(json.dumps([f.fit_cosine, f.heldout_cosine, f.residual, f.rows.tolist()]))")
+    got = [subprocess.run([sys.executable, "-c", script, str(pair[0])], check=True, text=True,
+                          capture_output=True, env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+           for seed in ("1", "2", "3")]
+    assert got[0] == got[1] == got[2] and json.loads(got[0])[3]

@@ -41,7 +41,7 @@ class Alignment:
     residual: float          # ||X W - Y||_F / ||Y||_F on the fit words
     seconds: float
     W: np.ndarray = field(repr=False)
-    rows: np.ndarray = field(repr=False)        # fit + held-out words' source rows, most frequent first
+    rows: np.ndarray = field(repr=False)        # the words' source rows, most frequent first
     target_rows: np.ndarray = field(repr=False)  # the same words' target rows
     cosines: np.ndarray = field(repr=False)     # cos(x W, y) per word of `rows`
 
