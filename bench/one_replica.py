@@ -28,6 +28,8 @@ import os
 import statistics
 import sys
 import tempfile
+import time
+import urllib.error
 import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -176,18 +178,27 @@ def mixed_load(base: str, spaces: list[str], n: int, seed: int) -> list[str]:
     return urls
 
 
-def _ok(base: str, request: str) -> bool:
-    """Send one of mixed_load's requests ('PATH', or 'POST PATH JSON'); True on a 200."""
+def _ok(base: str, request: str, retries: int = 200) -> bool:
+    """Send one of mixed_load's requests ('PATH', or 'POST PATH JSON'); True on a 200. A 503
+    with Retry-After (a worker already runs its heavy requests: service/web/heavy.py) is sent
+    again after that wait, so every route of the load is really answered."""
     method, path, body = ("POST", *request[5:].split(" ", 1)) if request.startswith("POST ") \
         else ("GET", request, None)
-    req = urllib.request.Request(base + path, data=body.encode() if body else None, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=600) as r:
-            r.read()
-            return r.status == 200
-    except OSError:
-        return False
+    for _ in range(retries):
+        req = urllib.request.Request(base + path, data=body.encode() if body else None,
+                                     method=method, headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=600) as r:
+                r.read()
+                return r.status == 200
+        except urllib.error.HTTPError as e:
+            wait = e.headers.get("Retry-After")
+            if e.code != 503 or wait is None:
+                return False
+            time.sleep(float(wait))
+        except OSError:
+            return False
+    return False
 
 
 def _get(base: str, path: str) -> dict:

@@ -101,6 +101,13 @@ class WordspaceServer(BaseApplication):
             from service.web import trust_proxy
 
             trust_proxy(app)
+        if self.settings.workers > 1:
+            # matplotlib loaded here, before the fork, is shared by the workers; loaded by a
+            # worker's first picture, it cost each worker about 30 MiB of its own (about a
+            # second more to start: docs/operations.md, "One replica").
+            from service.analysis import plots
+
+            plots.warm()
         return app
 
     def _reload_spaces(self, arbiter) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 
 from service.analysis.overlap import ranks_of
 from service.errors import InvalidRequest
+from service.store import keyset
 from service.store.search import Neighbor
 
 MAX_WORDS = 20_000
@@ -40,23 +41,32 @@ class Alignment:
     residual: float          # ||X W - Y||_F / ||Y||_F on the fit words
     seconds: float
     W: np.ndarray = field(repr=False)
-    words: list[str] = field(repr=False)        # fit + held-out words, most frequent first
-    cosines: np.ndarray = field(repr=False)     # cos(x W, y) per word of `words`
+    rows: np.ndarray = field(repr=False)        # the words' source rows, most frequent first
+    target_rows: np.ndarray = field(repr=False)  # the same words' target rows
+    cosines: np.ndarray = field(repr=False)     # cos(x W, y) per word of `rows`
+
+
+# What the API shows of an Alignment (not W and the per-word arrays).
+SUMMARY = ("source", "target", "shared", "fit_words", "heldout_words", "fit_cosine",
+           "heldout_cosine", "heldout_precision_at_1", "residual", "seconds")
 
 
 def fit(source, target, seed: int = 0) -> Alignment:
     """Raises: InvalidRequest when the spaces share fewer than MIN_WORDS words."""
     started = time.perf_counter()
-    shared = set(source.key_to_index) & set(target.key_to_index)
-    if len(shared) < MIN_WORDS:
-        raise InvalidRequest(f"spaces '{source.name}' and '{target.name}' share {len(shared)} "
+    # Rows, not words: the keys' own objects stay untouched (service/store/keyset.py).
+    rows_s, rows_t = keyset.shared_rows(source.key_hashes(), target.key_hashes())
+    shared = len(rows_s)
+    if shared < MIN_WORDS:
+        raise InvalidRequest(f"spaces '{source.name}' and '{target.name}' share {shared} "
                              f"words; an alignment needs at least {MIN_WORDS}")
-    words = sorted(shared, key=lambda w: max(source.key_to_index[w], target.key_to_index[w]))
-    words = words[:MAX_WORDS]
-    X = np.asarray(source.vectors[[source.key_to_index[w] for w in words]], dtype="float64")
-    Y = np.asarray(target.vectors[[target.key_to_index[w] for w in words]], dtype="float64")
-    order = np.random.default_rng(seed).permutation(len(words))
-    n_held = int(len(words) * HOLDOUT) if len(words) >= 10 * MIN_WORDS else 0
+    # The most frequent first (by the rarer of its two ranks), ties by the source rank.
+    first = np.lexsort((rows_s, np.maximum(rows_s, rows_t)))[:MAX_WORDS]
+    rows_s, rows_t = rows_s[first], rows_t[first]
+    X = np.asarray(source.vectors[rows_s], dtype="float64")
+    Y = np.asarray(target.vectors[rows_t], dtype="float64")
+    order = np.random.default_rng(seed).permutation(len(rows_s))
+    n_held = int(len(rows_s) * HOLDOUT) if len(rows_s) >= 10 * MIN_WORDS else 0
     held, train = order[:n_held], order[n_held:]
     U, _, Vt = np.linalg.svd(X[train].T @ Y[train], full_matrices=False)
     W = U @ Vt
@@ -69,12 +79,13 @@ def fit(source, target, seed: int = 0) -> Alignment:
         # for 2,000 of them in a 100,000 x 300 exact index), and a fit runs in a request.
         probe = held[:PRECISION_QUERIES]
         hits = target.search(mapped[probe].astype("float32"), 1)
-        p_at_1 = float(np.mean([bool(h) and h[0].word == words[i] for h, i in zip(hits, probe)]))
-    return Alignment(source.name, target.name, len(shared), len(train), n_held,
+        p_at_1 = float(np.mean([bool(h) and h[0].word == target.index_to_key[rows_t[i]]
+                                for h, i in zip(hits, probe)]))
+    return Alignment(source.name, target.name, shared, len(train), n_held,
                      float(cosines[train].mean()),
                      float(cosines[held].mean()) if n_held else None, p_at_1, residual,
-                     round(time.perf_counter() - started, 3), W.astype("float32"), words,
-                     cosines.astype("float32"))
+                     round(time.perf_counter() - started, 3), W.astype("float32"), rows_s,
+                     rows_t, cosines.astype("float32"))
 
 
 def _unit(x: np.ndarray) -> np.ndarray:
@@ -114,9 +125,9 @@ class Drift:
 def drift(alignment: Alignment, source, target, n: int) -> list[Drift]:
     """The n words whose aligned vectors agree least between the spaces."""
     worst = np.argsort(alignment.cosines, kind="stable")[:n]
-    words = [alignment.words[i] for i in worst]
-    rows_s = [source.key_to_index[w] for w in words]
-    rows_t = [target.key_to_index[w] for w in words]
+    rows_s = [int(alignment.rows[i]) for i in worst]
+    rows_t = [int(alignment.target_rows[i]) for i in worst]
+    words = [source.index_to_key[r] for r in rows_s]
     near_s = source.neighbors(rows_s, DRIFT_NEIGHBORS) if words else []
     near_t = target.neighbors(rows_t, DRIFT_NEIGHBORS) if words else []
     return [Drift(w, float(alignment.cosines[i]), int(i) + 1, [x.word for x in a],
@@ -124,9 +135,12 @@ def drift(alignment: Alignment, source, target, n: int) -> list[Drift]:
 
 
 class Alignments:
-    """Fitted maps per (source version, target version), fitted on first use."""
+    """Fitted maps per (source version, target version), fitted on first use. With a `shelf`
+    (service/store/shelf.py, made before gunicorn forks) a map is fitted once for every
+    worker and memory-mapped from there."""
 
-    def __init__(self):
+    def __init__(self, shelf=None):
+        self.shelf = shelf
         self._cache: dict[tuple, Alignment] = {}
         self._lock = threading.Lock()
 
@@ -134,5 +148,31 @@ class Alignments:
         key = (source.name, str(source.folder), target.name, str(target.folder))
         with self._lock:
             if key not in self._cache:
-                self._cache[key] = fit(source, target)
+                shelved = self.shelf is not None and None not in (source.folder, target.folder)
+                self._cache[key] = self._shelved(source, target) if shelved else fit(source, target)
             return self._cache[key]
+
+    def _shelved(self, source, target) -> Alignment:
+        """W in one file; the words' rows and cosines in another, written last, with the
+        figures (SUMMARY) in its JSON."""
+        versions = (source.folder, target.folder)
+        path, path_w = self.shelf.path(versions, "align"), self.shelf.path(versions, "alignW")
+        got = self.shelf.read(path)
+        if got is None:
+            with self.shelf.computing(path):
+                got = self.shelf.read(path)
+                if got is None:
+                    a = fit(source, target)
+                    words = np.empty(len(a.rows), dtype=_WORDS)
+                    words["rows"], words["target_rows"], words["cosines"] = \
+                        a.rows, a.target_rows, a.cosines
+                    self.shelf.write(path_w, a.W, {})
+                    self.shelf.write(path, words, {k: getattr(a, k) for k in SUMMARY[2:]})
+                    got = self.shelf.read(path)
+        words, figures = got
+        W, _ = self.shelf.read(path_w)
+        return Alignment(source.name, target.name, **figures, W=W, rows=words["rows"],
+                         target_rows=words["target_rows"], cosines=words["cosines"])
+
+
+_WORDS = np.dtype([("rows", "int64"), ("target_rows", "int64"), ("cosines", "float32")])

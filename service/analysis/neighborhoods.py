@@ -16,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from service.errors import InvalidRequest
+from service.store import keyset
 from service.store.index import EXACT_LIMIT
 from service.store.restrict import index_search, subset_search
 from service.store.space import Space
@@ -64,20 +65,21 @@ def compare_spaces(a: Space, b: Space, k: int = 10, sample: int | None = None, s
 
     Raises: InvalidRequest when the spaces share fewer than k + 1 words."""
     started = time.perf_counter()
-    shared = shared_words(a, b, k)
-    queries = sample_rows(len(shared), sample, seed)
-    found = neighbor_lists(a, b, shared, queries, k, exact_limit)
+    rows_a, rows_b = shared_rows(a, b, k)
+    queries = sample_rows(len(rows_a), sample, seed)
+    found = neighbor_lists(a, b, rows_a, rows_b, queries, k, exact_limit)
     return summarize(found, queries, np.arange(len(queries)), sample, seed, n, started)
 
 
 @dataclass
 class NeighborLists:
-    """Each query word's k nearest shared words in two spaces (ids into `shared`, -1 where
+    """Each query word's k nearest shared words in two spaces (ids into `rows`, -1 where
     fewer were found), and how many of them the two lists share."""
     a: str
     b: str
     k: int
-    shared: list[str]
+    keys: list[str]  # a's index_to_key
+    rows: np.ndarray  # the shared words' rows in a, in a's order
     na: np.ndarray  # (queries, k) int32
     nb: np.ndarray
     overlap: np.ndarray  # (queries,) int16
@@ -87,16 +89,22 @@ class NeighborLists:
 
     @property
     def nbytes(self) -> int:
-        return self.na.nbytes + self.nb.nbytes + self.overlap.nbytes + self.union.nbytes
+        return (self.rows.nbytes + self.na.nbytes + self.nb.nbytes + self.overlap.nbytes
+                + self.union.nbytes)
+
+    def word(self, i: int) -> str:
+        """The i-th shared word."""
+        return self.keys[self.rows[i]]
 
 
-def shared_words(a: Space, b: Space, k: int) -> list[str]:
-    """The words both spaces have, in a's row order (Raises: InvalidRequest, k + 1 needed)."""
-    shared = sorted(set(a.key_to_index) & set(b.key_to_index), key=a.key_to_index.__getitem__)
-    if len(shared) <= k:
-        raise InvalidRequest(f"'{a.name}' and '{b.name}' share {len(shared)} words; "
+def shared_rows(a: Space, b: Space, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The rows in a and in b of the words both spaces have, in a's row order (Raises:
+    InvalidRequest, k + 1 needed)."""
+    rows_a, rows_b = keyset.shared_rows(a.key_hashes(), b.key_hashes())
+    if len(rows_a) <= k:
+        raise InvalidRequest(f"'{a.name}' and '{b.name}' share {len(rows_a)} words; "
                              f"comparing {k} neighbours needs at least {k + 1}")
-    return shared
+    return rows_a, rows_b
 
 
 def sample_rows(shared: int, sample: int | None, seed: int) -> np.ndarray:
@@ -106,23 +114,25 @@ def sample_rows(shared: int, sample: int | None, seed: int) -> np.ndarray:
     return np.arange(shared)
 
 
-def neighbor_lists(a: Space, b: Space, shared: list[str], queries: np.ndarray, k: int,
-                   exact_limit: int = EXACT_LIMIT) -> NeighborLists:
+def neighbor_lists(a: Space, b: Space, rows_a: np.ndarray, rows_b: np.ndarray,
+                   queries: np.ndarray, k: int, exact_limit: int = EXACT_LIMIT) -> NeighborLists:
+    """The lists of the shared words `queries` (positions in rows_a / rows_b, the rows in a and
+    in b of the words both have)."""
     lists, seconds = [], {}
-    search = "exact" if len(shared) <= exact_limit else "index"
-    for space in (a, b):
+    search = "exact" if len(rows_a) <= exact_limit else "index"
+    for space, rows in ((a, rows_a), (b, rows_b)):
         t = time.perf_counter()
-        lists.append(_neighbor_ids(space, shared, queries, k, search).astype("int32"))
+        lists.append(_neighbor_ids(space, rows, queries, k, search).astype("int32"))
         seconds[space.name] = round(time.perf_counter() - t, 3)
     overlap, union = _overlap(*lists)
-    return NeighborLists(a.name, b.name, k, shared, lists[0], lists[1], overlap, union, search,
-                         seconds)
+    return NeighborLists(a.name, b.name, k, a.index_to_key, rows_a, lists[0], lists[1], overlap,
+                         union, search, seconds)
 
 
 def summarize(found: NeighborLists, queries: np.ndarray, at: np.ndarray, sample: int | None,
               seed: int, n: int, started: float) -> SpaceComparison:
     """The comparison over the shared words `queries`, whose lists are found's rows `at`."""
-    k, shared = found.k, found.shared
+    k = found.k
     overlap, union = found.overlap[at].astype("int64"), found.union[at]
     jac = np.where(union > 0, overlap / np.maximum(union, 1), 1.0)
     order = np.lexsort((queries, -jac))  # most similar first, then the more frequent word
@@ -130,14 +140,14 @@ def summarize(found: NeighborLists, queries: np.ndarray, at: np.ndarray, sample:
 
     def agreement(i: int) -> WordAgreement:
         row = at[i]
-        return WordAgreement(shared[queries[i]], round(float(jac[i]), 4),
-                             [shared[j] for j in found.na[row] if j >= 0],
-                             [shared[j] for j in found.nb[row] if j >= 0])
+        return WordAgreement(found.word(queries[i]), round(float(jac[i]), 4),
+                             [found.word(j) for j in found.na[row] if j >= 0],
+                             [found.word(j) for j in found.nb[row] if j >= 0])
 
     counts = np.bincount(overlap, minlength=k + 1)
     histogram = [HistogramBin(o, round(o / (2 * k - o), 4), int(c)) for o, c in enumerate(counts)]
     return SpaceComparison(
-        found.a, found.b, k, len(shared), len(queries), sample, seed if sample else None,
+        found.a, found.b, k, len(found.rows), len(queries), sample, seed if sample else None,
         round(float(jac.mean()), 4), round(float(np.median(jac)), 4), histogram,
         [agreement(i) for i in order[:n]], [agreement(i) for i in least[:n]],
         round(time.perf_counter() - started, 3), found.seconds, found.search)
@@ -147,10 +157,14 @@ class Comparisons:
     """GET /v1/compare/spaces answers. Each pair's neighbour lists over its whole shared
     vocabulary are computed once per k (one computation at a time per process) and kept
     while they fit in `budget` bytes; a sample with any seed is then a selection of rows,
-    and answers are kept by the parameters that change them (`seed` only with a `sample`)."""
+    and answers are kept by the parameters that change them (`seed` only with a `sample`).
 
-    def __init__(self, budget: int = 256 * 1024 * 1024, answers: int = 64):
-        self.budget, self.max_answers = budget, answers
+    With a `shelf` (service/store/shelf.py, made before gunicorn forks) the lists are
+    computed once for every worker and memory-mapped from there, so they cost no worker
+    private memory."""
+
+    def __init__(self, budget: int = 256 * 1024 * 1024, answers: int = 64, shelf=None):
+        self.budget, self.max_answers, self.shelf = budget, answers, shelf
         self.lists: OrderedDict[tuple, NeighborLists] = OrderedDict()
         self.answers: OrderedDict[tuple, dict] = OrderedDict()
         self.computed = 0  # whole-vocabulary computations made (what costs seconds of CPU)
@@ -169,7 +183,7 @@ class Comparisons:
                 return answer
             started = time.perf_counter()
             found = self._lists(pair, a, b, k)
-            queries = sample_rows(len(found.shared), sample, seed)
+            queries = sample_rows(len(found.rows), sample, seed)
             answer = asdict(summarize(found, queries, queries, sample, seed, n, started))
         with self._lock:
             self.answers[key] = answer
@@ -187,9 +201,10 @@ class Comparisons:
         if pair in self.lists:
             self.lists.move_to_end(pair)
             return self.lists[pair]
-        shared = shared_words(a, b, k)
-        found = neighbor_lists(a, b, shared, np.arange(len(shared)), k)
-        self.computed += 1
+        if self.shelf is not None and a.folder is not None and b.folder is not None:
+            found = self._shelved(a, b, k)
+        else:
+            found = self._compute(a, b, k)
         if found.nbytes <= self.budget:
             self.lists[pair] = found
             while sum(f.nbytes for f in self.lists.values()) > self.budget:
@@ -197,13 +212,40 @@ class Comparisons:
         return found
 
 
-def _neighbor_ids(space: Space, shared: list[str], queries: np.ndarray, k: int,
+    def _compute(self, a: Space, b: Space, k: int) -> NeighborLists:
+        rows_a, rows_b = shared_rows(a, b, k)
+        self.computed += 1
+        return neighbor_lists(a, b, rows_a, rows_b, np.arange(len(rows_a)), k)
+
+    def _shelved(self, a: Space, b: Space, k: int) -> NeighborLists:
+        """The lists from the shelf, computed and written there by the first process that
+        needs them: one int32 table, a row per shared word (its row in a, overlap, union,
+        then its k neighbours in a and in b)."""
+        path = self.shelf.path((a.folder, b.folder), f"k{k}")
+        got = self.shelf.read(path)
+        if got is None:
+            with self.shelf.computing(path):
+                got = self.shelf.read(path)
+                if got is None:
+                    found = self._compute(a, b, k)
+                    table = np.column_stack([found.rows, found.overlap, found.union, found.na,
+                                             found.nb]).astype("int32")
+                    self.shelf.write(path, table, {"search": found.search, "seconds": [
+                        found.seconds[a.name], found.seconds[b.name]]})
+                    got = self.shelf.read(path)
+        table, meta = got
+        return NeighborLists(a.name, b.name, k, a.index_to_key, table[:, 0], table[:, 3:3 + k],
+                             table[:, 3 + k:], table[:, 1], table[:, 2], meta["search"],
+                             dict(zip((a.name, b.name), meta["seconds"])))
+
+
+def _neighbor_ids(space: Space, rows: np.ndarray, queries: np.ndarray, k: int,
                   search: str) -> np.ndarray:
-    """(queries, k) ids into `shared` of each query's k nearest shared words in `space`, the
-    word itself left out; -1 where fewer were found."""
-    rows = np.fromiter((space.key_to_index[w] for w in shared), dtype="int64", count=len(shared))
+    """(queries, k) positions in `rows` (the shared words' rows in `space`) of each query's k
+    nearest shared words in `space`, the word itself left out; -1 where fewer were found."""
+    rows = np.asarray(rows, dtype="int64")
     ids = np.full(len(space), -1, dtype="int64")
-    ids[rows] = np.arange(len(shared))
+    ids[rows] = np.arange(len(rows))
     searcher = subset_search if search == "exact" else index_search
     _, found = searcher(space, space.vectors[rows[queries]], k + 1, rows)
     found = np.where(found >= 0, ids[np.maximum(found, 0)], -1)

@@ -135,3 +135,13 @@ def scorecard_plot(evaluations: dict[str, dict], fmt: str) -> bytes:
     ax.legend(fontsize=8)
     ax.grid(axis="y", alpha=0.3)
     return _render(fig, fmt)
+
+
+def warm() -> None:
+    """Draw one small picture in each format: matplotlib's modules, its font list and the font
+    it draws with are then loaded. gunicorn's master calls this before the fork
+    (service/server.py), so the workers share those pages instead of each loading its own."""
+    for fmt in FORMATS:
+        fig = _figure(1, 1, layout=None)
+        fig.subplots().set_title("warm", fontsize=9)
+        _render(fig, fmt)

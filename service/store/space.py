@@ -21,6 +21,7 @@ from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.folder import read_folder
+from service.store.keyset import key_hashes
 from service.store.kinds import kind_of
 from service.store.search import Neighbor, Searcher
 from service.store.suggest import Suggester
@@ -61,6 +62,7 @@ class Space:
         self.searcher = Searcher(vectors, index_to_key, index, topk, observe_search)
         self._suggester: Suggester | None = None
         self._suggester_lock = threading.Lock()
+        self._key_hashes: np.ndarray | None = None
 
     @classmethod
     def load(cls, catalog_dir: Path, name: str, full_checksums: bool = False,
@@ -82,6 +84,7 @@ class Space:
         manifest = catalog.verify(folder, full=full_checksums)
         space = cls.open(name, folder, manifest, observe_search)
         space.suggester()  # built before gunicorn forks, so the workers share it
+        space.key_hashes()  # likewise (service/store/keyset.py)
         log.info("loaded space %s from %s: %d rows in %.2fs", name, folder, len(space),
                  time.perf_counter() - started)
         return space
@@ -159,6 +162,14 @@ class Space:
             if self._suggester is None:
                 self._suggester = Suggester(self.index_to_key)
             return self._suggester
+
+    def key_hashes(self) -> np.ndarray:
+        """The keys' 128-bit hashes (service/store/keyset.py), made once: what finds the keys
+        two spaces share without touching the keys themselves."""
+        with self._suggester_lock:
+            if self._key_hashes is None:
+                self._key_hashes = key_hashes(self.index_to_key)
+            return self._key_hashes
 
     def suggest(self, word: str) -> list[str]:
         """Up to 5 keys spelled like `word`, closest first (bounded work per word)."""

@@ -7,12 +7,18 @@ May import: service.store, service.analysis, and the top-level settings, errors,
 """
 from __future__ import annotations
 
+from weakref import WeakKeyDictionary
+
 from flask import Flask
 
+from service.analysis.alignment import Alignments
+from service.analysis.neighborhoods import Comparisons
 from service.analysis.scorecard import Evaluations
 from service.settings import Settings
 from service.store.mirror import Mirror
 from service.store.registry import Registry
+from service.store.shelf import Shelf
+from service.store.vocabulary import PrefixIndex
 from service.version import package_version
 from service.web.state import KEY, AppState
 
@@ -34,10 +40,20 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.before_request(params.utf8_url)
     heavy.register(app, settings.heavy_limit, lambda route: counters.busy.labels(route).inc())
     evaluations = Evaluations()
+    # Made here, in gunicorn's master before the fork: the workers share the shelf's folder,
+    # and the prefix indexes (a worker sorting a space's keys would write to every key's
+    # reference count, and so copy every page of them: tens of MiB).
+    shelf = Shelf(prefix="wordspace-pairs-")
+    comparisons, alignments = Comparisons(shelf=shelf), Alignments(shelf=shelf)
+    prefixes = WeakKeyDictionary()
 
     def spaces_changed(spaces: dict, states: dict) -> None:
         counters.spaces_changed(spaces, states)
         evaluations.warm(list(spaces.values()))
+        shelf.keep(s.folder for s in spaces.values())
+        for space in spaces.values():
+            if space not in prefixes:
+                prefixes[space] = PrefixIndex(space.index_to_key)
 
     mirror = None
     if settings.remote:  # download what the cache lacks (in gunicorn's master: once per replica)
@@ -49,6 +65,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                         remote=mirror)
     app.extensions[KEY] = AppState(settings, registry.load(), evaluations, counters, keys,
                                    contract.render(settings), mirror=mirror,
+                                   comparisons=comparisons, alignments=alignments,
+                                   prefixes=prefixes,
                                    inputs=inputs.operations(tuple(settings.limits().items())))
 
     app.register_blueprint(health.bp)

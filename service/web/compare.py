@@ -159,7 +159,7 @@ def compare_evaluation():
 
 
 def _alignment_json(fit: alignment.Alignment) -> dict:
-    return {k: v for k, v in asdict(fit).items() if k not in ("W", "words", "cosines")}
+    return {k: getattr(fit, k) for k in alignment.SUMMARY}
 
 
 @bp.get("/compare/align")

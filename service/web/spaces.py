@@ -197,7 +197,8 @@ def vectors(space):
 
 
 def _prefixes(s) -> vocabulary.PrefixIndex:
-    """The space's sorted keys, made on the first prefix request and kept with the space."""
+    """The space's sorted keys, made when it loads (create_app), else on the first prefix
+    request, and kept with the space."""
     cache = state().prefixes
     if s not in cache:
         cache[s] = vocabulary.PrefixIndex(s.index_to_key)
