@@ -59,7 +59,12 @@ ENV PATH=/opt/venv/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/
     WORDSPACE_CATALOG=/data/indexes \
     WORDSPACE_CACHE=/tmp/catalog-cache \
     WORDSPACE_HOST=0.0.0.0 \
-    WORDSPACE_PORT=8000
+    WORDSPACE_PORT=8000 \
+    OPENBLAS_NUM_THREADS=1
+# One BLAS thread per process: gunicorn's workers and threads already use the cores, each extra
+# BLAS thread costs a worker its own buffers (about 21 MiB after an alignment), and a replica's
+# answers then do not depend on how many cores its node has (docs/operations.md, "Memory per
+# worker").
 # Mount a catalog here (read-only is fine to serve), or a writable volume for `build`.
 VOLUME /data/indexes
 USER 10001:10001

@@ -84,16 +84,18 @@ build: $(VENV)/.installed deps
 	$(BIN)/wordspace build
 
 # The production stack (nginx in front of gunicorn, as in the image) when Debian's nginx is
-# installed, else gunicorn alone; serve-proxy installs nginx first (as root with apt).
+# installed, else gunicorn alone; serve-proxy installs nginx first (as root with apt). One BLAS
+# thread per server process, as in the image (docs/operations.md, "Memory per worker").
+SERVE_ENV = OPENBLAS_NUM_THREADS=$${OPENBLAS_NUM_THREADS:-1}
 serve: build
 	@if command -v nginx >/dev/null || [ -x /usr/sbin/nginx ]; then \
 	  echo "serving through nginx in front of gunicorn (wordspace serve --proxy)"; \
-	  exec $(BIN)/wordspace serve --proxy; \
+	  $(SERVE_ENV) exec $(BIN)/wordspace serve --proxy; \
 	else echo "no nginx: gunicorn alone (wordspace serve); make serve-proxy installs nginx"; \
-	  exec $(BIN)/wordspace serve; fi
+	  $(SERVE_ENV) exec $(BIN)/wordspace serve; fi
 
 serve-proxy: build proxy-deps
-	$(BIN)/wordspace serve --proxy
+	$(SERVE_ENV) $(BIN)/wordspace serve --proxy
 
 # Everything, the end-to-end tests on a small real catalog built once per session, in the
 # background while the other tests run (tests/support/realcat.py). Two pytest workers
