@@ -118,6 +118,28 @@ def test_gunicorn_master_loads_matplotlib_before_the_fork(pair):
         assert "ft2font" in maps  # matplotlib's font renderer, loaded by the master
 
 
+def test_every_picture_of_a_process_is_drawn_in_its_one_drawing_thread(monkeypatch):
+    """matplotlib keeps fonts and text caches per thread: request threads drawing in turn
+    would each hold a copy, so every picture is drawn in one thread of the process."""
+    import threading
+
+    from service.analysis import plots
+
+    drew, render = [], plots._render
+    monkeypatch.setattr(plots, "_render", lambda fig, fmt: drew.append(threading.get_ident())
+                        or render(fig, fmt))
+    answers = []
+    requests = [threading.Thread(target=lambda: answers.append(plots.scorecard_plot({}, "svg")))
+                for _ in range(4)]
+    for t in requests:
+        t.start()
+    for t in requests:
+        t.join()
+    assert len(answers) == 4 and all(a.startswith(b"<?xml") for a in answers)
+    assert len(drew) == 4 and len(set(drew)) == 1
+    assert drew[0] not in {t.ident for t in requests} | {threading.get_ident()}
+
+
 def test_an_alignment_is_fitted_once_and_mapped_by_every_worker(pair):
     from service.analysis.alignment import Alignments
 

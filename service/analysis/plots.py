@@ -1,17 +1,40 @@
 """Pictures of the comparisons, as SVG or PNG bytes: words projected to 2-D per space, the
 learning curve of the task experiment, and the scorecard as bars.
 
-matplotlib is imported inside each function with the Agg backend (no display, thread-safe
-when each figure is its own object), so serving text answers never loads it. Words are drawn
-as text, never parsed as mathtext (`$x_$` is a word, not a formula).
+matplotlib is imported inside each function with the Agg backend (no display), so serving
+text answers never loads it. Each process draws in one thread of its own (`drawn`): matplotlib
+keeps its fonts and text caches per thread, so a worker whose four request threads drew in
+turn held four copies of them. Words are drawn as text, never parsed as mathtext (`$x_$` is a
+word, not a formula).
 """
 from __future__ import annotations
 
+import functools
 import io
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
 FORMATS = {"svg": "image/svg+xml", "png": "image/png"}
+
+_drawer: tuple[int, ThreadPoolExecutor] | None = None  # (the pid it was made in, the thread)
+_drawer_lock = threading.Lock()
+
+
+def drawn(draw):
+    """`draw`, run in the process's one drawing thread (made on first use in each process:
+    a thread of gunicorn's master does not survive the fork into its workers)."""
+    @functools.wraps(draw)
+    def in_drawing_thread(*args, **kwargs):
+        global _drawer
+        with _drawer_lock:
+            if _drawer is None or _drawer[0] != os.getpid():
+                _drawer = (os.getpid(), ThreadPoolExecutor(1, thread_name_prefix="draw"))
+            thread = _drawer[1]
+        return thread.submit(draw, *args, **kwargs).result()
+    return in_drawing_thread
 
 
 def _figure(width: float, height: float, layout: str | None = "constrained"):
@@ -29,6 +52,7 @@ def _render(fig, fmt: str) -> bytes:
     return buffer.getvalue()
 
 
+@drawn
 def words_plot(projections: list, fmt: str) -> bytes:
     """One panel per projection (service/analysis/projection.py), in the order given; the
     same word has the same colour in every panel; the words a space lacks are listed once,
@@ -67,6 +91,7 @@ def words_plot(projections: list, fmt: str) -> bytes:
     return _render(fig, fmt)
 
 
+@drawn
 def learning_curve_plot(curves: dict[str, dict], fmt: str) -> bytes:
     """One panel per task: test accuracy against training texts, one line per
     initialisation with its 95% interval over seeds as a band, from the learning curves the
@@ -117,6 +142,7 @@ def score(evaluation: dict, path: tuple) -> float | None:
     return float(node)
 
 
+@drawn
 def scorecard_plot(evaluations: dict[str, dict], fmt: str) -> bytes:
     """Grouped bars: each score of SCORES for every space (missing scores left out)."""
     fig = _figure(max(6, 1.4 * len(SCORES) + 0.3 * len(evaluations) * len(SCORES)), 4)
