@@ -201,3 +201,17 @@ def test_both_routes_publish_the_same_space(models, catalogs, capsys):
     assert cli.main(["build-index", "c", "--from", f"keras:{made['c'][0]}", "--task-data",
                      str(folder / f"{TASK}.csv"), "--catalog", str(catalogs[1])]) == 0
     assert "up to date" in capsys.readouterr().out
+
+
+def test_a_server_of_onnx_spaces_stops_at_once_on_sigterm(catalogs):
+    """The ONNX file is checked at load in a child process: a session made in gunicorn's master
+    before the fork made a worker abort ("terminate called ...") or hang at exit, so SIGTERM
+    waited out the graceful timeout (30 s) before the worker was killed."""
+    with serve(catalogs[0], ready="/readyz") as server:
+        for _ in range(4):  # the workers make their own sessions
+            r = requests.post(server.url("/v1/spaces/a/embed"), json={"texts": ["a fine film"]})
+            assert r.status_code == 200 and r.json()["results"][0]["vector"]
+        server.proc.terminate()
+        assert server.proc.wait(timeout=10) == 0
+        log = server.log()
+    assert "terminate called" not in log and "Worker exiting" in log

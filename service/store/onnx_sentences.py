@@ -68,8 +68,10 @@ def open_session(path: Path):
 
 def check(folder: Path, model: dict, listed) -> None:
     """Open the space's ONNX file once at load and check it takes token ids and gives vectors
-    of the recorded dimension, so a bad file refuses the space at load (the session is dropped:
-    workers make their own after the fork).
+    of the recorded dimension, so a bad file refuses the space at load. It is opened in a
+    child process, never in the loading one: a session made in gunicorn's master before the
+    fork left each worker a copy of ONNX Runtime's state whose threads it does not have, and
+    a worker then aborted or hung at exit, so SIGTERM waited out the graceful timeout.
 
     Raises:
         BadIndex: naming the file.
@@ -80,12 +82,26 @@ def check(folder: Path, model: dict, listed) -> None:
             raise BadIndex(folder / name, "missing: embed.json names it as the sentence model")
         if name not in listed:
             raise BadIndex(folder / name, "not listed in the manifest")
-    session = open_session(path)
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as child:
+        problem = child.submit(problem_with, str(path), model["dimension"]).result()
+    if problem:
+        raise BadIndex(path, problem)
+
+
+def problem_with(path: str, dimension: int) -> str | None:
+    """What keeps the ONNX file at `path` from serving a space of `dimension`, or None."""
+    try:
+        session = open_session(Path(path))
+    except BadIndex as e:
+        return e.reason
     inputs, outputs = session.get_inputs(), session.get_outputs()
     if len(inputs) != 1 or len(inputs[0].shape) != 2 or len(outputs) < 1 or (
-            len(outputs[0].shape) != 2 or outputs[0].shape[1] != model["dimension"]):
-        raise BadIndex(path, f"expected one input of token ids and an output of "
-                             f"{model['dimension']} numbers per text")
+            len(outputs[0].shape) != 2 or outputs[0].shape[1] != dimension):
+        return f"expected one input of token ids and an output of {dimension} numbers per text"
+    return None
 
 
 class SentenceModel:
