@@ -60,12 +60,12 @@ def pooled(space, texts: list[str]) -> np.ndarray:
     vectors, whatever kind of space holds them."""
     from scipy.sparse import csr_matrix
 
-    key_to_index = space.key_to_index
-    indptr, cols = [0], []
-    for text in texts:
-        cols.extend(r for r in (key_to_index.get(t) for t in tokenize(text)) if r is not None)
-        indptr.append(len(cols))
-    used, at = np.unique(np.asarray(cols, dtype=np.int64), return_inverse=True)
+    tokens = [tokenize(text) for text in texts]
+    found = space.key_to_index.many([t for ts in tokens for t in ts])
+    known = found >= 0
+    ends = np.cumsum([0] + [len(ts) for ts in tokens], dtype=np.int64)
+    indptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[ends]  # known tokens before each text
+    used, at = np.unique(found[known], return_inverse=True)
     counts = np.diff(indptr)
     weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
     mean = csr_matrix((weights, at.ravel(), indptr), shape=(len(texts), len(used)))

@@ -215,6 +215,8 @@ class Evaluations:
         started = time.perf_counter()
         for space in spaces:
             self.get(space)
+            for name in (benchmarks.WORDSIM, benchmarks.SIMLEX):  # the verdict's
+                self.pairs(space, name)
         if len(spaces) > 1:
             self.shared(sorted(spaces, key=lambda s: s.name))
         log.info("scorecards of %d spaces ready in %.2fs", len(spaces), time.perf_counter() - started)

@@ -14,6 +14,7 @@ from service.store import catalog
 from service.store import index as ix
 from service.store import topk as tk
 from service.store.embed import EMBED_FILE, check_embed_config
+from service.store.keys import Keys
 
 
 def read_folder(folder: Path, manifest: dict) -> dict:
@@ -24,7 +25,7 @@ def read_folder(folder: Path, manifest: dict) -> dict:
         BadIndex: naming the file that disagrees with the manifest.
     """
     try:
-        index_to_key = (folder / "keys.txt").read_text(encoding="utf-8").split("\n")[:-1]
+        index_to_key = Keys.from_lines((folder / "keys.txt").read_bytes())
     except UnicodeDecodeError as e:
         raise BadIndex(folder / "keys.txt", f"not UTF-8 text ({e})") from None
     vectors = _load_npy(folder / "vectors.npy", ndim=2)

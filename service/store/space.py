@@ -19,6 +19,7 @@ import numpy as np
 from service.errors import BadIndex, InvalidRequest, UnknownWord, shorten
 from service.store import catalog
 from service.store import index as ix
+from service.store.keys import Keys
 from service.store import topk as tk
 from service.store.folder import read_folder
 from service.store.keyset import key_hashes
@@ -45,13 +46,15 @@ class Space:
         self.name = name
         self.folder = folder
         self.manifest = manifest
-        self.index_to_key = index_to_key
-        self.key_to_index = {k: i for i, k in enumerate(index_to_key)}
+        # No Python object per key (service/store/keys.py): what keeps a worker's look-ups
+        # from copying the master's pages.
+        self.index_to_key = Keys.from_list(index_to_key)
+        self.key_to_index = self.index_to_key.rows
         # Keys not in the normal form queries are compared in (service/text.py), by their
         # normal form; usually none (ASCII keys are in every form).
         self.normal_to_index: dict[str, int] = {}
-        for i, k in enumerate(index_to_key):
-            if not k.isascii() and (n := normal_form(k)) != k:
+        for i in self.index_to_key.non_ascii_rows().tolist():
+            if (n := normal_form(k := self.index_to_key[i])) != k:
                 self.normal_to_index.setdefault(n, i)
         self.vectors, self.norms, self.index = vectors, norms, index
         # A task space's sentence-vector settings (service/store/embed.py), read once.
@@ -59,7 +62,7 @@ class Space:
         self.topk = topk  # exact neighbours of the most frequent words (service/store/topk.py)
         # Nearest neighbours and analogies; observe_search is told the seconds of each index
         # search (the metrics).
-        self.searcher = Searcher(vectors, index_to_key, index, topk, observe_search)
+        self.searcher = Searcher(vectors, self.index_to_key, index, topk, observe_search)
         self._suggester: Suggester | None = None
         self._suggester_lock = threading.Lock()
         self._key_hashes: np.ndarray | None = None
@@ -100,10 +103,8 @@ class Space:
         """
         space = cls(name, manifest=manifest, folder=folder, observe_search=observe_search,
                     **read_folder(folder, manifest))
-        index_to_key = space.index_to_key
-        if len(space.key_to_index) != len(index_to_key):
-            seen = set()
-            repeated = next(k for k in index_to_key if k in seen or seen.add(k))
+        repeated = space.index_to_key.repeated()
+        if repeated is not None:
             raise BadIndex(folder / "keys.txt", f"the key {shorten(repeated)!r} appears twice")
         return space
 

@@ -7,6 +7,7 @@ the keys, made once per loaded space on first use (about 0.3 s for 400,000 keys)
 from __future__ import annotations
 
 import bisect
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -16,18 +17,36 @@ _LAST = "\U0010ffff"  # sorts after every character a key may hold
 
 
 class PrefixIndex:
-    """The keys sorted, with their rows, so the keys with a prefix are one bisect away."""
+    """The keys' rows in the keys' sorted order, so the keys with a prefix are one bisect away
+    (the keys are read from the space's Keys as the bisect asks for them: no str per key is
+    held, service/store/keys.py)."""
 
-    def __init__(self, index_to_key: list[str]):
-        order = sorted(range(len(index_to_key)), key=index_to_key.__getitem__)
-        self.keys = [index_to_key[i] for i in order]
-        self.rows = np.asarray(order, dtype="int64")
+    def __init__(self, index_to_key: Sequence[str]):
+        self.rows = np.asarray(sorted(range(len(index_to_key)), key=index_to_key.__getitem__),
+                               dtype="int64")
+        self.rows.setflags(write=False)
+        self.keys = _InOrder(index_to_key, self.rows)
 
     def rows_with(self, prefix: str) -> np.ndarray:
         """Rows of the keys starting with `prefix` (case-sensitive), in row order."""
         lo = bisect.bisect_left(self.keys, prefix)
         hi = bisect.bisect_left(self.keys, prefix + _LAST, lo)
         return np.sort(self.rows[lo:hi])
+
+
+class _InOrder(Sequence):
+    """The keys in sorted order, each read when asked for."""
+
+    def __init__(self, index_to_key: Sequence[str], rows: np.ndarray):
+        self._keys, self._rows = index_to_key, rows
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._keys[r] for r in self._rows[i].tolist()]
+        return self._keys[int(self._rows[i])]
 
 
 def page(index_to_key: list[str], offset: int, limit: int, prefix: str = "",
