@@ -3,8 +3,10 @@ list and dict they replace, and look-ups in a forked worker that copy no page of
 from __future__ import annotations
 
 import gc
+import json
 import os
 import random
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -44,6 +46,20 @@ def test_a_repeated_key_is_found(monkeypatch, collide):
         monkeypatch.setattr(keys_module, "_hash", len)
     assert Keys.from_list(["ab", "cd", "ef", "cd"]).repeated() == "cd"
     assert Keys.from_list(["ab", "cd", "ef"]).repeated() is None
+
+
+def test_keys_sent_to_another_process_are_hashed_there():
+    """Python's str hashes are keyed per process: a spawned process must not use the sender's."""
+    import pickle
+    import subprocess
+    import sys
+
+    sent = pickle.dumps(Keys.from_list(WORDS))
+    code = ("import json, pickle, sys; k = pickle.loads(sys.stdin.buffer.read()); "
+            "print(json.dumps([[k.rows.get(w) for w in k], k.rows.get('nothing')]))")
+    out = subprocess.run([sys.executable, "-c", code], input=sent, capture_output=True, check=True,
+                         cwd=Path(__file__).parents[1], env={**os.environ, "PYTHONHASHSEED": "random"})
+    assert json.loads(out.stdout) == [list(range(len(WORDS))), None]
 
 
 def test_iteration_spans_the_blocks_it_decodes():

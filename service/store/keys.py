@@ -89,6 +89,10 @@ class Keys(Sequence):
 
     __hash__ = None  # compared by value, like a list
 
+    def __reduce__(self):
+        # The hashes are this process's: another process hashes the keys again.
+        return Keys.from_lines, (self.text(),)
+
     def __repr__(self) -> str:
         return f"Keys({len(self)} keys)"
 
