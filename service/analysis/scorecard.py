@@ -125,11 +125,12 @@ def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES,
     candidates are the shared words, most frequent first (by their worst row in any space),
     at most `candidates` of them."""
     started = time.perf_counter()
-    vocabulary = set(spaces[0].key_to_index)
+    vocabulary = set(spaces[0].index_to_key)
     for s in spaces[1:]:
-        vocabulary &= set(s.key_to_index)
-    ordered = sorted(vocabulary, key=lambda w: max(s.key_to_index[w] for s in spaces))
-    chosen = ordered[:candidates] if analogies else []
+        vocabulary &= set(s.index_to_key)
+    words = sorted(vocabulary)
+    worst = np.max([s.key_to_index.many(words) for s in spaces], axis=0) if words else []
+    chosen = [words[i] for i in np.argsort(worst, kind="stable")[:candidates]] if analogies else []
     scores = {}
     for s in spaces:
         scores[s.name] = {
@@ -137,7 +138,7 @@ def shared_scores(spaces: list, candidates: int = benchmarks.CANDIDATES,
             "simlex999": asdict(benchmarks.word_similarity(s, benchmarks.SIMLEX, vocabulary)),
         }
         if analogies:
-            rows = np.array([s.key_to_index[w] for w in chosen], dtype=np.int64)
+            rows = s.key_to_index.many(chosen)
             scores[s.name]["analogy"] = asdict(benchmarks.analogies(s, rows))
     return {"spaces": [s.name for s in spaces], "vocabulary": len(vocabulary),
             "candidates": len(chosen), "settings": settings(candidates), "scores": scores,

@@ -22,8 +22,8 @@ class PrefixIndex:
     held, service/store/keys.py)."""
 
     def __init__(self, index_to_key: Sequence[str]):
-        self.rows = np.asarray(sorted(range(len(index_to_key)), key=index_to_key.__getitem__),
-                               dtype="int64")
+        keys = list(index_to_key)  # decoded once, for the sort only
+        self.rows = np.asarray(sorted(range(len(keys)), key=keys.__getitem__), dtype="int64")
         self.rows.setflags(write=False)
         self.keys = _InOrder(index_to_key, self.rows)
 
