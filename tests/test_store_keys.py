@@ -48,6 +48,11 @@ def test_a_repeated_key_is_found(monkeypatch, collide):
     assert Keys.from_list(["ab", "cd", "ef"]).repeated() is None
 
 
+def test_a_key_with_a_line_feed_is_refused():
+    with pytest.raises(ValueError, match="line feed"):
+        Keys.from_list(["ab", "c\nd"])
+
+
 def test_keys_sent_to_another_process_are_hashed_there():
     """Python's str hashes are keyed per process: a spawned process must not use the sender's."""
     import pickle

@@ -50,10 +50,18 @@ class Keys(Sequence):
 
     @classmethod
     def from_list(cls, keys: Iterable[str]) -> "Keys":
-        """Keys holding no line feed (Table.check_keys), in row order."""
+        """The keys, in row order.
+
+        Raises:
+            ValueError: a key holds a line feed (Table.check_keys refuses such tables).
+        """
         if isinstance(keys, Keys):
             return keys
-        return cls.from_lines("".join(f"{k}\n" for k in keys).encode("utf-8"))
+        keys = list(keys)
+        made = cls.from_lines("".join(f"{k}\n" for k in keys).encode("utf-8"))
+        if len(made) != len(keys):
+            raise ValueError(f"{len(made) - len(keys)} line feeds in the keys")
+        return made
 
     def __len__(self) -> int:
         return len(self._starts)
