@@ -144,8 +144,9 @@ def mixed_load(base: str, spaces: list[str], n: int, seed: int) -> list[str]:
     """Every read route over `n` seeded words of the first space: GET paths, and POSTs as
     'POST PATH JSON'."""
     first = spaces[0]
-    words = [w for w in _get(base, f"/v1/spaces/{first}/words?offset=100&limit={20 * n}")["words"]
-             if w.isalpha()]
+    # At most 1,000 candidates: one /vectors request takes at most WORDSPACE_MAX_BATCH (1,024).
+    page = f"/v1/spaces/{first}/words?offset=100&limit={min(20 * n, 1000)}"
+    words = [w for w in _get(base, page)["words"] if w.isalpha()]
     for s in spaces[1:]:  # words every space has
         found = _post(base, f"/v1/spaces/{s}/vectors", {"words": words})["results"]
         words = [r["word"] for r in found if r["found"] and r["key"] == r["word"]]
