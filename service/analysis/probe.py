@@ -64,7 +64,8 @@ def pooled(space, texts: list[str]) -> np.ndarray:
     found = space.key_to_index.many([t for ts in tokens for t in ts])
     known = found >= 0
     ends = np.cumsum([0] + [len(ts) for ts in tokens], dtype=np.int64)
-    indptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[ends]  # known tokens before each text
+    # indptr[i]: the known tokens before text i
+    indptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[ends]
     used, at = np.unique(found[known], return_inverse=True)
     counts = np.diff(indptr)
     weights = np.repeat(1.0 / np.maximum(counts, 1), counts)

@@ -19,9 +19,9 @@ import numpy as np
 from service.errors import BadIndex, InvalidRequest, UnknownWord, shorten
 from service.store import catalog
 from service.store import index as ix
-from service.store.keys import Keys
 from service.store import topk as tk
 from service.store.folder import read_folder
+from service.store.keys import Keys
 from service.store.keyset import key_hashes
 from service.store.kinds import kind_of
 from service.store.search import Neighbor, Searcher

@@ -1,8 +1,9 @@
 """A space's words in frequency order, a page at a time, optionally those with a prefix.
 
 Rows are in the order of the source table, which for word2vec, GloVe and the task
-vocabularies is frequency order, most frequent first. Prefix look-ups bisect a sorted copy of
-the keys, made once per loaded space on first use (about 0.3 s for 400,000 keys).
+vocabularies is frequency order, most frequent first. Prefix look-ups bisect the rows in the
+keys' sorted order, made once per loaded space in gunicorn's master (about 0.3 s for 400,000
+keys).
 """
 from __future__ import annotations
 
