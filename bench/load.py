@@ -152,6 +152,13 @@ def _percentiles(seconds: list[float]) -> dict:
     return {"p50_ms": round(1000 * s[n // 2], 2), "p99_ms": round(1000 * s[min(n - 1, int(n * 0.99))], 2)}
 
 
+def established(port: int) -> int:
+    """Connections to server `port` the kernel holds established: those a worker accepted and
+    those still in the listening socket's queue."""
+    return sum(1 for line in Path("/proc/net/tcp").read_text().splitlines()[1:]
+               if (f := line.split())[3] == "01" and int(f[1].rsplit(":", 1)[1], 16) == port)
+
+
 def worker_connections(pid: int, port: int) -> set[int]:
     """Client ports of the established connections process `pid` holds on server `port`."""
     inodes = set()

@@ -77,9 +77,9 @@ def test_mixed_load_answers_every_request(glove_50k_catalog, tmp_path):
         port, master = port_of(server), server.proc.pid
         all_workers(master)
 
-        def connections(t_start, finished):  # who holds the connections a second in (reported)
-            while time.monotonic() < t_start + 1 and not finished():
-                time.sleep(0.05)  # waits for a moment of the load, the one looked at
+        def connections(t_start, finished):  # who holds them once all 16 are up (reported)
+            until(lambda: load.established(port) >= CONCURRENCY or finished(), timeout=120,
+                  what="the clients' connections")
             held = {pid: len(load.worker_connections(pid, port)) for pid in children(master)}
             return None if finished() else held
 

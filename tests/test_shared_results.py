@@ -11,6 +11,7 @@ import pytest
 
 from service.analysis.neighborhoods import Comparisons, compare_spaces
 from service.store import catalog
+from service.store.keys import Keys
 from service.store.keyset import key_hashes, shared_rows
 from service.store.shelf import Shelf
 from service.store.space import Space
@@ -39,7 +40,8 @@ def _app(cat: Path):
 
 def test_shared_rows_are_the_shared_words_in_the_first_space_order(pair):
     _, a, b = pair
-    rows_a, rows_b = shared_rows(key_hashes(a.index_to_key), key_hashes(b.index_to_key))
+    rows_a, rows_b = shared_rows(key_hashes(Keys.from_list(a.index_to_key)),
+                                 key_hashes(Keys.from_list(b.index_to_key)))
     words = [w for w in a.index_to_key if w in set(b.index_to_key)]
     assert [a.index_to_key[r] for r in rows_a] == words
     assert [b.index_to_key[r] for r in rows_b] == words

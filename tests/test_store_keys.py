@@ -34,6 +34,7 @@ def test_keys_answer_as_the_list_and_the_dict_do(monkeypatch, collide):
     assert keys.rows.many(["paris", "nothing", "日本", ""]).tolist() == [2, -1, 6, 3]
     assert keys.rows.get(3) is None and keys.index("日本") == 6
     assert keys.repeated() is None and keys.text().decode("utf-8").split("\n")[:-1] == WORDS
+    assert keys.row_hashes().tolist() == [keys_module._hash(w) for w in WORDS]
     with pytest.raises(IndexError):
         keys[len(WORDS)]
     with pytest.raises(KeyError):

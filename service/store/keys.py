@@ -108,6 +108,12 @@ class Keys(Sequence):
         """keys.txt's bytes: each key followed by a line feed."""
         return self._data if not len(self) else self._data[:self._ends[-1] + 1]
 
+    def row_hashes(self) -> np.ndarray:
+        """(rows,) int64: each key's hash, in row order."""
+        hashes = np.empty_like(self._hashes)
+        hashes[self._order] = self._hashes
+        return hashes
+
     def non_ascii_rows(self) -> np.ndarray:
         """Rows of the keys holding a byte above 0x7F, in row order."""
         at = np.flatnonzero(np.frombuffer(self._data, dtype=np.uint8) >= 0x80)

@@ -15,13 +15,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from service.store.keys import Keys
 
-def key_hashes(index_to_key: list[str]) -> np.ndarray:
-    """(rows,) read-only 16-byte hashes of the keys, in row order."""
-    n = len(index_to_key)
+
+def key_hashes(keys: Keys) -> np.ndarray:
+    """(rows,) read-only 16-byte hashes of the keys, in row order (the first half is the hash
+    the Keys already hold)."""
+    n = len(keys)
     pairs = np.empty((n, 2), dtype="int64")
-    pairs[:, 0] = np.fromiter(map(hash, index_to_key), dtype="int64", count=n)
-    pairs[:, 1] = np.fromiter((hash(k + "\0") for k in index_to_key), dtype="int64", count=n)
+    pairs[:, 0] = keys.row_hashes()
+    pairs[:, 1] = np.fromiter((hash(k + "\0") for k in keys), dtype="int64", count=n)
     hashes = pairs.view("S16").reshape(n)
     hashes.setflags(write=False)
     return hashes

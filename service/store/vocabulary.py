@@ -44,9 +44,7 @@ class _InOrder(Sequence):
     def __len__(self) -> int:
         return len(self._rows)
 
-    def __getitem__(self, i):
-        if isinstance(i, slice):
-            return [self._keys[r] for r in self._rows[i].tolist()]
+    def __getitem__(self, i: int) -> str:
         return self._keys[int(self._rows[i])]
 
 
