@@ -157,19 +157,15 @@ class Alignments:
         figures (SUMMARY) in its JSON."""
         versions = (source.folder, target.folder)
         path, path_w = self.shelf.path(versions, "align"), self.shelf.path(versions, "alignW")
-        got = self.shelf.read(path)
-        if got is None:
-            with self.shelf.computing(path):
-                got = self.shelf.read(path)
-                if got is None:
-                    a = fit(source, target)
-                    words = np.empty(len(a.rows), dtype=_WORDS)
-                    words["rows"], words["target_rows"], words["cosines"] = \
-                        a.rows, a.target_rows, a.cosines
-                    self.shelf.write(path_w, a.W, {})
-                    self.shelf.write(path, words, {k: getattr(a, k) for k in SUMMARY[2:]})
-                    got = self.shelf.read(path)
-        words, figures = got
+
+        def make() -> tuple[np.ndarray, dict]:
+            a = fit(source, target)
+            words = np.empty(len(a.rows), dtype=_WORDS)
+            words["rows"], words["target_rows"], words["cosines"] = a.rows, a.target_rows, a.cosines
+            self.shelf.write(path_w, a.W, {})  # before the words' file, which says it is done
+            return words, {k: getattr(a, k) for k in SUMMARY[2:]}
+
+        words, figures = self.shelf.made(path, make)
         W, _ = self.shelf.read(path_w)
         return Alignment(source.name, target.name, **figures, W=W, rows=words["rows"],
                          target_rows=words["target_rows"], cosines=words["cosines"])

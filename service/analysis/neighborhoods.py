@@ -221,19 +221,14 @@ class Comparisons:
         """The lists from the shelf, computed and written there by the first process that
         needs them: one int32 table, a row per shared word (its row in a, overlap, union,
         then its k neighbours in a and in b)."""
-        path = self.shelf.path((a.folder, b.folder), f"k{k}")
-        got = self.shelf.read(path)
-        if got is None:
-            with self.shelf.computing(path):
-                got = self.shelf.read(path)
-                if got is None:
-                    found = self._compute(a, b, k)
-                    table = np.column_stack([found.rows, found.overlap, found.union, found.na,
-                                             found.nb]).astype("int32")
-                    self.shelf.write(path, table, {"search": found.search, "seconds": [
-                        found.seconds[a.name], found.seconds[b.name]]})
-                    got = self.shelf.read(path)
-        table, meta = got
+        def make() -> tuple[np.ndarray, dict]:
+            found = self._compute(a, b, k)
+            table = np.column_stack([found.rows, found.overlap, found.union, found.na,
+                                     found.nb]).astype("int32")
+            return table, {"search": found.search,
+                           "seconds": [found.seconds[a.name], found.seconds[b.name]]}
+
+        table, meta = self.shelf.made(self.shelf.path((a.folder, b.folder), f"k{k}"), make)
         return NeighborLists(a.name, b.name, k, a.index_to_key, table[:, 0], table[:, 3:3 + k],
                              table[:, 3 + k:], table[:, 1], table[:, 2], meta["search"],
                              dict(zip((a.name, b.name), meta["seconds"])))

@@ -48,6 +48,18 @@ class Shelf:
         _replace(path.with_suffix(".json"), lambda f: f.write(json.dumps(meta).encode()))
         _replace(path, lambda f: np.save(f, array, allow_pickle=False))
 
+    def made(self, path: Path, make) -> tuple[np.ndarray, dict]:
+        """The result of `path`: read, or made by `make()` (the array and its JSON) and
+        written, by one process at a time; another process wanting it waits, then reads it."""
+        got = self.read(path)
+        if got is None:
+            with self.computing(path):
+                got = self.read(path)
+                if got is None:
+                    self.write(path, *make())
+                    got = self.read(path)
+        return got
+
     @contextmanager
     def computing(self, path: Path):
         """Held while the result of `path` is computed: one process at a time."""
