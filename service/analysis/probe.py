@@ -58,21 +58,27 @@ def pooled(space, texts: list[str]) -> np.ndarray:
     """(texts, dimension) float64: per text, the mean of the space's raw rows of the tokens
     it has (zeros when it has none). Identical rows under identical keys give identical
     vectors, whatever kind of space holds them."""
-    from scipy.sparse import csr_matrix
-
     tokens = [tokenize(text) for text in texts]
     found = space.key_to_index.many([t for ts in tokens for t in ts])
     known = found >= 0
     ends = np.cumsum([0] + [len(ts) for ts in tokens], dtype=np.int64)
-    # indptr[i]: the known tokens before text i
-    indptr = np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[ends]
+    # the known tokens of each text: those before its end less those before its start
+    counts = np.diff(np.concatenate([[0], np.cumsum(known, dtype=np.int64)])[ends])
     used, at = np.unique(found[known], return_inverse=True)
-    counts = np.diff(indptr)
-    weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
-    mean = csr_matrix((weights, at.ravel(), indptr), shape=(len(texts), len(used)))
+    mean = _means(at.ravel(), counts, len(used))
     rows = np.asarray(space.vectors[used], dtype="float64") * np.asarray(
         space.norms[used], dtype="float64")[:, None]
     return np.asarray(mean @ rows).reshape(len(texts), space.vector_size)
+
+
+def _means(cols: np.ndarray, counts, width: int):
+    """(texts, width) scipy CSR: per text, the mean of the one-hot rows of its counts[i]
+    columns (`cols` holds them text after text)."""
+    from scipy.sparse import csr_matrix
+
+    weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
+    indptr = np.r_[0, np.cumsum(counts)]
+    return csr_matrix((weights, cols, indptr), shape=(len(counts), width))
 
 
 def linear_probe(space, texts: list[str], labels: list, seed: int = 0) -> Probe:
@@ -84,16 +90,12 @@ def bag_of_words(texts: list[str]):
     """(texts, vocabulary) scipy CSR: per text, the mean of the one-hot rows of its tokens
     over the vocabulary of all `texts` (sorted), tokenized by service/text.py: `pooled` of
     the identity embedding, the words' identities and nothing else."""
-    from scipy.sparse import csr_matrix
-
     tokens = [tokenize(t) for t in texts]
     vocabulary = {w: i for i, w in enumerate(sorted({w for ts in tokens for w in ts}))}
     counts = [len(ts) for ts in tokens]
     cols = np.fromiter((vocabulary[w] for ts in tokens for w in ts), dtype=np.int64,
                        count=sum(counts))
-    weights = np.repeat(1.0 / np.maximum(counts, 1), counts)
-    indptr = np.r_[0, np.cumsum(counts)]
-    X = csr_matrix((weights, cols, indptr), shape=(len(texts), len(vocabulary)))
+    X = _means(cols, counts, len(vocabulary))
     X.sum_duplicates()
     return X
 
